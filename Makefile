@@ -1,0 +1,138 @@
+# pam_tenant — one Makefile, no configure step.
+#
+#   make            build module, helper, tenantctl (release paths)
+#   make check      every test tier; root tiers skip unless run as root
+#   make install    DESTDIR/PREFIX honoured; helper 0755 root, never setuid
+#   make demo       throwaway sshd + demo user, side-by-side view
+#
+# Three builds share the sources and differ only in compiled-in paths:
+#   build/release  the installed product
+#   build/e2e      same code, paths inside the build tree (tests, demo)
+#   build/test     e2e paths plus TN_TESTING: the module accepts helper=
+#                  (used only by the module return-code tests)
+
+PREFIX     ?= /usr
+SYSCONFDIR ?= /etc
+MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
+SECUREDIR  ?= $(PREFIX)/lib/$(MULTIARCH)/security
+LIBEXECDIR ?= $(PREFIX)/libexec
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/pam_tenant
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Wformat=2 -Werror=format-security -Wshadow \
+           -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+           -Wpointer-arith -Wcast-qual -Wwrite-strings -Wundef \
+           -Wnull-dereference -Wimplicit-fallthrough -Wswitch-enum \
+           -Wmisleading-indentation -Winit-self -Wvla
+HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+           -fstack-clash-protection -fcf-protection \
+           -ftrivial-auto-var-init=zero -fno-strict-aliasing
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Icommon -Iconf $(WARN) $(HARDEN) \
+             -fPIC $(CFLAGS) $(EXTRA_CFLAGS)
+LDHARDEN = -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack -Wl,--as-needed
+LDFLAGS_SO  = -shared -Wl,--version-script=pam_module/module.map \
+              -Wl,--no-undefined $(LDHARDEN)
+LDFLAGS_EXE = -pie $(LDHARDEN)
+
+COMMON_SRCS = $(wildcard common/*.c) $(wildcard conf/*.c)
+MODULE_SRCS = $(wildcard pam_module/*.c)
+HELPER_SRCS = $(wildcard helper/*.c)
+CTL_SRCS    = $(wildcard tools/*.c)
+
+E2E_DIR = $(CURDIR)/build/e2e
+
+release_PATHS = -DTN_HELPER_PATH='"$(LIBEXECDIR)/pam_tenant/tenant-helper"' \
+                -DTN_CONF_PATH='"$(SYSCONFDIR)/security/tenant.conf"' \
+                -DTN_CONF_DIR='"$(SYSCONFDIR)/security/tenant.d"'
+e2e_PATHS     = -DTN_HELPER_PATH='"$(E2E_DIR)/tenant-helper"' \
+                -DTN_CONF_PATH='"$(E2E_DIR)/etc/tenant.conf"' \
+                -DTN_CONF_DIR='"$(E2E_DIR)/etc/tenant.d"'
+test_PATHS    = $(e2e_PATHS) -DTN_TESTING=1
+
+VARIANTS = release e2e test
+objs = $(patsubst %.c,build/$(1)/obj/%.o,$(2))
+
+.PHONY: all check check-unit check-module check-e2e check-vm install \
+        uninstall clean demo format format-check analyze bench
+all: build/release/pam_tenant.so build/release/tenant-helper \
+     build/release/tenantctl
+
+define variant
+build/$(1)/obj/%.o: %.c $$(wildcard common/*.h conf/*.h pam_module/*.h helper/*.h)
+	@mkdir -p $$(dir $$@)
+	@echo "  CC      $$@"
+	@$$(CC) $$(ALL_CFLAGS) $$($(1)_PATHS) -c -o $$@ $$<
+build/$(1)/libcommon.a: $$(call objs,$(1),$$(COMMON_SRCS))
+	$$(AR) rcs $$@ $$^
+build/$(1)/pam_tenant.so: $$(call objs,$(1),$$(MODULE_SRCS)) build/$(1)/libcommon.a pam_module/module.map
+	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_SO) -o $$@ $$(filter %.o %.a,$$^) -lpam -laudit
+build/$(1)/tenant-helper: $$(call objs,$(1),$$(HELPER_SRCS)) build/$(1)/libcommon.a
+	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_EXE) -o $$@ $$^ -laudit -lcap
+build/$(1)/tenantctl: $$(call objs,$(1),$$(CTL_SRCS)) build/$(1)/libcommon.a
+	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_EXE) -o $$@ $$^ -laudit -lcap
+endef
+$(foreach v,$(VARIANTS),$(eval $(call variant,$(v))))
+
+# ---- tests -----------------------------------------------------------
+UNIT_TESTS   = $(patsubst tests/unit/%.c,build/tests/%,$(wildcard tests/unit/test-*.c))
+MODULE_TESTS = $(patsubst tests/module/%.c,build/tests/%,$(wildcard tests/module/*.c))
+
+build/tests/%: tests/unit/%.c tests/lib/tap.h build/test/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(test_PATHS) -Itests/lib -o $@ $< build/test/libcommon.a -lcap -laudit -lpam
+build/tests/%: tests/module/%.c tests/lib/tap.h build/test/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(test_PATHS) -Itests/lib -o $@ $< build/test/libcommon.a -lpam -ldl -lcap -laudit
+
+TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) \
+            build/test/pam_tenant.so build/test/tenant-helper \
+            build/e2e/pam_tenant.so build/e2e/tenant-helper build/e2e/tenantctl \
+            build/release/pam_tenant.so build/release/tenant-helper build/release/tenantctl
+
+check: $(TEST_BINS)
+	tests/run.sh all
+
+check-unit check-module check-e2e check-vm: $(TEST_BINS)
+	tests/run.sh $(patsubst check-%,%,$@)
+
+demo: build/e2e/pam_tenant.so build/e2e/tenant-helper build/e2e/tenantctl
+	tests/demo.sh
+
+bench: $(TEST_BINS)
+	bench/run.sh
+
+# ---- install ---------------------------------------------------------
+install: all
+	install -d -m 0755 $(DESTDIR)$(SECUREDIR) $(DESTDIR)$(LIBEXECDIR)/pam_tenant \
+	    $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/security/tenant.d \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 build/release/pam_tenant.so $(DESTDIR)$(SECUREDIR)/pam_tenant.so
+	install -m 0755 build/release/tenant-helper $(DESTDIR)$(LIBEXECDIR)/pam_tenant/tenant-helper
+	install -m 0755 build/release/tenantctl $(DESTDIR)$(SBINDIR)/tenantctl
+	test -e $(DESTDIR)$(SYSCONFDIR)/security/tenant.conf || \
+	    install -m 0644 conf/tenant.conf $(DESTDIR)$(SYSCONFDIR)/security/tenant.conf
+	install -m 0644 man/tenant.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/pam_tenant.8 man/tenantctl.8 man/tenant-helper.8 $(DESTDIR)$(MANDIR)/man8/
+
+uninstall:
+	rm -f $(DESTDIR)$(SECUREDIR)/pam_tenant.so \
+	    $(DESTDIR)$(LIBEXECDIR)/pam_tenant/tenant-helper $(DESTDIR)$(SBINDIR)/tenantctl \
+	    $(DESTDIR)$(MANDIR)/man5/tenant.conf.5 $(DESTDIR)$(MANDIR)/man8/pam_tenant.8 \
+	    $(DESTDIR)$(MANDIR)/man8/tenantctl.8 $(DESTDIR)$(MANDIR)/man8/tenant-helper.8
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/pam_tenant
+
+clean:
+	rm -rf build
+
+# ---- code quality ----------------------------------------------------
+SOURCES = $(wildcard common/*.[ch] conf/*.[ch] pam_module/*.[ch] helper/*.[ch] tools/*.[ch] tests/unit/*.c tests/module/*.c tests/lib/*.h bench/*.c)
+format:
+	clang-format -i $(SOURCES)
+format-check:
+	clang-format --dry-run -Werror $(SOURCES)
+analyze:
+	cppcheck --quiet --enable=warning,portability --error-exitcode=1 \
+	    -D_GNU_SOURCE -Icommon -Iconf common conf pam_module helper tools

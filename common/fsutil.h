@@ -1,0 +1,30 @@
+/* Path walking by file descriptor (security catalog R2): every component
+ * is opened with O_NOFOLLOW relative to its parent and checked with fstat
+ * before the next one is looked up. */
+#ifndef TENANT_FSUTIL_H
+#define TENANT_FSUTIL_H
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* Is this directory safe to resolve names in for root?  Owned by root (or
+ * `owner`), and not writable by group/other unless sticky. */
+int dir_trusted(const struct stat *st, uid_t owner);
+
+/* Walk an absolute path; every directory on the way (and the target when
+ * it is a directory) must pass dir_trusted().  Returns an O_PATH fd for
+ * the target in *out (O_CLOEXEC), opened without following symlinks. */
+int walk_trusted(const char *path, uid_t owner, int *out, struct tn_err *err);
+
+/* read() until len bytes, EOF or error; EINTR-safe. */
+ssize_t read_full(int fd, void *buf, size_t len);
+int write_full(int fd, const void *buf, size_t len);
+
+/* Write a small file atomically under dirfd: temp name, fsync-free
+ * (it lives on tmpfs), renameat. Mode 0600, O_NOFOLLOW. */
+int write_file_at(int dirfd, const char *name, const char *text,
+    struct tn_err *err);
+
+#endif

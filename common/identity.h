@@ -1,0 +1,29 @@
+/* Who a login is for, resolved once through NSS (security catalog #26-#28:
+ * decide on pw_uid, use the canonical pw_name, groups from getgrouplist). */
+#ifndef TENANT_IDENTITY_H
+#define TENANT_IDENTITY_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+#define TN_MAX_NAME 256      /* longer user/group names are refused */
+#define TN_MAX_GROUPS 65536
+
+struct tn_user {
+	uid_t uid;
+	gid_t gid;
+	char *name;    /* canonical pw_name */
+	char **groups; /* names of all groups (primary first); unresolvable gids as decimal */
+	size_t ngroups;
+};
+
+int identity_by_name(const char *name, struct tn_user *u, struct tn_err *err);
+int identity_by_uid(uid_t uid, struct tn_user *u, struct tn_err *err);
+void identity_free(struct tn_user *u);
+
+/* Strict base-10 uid: no sign, no spaces, no overflow, not (uid_t)-1. */
+int parse_uid(const char *s, uid_t *out);
+
+#endif

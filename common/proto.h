@@ -1,0 +1,141 @@
+/* Wire format between module, helper, keeper and tenantctl.
+ *
+ * Every message is one SOCK_SEQPACKET datagram: a fixed header and a
+ * fixed-size body.  Strings live in fixed arrays and must be
+ * NUL-terminated inside them; sizes, types and fd counts are checked
+ * before anything is believed (security catalog #19, style rule R8). */
+#ifndef TENANT_PROTO_H
+#define TENANT_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define TN_PROTO_MAGIC 0x544e4e54u /* "TNNT" */
+#define TN_PROTO_VERSION 1
+#define TN_COOKIE_HEX 32 /* 16 random bytes */
+#define TN_NS_COUNT 5    /* mnt pid ipc uts net, in this order */
+#define TN_MAX_FDS (TN_NS_COUNT + 1)
+
+enum tn_msg_type {
+	TN_MSG_OPEN = 1,      /* module -> helper */
+	TN_MSG_POLICY = 2,    /* helper -> module, as soon as on_error is known */
+	TN_MSG_RESULT = 3,    /* helper -> module, final (+ fds when isolated) */
+	TN_MSG_JOIN = 4,      /* helper -> keeper */
+	TN_MSG_JOINED = 5,    /* keeper -> helper (+ ns fds) */
+	TN_MSG_CLOSE = 6,     /* module -> keeper: the session ends */
+	TN_MSG_TERMINATE = 7, /* tenantctl -> keeper: end the whole tenant */
+	TN_MSG_STATUS = 8,    /* tenantctl -> keeper; keeper answers STATUS */
+	TN_MSG_INIT = 9,      /* tenant init -> keeper: ready (+ /proc fd) or error */
+};
+
+enum tn_status {
+	TN_ST_ISOLATED = 1, /* fds attached: namespaces, then keeper link */
+	TN_ST_EXEMPT = 2,   /* policy says not to isolate: PAM_IGNORE */
+	TN_ST_DENIED = 3,   /* refuse the session */
+	TN_ST_DEGRADED = 4, /* on_error = allow: session goes on unisolated */
+};
+
+/* Request flags (module arguments the helper must know). */
+#define TN_REQ_ROOT_OPTIN (1u << 0)
+#define TN_REQ_IGNORE_CONFIG_ERROR (1u << 1)
+#define TN_REQ_DEBUG (1u << 2)
+
+/* Result flags. */
+#define TN_RES_NO_NEW_PRIVS (1u << 0)
+#define TN_RES_ON_ERROR_ALLOW (1u << 1)
+
+struct tn_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t size; /* of the whole message */
+	uint32_t reserved;
+};
+
+struct tn_msg_open {
+	struct tn_hdr hdr;
+	uint32_t uid;
+	uint32_t flags;
+	char cookie[TN_COOKIE_HEX + 1];
+	char user[257];
+	char service[64];
+	char tty[64];
+	char rhost[256];
+};
+
+struct tn_msg_result { /* POLICY and RESULT */
+	struct tn_hdr hdr;
+	uint32_t status; /* enum tn_status; unused in POLICY */
+	uint32_t flags;  /* TN_RES_* */
+	uint32_t ns_mask; /* bit i set: ns i attached (TN_NS_* order) */
+	uint32_t reserved;
+	uint64_t caps_drop;
+	uint64_t ns_ino[TN_NS_COUNT];
+	char cookie[TN_COOKIE_HEX + 1];
+	char msg[512];
+};
+
+struct tn_msg_join { /* JOIN, carries a pidfd of the session leader */
+	struct tn_hdr hdr;
+	uint32_t uid;
+	uint32_t on_logout; /* enum tn_on_logout */
+	char cookie[TN_COOKIE_HEX + 1];
+	char user[257];
+	char service[64];
+	char tty[64];
+	char rhost[256];
+};
+
+struct tn_msg_joined { /* JOINED */
+	struct tn_hdr hdr;
+	uint32_t status; /* TN_ST_ISOLATED or TN_ST_DENIED */
+	uint32_t ns_mask;
+	uint64_t ns_ino[TN_NS_COUNT];
+	char msg[256];
+};
+
+struct tn_msg_ctl { /* CLOSE, TERMINATE, STATUS, INIT */
+	struct tn_hdr hdr;
+	char cookie[TN_COOKIE_HEX + 1];
+	char text[1024]; /* STATUS answer: one "key value" per line */
+};
+
+union tn_msg {
+	struct tn_hdr hdr;
+	struct tn_msg_open open;
+	struct tn_msg_result result;
+	struct tn_msg_join join;
+	struct tn_msg_joined joined;
+	struct tn_msg_ctl ctl;
+};
+
+/* Fill in the header for a message of the given type. */
+void proto_init(void *msg, enum tn_msg_type type);
+
+/* Check one received datagram: header, exact size for its type, that
+ * the type is one of `allowed` (bit mask of 1u << type), NUL-terminated
+ * strings, cookie syntax, status and mask ranges, and that nfds matches
+ * what the message says it carries.  Pure: no I/O. */
+int proto_decode(const void *buf, size_t len, unsigned allowed, size_t nfds,
+    union tn_msg *out, struct tn_err *err);
+
+/* Send one message with optional fds (SCM_RIGHTS), never raising SIGPIPE. */
+int proto_send(int sock, const void *msg, const int *fds, size_t nfds,
+    struct tn_err *err);
+
+/* Receive one datagram (and up to TN_MAX_FDS fds, O_CLOEXEC) and decode
+ * it.  Truncated data or fds are an error; received fds are closed on
+ * every error.  Returns 0, or -EPIPE at end of stream. */
+int proto_recv(int sock, unsigned allowed, union tn_msg *out, int *fds,
+    size_t *nfds, struct tn_err *err);
+
+/* A cookie is exactly TN_COOKIE_HEX lowercase hex digits. */
+int cookie_valid(const char *s);
+int cookie_new(char out[TN_COOKIE_HEX + 1]);
+
+/* Copy into a fixed array, always NUL-terminated; -ENAMETOOLONG if cut. */
+int str_copy(char *dst, size_t size, const char *src);
+
+#endif

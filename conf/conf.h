@@ -1,0 +1,173 @@
+/* tenant.conf: parsing, trust checks and policy resolution.
+ *
+ * The parser is pure (it reads the text it is given and nothing else);
+ * conf_load() adds the file-system side: opening by fd, trust checks on
+ * the opened fd, the drop-in directory in lexical order.  The result is
+ * immutable once loaded.  Every diagnostic is "file:line: message". */
+#ifndef TENANT_CONF_H
+#define TENANT_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The Makefile passes -D per build variant; these are the fallbacks. */
+#ifndef TN_CONF_PATH
+#define TN_CONF_PATH "/etc/security/tenant.conf"
+#endif
+#ifndef TN_CONF_DIR
+#define TN_CONF_DIR "/etc/security/tenant.d"
+#endif
+
+/* Hard limits on input (security catalog R14). */
+#define TN_CONF_MAX_FILE_BYTES (1024 * 1024)
+#define TN_CONF_MAX_LINE 4096
+#define TN_CONF_MAX_FILES 256
+#define TN_CONF_MAX_SECTIONS 10000
+#define TN_CONF_MAX_IO_DEVICES 16
+
+/* Namespace bits for tn_policy.namespaces. */
+#define TN_NS_MOUNT (1u << 0)
+#define TN_NS_PID (1u << 1)
+#define TN_NS_IPC (1u << 2)
+#define TN_NS_UTS (1u << 3)
+#define TN_NS_NET (1u << 4)
+
+/* A limit that is not set (left to the kernel default: "max"). */
+#define TN_UNLIMITED UINT64_MAX
+
+enum tn_scope { TN_SCOPE_USER, TN_SCOPE_SESSION };
+enum tn_on_logout { TN_LOGOUT_KEEP, TN_LOGOUT_KILL };
+enum tn_on_error { TN_ONERR_DENY, TN_ONERR_ALLOW };
+enum tn_cgroup_mode { TN_CGROUP_REQUIRED, TN_CGROUP_OPTIONAL };
+
+/* Every key of the public vocabulary (docs: tenant.conf(5)). */
+enum tn_key {
+	TN_KEY_ISOLATE,
+	TN_KEY_NAMESPACES,
+	TN_KEY_SCOPE,
+	TN_KEY_TMP_SIZE,
+	TN_KEY_TMP_INODES,
+	TN_KEY_MEMORY_MAX,
+	TN_KEY_MEMORY_HIGH,
+	TN_KEY_MEMORY_SWAP_MAX,
+	TN_KEY_CPU,
+	TN_KEY_CPU_WEIGHT,
+	TN_KEY_PIDS_MAX,
+	TN_KEY_IO_WEIGHT,
+	TN_KEY_IO_MAX,
+	TN_KEY_CAPS_DROP, /* caps.drop and caps.keep share one slot */
+	TN_KEY_CAPS_AMBIENT,
+	TN_KEY_NO_NEW_PRIVS,
+	TN_KEY_ON_LOGOUT,
+	TN_KEY_ON_ERROR,
+	TN_KEY_CGROUP,
+	TN_KEY__COUNT
+};
+
+/* Where a resolved value came from; file == NULL means built-in default. */
+struct tn_origin {
+	const char *file;
+	unsigned line;
+};
+
+struct tn_io_max {
+	unsigned major, minor;
+	uint64_t rbps, wbps, riops, wiops; /* TN_UNLIMITED when not given */
+};
+
+/* The resolved policy for one login.  Plain data: safe to copy. */
+struct tn_policy {
+	bool isolate;
+	unsigned namespaces; /* TN_NS_* bits; TN_NS_MOUNT always set */
+	enum tn_scope scope;
+	uint64_t tmp_size;   /* bytes, for each of /tmp, /var/tmp, /dev/shm */
+	uint64_t tmp_inodes;
+	uint64_t memory_max, memory_high, memory_swap_max; /* bytes */
+	uint32_t cpu_percent; /* 0 = unlimited; 150 = 1.5 CPUs */
+	uint32_t cpu_weight;  /* 0 = unset, else 1..10000 */
+	uint64_t pids_max;
+	uint32_t io_weight; /* 0 = unset, else 1..10000 */
+	unsigned io_max_count;
+	struct tn_io_max io_max[TN_CONF_MAX_IO_DEVICES];
+	uint64_t caps_drop;    /* bounding-set bits to drop (keep lists are converted) */
+	uint64_t caps_ambient; /* always 0: see tenant.conf(5) */
+	bool no_new_privs;
+	enum tn_on_logout on_logout;
+	enum tn_on_error on_error;
+	enum tn_cgroup_mode cgroup;
+	struct tn_origin origin[TN_KEY__COUNT];
+};
+
+/* Diagnostics collected while loading: one "file:line: message" each. */
+struct tn_diag {
+	unsigned count;   /* total errors seen */
+	unsigned stored;  /* how many fit below */
+	char msg[16][512];
+};
+
+struct tn_conf; /* opaque, immutable after load */
+
+/* Who may own the config files: 0 in production; tests pass getuid().
+ * Root-owned files and directories are always trusted.
+ *
+ * main_path and dropin_dir both NULL: TN_CONF_PATH + TN_CONF_DIR.
+ * main_path set, dropin_dir NULL: that file alone, no drop-ins
+ * (tenantctl check FILE).  A missing drop-in directory is fine; a
+ * missing main file is an error unless main_optional is set. */
+struct tn_conf_opts {
+	uid_t trusted_owner;
+	const char *main_path;
+	const char *dropin_dir;
+	bool main_optional;
+};
+
+/* Load the main file and the drop-ins.  Returns 0, or a negative errno
+ * with every problem in diag.  On error *out is NULL. */
+int conf_load(const struct tn_conf_opts *opts, struct tn_conf **out,
+    struct tn_diag *diag);
+
+/* Parse one buffer as file `name` into conf (pure; for tests and fuzzing).
+ * conf_new() gives an empty conf to parse into. */
+struct tn_conf *conf_new(void);
+int conf_parse_buffer(struct tn_conf *conf, const char *name, const char *buf,
+    size_t len, struct tn_diag *diag);
+void conf_free(struct tn_conf *conf);
+
+/* How many files went into conf (the main file, then each drop-in). */
+unsigned conf_file_count(const struct tn_conf *conf);
+
+/* Who is logging in, as resolved by the caller through NSS. */
+struct tn_identity {
+	uid_t uid;
+	const char *user;           /* canonical pw_name */
+	const char *const *groups;  /* names of every group the user is in */
+	size_t ngroups;
+	const char *service;        /* PAM_SERVICE, may be NULL */
+};
+
+/* Built-in defaults, then [default] < [group] < [uid] < [user], later
+ * section wins among equals; [service] last (session keys only). */
+void conf_resolve(const struct tn_conf *conf, const struct tn_identity *id,
+    struct tn_policy *out);
+
+/* The built-in defaults alone (what an empty config means). */
+void conf_defaults(struct tn_policy *out);
+
+/* True when pol sets any cgroup limit (memory, cpu, pids, io).  With
+ * cgroup = required, a session whose limits cannot be applied is denied;
+ * with no limits set there is nothing to apply. */
+bool conf_policy_has_limits(const struct tn_policy *pol);
+
+/* Key names and value rendering, shared by explain and the docs test. */
+const char *conf_key_name(enum tn_key key);
+/* Render the value of key in pol as config text ("1G", "mount pid", ...). */
+int conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf,
+    size_t len);
+
+/* Append one diagnostic; keeps the first 16 texts and counts all. */
+void diag_add(struct tn_diag *diag, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

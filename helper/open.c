@@ -1,0 +1,370 @@
+/* The open side of a session: validate the request, load the config,
+ * resolve the user's policy, join (or start) the user's tenant, and send
+ * the module a verified plan with the namespace fds.  Every decision is
+ * audited here; the module only relays failures it sees itself. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "cgroup.h"
+#include "fsutil.h"
+#include "helper.h"
+#include "identity.h"
+#include "util.h"
+
+#define REPLY_TIMEOUT_MS 5000
+
+struct open_ctx {
+	int fd; /* to the module */
+	struct tn_msg_open req;
+	struct tn_user user;
+	struct tn_policy pol;
+	bool policy_known;
+	struct tn_audit audit;
+	bool audit_broken;
+	char audit_why[256];
+};
+
+static void
+audit_decision(struct open_ctx *c, const char *op, const char *reason, bool ok)
+{
+	struct tn_audit_event ev = {
+		.op = op,
+		.user = c->user.name ? c->user.name : c->req.user,
+		.uid = c->req.uid,
+		.cookie = c->req.cookie,
+		.service = c->req.service,
+		.tty = c->req.tty,
+		.rhost = c->req.rhost,
+		.reason = reason,
+		.success = ok,
+	};
+	struct tn_err err = {0};
+
+	if (audit_event(&c->audit, &ev, &err) < 0)
+		syslog(LOG_ERR, "audit: %s", err.msg);
+}
+
+static int
+reply(struct open_ctx *c, enum tn_status status, const char *msg,
+    const int *fds, size_t nfds, const struct tn_msg_joined *j)
+{
+	struct tn_msg_result r;
+	struct tn_err err = {0};
+
+	proto_init(&r, TN_MSG_RESULT);
+	r.status = status;
+	memcpy(r.cookie, c->req.cookie, sizeof(r.cookie));
+	str_copy(r.msg, sizeof(r.msg), msg);
+	if (c->policy_known && c->pol.on_error == TN_ONERR_ALLOW)
+		r.flags |= TN_RES_ON_ERROR_ALLOW;
+	if (j) {
+		r.ns_mask = j->ns_mask;
+		memcpy(r.ns_ino, j->ns_ino, sizeof(r.ns_ino));
+		r.caps_drop = c->pol.caps_drop;
+		if (c->pol.no_new_privs)
+			r.flags |= TN_RES_NO_NEW_PRIVS;
+	}
+	if (proto_send(c->fd, &r, fds, nfds, &err) < 0) {
+		syslog(LOG_ERR, "reply to module: %s", err.msg);
+		return HELPER_EXIT_SYSTEM;
+	}
+	return HELPER_EXIT_OK;
+}
+
+/* A failure after the policy is known: on_error decides. */
+static int
+fail(struct open_ctx *c, const char *why)
+{
+	char msg[512];
+
+	if (c->policy_known && c->pol.on_error == TN_ONERR_ALLOW) {
+		snprintf(msg, sizeof(msg), "%s; on_error = allow: session not isolated", why);
+		audit_decision(c, "tenant-degrade", why, false);
+		return reply(c, TN_ST_DEGRADED, msg, NULL, 0, NULL);
+	}
+	audit_decision(c, "tenant-deny", why, false);
+	return reply(c, TN_ST_DENIED, why, NULL, 0, NULL);
+}
+
+static int
+send_policy(struct open_ctx *c)
+{
+	struct tn_msg_result r;
+
+	proto_init(&r, TN_MSG_POLICY);
+	memcpy(r.cookie, c->req.cookie, sizeof(r.cookie));
+	if (c->pol.on_error == TN_ONERR_ALLOW)
+		r.flags |= TN_RES_ON_ERROR_ALLOW;
+	return proto_send(c->fd, &r, NULL, 0, NULL);
+}
+
+static bool
+limits_configured(const struct tn_policy *p)
+{
+	return p->memory_max != TN_UNLIMITED || p->memory_high != TN_UNLIMITED ||
+	    p->memory_swap_max != TN_UNLIMITED || p->cpu_percent || p->cpu_weight ||
+	    p->pids_max != TN_UNLIMITED || p->io_weight || p->io_max_count;
+}
+
+/* A keeper that died without cleaning up leaves its directory and its
+ * mount-namespace marker behind; remove both before starting afresh. */
+static void
+remove_stale(const struct tn_state *st, const char *key)
+{
+	_cleanup_close_ int dir = -1, info = -1;
+	char text[4096], *p;
+	ssize_t n;
+
+	dir = openat(st->tenants, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0)
+		return;
+	info = openat(dir, "info", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (info >= 0 && (n = read_full(info, text, sizeof(text) - 1)) > 0) {
+		text[n] = '\0';
+		if ((p = strstr(text, "\nns_mnt ")) != NULL) {
+			char marker[32];
+			snprintf(marker, sizeof(marker), "%.20s", p + 8);
+			marker[strcspn(marker, "\n")] = '\0';
+			(void)unlinkat(st->mntns, marker, 0);
+		}
+	}
+	(void)unlinkat(dir, "keeper.sock", 0);
+	(void)unlinkat(dir, "info", 0);
+	(void)unlinkat(st->tenants, key, AT_REMOVEDIR);
+	syslog(LOG_NOTICE, "removed stale state of tenant %s", key);
+}
+
+static int
+wait_readable(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int r;
+
+	do
+		r = poll(&p, 1, ms);
+	while (r < 0 && errno == EINTR);
+	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : -errno;
+}
+
+/* Check that each fd is the namespace the keeper says it is. */
+static int
+verify_ns_fds(const struct tn_msg_joined *j, const int *fds, struct tn_err *err)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < TN_NS_COUNT; i++) {
+		struct stat st;
+
+		if (!(j->ns_mask & (1u << i)))
+			continue;
+		if (fstat(fds[n], &st) < 0 || st.st_ino != j->ns_ino[i])
+			return err_set(err, EBADMSG, "%s namespace fd does not match", ns_names[i]);
+		n++;
+	}
+	return 0;
+}
+
+static int
+join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
+    struct tn_msg_joined *out, int *fds, size_t *nfds, int *link,
+    struct tn_err *err)
+{
+	_cleanup_close_ int conn = -1, leader = -1;
+	struct tn_msg_join j;
+	union tn_msg m;
+	pid_t parent = getppid();
+	int r;
+
+	conn = state_connect_keeper(key, err);
+	if (conn == -ENOENT || conn == -ECONNREFUSED) {
+		struct tenant_spec spec = {.uid = c->req.uid,
+		    .namespaces = c->pol.namespaces, .tmp_size = c->pol.tmp_size,
+		    .tmp_inodes = c->pol.tmp_inodes};
+
+		remove_stale(st, key);
+		str_copy(spec.key, sizeof(spec.key), key);
+		str_copy(spec.user, sizeof(spec.user), c->user.name);
+		if (keeper_spawn(&spec, err) < 0)
+			return -1;
+		conn = state_connect_keeper(key, err);
+	}
+	if (conn < 0)
+		return conn;
+	/* The module is our parent and the session leader; pin it by pidfd
+	 * and make sure the pid still named our parent after pinning. */
+	leader = pidfd_open(parent, 0);
+	if (leader < 0 || getppid() != parent)
+		return err_set(err, leader < 0 ? errno : ESRCH, "pin session leader: %m");
+	proto_init(&j, TN_MSG_JOIN);
+	j.uid = c->req.uid;
+	j.on_logout = c->pol.on_logout;
+	memcpy(j.cookie, c->req.cookie, sizeof(j.cookie));
+	memcpy(j.user, c->req.user, sizeof(j.user));
+	memcpy(j.service, c->req.service, sizeof(j.service));
+	memcpy(j.tty, c->req.tty, sizeof(j.tty));
+	memcpy(j.rhost, c->req.rhost, sizeof(j.rhost));
+	if (proto_send(conn, &j, &leader, 1, err) < 0)
+		return -1;
+	r = wait_readable(conn, REPLY_TIMEOUT_MS);
+	if (r < 0)
+		return err_set(err, -r, "keeper did not answer: %s", strerror(-r));
+	r = proto_recv(conn, 1u << TN_MSG_JOINED, &m, fds, nfds, err);
+	if (r < 0)
+		return r == -EPIPE ? err_set(err, EPIPE, "keeper closed the link") : r;
+	if (m.joined.status != TN_ST_ISOLATED)
+		return err_set(err, EPERM, "keeper refused: %s", m.joined.msg);
+	if (verify_ns_fds(&m.joined, fds, err) < 0) {
+		for (size_t i = 0; i < *nfds; i++)
+			close(fds[i]);
+		return -1;
+	}
+	*out = m.joined;
+	*link = steal_fd(&conn);
+	return 0;
+}
+
+static int
+isolate(struct open_ctx *c)
+{
+	struct tn_state st;
+	struct tn_err err = {0};
+	struct tn_msg_joined j;
+	char key[TN_KEY_MAX], msg[512];
+	int fds[TN_MAX_FDS], link = -1, lock, r;
+	size_t nfds = 0;
+
+	if (state_open(&st, true, &err) < 0)
+		return fail(c, err.msg);
+	tenant_key(key, sizeof(key), c->pol.scope == TN_SCOPE_SESSION, c->req.uid,
+	    c->req.cookie);
+	lock = state_lock_uid(&st, c->req.uid, false, &err);
+	if (lock < 0) {
+		state_close(&st);
+		return fail(c, err.msg);
+	}
+	r = join_tenant(c, &st, key, &j, fds, &nfds, &link, &err);
+	close(lock);
+	state_close(&st);
+	if (r < 0)
+		return fail(c, err.msg);
+	fds[nfds++] = link;
+	snprintf(msg, sizeof(msg), "isolated in tenant %s", key);
+	audit_decision(c, "tenant-isolate", NULL, true);
+	r = reply(c, TN_ST_ISOLATED, msg, fds, nfds, &j);
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	return r;
+}
+
+static int
+read_request(struct open_ctx *c)
+{
+	union tn_msg m;
+	int fds[TN_MAX_FDS];
+	size_t nfds;
+	struct tn_err err = {0};
+
+	if (wait_readable(c->fd, REPLY_TIMEOUT_MS) < 0 ||
+	    proto_recv(c->fd, 1u << TN_MSG_OPEN, &m, fds, &nfds, &err) < 0) {
+		syslog(LOG_ERR, "bad request from module: %s", err.msg[0] ? err.msg : "timeout");
+		return -1;
+	}
+	c->req = m.open;
+	return 0;
+}
+
+static void
+load_policy(struct open_ctx *c, struct tn_diag *diag, int *conf_rc)
+{
+	struct tn_conf_opts opts = {.trusted_owner = 0, .main_path = TN_CONF_PATH,
+	    .dropin_dir = TN_CONF_DIR};
+	struct tn_conf *conf = NULL;
+	struct tn_identity id = {.uid = c->user.uid, .user = c->user.name,
+	    .groups = (const char *const *)c->user.groups,
+	    .ngroups = c->user.ngroups, .service = c->req.service};
+
+	*conf_rc = conf_load(&opts, &conf, diag);
+	if (*conf_rc < 0) {
+		conf_defaults(&c->pol);
+		return;
+	}
+	conf_resolve(conf, &id, &c->pol);
+	c->policy_known = true;
+	/* origin pointers die with conf: keep only what fail() prints */
+	for (int k = 0; k < TN_KEY__COUNT; k++)
+		c->pol.origin[k].file = NULL;
+	conf_free(conf);
+}
+
+int
+helper_open(int fd)
+{
+	struct open_ctx c = {.fd = fd};
+	struct tn_diag diag = {0};
+	struct tn_err err = {0};
+	struct tn_cgroup_probe cg;
+	char why[600];
+	int conf_rc, r;
+
+	if (read_request(&c) < 0)
+		return HELPER_EXIT_USAGE;
+	if (audit_begin(&c.audit, &err) < 0) {
+		c.audit_broken = true;
+		str_copy(c.audit_why, sizeof(c.audit_why), err.msg);
+	}
+	if (identity_by_uid(c.req.uid, &c.user, &err) < 0) {
+		r = fail(&c, err.msg);
+		goto out;
+	}
+	load_policy(&c, &diag, &conf_rc);
+	if (conf_rc < 0) {
+		snprintf(why, sizeof(why), "configuration error: %s%s",
+		    diag.stored ? diag.msg[0] : "unreadable",
+		    diag.count > 1 ? " (and more: run 'tenantctl check')" : "");
+		if (c.req.flags & TN_REQ_IGNORE_CONFIG_ERROR) {
+			audit_decision(&c, "tenant-degrade", why, false);
+			r = reply(&c, TN_ST_DEGRADED, why, NULL, 0, NULL);
+		} else {
+			r = fail(&c, why);
+		}
+		goto out;
+	}
+	if (send_policy(&c) < 0) {
+		r = HELPER_EXIT_SYSTEM;
+		goto out;
+	}
+	if ((c.req.uid == 0 && !(c.req.flags & TN_REQ_ROOT_OPTIN)) || !c.pol.isolate) {
+		r = reply(&c, TN_ST_EXEMPT, c.req.uid == 0 ? "root is not isolated"
+							   : "isolate = no for this user",
+		    NULL, 0, NULL);
+		goto out;
+	}
+	if (c.audit_broken) {
+		snprintf(why, sizeof(why), "audit unavailable: %s", c.audit_why);
+		r = fail(&c, why);
+		goto out;
+	}
+	cgroup_probe(&cg);
+	if (limits_configured(&c.pol) && !cg.usable) {
+		snprintf(why, sizeof(why), "quotas are configured but cannot be applied: %s", cg.why);
+		if (c.pol.cgroup == TN_CGROUP_REQUIRED) {
+			audit_decision(&c, "tenant-deny", why, false);
+			r = reply(&c, TN_ST_DENIED, why, NULL, 0, NULL);
+			goto out;
+		}
+		audit_decision(&c, "tenant-quota-unavailable", why, false);
+	}
+	r = isolate(&c);
+out:
+	audit_end(&c.audit);
+	identity_free(&c.user);
+	return r;
+}

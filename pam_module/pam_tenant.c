@@ -1,0 +1,292 @@
+/* pam_tenant.so: the two session hooks.  The module reads PAM items,
+ * runs tenant-helper, joins what the helper prepared, and keeps a link to
+ * the tenant's keeper until close.  It never parses the config. */
+#include <errno.h>
+#include <pwd.h>
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <security/pam_modutil.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "module.h"
+#include "state.h"
+#include "util.h"
+
+#define DEFAULT_TIMEOUT_MS 10000
+
+static void
+parse_args(pam_handle_t *pamh, int argc, const char **argv, struct module_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->timeout_ms = DEFAULT_TIMEOUT_MS;
+	for (int i = 0; i < argc; i++) {
+		const char *v;
+
+		if (strcmp(argv[i], "debug") == 0) {
+			a->debug = true;
+		} else if (strcmp(argv[i], "root") == 0) {
+			a->root_optin = true;
+		} else if (strcmp(argv[i], "ignore_config_error") == 0) {
+			a->ignore_config_error = true;
+		} else if (strncmp(argv[i], "timeout=", 8) == 0) {
+			char *end;
+			long s;
+
+			v = argv[i] + 8;
+			errno = 0;
+			s = strtol(v, &end, 10);
+			if (errno || end == v || *end || s < 1 || s > 120)
+				pam_syslog(pamh, LOG_ERR, "bad timeout '%s' (1-120 s); using %d s",
+				    v, DEFAULT_TIMEOUT_MS / 1000);
+			else
+				a->timeout_ms = (int)s * 1000;
+#ifdef TN_TESTING
+		} else if (strncmp(argv[i], "helper=", 7) == 0) {
+			a->helper_path = argv[i] + 7;
+#endif
+		} else {
+			pam_syslog(pamh, LOG_ERR, "unknown module argument '%s' ignored", argv[i]);
+		}
+	}
+}
+
+/* Names go to syslog; keep them on one printable line. */
+static void
+printable(char *dst, size_t size, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src && src[i] && i + 1 < size; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+static const char *
+item(pam_handle_t *pamh, int type)
+{
+	const void *v = NULL;
+
+	return pam_get_item(pamh, type, &v) == PAM_SUCCESS && v ? v : "";
+}
+
+/* Record a decision the module made itself (the helper could not). */
+static void
+module_audit(pam_handle_t *pamh, const struct tn_msg_open *req, const char *op,
+    const char *why, bool ok)
+{
+	struct tn_audit a;
+	struct tn_err err = {0};
+	struct tn_audit_event ev = {.op = op, .user = req->user, .uid = req->uid,
+	    .cookie = req->cookie, .service = req->service, .tty = req->tty,
+	    .rhost = req->rhost, .reason = why, .success = ok};
+
+	if (audit_begin(&a, &err) < 0 || audit_event(&a, &ev, &err) < 0)
+		pam_syslog(pamh, LOG_ERR, "audit: %s", err.msg);
+	audit_end(&a);
+}
+
+static void
+cleanup_session(pam_handle_t *pamh, void *data, int error_status)
+{
+	struct tn_session *s = data;
+
+	(void)pamh;
+	(void)error_status;
+	session_close_fds(s);
+	free(s);
+}
+
+/* su from inside a tenant: the same user stays where they are; anyone
+ * else is refused, so a tenant never spans two users (DESIGN §7). */
+static int
+check_nested(pam_handle_t *pamh, const struct tn_msg_open *req,
+    const char *name)
+{
+	struct stat st;
+	uid_t owner;
+	int r;
+
+	if (stat("/proc/self/ns/mnt", &st) < 0)
+		return PAM_SUCCESS; /* no procfs: cannot be inside a tenant's */
+	r = state_mntns_owner(st.st_ino, &owner);
+	if (r == 0)
+		return PAM_SUCCESS;
+	if (r == 1 && owner == req->uid) {
+		pam_syslog(pamh, LOG_INFO, "%s (uid %u) is already inside their tenant",
+		    name, (unsigned)req->uid);
+		return PAM_IGNORE;
+	}
+	char why[160];
+	if (r < 0)
+		snprintf(why, sizeof(why), "caller's mount namespace has a broken tenant marker");
+	else
+		snprintf(why, sizeof(why),
+		    "login as uid %u from inside the tenant of uid %u: a tenant never spans two users",
+		    (unsigned)req->uid, (unsigned)owner);
+	pam_syslog(pamh, LOG_ERR, "denied session for %s: %s", name, why);
+	module_audit(pamh, req, "tenant-deny", why, false);
+	pam_error(pamh, "pam_tenant: you cannot open a session for another user from inside your own");
+	return PAM_PERM_DENIED;
+}
+
+/* The helper gave no usable answer: on_error decides, if it was known. */
+static int
+helper_failed(pam_handle_t *pamh, const struct tn_msg_open *req,
+    const char *name, const struct helper_outcome *o)
+{
+	if (o->on_error_allow) {
+		pam_syslog(pamh, LOG_WARNING,
+		    "session of %s (uid %u) NOT isolated: %s; on_error = allow",
+		    name, (unsigned)req->uid, o->why);
+		module_audit(pamh, req, "tenant-degrade", o->why, false);
+		return PAM_SUCCESS;
+	}
+	pam_syslog(pamh, LOG_ERR, "denied session for %s (uid %u): %s", name,
+	    (unsigned)req->uid, o->why);
+	module_audit(pamh, req, "tenant-deny", o->why, false);
+	pam_error(pamh, "pam_tenant: session isolation failed; login refused (see the system log)");
+	return PAM_SESSION_ERR;
+}
+
+static int
+enter(pam_handle_t *pamh, const struct tn_msg_open *req, const char *name,
+    struct helper_outcome *o)
+{
+	struct tn_session *s;
+	char env[sizeof("TENANT_SESSION=") + TN_COOKIE_HEX];
+	char why[256] = "";
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		outcome_close_fds(o);
+		snprintf(o->why, sizeof(o->why), "out of memory");
+		return helper_failed(pamh, req, name, o);
+	}
+	s->opener = getpid();
+	s->link = -1;
+	for (int i = 0; i < TN_NS_COUNT; i++)
+		s->host_ns[i] = -1;
+	memcpy(s->cookie, req->cookie, sizeof(s->cookie));
+	if (join_tenant(&o->res, o->fds, o->nfds, s, why, sizeof(why)) < 0) {
+		/* Namespaces are undone; a half-dropped bounding set is not,
+		 * so this process stays refused even with on_error = allow. */
+		leave_tenant(s);
+		session_close_fds(s);
+		free(s);
+		outcome_close_fds(o);
+		pam_syslog(pamh, LOG_ERR, "denied session for %s (uid %u): %s", name,
+		    (unsigned)req->uid, why);
+		module_audit(pamh, req, "tenant-deny", why, false);
+		return PAM_SESSION_ERR;
+	}
+	outcome_close_fds(o);
+	snprintf(env, sizeof(env), "TENANT_SESSION=%s", req->cookie);
+	if (pam_set_data(pamh, TN_DATA_NAME, s, cleanup_session) != PAM_SUCCESS ||
+	    pam_putenv(pamh, env) != PAM_SUCCESS) {
+		pam_syslog(pamh, LOG_ERR, "cannot record session state");
+		return PAM_SESSION_ERR; /* link closes at pam_end: keeper ends it */
+	}
+	pam_syslog(pamh, LOG_INFO, "session of %s (uid %u) %s, TENANT_SESSION=%s",
+	    name, (unsigned)req->uid, o->res.msg, req->cookie);
+	return PAM_SUCCESS;
+}
+
+PAM_EXTERN int
+pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct module_args args;
+	struct tn_msg_open req;
+	struct helper_outcome o;
+	const struct passwd *pw;
+	const char *user = NULL;
+	char name[64];
+	int r;
+
+	(void)flags;
+	parse_args(pamh, argc, argv, &args);
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL || !*user)
+		return PAM_USER_UNKNOWN;
+	printable(name, sizeof(name), user);
+	pw = pam_modutil_getpwnam(pamh, user);
+	if (pw == NULL) {
+		pam_syslog(pamh, LOG_ERR, "unknown user %s", name);
+		return PAM_USER_UNKNOWN;
+	}
+	proto_init(&req, TN_MSG_OPEN);
+	req.uid = pw->pw_uid;
+	if (str_copy(req.user, sizeof(req.user), user) < 0) {
+		pam_syslog(pamh, LOG_ERR, "user name too long");
+		return PAM_USER_UNKNOWN;
+	}
+	str_copy(req.service, sizeof(req.service), item(pamh, PAM_SERVICE));
+	str_copy(req.tty, sizeof(req.tty), item(pamh, PAM_TTY));
+	str_copy(req.rhost, sizeof(req.rhost), item(pamh, PAM_RHOST));
+	if (cookie_new(req.cookie) < 0) {
+		pam_syslog(pamh, LOG_ERR, "no randomness for the session cookie");
+		return PAM_SESSION_ERR;
+	}
+	r = check_nested(pamh, &req, name);
+	if (r != PAM_SUCCESS)
+		return r;
+	if (pw->pw_uid == 0 && !args.root_optin) {
+		if (args.debug)
+			pam_syslog(pamh, LOG_DEBUG, "root is not isolated");
+		return PAM_IGNORE;
+	}
+	req.flags = (args.root_optin ? TN_REQ_ROOT_OPTIN : 0) |
+	    (args.ignore_config_error ? TN_REQ_IGNORE_CONFIG_ERROR : 0) |
+	    (args.debug ? TN_REQ_DEBUG : 0);
+
+	if (run_helper(pamh, &args, &req, &o) < 0)
+		return helper_failed(pamh, &req, name, &o);
+	switch ((enum tn_status)o.res.status) {
+	case TN_ST_ISOLATED:
+		return enter(pamh, &req, name, &o);
+	case TN_ST_EXEMPT:
+		if (args.debug)
+			pam_syslog(pamh, LOG_DEBUG, "%s not isolated: %s", name, o.res.msg);
+		return PAM_IGNORE;
+	case TN_ST_DEGRADED:
+		pam_syslog(pamh, LOG_WARNING, "session of %s (uid %u) NOT isolated: %s",
+		    name, (unsigned)req.uid, o.res.msg);
+		return PAM_SUCCESS;
+	case TN_ST_DENIED:
+	default:
+		pam_syslog(pamh, LOG_ERR, "denied session for %s (uid %u): %s", name,
+		    (unsigned)req.uid, o.res.msg);
+		pam_error(pamh, "pam_tenant: session isolation failed; login refused (see the system log)");
+		return PAM_SESSION_ERR;
+	}
+}
+
+PAM_EXTERN int
+pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	const void *data = NULL;
+	struct tn_session *s;
+	struct tn_msg_ctl m;
+
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	if (pam_get_data(pamh, TN_DATA_NAME, &data) != PAM_SUCCESS || data == NULL)
+		return PAM_SUCCESS; /* nothing opened here: idempotent no-op */
+	s = (struct tn_session *)(uintptr_t)data; /* ours: we stored it */
+	if (s->opener != getpid() || s->link < 0)
+		return PAM_SUCCESS; /* a forked copy, or already closed */
+	/* Tell the keeper and go: never wait for the tenant here (DESIGN §3.1). */
+	proto_init(&m, TN_MSG_CLOSE);
+	memcpy(m.cookie, s->cookie, sizeof(m.cookie));
+	(void)send(s->link, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL);
+	leave_tenant(s);
+	session_close_fds(s);
+	return PAM_SUCCESS;
+}

@@ -1,0 +1,248 @@
+/* Starting tenant-helper the way a setuid program would want to be
+ * started (security catalog R5, R6, #14-#21): a verified binary exec'd by
+ * fd, a built environment, integer-free fixed argv, only the socket and
+ * /dev/null as fds, default signal state, no tty, a hard deadline, and
+ * its status read through a pidfd so the host's SIGCHLD handling cannot
+ * steal or fake it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "module.h"
+#include "util.h"
+
+#ifndef TN_HELPER_PATH
+#define TN_HELPER_PATH "/usr/libexec/pam_tenant/tenant-helper"
+#endif
+
+void
+outcome_close_fds(struct helper_outcome *out)
+{
+	for (size_t i = 0; i < out->nfds; i++)
+		if (out->fds[i] >= 0)
+			close(out->fds[i]);
+	out->nfds = 0;
+}
+
+/* O_PATH fd of the helper: regular, root-owned, not writable by others,
+ * reached through root-owned directories without following symlinks. */
+static int
+open_helper(const char *path, char *why, size_t whylen)
+{
+	struct tn_err err = {0};
+	struct stat st;
+	int fd;
+
+	if (walk_trusted(path, 0, &fd, &err) < 0) {
+		snprintf(why, whylen, "helper %s", err.code == ENOENT ? "not found: " : "");
+		snprintf(why + strlen(why), whylen - strlen(why), "%.400s", err.msg);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) || !(st.st_mode & S_IXUSR) ||
+	    (st.st_mode & (S_ISUID | S_ISGID))) {
+		snprintf(why, whylen,
+		    "helper %s must be a regular root-owned executable, not writable by group/other, not setuid",
+		    path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* In the child, between fork and exec: async-signal-safe calls only. */
+static void __attribute__((noreturn))
+exec_helper(int sock, int helper)
+{
+	static char arg0[] = "tenant-helper", arg1[] = "open";
+	static char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin", lang[] = "LANG=C";
+	static char *const argv[] = {arg0, arg1, NULL};
+	static char *const envp[] = {path, lang, NULL};
+	sigset_t all;
+	int null;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	alarm(0);
+	if (setsid() < 0)
+		_exit(127);
+	/* Move both fds out of the way, then into place: 3 and 4. */
+	sock = fcntl(sock, F_DUPFD_CLOEXEC, 10);
+	helper = fcntl(helper, F_DUPFD_CLOEXEC, 10);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (sock < 0 || helper < 0 || null < 0 || dup2(null, 0) < 0 ||
+	    dup2(null, 1) < 0 || dup2(null, 2) < 0 || dup2(sock, 3) < 0 ||
+	    dup3(helper, 4, O_CLOEXEC) < 0 || close_range(5, ~0U, 0) < 0)
+		_exit(127);
+	execveat(4, "", argv, envp, AT_EMPTY_PATH);
+	_exit(127);
+}
+
+static long
+ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000L +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000L;
+}
+
+/* Read POLICY and RESULT until the helper closes its end or exits. */
+static void
+collect(int sock, int pidfd, const struct timespec *deadline,
+    const char *cookie, struct helper_outcome *out)
+{
+	for (;;) {
+		struct pollfd p[2] = {{.fd = sock, .events = POLLIN},
+		    {.fd = pidfd, .events = POLLIN}};
+		long left = ms_left(deadline);
+		union tn_msg m;
+		int fds[TN_MAX_FDS];
+		size_t nfds = 0;
+		struct tn_err err = {0};
+		int r;
+
+		if (left <= 0)
+			return;
+		r = poll(p, 2, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		if (!(p[0].revents & (POLLIN | POLLHUP)))
+			return; /* helper exited and nothing is left to read */
+		r = proto_recv(sock, (1u << TN_MSG_POLICY) | (1u << TN_MSG_RESULT),
+		    &m, fds, &nfds, &err);
+		if (r == -EPIPE)
+			return;
+		if (r < 0 || strcmp(m.result.cookie, cookie) != 0) {
+			snprintf(out->why, sizeof(out->why), "bad reply from helper: %.400s",
+			    r < 0 ? err.msg : "wrong session cookie");
+			for (size_t i = 0; i < nfds; i++)
+				close(fds[i]);
+			outcome_close_fds(out);
+			out->have_result = false;
+			return;
+		}
+		if (m.result.flags & TN_RES_ON_ERROR_ALLOW)
+			out->on_error_allow = true;
+		if (m.hdr.type == TN_MSG_RESULT) {
+			if (out->have_result) { /* a second result is garbage */
+				for (size_t i = 0; i < nfds; i++)
+					close(fds[i]);
+				outcome_close_fds(out);
+				out->have_result = false;
+				snprintf(out->why, sizeof(out->why), "bad reply from helper: two results");
+				return;
+			}
+			out->res = m.result;
+			memcpy(out->fds, fds, nfds * sizeof(int));
+			out->nfds = nfds;
+			out->have_result = true;
+		}
+	}
+}
+
+int
+run_helper(pam_handle_t *pamh, const struct module_args *args,
+    const struct tn_msg_open *req, struct helper_outcome *out)
+{
+	const char *path = args->helper_path ? args->helper_path : TN_HELPER_PATH;
+	_cleanup_close_ int helper = -1, sock = -1, pidfd = -1;
+	struct sigaction dfl = {.sa_handler = SIG_DFL}, saved;
+	struct timespec deadline;
+	struct tn_err err = {0};
+	siginfo_t info;
+	int sp[2];
+	pid_t pid;
+
+	(void)pamh;
+	memset(out, 0, sizeof(*out));
+	helper = open_helper(path, out->why, sizeof(out->why));
+	if (helper < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		snprintf(out->why, sizeof(out->why), "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	sock = sp[0];
+	/* The host may ignore or reap SIGCHLD; we need our child's status. */
+	sigaction(SIGCHLD, &dfl, &saved);
+	pid = fork();
+	if (pid == 0)
+		exec_helper(sp[1], helper);
+	close(sp[1]);
+	if (pid < 0) {
+		snprintf(out->why, sizeof(out->why), "fork: %s", strerror(errno));
+		sigaction(SIGCHLD, &saved, NULL);
+		return -1;
+	}
+	pidfd = pidfd_open(pid, 0);
+	if (pidfd < 0) {
+		snprintf(out->why, sizeof(out->why), "pidfd_open: %s", strerror(errno));
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		sigaction(SIGCHLD, &saved, NULL);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += args->timeout_ms / 1000;
+	deadline.tv_nsec += (args->timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	if (proto_send(sock, req, NULL, 0, &err) < 0)
+		snprintf(out->why, sizeof(out->why), "send request: %.400s", err.msg);
+	else
+		collect(sock, pidfd, &deadline, req->cookie, out);
+
+	/* Wait for its exit within what is left of the deadline. */
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	long left = ms_left(&deadline);
+	if (poll(&p, 1, left > 0 ? (int)left : 0) <= 0) {
+		(void)pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+		snprintf(out->why, sizeof(out->why),
+		    "helper did not finish within %d s and was killed", args->timeout_ms / 1000);
+		outcome_close_fds(out);
+		out->have_result = false;
+	}
+	memset(&info, 0, sizeof(info));
+	while (waitid(P_PIDFD, pidfd, &info, WEXITED) < 0 && errno == EINTR)
+		;
+	sigaction(SIGCHLD, &saved, NULL);
+	if (info.si_code == CLD_EXITED && info.si_status == 0) {
+		if (out->have_result)
+			return 0;
+		if (!out->why[0])
+			snprintf(out->why, sizeof(out->why), "helper exited without a result");
+		return -1;
+	}
+	if (out->have_result || !out->why[0]) {
+		if (info.si_code == CLD_EXITED)
+			snprintf(out->why, sizeof(out->why), "helper exited with status %d%s",
+			    info.si_status, info.si_status == 127 ? " (exec failed)" : "");
+		else if (info.si_pid == 0)
+			snprintf(out->why, sizeof(out->why), "helper status unknown");
+		else
+			snprintf(out->why, sizeof(out->why), "helper killed by signal %d", info.si_status);
+	}
+	outcome_close_fds(out);
+	out->have_result = false;
+	return -1;
+}
