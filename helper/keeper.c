@@ -588,7 +588,7 @@ keeper_main(const struct tenant_spec *spec, int ready)
 		_exit(HELPER_EXIT_SYSTEM);
 	if (devnull > 2)
 		close(devnull);
-	(void)prctl(PR_SET_NAME, "tenant-keeper", 0, 0, 0);
+	proc_title("tenant-keeper");
 	openlog("pam_tenant", LOG_PID, LOG_AUTHPRIV);
 	if (audit_begin(&k.audit, &err) < 0)
 		klog(LOG_ERR, "%s", err.msg);

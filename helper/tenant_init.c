@@ -81,7 +81,7 @@ tenant_init_main(void *arg)
 	if ((a->chan > 3 && close_range(3, a->chan - 1, 0) < 0) ||
 	    close_range(a->chan + 1, ~0U, 0) < 0)
 		_exit(1);
-	(void)prctl(PR_SET_NAME, "tenant-init", 0, 0, 0);
+	proc_title("tenant-init");
 	if (mounts_setup(a, &proc_fd, &err) < 0 ||
 	    ((a->namespaces & TN_NS_NET) && loopback_up(&err) < 0) ||
 	    chdir("/") < 0 || drop_everything(&err) < 0) {

@@ -1,0 +1,83 @@
+/* The module loads with RTLD_NOW, finds both entry points, and exports
+ * nothing else (security catalog #67); the release build carries no test
+ * hook (#71). */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tap.h"
+
+static const char *const builds[] = {"build/release/pam_tenant.so",
+    "build/e2e/pam_tenant.so"};
+
+static int
+exports_only_pam_sm(const char *so, char *seen, size_t len)
+{
+	char cmd[256], line[256];
+	int n = 0, bad = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "nm -D --defined-only %s", so);
+	p = popen(cmd, "r");
+	if (p == NULL)
+		return 0;
+	seen[0] = '\0';
+	while (fgets(line, sizeof(line), p)) {
+		char *sym = strrchr(line, ' ');
+		sym = sym ? sym + 1 : line;
+		sym[strcspn(sym, "\n")] = '\0';
+		strncat(seen, sym, len - strlen(seen) - 2);
+		strncat(seen, " ", len - strlen(seen) - 1);
+		if (strcmp(sym, "pam_sm_open_session") && strcmp(sym, "pam_sm_close_session"))
+			bad++;
+		n++;
+	}
+	return pclose(p) == 0 && n == 2 && bad == 0;
+}
+
+static int
+contains(const char *file, const char *needle)
+{
+	char buf[65536];
+	size_t n, k = strlen(needle);
+	int found = 0;
+	FILE *f = fopen(file, "rb");
+
+	if (f == NULL)
+		return -1;
+	while (!found && (n = fread(buf, 1, sizeof(buf), f)) >= k) {
+		found = memmem(buf, n, needle, k) != NULL;
+		if (n == sizeof(buf))
+			fseek(f, -(long)k, SEEK_CUR);
+		else
+			break;
+	}
+	fclose(f);
+	return found;
+}
+
+int
+main(void)
+{
+	char seen[512], what[256];
+
+	for (size_t i = 0; i < sizeof(builds) / sizeof(builds[0]); i++) {
+		void *h = dlopen(builds[i], RTLD_NOW | RTLD_LOCAL);
+
+		snprintf(what, sizeof(what), "dlopen(%s, RTLD_NOW)", builds[i]);
+		if (!OK(h != NULL, what))
+			printf("#   %s\n", dlerror());
+		snprintf(what, sizeof(what), "%s: both entry points found", builds[i]);
+		OK(h && dlsym(h, "pam_sm_open_session") && dlsym(h, "pam_sm_close_session"), what);
+		snprintf(what, sizeof(what), "%s: exports only the two pam_sm_* functions", builds[i]);
+		if (!OK(exports_only_pam_sm(builds[i], seen, sizeof(seen)), what))
+			printf("#   nm -D --defined-only: %s\n", seen);
+		if (h)
+			dlclose(h);
+	}
+	IS_INT(contains("build/release/pam_tenant.so", "helper="), 0,
+	    "release module has no helper= test hook");
+	IS_INT(contains("build/test/pam_tenant.so", "helper="), 1,
+	    "(the test build does, so the check above can fail)");
+	return tap_done();
+}

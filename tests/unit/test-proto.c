@@ -1,0 +1,118 @@
+/* The module<->helper message decoder against truncated, oversized,
+ * garbage and inconsistent input (security catalog #19, style rule R8). */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "tap.h"
+
+#define ALL_RESULTS ((1u << TN_MSG_POLICY) | (1u << TN_MSG_RESULT))
+
+static struct tn_msg_result
+good_result(enum tn_status st, uint32_t mask)
+{
+	struct tn_msg_result r;
+
+	proto_init(&r, TN_MSG_RESULT);
+	r.status = st;
+	r.ns_mask = mask;
+	memset(r.cookie, 'a', TN_COOKIE_HEX);
+	return r;
+}
+
+static int
+decode(const void *buf, size_t len, unsigned allowed, size_t nfds)
+{
+	union tn_msg out;
+	struct tn_err err = {0};
+	return proto_decode(buf, len, allowed, nfds, &out, &err);
+}
+
+int
+main(void)
+{
+	struct tn_msg_result r = good_result(TN_ST_ISOLATED, 0x0f);
+	struct tn_msg_open o;
+	char big[sizeof(union tn_msg) + 64], cookie[TN_COOKIE_HEX + 1];
+
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 5), 0, "well-formed isolated result with 4 ns + link");
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 4), -EBADMSG, "fd count one short");
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 6), -EBADMSG, "fd count one over");
+	IS_INT(decode(&r, sizeof(r) - 1, ALL_RESULTS, 5), -EBADMSG, "truncated by one byte");
+	IS_INT(decode(&r, 3, ALL_RESULTS, 0), -EBADMSG, "shorter than a header");
+	IS_INT(decode(&r, 0, ALL_RESULTS, 0), -EBADMSG, "empty datagram");
+	memset(big, 0, sizeof(big));
+	memcpy(big, &r, sizeof(r));
+	IS_INT(decode(big, sizeof(r) + 1, ALL_RESULTS, 5), -EBADMSG, "one byte too many");
+	IS_INT(decode(big, sizeof(big), ALL_RESULTS, 5), -EBADMSG, "oversized");
+	IS_INT(decode(&r, sizeof(r), 1u << TN_MSG_OPEN, 5), -EBADMSG, "type not allowed here");
+
+	r = good_result(TN_ST_ISOLATED, 0x0f);
+	r.hdr.magic ^= 1;
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 5), -EBADMSG, "bad magic");
+	r = good_result(TN_ST_ISOLATED, 0x0f);
+	r.hdr.version = 2;
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 5), -EPROTO, "other protocol version");
+	r = good_result(TN_ST_ISOLATED, 0x0f);
+	r.hdr.size = 12;
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 5), -EBADMSG, "header size disagrees");
+	r = good_result(TN_ST_ISOLATED, 0x0f);
+	r.hdr.type = 200;
+	IS_INT(decode(&r, sizeof(r), ~0u, 5), -EBADMSG, "unknown type");
+	r = good_result(99, 0);
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), -EBADMSG, "unknown status");
+	r = good_result(TN_ST_ISOLATED, 0x0e);
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 4), -EBADMSG, "isolated without a mount namespace");
+	r = good_result(TN_ST_ISOLATED, 0x40);
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 2), -EBADMSG, "namespace bit out of range");
+	r = good_result(TN_ST_DENIED, 0);
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), 0, "denied without fds");
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 1), -EBADMSG, "denied with an fd");
+	memset(r.msg, 'x', sizeof(r.msg));
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), -EBADMSG, "message text without NUL");
+	r = good_result(TN_ST_DENIED, 0);
+	r.cookie[3] = 'G';
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), -EBADMSG, "cookie with a non-hex digit");
+	r = good_result(TN_ST_DENIED, 0);
+	r.cookie[TN_COOKIE_HEX - 1] = '\0';
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), -EBADMSG, "short cookie");
+
+	proto_init(&o, TN_MSG_OPEN);
+	memset(o.cookie, '0', TN_COOKIE_HEX);
+	IS_INT(decode(&o, sizeof(o), 1u << TN_MSG_OPEN, 0), 0, "well-formed open request");
+	memset(o.user, 'u', sizeof(o.user));
+	IS_INT(decode(&o, sizeof(o), 1u << TN_MSG_OPEN, 0), -EBADMSG, "user name without NUL");
+
+	/* Garbage of every length up to the largest message never decodes. */
+	int garbage_ok = 0;
+	for (size_t len = 0; len <= sizeof(union tn_msg); len++) {
+		memset(big, 0x5a, sizeof(big));
+		garbage_ok += decode(big, len, ~0u, 0) == 0;
+	}
+	IS_INT(garbage_ok, 0, "no garbage buffer of any length decodes");
+
+	/* Over a real socket: fds travel, truncation is detected. */
+	int sp[2], fds[TN_MAX_FDS];
+	size_t nfds = 99;
+	union tn_msg m;
+	struct tn_err err = {0};
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0) {
+		int pass[5] = {0, 0, 0, 0, 0};
+		r = good_result(TN_ST_ISOLATED, 0x0f);
+		IS_INT(proto_send(sp[0], &r, pass, 5, &err), 0, "send with 5 fds");
+		IS_INT(proto_recv(sp[1], ALL_RESULTS, &m, fds, &nfds, &err), 0, "receive it");
+		IS_INT(nfds, 5, "five fds arrived");
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		IS_INT(write(sp[0], big, sizeof(union tn_msg) + 8), (long)sizeof(union tn_msg) + 8, "write an oversized datagram");
+		IS_INT(proto_recv(sp[1], ALL_RESULTS, &m, fds, &nfds, &err), -EMSGSIZE, "oversized datagram is refused");
+		close(sp[0]);
+		IS_INT(proto_recv(sp[1], ALL_RESULTS, &m, fds, &nfds, &err), -EPIPE, "end of stream");
+		close(sp[1]);
+	}
+	IS_INT(cookie_new(cookie), 0, "cookie_new");
+	OK(cookie_valid(cookie), "fresh cookie is valid");
+	return tap_done();
+}
