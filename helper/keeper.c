@@ -116,7 +116,29 @@ count_sessions(const struct keeper *k)
 	return n;
 }
 
-/* Processes in the tenant's PID namespace other than its init. */
+/* Is /proc/<name> (in the tenant's procfs) a zombie?  Zombies of login
+ * programs are reaped by their parent outside the tenant; they hold no
+ * resources and must not keep a tenant alive. */
+static bool
+is_zombie(int proc_fd, const char *name)
+{
+	char path[32], buf[512], *paren;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/stat", name);
+	fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true; /* gone already */
+	n = read_full(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	return paren == NULL || paren[1] != ' ' || paren[2] == 'Z';
+}
+
+/* Live processes in the tenant's PID namespace other than its init. */
 static long
 count_processes(const struct keeper *k)
 {
@@ -135,7 +157,7 @@ count_processes(const struct keeper *k)
 	}
 	while ((de = readdir(d)) != NULL)
 		if (de->d_name[0] >= '1' && de->d_name[0] <= '9' &&
-		    strcmp(de->d_name, "1") != 0)
+		    strcmp(de->d_name, "1") != 0 && !is_zombie(k->proc_fd, de->d_name))
 			n++;
 	closedir(d);
 	return n;
@@ -589,6 +611,12 @@ keeper_main(const struct tenant_spec *spec, int ready)
 	if (devnull > 2)
 		close(devnull);
 	proc_title("tenant-keeper");
+	/* We serve every later login of this tenant, not the one that
+	 * happened to start us: drop its audit login id. */
+	if ((devnull = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC)) >= 0) {
+		(void)!write(devnull, "4294967295", 10);
+		close(devnull);
+	}
 	openlog("pam_tenant", LOG_PID, LOG_AUTHPRIV);
 	if (audit_begin(&k.audit, &err) < 0)
 		klog(LOG_ERR, "%s", err.msg);

@@ -1,0 +1,335 @@
+/* tenantctl list | status | terminate: the live tenants, read from
+ * /run/pam_tenant (root only) and asked of their keepers. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "ctl.h"
+#include "fsutil.h"
+#include "identity.h"
+#include "proto.h"
+#include "state.h"
+#include "util.h"
+
+struct tenant_view {
+	char key[TN_KEY_MAX];
+	char info[8192];   /* the keeper's info file */
+	uid_t uid;
+	long created;
+	long keeper_pid;
+	long sessions;
+	long processes;    /* -1 when the keeper did not answer */
+};
+
+/* Value of "name VALUE" in an info text, or NULL. */
+static const char *
+info_get(const char *info, const char *name, char *buf, size_t len)
+{
+	size_t n = strlen(name);
+	const char *p = info;
+
+	while (p && *p) {
+		if (strncmp(p, name, n) == 0 && p[n] == ' ') {
+			size_t k = strcspn(p + n + 1, "\n");
+			if (k >= len)
+				k = len - 1;
+			memcpy(buf, p + n + 1, k);
+			buf[k] = '\0';
+			return buf;
+		}
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return NULL;
+}
+
+static long
+info_long(const char *info, const char *name)
+{
+	char buf[64];
+
+	return info_get(info, name, buf, sizeof(buf)) ? strtol(buf, NULL, 10) : -1;
+}
+
+/* Ask the keeper; fills processes (and refreshes sessions). */
+static void
+ask_keeper(struct tenant_view *t)
+{
+	_cleanup_close_ int fd = -1;
+	struct tn_msg_ctl q;
+	union tn_msg m;
+	int fds[TN_MAX_FDS];
+	size_t nfds;
+	struct pollfd p;
+	char buf[64];
+
+	t->processes = -1;
+	fd = state_connect_keeper(t->key, NULL);
+	if (fd < 0)
+		return;
+	proto_init(&q, TN_MSG_STATUS);
+	if (proto_send(fd, &q, NULL, 0, NULL) < 0)
+		return;
+	p = (struct pollfd){.fd = fd, .events = POLLIN};
+	if (poll(&p, 1, 2000) <= 0 ||
+	    proto_recv(fd, 1u << TN_MSG_STATUS, &m, fds, &nfds, NULL) < 0)
+		return;
+	if (info_get(m.ctl.text, "processes", buf, sizeof(buf)))
+		t->processes = strtol(buf, NULL, 10);
+	if (info_get(m.ctl.text, "sessions", buf, sizeof(buf)))
+		t->sessions = strtol(buf, NULL, 10);
+}
+
+static int
+load_view(const struct tn_state *st, const char *key, struct tenant_view *t)
+{
+	_cleanup_close_ int dir = -1, fd = -1;
+	char buf[32];
+	ssize_t n;
+
+	memset(t, 0, sizeof(*t));
+	if (str_copy(t->key, sizeof(t->key), key) < 0)
+		return -ENAMETOOLONG;
+	dir = openat(st->tenants, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	fd = openat(dir, "info", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read_full(fd, t->info, sizeof(t->info) - 1);
+	if (n < 0)
+		return (int)n;
+	t->info[n] = '\0';
+	if (!info_get(t->info, "uid", buf, sizeof(buf)) || parse_uid(buf, &t->uid) < 0)
+		return -EBADMSG;
+	t->created = info_long(t->info, "created");
+	t->keeper_pid = info_long(t->info, "keeper_pid");
+	t->sessions = info_long(t->info, "sessions");
+	ask_keeper(t);
+	return 0;
+}
+
+static int
+open_state(struct tn_state *st)
+{
+	struct tn_err err = {0};
+
+	if (state_open(st, false, &err) < 0) {
+		if (err.code == ENOENT)
+			return 0; /* no tenant ever started: an empty list */
+		fprintf(stderr, "tenantctl: %s\n", err.msg);
+		return -1;
+	}
+	return 1;
+}
+
+/* Call fn for every tenant (of uid, unless uid == (uid_t)-1). */
+static int
+each_tenant(uid_t uid, void (*fn)(struct tenant_view *, void *), void *data)
+{
+	struct tn_state st;
+	struct dirent *de;
+	DIR *d;
+	int fd, r, count = 0;
+
+	r = open_state(&st);
+	if (r <= 0)
+		return r;
+	fd = openat(st.tenants, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		state_close(&st);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct tenant_view t;
+
+		if (de->d_name[0] == '.' || load_view(&st, de->d_name, &t) < 0)
+			continue;
+		if (uid != (uid_t)-1 && t.uid != uid)
+			continue;
+		fn(&t, data);
+		count++;
+	}
+	closedir(d);
+	state_close(&st);
+	return count;
+}
+
+static const char *
+user_name(uid_t uid, char *buf, size_t len)
+{
+	struct tn_user u = {0};
+
+	if (identity_by_uid(uid, &u, NULL) == 0) {
+		snprintf(buf, len, "%s", u.name);
+		identity_free(&u);
+	} else {
+		snprintf(buf, len, "%u", (unsigned)uid);
+	}
+	return buf;
+}
+
+struct print_opts {
+	bool json, first, detail;
+};
+
+static void
+print_tenant(struct tenant_view *t, void *data)
+{
+	struct print_opts *o = data;
+	char name[TN_MAX_NAME + 1];
+	long age = t->created > 0 ? (long)time(NULL) - t->created : -1;
+
+	user_name(t->uid, name, sizeof(name));
+	if (o->json) {
+		printf("%s{\"tenant\":", o->first ? "" : ",");
+		ctl_json_string(stdout, t->key);
+		printf(",\"uid\":%u,\"user\":", (unsigned)t->uid);
+		ctl_json_string(stdout, name);
+		printf(",\"sessions\":%ld,\"processes\":%ld,\"age_seconds\":%ld,\"keeper_pid\":%ld",
+		    t->sessions, t->processes, age, t->keeper_pid);
+		if (o->detail) {
+			printf(",\"info\":");
+			ctl_json_string(stdout, t->info);
+		}
+		printf("}");
+	} else if (o->detail) {
+		printf("tenant %s\n  user       ", t->key);
+		ctl_print_safe(stdout, name);
+		printf(" (uid %u)\n  sessions   %ld\n  processes  %ld (besides the tenant's init)\n"
+		       "  age        %ld s\n  keeper pid %ld\n",
+		    (unsigned)t->uid, t->sessions, t->processes, age, t->keeper_pid);
+		for (const char *p = t->info; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+			if (strncmp(p, "ns_", 3) == 0 || strncmp(p, "session ", 8) == 0)
+				printf("  %.*s\n", (int)strcspn(p, "\n"), p);
+	} else {
+		printf("%-42s %-10u %-16.16s %8ld %9ld %8ld\n", t->key, (unsigned)t->uid,
+		    name, t->sessions, t->processes, age);
+	}
+	o->first = false;
+}
+
+static void
+print_quotas(bool json)
+{
+	struct tn_cgroup_probe cg;
+
+	cgroup_probe(&cg);
+	if (json) {
+		printf(",\"quotas\":");
+		ctl_json_string(stdout, cg.usable ? "available" : cg.why);
+	} else if (!cg.usable) {
+		printf("quotas: unavailable on this host (%s)\n", cg.why);
+	}
+}
+
+static int
+resolve_uid(const char *arg, uid_t *uid)
+{
+	struct tn_user u = {0};
+	struct tn_err err = {0};
+
+	if (parse_uid(arg, uid) == 0)
+		return 0;
+	if (identity_by_name(arg, &u, &err) < 0) {
+		fprintf(stderr, "tenantctl: %s\n", err.msg);
+		return -1;
+	}
+	*uid = u.uid;
+	identity_free(&u);
+	return 0;
+}
+
+static int
+list_or_status(int argc, char **argv, bool detail)
+{
+	struct print_opts o = {.first = true, .detail = detail};
+	uid_t uid = (uid_t)-1;
+	int n;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			o.json = true;
+		else if (detail && uid == (uid_t)-1 && argv[i][0] != '-') {
+			if (resolve_uid(argv[i], &uid) < 0)
+				return CTL_EXIT_USAGE;
+		} else {
+			ctl_usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (o.json)
+		printf("{\"tenants\":[");
+	else if (!detail)
+		printf("%-42s %-10s %-16s %8s %9s %8s\n", "TENANT", "UID", "USER", "SESSIONS",
+		    "PROCESSES", "AGE(s)");
+	n = each_tenant(uid, print_tenant, &o);
+	if (o.json) {
+		printf("]");
+		print_quotas(true);
+		printf("}\n");
+	} else {
+		if (detail && n == 0)
+			printf("no live tenant%s\n", uid == (uid_t)-1 ? "s" : " for that user");
+		print_quotas(false);
+	}
+	return n < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+int
+cmd_list(int argc, char **argv)
+{
+	return list_or_status(argc, argv, false);
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	return list_or_status(argc, argv, true);
+}
+
+static void
+terminate_one(struct tenant_view *t, void *data)
+{
+	_cleanup_close_ int fd = state_connect_keeper(t->key, NULL);
+	struct tn_msg_ctl q;
+	int *failed = data;
+
+	proto_init(&q, TN_MSG_TERMINATE);
+	if (fd < 0 || proto_send(fd, &q, NULL, 0, NULL) < 0) {
+		fprintf(stderr, "tenantctl: %s: keeper not reachable\n", t->key);
+		(*failed)++;
+		return;
+	}
+	printf("terminating %s\n", t->key);
+}
+
+int
+cmd_terminate(int argc, char **argv)
+{
+	uid_t uid;
+	int failed = 0, n;
+
+	if (argc != 2) {
+		ctl_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (resolve_uid(argv[1], &uid) < 0)
+		return CTL_EXIT_USAGE;
+	n = each_tenant(uid, terminate_one, &failed);
+	if (n == 0)
+		printf("no live tenant for uid %u\n", (unsigned)uid);
+	return n < 0 || failed ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
