@@ -1,0 +1,75 @@
+# shellcheck shell=bash
+# tests/lib/tenant.sh - pam_tenant specifics for the e2e tests, on top of
+# e2e.sh.  Tests use the build/e2e variant: same code as the release, with
+# the helper and tenant.conf paths compiled to point into the build tree.
+. "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
+
+TENANT_ETC=$E2E_BUILD/etc
+TENANTCTL=$E2E_BUILD/tenantctl
+TENANT_MODULE=$E2E_BUILD/pam_tenant.so
+
+# tenant_config LINE...: write build/e2e/etc/tenant.conf (root 0644); removed at exit.
+tenant_config() {
+	mkdir -p "$TENANT_ETC"
+	chmod 0755 "$TENANT_ETC"
+	printf '%s\n' "$@" >"$TENANT_ETC/tenant.conf"
+	chmod 0644 "$TENANT_ETC/tenant.conf"
+	if [ -z "${_TENANT_CONF_CLEANUP:-}" ]; then
+		_TENANT_CONF_CLEANUP=1
+		on_exit "rm -rf '$TENANT_ETC'"
+	fi
+}
+
+# tenant_stack FILE [MODULE_ARGS...]: an sshd PAM stack ending with pam_tenant.
+tenant_stack() {
+	local f=$1
+	shift
+	pam_stack "$f" "session required $TENANT_MODULE $*"
+}
+
+# su_with_tenant [MODULE_ARGS...]: add pam_tenant to /etc/pam.d/su and su-l (restored at exit).
+su_with_tenant() {
+	local f
+	for f in su su-l; do
+		[ -f "/etc/pam.d/$f" ] || continue
+		cp -p "/etc/pam.d/$f" "$T/pam.d-$f.orig"
+		on_exit "cp -p '$T/pam.d-$f.orig' '/etc/pam.d/$f'"
+		printf 'session required %s %s\n' "$TENANT_MODULE" "$*" >>"/etc/pam.d/$f"
+	done
+}
+
+# host_ns NS: this (host) process's namespace link, e.g. "mnt:[4026531841]".
+host_ns() {
+	readlink "/proc/self/ns/$1"
+}
+
+# no_tenants: true when no tenant state and no keeper/init process is left.
+no_tenants() {
+	[ -z "$(ls -A /run/pam_tenant/tenants 2>/dev/null)" ] &&
+	    [ -z "$(ls -A /run/pam_tenant/mntns 2>/dev/null)" ] &&
+	    ! pgrep -x tenant-keeper >/dev/null
+}
+
+# wait_no_tenants [TIMEOUT]: wait until no_tenants holds.
+wait_no_tenants() {
+	wait_until "${1:-10}" no_tenants
+}
+
+# kv KEY TEXT: the value of "KEY=value" lines in TEXT.
+kv() {
+	printf '%s\n' "$2" | sed -n "s/^$1=//p" | head -n 1
+}
+
+# A session probe: prints KEY=value lines about the process that runs it.
+PROBE='echo "uid=$(id -u)"
+for n in mnt pid ipc uts net; do echo "ns_$n=$(readlink /proc/self/ns/$n)"; done
+echo "capbnd=$(sed -n "s/^CapBnd:[[:space:]]*//p" /proc/self/status)"
+echo "nnp=$(sed -n "s/^NoNewPrivs:[[:space:]]*//p" /proc/self/status)"
+echo "pid1=$(cat /proc/1/comm)"
+echo "nprocs=$(ls -d /proc/[0-9]* | wc -l)"
+echo "cookie=${TENANT_SESSION:-}"
+echo "mnt_tmp=$(findmnt -no FSTYPE,OPTIONS /tmp | tail -n 1)"
+echo "mnt_vartmp=$(findmnt -no FSTYPE,OPTIONS /var/tmp | tail -n 1)"
+echo "mnt_shm=$(findmnt -no FSTYPE,OPTIONS /dev/shm | tail -n 1)"
+echo "mnt_mqueue=$(findmnt -no FSTYPE /dev/mqueue | tail -n 1)"
+echo "mnt_proc=$(findmnt -no FSTYPE,OPTIONS /proc | tail -n 1)"'

@@ -1,0 +1,383 @@
+/* tenantctl check and explain: the configuration as the module sees it. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cgroup.h"
+#include "conf.h"
+#include "ctl.h"
+#include "identity.h"
+#include "util.h"
+
+#define ROOT_NOTE \
+	"root is never isolated (pam_tenant.so needs the 'root' module " \
+	"argument to opt in)"
+
+struct explain {
+	const struct tn_user *user;
+	const char *service;
+	const struct tn_conf *conf;
+	const struct tn_policy *pol;
+	const struct tn_cgroup_probe *cg;
+	bool isolated;
+};
+
+static void
+print_diag(const struct tn_diag *diag)
+{
+	for (unsigned i = 0; i < diag->stored; i++) {
+		fputs("tenantctl: ", stderr);
+		ctl_print_safe(stderr, diag->msg[i]);
+		fputc('\n', stderr);
+	}
+	if (diag->count > diag->stored)
+		fprintf(stderr, "tenantctl: ... and %u more error(s)\n",
+		    diag->count - diag->stored);
+}
+
+/* Load with diagnostics on stderr; 0 or CTL_EXIT_FAIL. */
+static int
+load(const struct tn_conf_opts *opts, struct tn_conf **conf)
+{
+	struct tn_diag diag = { 0 };
+	int r;
+
+	r = conf_load(opts, conf, &diag);
+	if (r == 0)
+		return 0;
+	print_diag(&diag);
+	if (diag.count == 0)
+		fprintf(stderr, "tenantctl: loading the configuration: %s\n",
+		    strerror(-r));
+	fprintf(stderr, "tenantctl: configuration rejected (%u error(s))\n",
+	    diag.count ? diag.count : 1);
+	return CTL_EXIT_FAIL;
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	struct tn_conf_opts opts = { .trusted_owner = 0 };
+	struct tn_conf *conf = NULL;
+	int i = 1;
+
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
+	else if (i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
+		fprintf(stderr, "tenantctl: check: unknown option '");
+		ctl_print_safe(stderr, argv[i]);
+		fprintf(stderr, "'\nusage: tenantctl check [FILE]\n");
+		return CTL_EXIT_USAGE;
+	}
+	if (argc - i > 1) {
+		fprintf(stderr, "usage: tenantctl check [FILE]\n");
+		return CTL_EXIT_USAGE;
+	}
+	if (i < argc)
+		opts.main_path = argv[i]; /* that file alone */
+	if (load(&opts, &conf) != 0)
+		return CTL_EXIT_FAIL;
+	printf("tenantctl: %u file(s) OK\n", conf_file_count(conf));
+	conf_free(conf);
+	return CTL_EXIT_OK;
+}
+
+/* Is word in the space-separated list? */
+static bool
+has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
+
+/* Controllers the policy needs that the host does not offer. */
+static void
+missing_controllers(const struct explain *e, char *buf, size_t len)
+{
+	const struct tn_policy *p = e->pol;
+	const struct {
+		const char *name;
+		bool needed;
+	} want[] = {
+		{ "memory", p->memory_max != TN_UNLIMITED ||
+			p->memory_high != TN_UNLIMITED ||
+			p->memory_swap_max != TN_UNLIMITED },
+		{ "cpu", p->cpu_percent != 0 || p->cpu_weight != 0 },
+		{ "pids", p->pids_max != TN_UNLIMITED },
+		{ "io", p->io_weight != 0 || p->io_max_count != 0 },
+	};
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < N_ELEMENTS(want); i++) {
+		int r;
+
+		if (!want[i].needed ||
+		    has_word(e->cg->controllers, want[i].name))
+			continue;
+		r = snprintf(buf + off, len - off, "%s%s", off ? " " : "",
+		    want[i].name);
+		if (r < 0 || (size_t)r >= len - off)
+			return;
+		off += (size_t)r;
+	}
+}
+
+/* The quotas verdict: one line for the host, one for this user. */
+static void
+quota_text(const struct explain *e, char *host, size_t hlen, char *user,
+    size_t ulen)
+{
+	bool limits = conf_policy_has_limits(e->pol);
+	bool required = e->pol->cgroup == TN_CGROUP_REQUIRED;
+	char missing[64];
+
+	user[0] = '\0';
+	if (!e->cg->usable) {
+		snprintf(host, hlen,
+		    "quotas: unavailable on this host (%s); memory/cpu/pids/io "
+		    "keys are accepted but not applied; with cgroup = required "
+		    "and a limit set, logins are denied",
+		    e->cg->why);
+	} else {
+		missing_controllers(e, missing, sizeof(missing));
+		if (missing[0] == '\0')
+			snprintf(host, hlen,
+			    "quotas: available (cgroup v2 controllers: %s)",
+			    e->cg->controllers);
+		else
+			snprintf(host, hlen,
+			    "quotas: cgroup v2 is missing the controller(s) "
+			    "this policy needs: %s (available: %s)",
+			    missing, e->cg->controllers);
+		if (missing[0] == '\0')
+			return;
+	}
+	if (!e->isolated || !limits)
+		return;
+	if (required)
+		snprintf(user, ulen,
+		    "this user has limits set and cgroup = required: their "
+		    "logins are denied on this host");
+	else
+		snprintf(user, ulen,
+		    "this user has limits set and cgroup = optional: their "
+		    "logins go ahead without quotas (logged and audited)");
+}
+
+static const char *
+not_isolated_reason(const struct explain *e)
+{
+	if (e->user->uid == 0)
+		return ROOT_NOTE;
+	if (!e->isolated)
+		return "isolate = no";
+	return NULL;
+}
+
+static void
+origin_text(const struct tn_origin *o, char *buf, size_t len)
+{
+	if (o->file == NULL)
+		snprintf(buf, len, "built-in default");
+	else
+		snprintf(buf, len, "from %s:%u", o->file, o->line);
+}
+
+static int
+explain_text(const struct explain *e)
+{
+	char val[2048], from[1024], host[768], user[256];
+	const char *why = not_isolated_reason(e);
+
+	printf("# tenantctl explain: the resolved policy, as config text\n");
+	printf("# user:     ");
+	ctl_print_safe(stdout, e->user->name);
+	printf(" (uid %u)\n# groups:  ", (unsigned)e->user->uid);
+	for (size_t i = 0; i < e->user->ngroups; i++) {
+		putchar(' ');
+		ctl_print_safe(stdout, e->user->groups[i]);
+	}
+	printf("\n# service:  ");
+	if (e->service)
+		ctl_print_safe(stdout, e->service);
+	else
+		printf("(none given: [service] sections not applied)");
+	printf("\n# isolated: %s%s%s\n", e->isolated ? "yes" : "no",
+	    why ? ": " : "", why ? why : "");
+	printf("[default]\n");
+	for (int k = 0; k < TN_KEY__COUNT; k++) {
+		if (conf_format_value(e->pol, (enum tn_key)k, val,
+			sizeof(val)) < 0) {
+			fprintf(stderr,
+			    "tenantctl: explain: cannot format %s\n",
+			    conf_key_name((enum tn_key)k));
+			return CTL_EXIT_FAIL;
+		}
+		origin_text(&e->pol->origin[k], from, sizeof(from));
+		printf("%-15s = %s   # ", conf_key_name((enum tn_key)k), val);
+		ctl_print_safe(stdout, from);
+		putchar('\n');
+	}
+	quota_text(e, host, sizeof(host), user, sizeof(user));
+	printf("# %s\n", host);
+	if (user[0])
+		printf("# %s\n", user);
+	return CTL_EXIT_OK;
+}
+
+static int
+explain_json(const struct explain *e)
+{
+	char val[2048], host[768], user[256];
+	const char *why = not_isolated_reason(e);
+
+	printf("{\"user\":");
+	ctl_json_string(stdout, e->user->name);
+	printf(",\"uid\":%u,\"groups\":[", (unsigned)e->user->uid);
+	for (size_t i = 0; i < e->user->ngroups; i++) {
+		if (i)
+			putchar(',');
+		ctl_json_string(stdout, e->user->groups[i]);
+	}
+	printf("],\"service\":");
+	ctl_json_string(stdout, e->service);
+	printf(",\"isolated\":%s,\"not_isolated_because\":",
+	    e->isolated ? "true" : "false");
+	ctl_json_string(stdout, why);
+	printf(",\"policy\":{");
+	for (int k = 0; k < TN_KEY__COUNT; k++) {
+		const struct tn_origin *o = &e->pol->origin[k];
+
+		if (conf_format_value(e->pol, (enum tn_key)k, val,
+			sizeof(val)) < 0) {
+			fprintf(stderr,
+			    "tenantctl: explain: cannot format %s\n",
+			    conf_key_name((enum tn_key)k));
+			return CTL_EXIT_FAIL;
+		}
+		printf("%s\"%s\":{\"value\":", k ? "," : "",
+		    conf_key_name((enum tn_key)k));
+		ctl_json_string(stdout, val);
+		printf(",\"file\":");
+		ctl_json_string(stdout, o->file);
+		if (o->file)
+			printf(",\"line\":%u}", o->line);
+		else
+			printf(",\"line\":null}");
+	}
+	quota_text(e, host, sizeof(host), user, sizeof(user));
+	printf("},\"quotas\":{\"usable\":%s,\"controllers\":",
+	    e->cg->usable ? "true" : "false");
+	ctl_json_string(stdout, e->cg->usable ? e->cg->controllers : NULL);
+	printf(",\"why\":");
+	ctl_json_string(stdout, e->cg->usable ? NULL : e->cg->why);
+	printf(",\"has_limits\":%s,\"message\":",
+	    conf_policy_has_limits(e->pol) ? "true" : "false");
+	ctl_json_string(stdout, host);
+	printf(",\"user_note\":");
+	ctl_json_string(stdout, user[0] ? user : NULL);
+	printf("}}\n");
+	return CTL_EXIT_OK;
+}
+
+static int
+explain_usage(void)
+{
+	fprintf(stderr, "usage: tenantctl explain USER [--service S] "
+			"[--config FILE] [--json]\n");
+	return CTL_EXIT_USAGE;
+}
+
+/* A user name, or a numeric uid when no user has that name. */
+static int
+find_user(const char *arg, struct tn_user *u)
+{
+	struct tn_err err = { 0 };
+	uid_t uid;
+	int r;
+
+	r = identity_by_name(arg, u, &err);
+	if (r == -ENOENT && parse_uid(arg, &uid) == 0)
+		r = identity_by_uid(uid, u, &err);
+	if (r == 0)
+		return 0;
+	fputs("tenantctl: explain: ", stderr);
+	ctl_print_safe(stderr, err.msg);
+	fputc('\n', stderr);
+	return r == -ENOENT ? CTL_EXIT_USAGE : CTL_EXIT_FAIL;
+}
+
+int
+cmd_explain(int argc, char **argv)
+{
+	struct tn_conf_opts opts = { .trusted_owner = 0 };
+	const char *name = NULL, *service = NULL;
+	struct tn_cgroup_probe cg;
+	struct tn_conf *conf = NULL;
+	struct tn_user u = { 0 };
+	struct tn_policy pol;
+	struct tn_identity id;
+	struct explain e;
+	bool json = false, opts_done = false;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!opts_done && strcmp(a, "--") == 0)
+			opts_done = true;
+		else if (!opts_done && strcmp(a, "--json") == 0)
+			json = true;
+		else if (!opts_done && strcmp(a, "--service") == 0 &&
+		    i + 1 < argc)
+			service = argv[++i];
+		else if (!opts_done && strncmp(a, "--service=", 10) == 0)
+			service = a + 10;
+		else if (!opts_done && strcmp(a, "--config") == 0 &&
+		    i + 1 < argc)
+			opts.main_path = argv[++i];
+		else if (!opts_done && strncmp(a, "--config=", 9) == 0)
+			opts.main_path = a + 9;
+		else if (!opts_done && a[0] == '-' && a[1] != '\0')
+			return explain_usage();
+		else if (name == NULL)
+			name = a;
+		else
+			return explain_usage();
+	}
+	if (name == NULL || (service != NULL && service[0] == '\0'))
+		return explain_usage();
+	if ((r = find_user(name, &u)) != 0)
+		return r;
+	if ((r = load(&opts, &conf)) != 0) {
+		identity_free(&u);
+		return r;
+	}
+	id = (struct tn_identity){
+		.uid = u.uid,
+		.user = u.name,
+		.groups = (const char *const *)u.groups,
+		.ngroups = u.ngroups,
+		.service = service,
+	};
+	conf_resolve(conf, &id, &pol);
+	cgroup_probe(&cg);
+	e = (struct explain){
+		.user = &u,
+		.service = service,
+		.conf = conf,
+		.pol = &pol,
+		.cg = &cg,
+		.isolated = u.uid != 0 && pol.isolate,
+	};
+	r = json ? explain_json(&e) : explain_text(&e);
+	conf_free(conf);
+	identity_free(&u);
+	return r;
+}

@@ -1,0 +1,29 @@
+/* tenantctl: one function per command, dispatched from ctl-main.c.
+ * Each gets its own argv with argv[0] = the command name. */
+#ifndef TENANT_CTL_H
+#define TENANT_CTL_H
+
+#include <stdio.h>
+
+/* Exit statuses (tenantctl(8)). */
+#define CTL_EXIT_OK 0
+#define CTL_EXIT_FAIL 1  /* config errors, a failed operation */
+#define CTL_EXIT_USAGE 2 /* bad arguments, unknown user */
+
+/* ctl-conf.c */
+int cmd_check(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+
+/* ctl-state.c: read /run/pam_tenant (root only). */
+int cmd_list(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_terminate(int argc, char **argv);
+
+/* ctl-main.c: output helpers shared by the commands. */
+void ctl_usage(FILE *f);
+/* s as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */
+void ctl_json_string(FILE *f, const char *s);
+/* s for a terminal: control bytes shown as \xNN. */
+void ctl_print_safe(FILE *f, const char *s);
+
+#endif
