@@ -46,6 +46,26 @@ append_field(char *buf, size_t size, const char *key, const char *value)
 	return n < 0 || (size_t)n >= size - used ? -ENAMETOOLONG : 0;
 }
 
+/* Append ' key="value"' for our own text: anything that could end the
+ * quote or the record (quotes, control bytes, non-ASCII) becomes '_'. */
+static int
+append_text(char *buf, size_t size, const char *key, const char *value)
+{
+	size_t used = strlen(buf);
+	int n = snprintf(buf + used, size - used, " %s=\"", key);
+
+	if (n < 0 || (size_t)n >= size - used)
+		return -ENAMETOOLONG;
+	used += (size_t)n;
+	for (; *value && used + 2 < size; value++)
+		buf[used++] = (*value >= 0x20 && *value < 0x7f && *value != '"') ? *value : '_';
+	if (used + 2 > size)
+		return -ENAMETOOLONG;
+	buf[used++] = '"';
+	buf[used] = '\0';
+	return 0;
+}
+
 int
 audit_event(struct tn_audit *a, const struct tn_audit_event *ev,
     struct tn_err *err)
@@ -63,7 +83,7 @@ audit_event(struct tn_audit *a, const struct tn_audit_event *ev,
 	    (r = append_field(msg, sizeof(msg), "service", ev->service)) < 0 ||
 	    (r = append_field(msg, sizeof(msg), "tty", ev->tty)) < 0 ||
 	    (r = append_field(msg, sizeof(msg), "rhost", ev->rhost)) < 0 ||
-	    (ev->reason && (r = append_field(msg, sizeof(msg), "reason", ev->reason)) < 0))
+	    (ev->reason && (r = append_text(msg, sizeof(msg), "reason", ev->reason)) < 0))
 		return err_set(err, -r, "audit message: %s", strerror(-r));
 	if (ev->extra) {
 		size_t used = strlen(msg);

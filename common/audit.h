@@ -23,7 +23,7 @@ struct tn_audit_event {
 	const char *service;
 	const char *tty;
 	const char *rhost;
-	const char *reason; /* free text (encoded) */
+	const char *reason; /* our own text; quotes and control bytes become '_' */
 	const char *extra;  /* trusted "k=v k=v" fields, e.g. usage summary */
 	bool success;
 };

@@ -200,6 +200,9 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 		return conn;
 	/* The module is our parent and the session leader; pin it by pidfd
 	 * and make sure the pid still named our parent after pinning. */
+	if (parent <= 1)
+		return err_set(err, EPERM,
+		    "the login program runs inside another PID namespace (parent pid %d)", (int)parent);
 	leader = pidfd_open(parent, 0);
 	if (leader < 0 || getppid() != parent)
 		return err_set(err, leader < 0 ? errno : ESRCH, "pin session leader: %m");

@@ -114,8 +114,16 @@ check_nested(pam_handle_t *pamh, const struct tn_msg_open *req,
 	uid_t owner;
 	int r;
 
-	if (stat("/proc/self/ns/mnt", &st) < 0)
-		return PAM_SUCCESS; /* no procfs: cannot be inside a tenant's */
+	if (stat("/proc/self/ns/mnt", &st) < 0) {
+		/* Our own /proc/self vanishes once we joined a tenant. */
+		if (req->uid == 0)
+			return PAM_SUCCESS; /* root is exempt anyway */
+		pam_syslog(pamh, LOG_ERR,
+		    "denied session for %s: cannot tell which mount namespace the caller is in (/proc/self: %m)",
+		    name);
+		module_audit(pamh, req, "tenant-deny", "caller's namespaces unknown", false);
+		return PAM_SESSION_ERR;
+	}
 	r = state_mntns_owner(st.st_ino, &owner);
 	if (r == 0)
 		return PAM_SUCCESS;
@@ -210,8 +218,14 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	char name[64];
 	int r;
 
+	const void *done = NULL;
+
 	(void)flags;
 	parse_args(pamh, argc, argv, &args);
+	if (pam_get_data(pamh, TN_DATA_NAME, &done) == PAM_SUCCESS && done) {
+		pam_syslog(pamh, LOG_WARNING, "pam_tenant is listed twice in this stack; the second line does nothing");
+		return PAM_IGNORE;
+	}
 	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL || !*user)
 		return PAM_USER_UNKNOWN;
 	printable(name, sizeof(name), user);

@@ -30,7 +30,7 @@ tenant_stack() {
 # su_with_tenant [MODULE_ARGS...]: add pam_tenant to /etc/pam.d/su and su-l (restored at exit).
 su_with_tenant() {
 	local f
-	for f in su su-l; do
+	for f in su; do # su-l includes su
 		[ -f "/etc/pam.d/$f" ] || continue
 		cp -p "/etc/pam.d/$f" "$T/pam.d-$f.orig"
 		on_exit "cp -p '$T/pam.d-$f.orig' '/etc/pam.d/$f'"
