@@ -448,9 +448,10 @@ keeper_loop(struct keeper *k)
 		if (p[1].revents & POLLIN)
 			accept_conn(k);
 	}
-	/* Wait (bounded) for init, so the audit trail ends after the tenant. */
+	/* Give init a moment to go; it cannot finish before the login
+	 * program reaps its zombie in the tenant, which is not ours to await. */
 	struct pollfd w = {.fd = k->init_pidfd, .events = POLLIN};
-	(void)poll(&w, 1, 30000);
+	(void)poll(&w, 1, 1000);
 	(void)waitpid(k->init_pid, NULL, WNOHANG);
 }
 
