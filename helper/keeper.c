@@ -440,10 +440,11 @@ keeper_loop(struct keeper *k)
 		/* Walk backwards: end_session() moves the last entry into i. */
 		for (size_t i = k->nconns; i-- > 0;) {
 			short ev = p[2 + 2 * i].revents, lev = p[3 + 2 * i].revents;
-			if (lev)
-				end_session(k, i, "leader-exited");
-			else if (ev)
+			/* A CLOSE already sent wins over the leader's exit. */
+			if (ev)
 				on_conn_readable(k, i);
+			else if (lev)
+				end_session(k, i, "leader-exited");
 		}
 		if (p[1].revents & POLLIN)
 			accept_conn(k);
