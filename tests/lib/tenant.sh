@@ -47,7 +47,7 @@ host_ns() {
 no_tenants() {
 	[ -z "$(ls -A /run/pam_tenant/tenants 2>/dev/null)" ] &&
 	    [ -z "$(ls -A /run/pam_tenant/mntns 2>/dev/null)" ] &&
-	    ! pgrep -x tenant-keeper >/dev/null
+	    ! pgrep -r RSDT -x tenant-keeper >/dev/null # zombies wait for a slow init
 }
 
 # wait_no_tenants [TIMEOUT]: wait until no_tenants holds.

@@ -1,0 +1,106 @@
+#!/bin/bash
+# Failures deny the login with one clear syslog line and an audit record,
+# never hang sshd, and never lock out root: a broken config (file:line in
+# the message), an insecure config, a missing helper, a setup failure under
+# on_error = deny and = allow, quotas that cannot be applied.  (Crashing,
+# hanging and garbage-talking helpers: tests/module/test-retval.c.)
+. "$(dirname "$0")/../lib/tenant.sh"
+require_root
+require_cmd sshd ssh su
+tmpdir_create
+start_syslog
+start_auditd
+make_user tu-fail
+uid=$(user_uid tu-fail)
+tenant_stack "$T/stack"
+start_sshd "$T/stack"
+su_with_tenant
+wait_no_tenants 10
+
+# login_denied DESC SYSLOG_REGEX [AUDIT_REGEX]: ssh fails fast, syslog and audit say why
+login_denied() {
+	local desc=$1 re=$2 are=${3:-op=tenant-deny id=$uid } mark amark t0 out st
+	mark=$(syslog_mark)
+	amark=$(audit_mark)
+	t0=$SECONDS
+	out=$(ssh_as tu-fail 'echo LOGGED-IN' 2>&1)
+	st=$?
+	ok "$([ $st != 0 ] && ! [[ $out =~ LOGGED-IN ]]; echo $?)" "$desc: login denied"
+	ok "$([ $((SECONDS - t0)) -lt 10 ]; echo $?)" "$desc: ... promptly ($((SECONDS - t0)) s)"
+	syslog_wait 5 "$mark" "$re"
+	ok $? "$desc: ... syslog says why" || syslog_since "$mark" | grep pam_tenant | diag
+	if [ "$AUDIT_AVAILABLE" = 1 ]; then
+		audit_wait 5 "$amark" "$are"
+		ok $? "$desc: ... and so does an audit record"
+	fi
+}
+root_still_works() {
+	is "$(su - -c 'echo root-ok' 2>&1)" "root-ok" "$1: root can still log in"
+}
+
+tenant_config '[default]' 'isolate = yes' 'frobnicate = 3'
+login_denied "broken config" "denied session for tu-fail \\(uid $uid\\): configuration error: .*/etc/tenant.conf:3: unknown key 'frobnicate'"
+root_still_works "broken config"
+
+tenant_config '[default]' 'isolate = yes'
+chmod 0666 "$TENANT_ETC/tenant.conf"
+login_denied "world-writable config" "tenant.conf: writable by group or other"
+chmod 0644 "$TENANT_ETC/tenant.conf"
+
+# ignore_config_error: a broken config lets the login through, audited.
+tenant_stack "$T/stack-ignore" ignore_config_error
+cp "$T/stack-ignore" "/etc/pam.d/$SSHD_PAM_SERVICE"
+tenant_config '[default]' 'isolate = yes' 'frobnicate = 3'
+amark=$(audit_mark)
+is "$(ssh_as tu-fail 'readlink /proc/self/ns/mnt')" "$(host_ns mnt)" "ignore_config_error: broken config lets the login in, not isolated"
+if [ "$AUDIT_AVAILABLE" = 1 ]; then
+	audit_wait 5 "$amark" "op=tenant-degrade id=$uid .*configuration error"
+	ok $? "... and audits it as degraded"
+fi
+cp "$T/stack" "/etc/pam.d/$SSHD_PAM_SERVICE"
+tenant_config '[default]' 'isolate = yes'
+
+# Missing helper.
+mv "$E2E_BUILD/tenant-helper" "$T/helper.away"
+on_exit "[ -e '$T/helper.away' ] && mv '$T/helper.away' '$E2E_BUILD/tenant-helper'; true"
+login_denied "missing helper" "denied session for tu-fail \\(uid $uid\\): helper not found: .*tenant-helper"
+root_still_works "missing helper"
+mv "$T/helper.away" "$E2E_BUILD/tenant-helper"
+
+# A setup failure: the state directory is not root-only.
+chmod 0755 /run/pam_tenant
+on_exit "chmod 0700 /run/pam_tenant"
+login_denied "state dir not 0700 (on_error = deny)" "denied session for tu-fail \\(uid $uid\\): .*/run/pam_tenant: must be a directory owned by root with mode 0700"
+tenant_config '[default]' 'on_error = allow'
+amark=$(audit_mark)
+mark=$(syslog_mark)
+is "$(ssh_as tu-fail 'readlink /proc/self/ns/mnt')" "$(host_ns mnt)" "on_error = allow: the login goes on, not isolated"
+syslog_wait 5 "$mark" "session of tu-fail \\(uid $uid\\) NOT isolated: .*on_error = allow"
+ok $? "... syslog says it is not isolated"
+if [ "$AUDIT_AVAILABLE" = 1 ]; then
+	audit_wait 5 "$amark" "op=tenant-degrade id=$uid "
+	ok $? "... and an audit record says so"
+fi
+chmod 0700 /run/pam_tenant
+
+# Quotas that cannot be applied (this host: no usable cgroup v2).
+if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
+	tenant_config '[default]' 'memory.max = 1G' 'cgroup = required'
+	login_denied "quotas without cgroup v2 (cgroup = required)" "quotas are configured but cannot be applied: /sys/fs/cgroup is not cgroup v2"
+	tenant_config '[default]' 'memory.max = 1G' 'cgroup = optional'
+	amark=$(audit_mark)
+	out=$(ssh_as tu-fail 'readlink /proc/self/ns/mnt')
+	ok "$([ -n "$out" ] && [ "$out" != "$(host_ns mnt)" ]; echo $?)" "cgroup = optional: isolated without quotas"
+	if [ "$AUDIT_AVAILABLE" = 1 ]; then
+		audit_wait 5 "$amark" "op=tenant-quota-unavailable id=$uid "
+		ok $? "... and audited"
+	fi
+else
+	skip "this host has cgroup v2 (covered by the VM tier)" "quotas without cgroup v2"
+fi
+
+tenant_config '[default]' 'isolate = yes'
+is "$(ssh_as tu-fail 'cat /proc/1/comm')" "tenant-init" "after all that, a normal login is isolated again"
+wait_no_tenants 15
+ok $? "no tenant is left behind"
+done_testing
