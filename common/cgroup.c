@@ -1,40 +1,325 @@
+/* cgroupfs backend: the tree, processes in it, and what it reports.
+ * Limits are in cgroup-limits.c.  Every path below /sys/fs/cgroup is
+ * reached by fd, component by component, without following symlinks. */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
-#include "cgroup.h"
+#include "cgroup-int.h"
+#include "proto.h"
+#include "fsutil.h"
 #include "util.h"
 
-#define CGROUP_ROOT "/sys/fs/cgroup"
+/* Controllers pam_tenant uses, enabled down the tree when available. */
+static const char *const wanted[] = {"memory", "pids", "cpu", "io"};
+
+int
+cg_read(int dir_fd, const char *name, char *buf, size_t len)
+{
+	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read_full(fd, buf, len - 1);
+	if (n < 0)
+		return (int)n;
+	buf[n] = '\0';
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return 0;
+}
+
+int
+cg_write(int dir_fd, const char *name, const char *text)
+{
+	_cleanup_close_ int fd = openat(dir_fd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	do
+		n = write(fd, text, strlen(text));
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+/* Is word one of the space-separated words of list? */
+bool
+cg_has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0' || p[n] == '\n'))
+			return true;
+	return false;
+}
 
 void
 cgroup_probe(struct tn_cgroup_probe *p)
 {
 	_cleanup_close_ int fd = -1;
 	struct statfs sf;
-	ssize_t n;
 
 	memset(p, 0, sizeof(*p));
-	if (statfs(CGROUP_ROOT, &sf) < 0) {
-		snprintf(p->why, sizeof(p->why), "%s: %m", CGROUP_ROOT);
+	if (statfs(TN_CGROUP_MOUNT, &sf) < 0) {
+		snprintf(p->why, sizeof(p->why), "%s: %m", TN_CGROUP_MOUNT);
 		return;
 	}
 	if (sf.f_type != CGROUP2_SUPER_MAGIC) {
 		snprintf(p->why, sizeof(p->why),
 		    "%s is not cgroup v2 (this host uses cgroup v1 or hybrid)",
-		    CGROUP_ROOT);
+		    TN_CGROUP_MOUNT);
 		return;
 	}
-	fd = open(CGROUP_ROOT "/cgroup.controllers", O_RDONLY | O_CLOEXEC);
-	n = fd < 0 ? -1 : read(fd, p->controllers, sizeof(p->controllers) - 1);
-	if (n <= 0) {
+	fd = open(TN_CGROUP_MOUNT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || cg_read(fd, "cgroup.controllers", p->controllers,
+			  sizeof(p->controllers)) < 0 || !p->controllers[0]) {
 		snprintf(p->why, sizeof(p->why),
-		    "%s/cgroup.controllers lists no controllers", CGROUP_ROOT);
+		    "%s/cgroup.controllers lists no controllers", TN_CGROUP_MOUNT);
 		return;
 	}
-	p->controllers[strcspn(p->controllers, "\n")] = '\0';
 	p->usable = true;
+}
+
+/* Let the children of dir_fd use every wanted controller dir_fd has.
+ * Failures are not fatal here: applying a limit that needs a missing
+ * controller fails later, naming it. */
+static void
+enable_controllers(int dir_fd)
+{
+	char have[256], on[256];
+
+	if (cg_read(dir_fd, "cgroup.controllers", have, sizeof(have)) < 0 ||
+	    cg_read(dir_fd, "cgroup.subtree_control", on, sizeof(on)) < 0)
+		return;
+	for (size_t i = 0; i < N_ELEMENTS(wanted); i++) {
+		char cmd[32];
+
+		if (!cg_has_word(have, wanted[i]) || cg_has_word(on, wanted[i]))
+			continue;
+		snprintf(cmd, sizeof(cmd), "+%s", wanted[i]);
+		(void)cg_write(dir_fd, "cgroup.subtree_control", cmd);
+	}
+}
+
+/* One level down: mkdir (when create), open, and check it is ours. */
+static int
+step_into(int dir_fd, const char *name, bool create, struct tn_err *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (create && mkdirat(dir_fd, name, 0755) < 0 && errno != EEXIST)
+		return err_set(err, errno, "mkdir cgroup %s: %m%s", name,
+		    errno == ENOSPC ? " (cgroup limit reached)" : "");
+	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, errno, "cgroup %s: %m", name);
+	if (fstat(fd, &st) < 0 || st.st_uid != 0)
+		return err_set(err, EPERM, "cgroup %s is not owned by root", name);
+	return steal_fd(&fd);
+}
+
+int
+cg_user_open(const char *root, uid_t uid, bool create, struct tn_err *err)
+{
+	_cleanup_close_ int cur = -1;
+	char path[160], user[32];
+	struct statfs sf;
+	char *save = NULL, *comp;
+	int next;
+
+	if (walk_trusted(TN_CGROUP_MOUNT, 0, &cur, err) < 0)
+		return -1;
+	if (fstatfs(cur, &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
+		return err_set(err, ENOTSUP, "%s is not cgroup v2", TN_CGROUP_MOUNT);
+	if (str_copy(path, sizeof(path), root) < 0 || !path[0])
+		return err_set(err, EINVAL, "bad cgroup root '%s'", root);
+	snprintf(user, sizeof(user), "user-%u", (unsigned)uid);
+	for (comp = strtok_r(path, "/", &save); ; comp = strtok_r(NULL, "/", &save)) {
+		const char *name = comp ? comp : user;
+
+		if (create)
+			enable_controllers(cur);
+		next = step_into(cur, name, create, err);
+		if (next < 0)
+			return next;
+		close(cur);
+		cur = next;
+		if (comp == NULL)
+			break;
+	}
+	if (create)
+		enable_controllers(cur); /* per-session accounting */
+	return steal_fd(&cur);
+}
+
+int
+cg_session_create(int user_fd, const char *cookie, struct tn_err *err)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "session-%s", cookie);
+	if (mkdirat(user_fd, name, 0755) < 0)
+		return err_set(err, errno, "mkdir cgroup %s: %m", name);
+	return step_into(user_fd, name, false, err);
+}
+
+int
+cg_session_open(int user_fd, const char *cookie)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "session-%s", cookie);
+	return openat(user_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+int
+cg_attach(int dir_fd, pid_t pid, struct tn_err *err)
+{
+	char text[32], procs[4096];
+	int r;
+
+	snprintf(text, sizeof(text), "%d", (int)pid);
+	r = cg_write(dir_fd, "cgroup.procs", text);
+	if (r < 0)
+		return err_set(err, -r, "move pid %d into its session cgroup: %s", (int)pid,
+		    strerror(-r));
+	/* Verify: the pid is listed (the leaf is new, so the list is short). */
+	r = cg_read(dir_fd, "cgroup.procs", procs, sizeof(procs));
+	for (char *p = procs, *end; r == 0 && *p; p = end) {
+		if (strtol(p, &end, 10) == pid)
+			return 0;
+		if (end == p)
+			break;
+		while (*end == '\n')
+			end++;
+	}
+	return err_set(err, EIO, "pid %d is not in its session cgroup after the move", (int)pid);
+}
+
+int
+cg_kill(int dir_fd, struct tn_err *err)
+{
+	int r = cg_write(dir_fd, "cgroup.kill", "1");
+
+	if (r < 0)
+		return err_set(err, -r, "cgroup.kill: %s%s", strerror(-r),
+		    r == -ENOENT ? " (needs Linux 5.14 or later)" : "");
+	return 0;
+}
+
+int
+cg_populated(int dir_fd)
+{
+	char ev[256];
+	int r = cg_read(dir_fd, "cgroup.events", ev, sizeof(ev));
+
+	if (r < 0)
+		return r;
+	return strstr(ev, "populated 1") != NULL;
+}
+
+int
+cg_remove(int parent_fd, const char *name)
+{
+	struct timespec pause = {0, 20 * 1000 * 1000};
+
+	for (int i = 0; i < 50; i++) {
+		if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -errno;
+		nanosleep(&pause, NULL); /* killed processes still leaving */
+	}
+	return -EBUSY;
+}
+
+void
+cg_remove_empty(const char *root, uid_t uid, bool all)
+{
+	_cleanup_close_ int user = cg_user_open(root, uid, false, NULL);
+	struct dirent *de;
+	bool left = false;
+	DIR *d;
+	int fd;
+
+	if (user < 0)
+		return;
+	fd = openat(user, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		_cleanup_close_ int leaf = -1;
+
+		if (strncmp(de->d_name, "session-", 8) != 0)
+			continue;
+		leaf = openat(user, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (leaf < 0 || cg_populated(leaf) != 0 || cg_remove(user, de->d_name) < 0)
+			left = true;
+	}
+	closedir(d);
+	if (all && !left && cg_populated(user) == 0) {
+		_cleanup_close_ int parent = openat(user, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		char name[32];
+
+		snprintf(name, sizeof(name), "user-%u", (unsigned)uid);
+		if (parent >= 0)
+			(void)cg_remove(parent, name);
+	}
+}
+
+static uint64_t
+read_u64(int dir_fd, const char *name)
+{
+	char buf[64];
+
+	if (cg_read(dir_fd, name, buf, sizeof(buf)) < 0)
+		return 0;
+	if (strcmp(buf, "max") == 0)
+		return TN_UNLIMITED;
+	return strtoull(buf, NULL, 10);
+}
+
+/* The value of "key N" in a flat-keyed file such as memory.events. */
+static uint64_t
+read_key(int dir_fd, const char *name, const char *key)
+{
+	char buf[2048], *p;
+	size_t n = strlen(key);
+
+	if (cg_read(dir_fd, name, buf, sizeof(buf)) < 0)
+		return 0;
+	for (p = buf; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, key, n) == 0 && p[n] == ' ')
+			return strtoull(p + n + 1, NULL, 10);
+	return 0;
+}
+
+void
+cg_usage(int dir_fd, struct tn_cg_usage *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->memory_current = read_u64(dir_fd, "memory.current");
+	u->memory_peak = read_u64(dir_fd, "memory.peak");
+	u->memory_max = read_u64(dir_fd, "memory.max");
+	u->pids_current = read_u64(dir_fd, "pids.current");
+	u->pids_max = read_u64(dir_fd, "pids.max");
+	u->cpu_usec = read_key(dir_fd, "cpu.stat", "usage_usec");
+	u->oom_kills = read_key(dir_fd, "memory.events", "oom_kill");
+	u->pids_denied = read_key(dir_fd, "pids.events", "max");
 }

@@ -1,9 +1,22 @@
-/* The one interface to cgroups.  This slice only probes; the cgroupfs
- * backend (and later a systemd one) implements the rest behind it. */
+/* The one interface to cgroups.  Today's backend is cgroupfs (a unified v2
+ * hierarchy that pam_tenant owns a subtree of); a systemd backend (limits
+ * on user-UID.slice over sd-bus) can replace the functions below without
+ * touching the helper, the keeper or tenantctl.
+ *
+ * Layout: /sys/fs/cgroup/<root>/user-<uid>/session-<cookie>.  Limits live
+ * on user-<uid> (all sessions of a user share them); processes live only
+ * in the session leaves; keepers and tenant-init stay outside. */
 #ifndef TENANT_CGROUP_H
 #define TENANT_CGROUP_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "err.h"
+
+#define TN_CGROUP_MOUNT "/sys/fs/cgroup"
 
 struct tn_cgroup_probe {
 	bool usable;          /* unified v2 at /sys/fs/cgroup with controllers */
@@ -12,5 +25,44 @@ struct tn_cgroup_probe {
 };
 
 void cgroup_probe(struct tn_cgroup_probe *p);
+
+/* Open (with create: make, and enable controllers along) the tenant's
+ * cgroup <root>/user-<uid>.  Returns an O_DIRECTORY fd. */
+int cg_user_open(const char *root, uid_t uid, bool create, struct tn_err *err);
+
+/* Write every limit of pol to the user cgroup (unset ones back to "max"),
+ * reading each back; a mismatch is an error naming the file. */
+int cg_apply_limits(int user_fd, const struct tn_policy *pol, struct tn_err *err);
+
+/* session-<cookie> below the user cgroup. */
+int cg_session_create(int user_fd, const char *cookie, struct tn_err *err);
+int cg_session_open(int user_fd, const char *cookie);
+
+/* Move pid into the cgroup and check that it arrived. */
+int cg_attach(int dir_fd, pid_t pid, struct tn_err *err);
+
+/* cgroup.kill (Linux 5.14+): every process below dir_fd, race-free. */
+int cg_kill(int dir_fd, struct tn_err *err);
+
+/* 1 if any process lives at or below dir_fd, 0 if none, <0 on error. */
+int cg_populated(int dir_fd);
+
+/* rmdir parent_fd/name, retrying briefly while dying processes linger. */
+int cg_remove(int parent_fd, const char *name);
+
+/* Remove every session-* leaf that is empty (and, with all, the user
+ * cgroup itself when nothing is left).  Used at teardown and as GC. */
+void cg_remove_empty(const char *root, uid_t uid, bool all);
+
+struct tn_cg_usage {
+	uint64_t memory_current, memory_peak, memory_max;
+	uint64_t pids_current, pids_max;
+	uint64_t cpu_usec;
+	uint64_t oom_kills;   /* memory.events oom_kill */
+	uint64_t pids_denied; /* pids.events max */
+};
+
+/* Read what is there (missing files leave 0; limits "max" = TN_UNLIMITED). */
+void cg_usage(int dir_fd, struct tn_cg_usage *u);
 
 #endif

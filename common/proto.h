@@ -77,10 +77,14 @@ struct tn_msg_result { /* POLICY and RESULT */
 	char msg[512];
 };
 
+#define TN_JOIN_CGROUP (1u << 0) /* the session has a cgroup leaf */
+
 struct tn_msg_join { /* JOIN, carries a pidfd of the session leader */
 	struct tn_hdr hdr;
 	uint32_t uid;
 	uint32_t on_logout; /* enum tn_on_logout */
+	uint32_t flags;     /* TN_JOIN_* */
+	uint32_t reserved;
 	char cookie[TN_COOKIE_HEX + 1];
 	char user[257];
 	char service[64];

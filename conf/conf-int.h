@@ -39,6 +39,10 @@ struct tn_conf {
 /* Key flags. */
 #define TN_KF_SESSION (1u << 0) /* allowed in [service] */
 #define TN_KF_KEEP (1u << 1)    /* caps.keep: a keep list for the caps slot */
+#define TN_KF_DEFAULT_ONLY (1u << 2) /* host-wide: allowed only in [default] */
+
+/* tn_section.set has one bit per key. */
+_Static_assert(TN_KEY__COUNT <= 32, "tn_section.set is 32 bits");
 
 struct tn_keydef {
 	const char *name;

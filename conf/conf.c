@@ -30,6 +30,7 @@ static const struct tn_keydef keydefs[] = {
 	{ "on_logout", TN_KEY_ON_LOGOUT, TN_KF_SESSION },
 	{ "on_error", TN_KEY_ON_ERROR, TN_KF_SESSION },
 	{ "cgroup", TN_KEY_CGROUP, 0 },
+	{ "cgroup.root", TN_KEY_CGROUP_ROOT, TN_KF_DEFAULT_ONLY },
 	{ "caps.keep", TN_KEY_CAPS_DROP, TN_KF_KEEP },
 };
 

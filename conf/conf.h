@@ -27,6 +27,11 @@
 #define TN_CONF_MAX_SECTIONS 10000
 #define TN_CONF_MAX_IO_DEVICES 16
 
+/* cgroup.root: the subtree below /sys/fs/cgroup that holds the tenants'
+ * user-<uid>/session-<cookie> cgroups.  Size includes the NUL. */
+#define TN_CGROUP_ROOT_MAX 128
+#define TN_CGROUP_ROOT_DEFAULT "tenant.slice"
+
 /* Namespace bits for tn_policy.namespaces. */
 #define TN_NS_MOUNT (1u << 0)
 #define TN_NS_PID (1u << 1)
@@ -63,6 +68,7 @@ enum tn_key {
 	TN_KEY_ON_LOGOUT,
 	TN_KEY_ON_ERROR,
 	TN_KEY_CGROUP,
+	TN_KEY_CGROUP_ROOT, /* [default] only: host-wide */
 	TN_KEY__COUNT
 };
 
@@ -97,6 +103,7 @@ struct tn_policy {
 	enum tn_on_logout on_logout;
 	enum tn_on_error on_error;
 	enum tn_cgroup_mode cgroup;
+	char cgroup_root[TN_CGROUP_ROOT_MAX]; /* relative, e.g. "tenant.slice" */
 	struct tn_origin origin[TN_KEY__COUNT];
 };
 

@@ -206,6 +206,8 @@ conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf,
 			? "optional"
 			: "required",
 		    buf, len);
+	case TN_KEY_CGROUP_ROOT:
+		return format_word(pol->cgroup_root, buf, len);
 	case TN_KEY__COUNT:
 		break;
 	}

@@ -301,6 +301,10 @@ parse_setting(struct parser *p, char *s, char *eq)
 		error_at(p, "unknown key '%.64s'", key);
 		return;
 	}
+	if ((kd->flags & TN_KF_DEFAULT_ONLY) && sec->kind != TN_SEC_DEFAULT) {
+		error_at(p, "%s: only allowed in [default]", kd->name);
+		return;
+	}
 	if (sec->kind == TN_SEC_SERVICE && !(kd->flags & TN_KF_SESSION)) {
 		error_at(p,
 		    "%s: not allowed in a [service] section (only isolate, "

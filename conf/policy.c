@@ -8,6 +8,9 @@
 
 #define CAP(c) (1ull << (c))
 
+_Static_assert(sizeof(TN_CGROUP_ROOT_DEFAULT) <= TN_CGROUP_ROOT_MAX,
+    "the default cgroup.root fits");
+
 /* What lets root inside a session escape its namespaces, change the
  * host or defeat audit; tenant.conf(5) gives the reason for each.
  * cap_net_raw, the setuid/setgid/dac caps and cap_audit_write stay so
@@ -45,6 +48,9 @@ conf_defaults(struct tn_policy *out)
 	out->on_logout = TN_LOGOUT_KEEP;
 	out->on_error = TN_ONERR_DENY;
 	out->cgroup = TN_CGROUP_REQUIRED;
+	/* The rest of the array stays zero: policies compare with memcmp. */
+	memcpy(out->cgroup_root, TN_CGROUP_ROOT_DEFAULT,
+	    sizeof(TN_CGROUP_ROOT_DEFAULT));
 	/* origin[] is all { NULL, 0 }: built-in. */
 }
 
@@ -119,6 +125,10 @@ copy_key(struct tn_policy *dst, const struct tn_policy *src, enum tn_key k)
 		break;
 	case TN_KEY_CGROUP:
 		dst->cgroup = src->cgroup;
+		break;
+	case TN_KEY_CGROUP_ROOT:
+		memcpy(dst->cgroup_root, src->cgroup_root,
+		    sizeof(dst->cgroup_root));
 		break;
 	case TN_KEY__COUNT:
 		break;

@@ -15,6 +15,8 @@
 #define IOPS_MAX UINT32_MAX
 #define DEV_MAJOR_MAX 4095u      /* 12-bit major, 20-bit minor */
 #define DEV_MINOR_MAX 1048575u
+#define CGROUP_ROOT_DEPTH 4      /* components in cgroup.root */
+#define CGROUP_ROOT_NAME_MAX 64  /* bytes in one component */
 
 _Static_assert(CAP_LAST_CAP < 64, "caps_drop is a 64-bit mask");
 
@@ -275,6 +277,120 @@ pids_value(const char *val, uint64_t *out, char *why, size_t len)
 	return 0;
 }
 
+static bool
+is_cgroup_name_char(char c)
+{
+	return is_alpha(c) || is_digit(c) || c == '.' || c == '_' || c == '-';
+}
+
+/* One component of cgroup.root, n bytes at s (n > 0). */
+static int
+cgroup_component(const char *s, size_t n, char *why, size_t len)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (is_cgroup_name_char(s[i]))
+			continue;
+		if (c == ' ' || c == '\t')
+			snprintf(why, len,
+			    "cgroup.root: spaces are not allowed (only "
+			    "A-Z a-z 0-9 . _ - and '/' between components)");
+		else if (c > ' ' && c < 0x7f)
+			snprintf(why, len,
+			    "cgroup.root: character '%c' is not allowed (only "
+			    "A-Z a-z 0-9 . _ - and '/' between components)",
+			    c);
+		else
+			snprintf(why, len,
+			    "cgroup.root: byte 0x%02x is not allowed (only "
+			    "A-Z a-z 0-9 . _ - and '/' between components)",
+			    c);
+		return -EINVAL;
+	}
+	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) {
+		snprintf(why, len, "cgroup.root: '%.*s' is not allowed",
+		    (int)n, s);
+		return -EINVAL;
+	}
+	if (s[0] == '-') {
+		snprintf(why, len,
+		    "cgroup.root: component '%.*s' starts with '-'",
+		    (int)(n < CGROUP_ROOT_NAME_MAX ? n : CGROUP_ROOT_NAME_MAX),
+		    s);
+		return -EINVAL;
+	}
+	if (n > CGROUP_ROOT_NAME_MAX) {
+		snprintf(why, len,
+		    "cgroup.root: component '%.32s...' is longer than %d "
+		    "characters",
+		    s, CGROUP_ROOT_NAME_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A relative path below /sys/fs/cgroup: 1 to CGROUP_ROOT_DEPTH
+ * components separated by single slashes, nothing that could climb out
+ * of the hierarchy or read as an option. */
+static int
+cgroup_root_value(const char *val, char *out, char *why, size_t len)
+{
+	size_t n = strlen(val);
+	const char *s = val;
+	unsigned depth = 0;
+
+	if (n == 0) {
+		snprintf(why, len,
+		    "cgroup.root: must not be empty (expected a relative path "
+		    "like tenant.slice)");
+		return -EINVAL;
+	}
+	if (val[0] == '/') {
+		snprintf(why, len,
+		    "cgroup.root: must be a relative path like tenant.slice "
+		    "(below /sys/fs/cgroup), got '%.64s'",
+		    val);
+		return -EINVAL;
+	}
+	if (n >= TN_CGROUP_ROOT_MAX) {
+		snprintf(why, len, "cgroup.root: longer than %d characters",
+		    TN_CGROUP_ROOT_MAX - 1);
+		return -EINVAL;
+	}
+	for (;;) {
+		const char *slash = strchr(s, '/');
+		size_t cn = slash ? (size_t)(slash - s) : strlen(s);
+		int r;
+
+		if (cn == 0 && *s == '\0') {
+			snprintf(why, len,
+			    "cgroup.root: trailing '/' in '%.64s'", val);
+			return -EINVAL;
+		}
+		if (cn == 0) {
+			snprintf(why, len,
+			    "cgroup.root: empty component ('//') in '%.64s'",
+			    val);
+			return -EINVAL;
+		}
+		if (++depth > CGROUP_ROOT_DEPTH) {
+			snprintf(why, len,
+			    "cgroup.root: more than %d components in '%.64s'",
+			    CGROUP_ROOT_DEPTH, val);
+			return -EINVAL;
+		}
+		if ((r = cgroup_component(s, cn, why, len)) < 0)
+			return r;
+		if (slash == NULL)
+			break;
+		s = slash + 1;
+	}
+	memset(out, 0, TN_CGROUP_ROOT_MAX);
+	memcpy(out, val, n);
+	return 0;
+}
+
 static int
 cap_lookup(const char *tok, cap_value_t *v)
 {
@@ -508,6 +624,8 @@ conf_parse_value(const struct tn_keydef *kd, const char *val,
 		r = choice_value(k, val, "required", "optional", &c, why, len);
 		dst->cgroup = c ? TN_CGROUP_OPTIONAL : TN_CGROUP_REQUIRED;
 		return r;
+	case TN_KEY_CGROUP_ROOT:
+		return cgroup_root_value(val, dst->cgroup_root, why, len);
 	case TN_KEY_TMP_SIZE:
 	case TN_KEY_TMP_INODES: {
 		uint64_t *p = kd->key == TN_KEY_TMP_SIZE ? &dst->tmp_size

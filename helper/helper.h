@@ -25,6 +25,7 @@ struct tenant_spec {
 	char user[257];
 	unsigned namespaces; /* TN_NS_* */
 	uint64_t tmp_size, tmp_inodes;
+	char cgroup_root[TN_CGROUP_ROOT_MAX]; /* "" when no cgroups */
 };
 
 /* open.c: the whole pam_open_session side, talking to the module on fd. */

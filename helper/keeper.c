@@ -27,52 +27,15 @@
 
 #include "audit.h"
 #include "fsutil.h"
-#include "helper.h"
+#include "keeper.h"
 #include "util.h"
 
-#define MAX_CONNS 1024
-#define INIT_STACK (256 * 1024)
-#define SETUP_TIMEOUT_MS 10000
 #define LINGER_POLL_MS 1000
 #define LOCK_RETRY_MS 50
 
 const char *const ns_names[TN_NS_COUNT] = {"mnt", "pid", "ipc", "uts", "net"};
 
-enum conn_kind { CONN_PENDING, CONN_SESSION };
-
-struct conn {
-	enum conn_kind kind;
-	int fd;
-	int leader; /* pidfd of the process that opened the session */
-	char cookie[TN_COOKIE_HEX + 1];
-	char user[257], service[64], tty[64], rhost[256];
-	enum tn_on_logout on_logout;
-	time_t since;
-};
-
-struct keeper {
-	struct tenant_spec spec;
-	struct tn_state st;
-	struct tn_audit audit;
-	int tenant_dir;
-	int listen_fd;
-	int init_pidfd;
-	pid_t init_pid;
-	int proc_fd;
-	int ns_fd[TN_NS_COUNT];
-	uint64_t ns_ino[TN_NS_COUNT];
-	unsigned ns_mask;
-	struct conn conns[MAX_CONNS];
-	size_t nconns;
-	unsigned sessions_ever;
-	bool kill_on_empty; /* the last session to end asked for on_logout = kill */
-	time_t created;
-};
-
-static void
-klog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
+void
 klog(int prio, const char *fmt, ...)
 {
 	va_list ap;
@@ -82,7 +45,7 @@ klog(int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
+void
 keeper_audit(struct keeper *k, const char *op, const struct conn *c,
     const char *reason, const char *extra, bool ok)
 {
@@ -163,7 +126,7 @@ count_processes(const struct keeper *k)
 	return n;
 }
 
-static void
+void
 write_info(struct keeper *k)
 {
 	char text[8192];
@@ -182,6 +145,8 @@ write_info(struct keeper *k)
 	for (int i = 0; i < TN_NS_COUNT; i++)
 		if (k->ns_mask & (1u << i))
 			ADD("ns_%s %" PRIu64 "\n", ns_names[i], k->ns_ino[i]);
+	if (k->spec.cgroup_root[0])
+		ADD("cgroup %s/user-%u\n", k->spec.cgroup_root, (unsigned)k->spec.uid);
 	ADD("sessions %zu\n", count_sessions(k));
 	for (size_t i = 0; i < k->nconns; i++) {
 		const struct conn *c = &k->conns[i];
@@ -197,7 +162,7 @@ write_info(struct keeper *k)
 
 /* ---- teardown ------------------------------------------------------- */
 
-static void
+void
 remove_state(struct keeper *k)
 {
 	char marker[32];
@@ -212,21 +177,62 @@ remove_state(struct keeper *k)
 }
 
 static void
+drop_conn(struct keeper *k, size_t i)
+{
+	struct conn *c = &k->conns[i];
+
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->leader >= 0)
+		close(c->leader);
+	if (c->cg_leaf >= 0)
+		close(c->cg_leaf);
+	k->conns[i] = k->conns[--k->nconns];
+}
+
+static bool
+leader_gone(const struct conn *c)
+{
+	struct pollfd p = {.fd = c->leader, .events = POLLIN};
+
+	return c->leader < 0 || poll(&p, 1, 0) != 0;
+}
+
+/* The session's cgroup dies once its leader (the login program, which
+ * sits in it while it finishes its own close) has left, or after a grace. */
+static void
+finish_closing(struct keeper *k, size_t i)
+{
+	kcg_kill_session(k, &k->conns[i]);
+	drop_conn(k, i);
+}
+
+static void
 end_session(struct keeper *k, size_t i, const char *reason)
 {
-	struct conn c = k->conns[i];
+	struct conn *c = &k->conns[i];
+	char usage[256];
 
-	close(c.fd);
-	if (c.leader >= 0)
-		close(c.leader);
-	k->conns[i] = k->conns[--k->nconns];
-	if (c.kind != CONN_SESSION)
+	if (c->kind != CONN_SESSION) {
+		drop_conn(k, i);
 		return;
-	klog(LOG_INFO, "session %s of uid %u ended (%s)", c.cookie,
+	}
+	klog(LOG_INFO, "session %s of uid %u ended (%s)", c->cookie,
 	    (unsigned)k->spec.uid, reason);
-	keeper_audit(k, "tenant-session-end", &c, reason, NULL, true);
-	if (count_sessions(k) == 0)
-		k->kill_on_empty = c.on_logout == TN_LOGOUT_KILL;
+	kcg_usage_text(c->cg_leaf, usage, sizeof(usage));
+	keeper_audit(k, "tenant-session-end", c, reason, usage[0] ? usage : NULL, true);
+	if (count_sessions(k) == 1)
+		k->kill_on_empty = c->on_logout == TN_LOGOUT_KILL;
+	if (c->on_logout == TN_LOGOUT_KILL && c->cg_leaf >= 0) {
+		close(c->fd);
+		c->fd = -1;
+		c->kind = CONN_CLOSING;
+		c->kill_at = time(NULL) + KILL_GRACE_S;
+		if (leader_gone(c))
+			finish_closing(k, i);
+	} else {
+		drop_conn(k, i);
+	}
 	write_info(k);
 }
 
@@ -235,10 +241,19 @@ end_session(struct keeper *k, size_t i, const char *reason)
 static bool
 tenant_done(const struct keeper *k)
 {
+	int populated;
+
+	if (k->terminate)
+		return true;
 	if (count_sessions(k) > 0 || k->nconns > 0)
 		return false;
 	if (k->sessions_ever == 0 && time(NULL) - k->created < 10)
 		return false; /* the first login is still on its way */
+	/* With cgroups, on_logout = kill already ended that session's
+	 * processes; what is left in the user's cgroup was kept on purpose. */
+	populated = kcg_populated(k);
+	if (populated >= 0)
+		return populated == 0;
 	return k->kill_on_empty || k->proc_fd < 0 || count_processes(k) == 0;
 }
 
@@ -249,7 +264,7 @@ static bool
 try_teardown(struct keeper *k, const char *reason)
 {
 	struct pollfd p = {.fd = k->listen_fd, .events = POLLIN};
-	char extra[128];
+	char extra[384], usage[256];
 	int lock;
 
 	lock = state_lock_uid(&k->st, k->spec.uid, true, NULL);
@@ -266,12 +281,14 @@ try_teardown(struct keeper *k, const char *reason)
 
 	while (k->nconns > 0)
 		end_session(k, k->nconns - 1, "tenant-end");
+	kcg_usage_text(k->cg_user, usage, sizeof(usage));
+	kcg_teardown(k);
 	(void)pidfd_send_signal(k->init_pidfd, SIGKILL, NULL, 0);
 	for (int i = 0; i < TN_NS_COUNT; i++)
 		if (k->ns_fd[i] >= 0)
 			close(k->ns_fd[i]);
-	snprintf(extra, sizeof(extra), "sessions=%u duration=%lld",
-	    k->sessions_ever, (long long)(time(NULL) - k->created));
+	snprintf(extra, sizeof(extra), "sessions=%u duration=%lld%s%s",
+	    k->sessions_ever, (long long)(time(NULL) - k->created), usage[0] ? " " : "", usage);
 	keeper_audit(k, "tenant-end", NULL, reason, extra, true);
 	klog(LOG_INFO, "tenant %s ended (%s)", k->spec.key, reason);
 	return true;
@@ -313,6 +330,8 @@ serve_join(struct keeper *k, size_t i, const struct tn_msg_join *j, int leader)
 	}
 	c->kind = CONN_SESSION;
 	c->leader = leader;
+	if (j->flags & TN_JOIN_CGROUP)
+		kcg_join(k, c);
 	memcpy(c->cookie, j->cookie, sizeof(c->cookie));
 	memcpy(c->user, j->user, sizeof(c->user));
 	memcpy(c->service, j->service, sizeof(c->service));
@@ -370,7 +389,7 @@ on_conn_readable(struct keeper *k, size_t i)
 		end_session(k, i, "terminate");
 		while (k->nconns > 0)
 			end_session(k, k->nconns - 1, "terminate");
-		k->kill_on_empty = true;
+		k->terminate = true;
 		return false;
 	case TN_MSG_CLOSE:
 		end_session(k, i, strcmp(m.ctl.cookie, c->cookie) == 0 ? "logout" : "logout-bad-cookie");
@@ -401,29 +420,43 @@ accept_conn(struct keeper *k)
 		close(fd);
 		return;
 	}
-	k->conns[k->nconns++] = (struct conn){.kind = CONN_PENDING, .fd = fd, .leader = -1};
+	k->conns[k->nconns++] = (struct conn){.kind = CONN_PENDING, .fd = fd, .leader = -1,
+	    .cg_leaf = -1};
 }
 
-static void
+static const char *
+teardown_reason(const struct keeper *k)
+{
+	if (k->terminate)
+		return "terminated";
+	return k->kill_on_empty ? "last-session-closed" : "last-process-exited";
+}
+
+void
 keeper_loop(struct keeper *k)
 {
 	for (;;) {
-		struct pollfd p[2 + 2 * MAX_CONNS];
+		struct pollfd p[4 + 2 * MAX_CONNS];
 		size_t np = 0;
 		int timeout = -1;
 
 		if (count_sessions(k) == 0) {
+			kcg_gc(k);
 			if (tenant_done(k)) {
-				if (try_teardown(k, k->kill_on_empty ? "last-session-closed"
-								     : "last-process-exited"))
+				if (try_teardown(k, teardown_reason(k)))
 					break;
 				timeout = LOCK_RETRY_MS;
 			} else {
 				timeout = LINGER_POLL_MS;
 			}
 		}
+		for (size_t i = 0; i < k->nconns; i++)
+			if (k->conns[i].kind == CONN_CLOSING && (timeout < 0 || timeout > 500))
+				timeout = 500; /* its grace may run out */
 		p[np++] = (struct pollfd){.fd = k->init_pidfd, .events = POLLIN};
 		p[np++] = (struct pollfd){.fd = k->listen_fd, .events = POLLIN};
+		p[np++] = (struct pollfd){.fd = k->cg_events[0], .events = POLLPRI};
+		p[np++] = (struct pollfd){.fd = k->cg_events[1], .events = POLLPRI};
 		for (size_t i = 0; i < k->nconns; i++) {
 			p[np++] = (struct pollfd){.fd = k->conns[i].fd, .events = POLLIN};
 			p[np++] = (struct pollfd){.fd = k->conns[i].leader, .events = POLLIN};
@@ -437,9 +470,18 @@ keeper_loop(struct keeper *k)
 			keeper_audit(k, "tenant-end", NULL, "init-exited", NULL, false);
 			return;
 		}
-		/* Walk backwards: end_session() moves the last entry into i. */
+		if (p[2].revents || p[3].revents)
+			kcg_events(k);
+		/* Walk backwards: drop_conn() moves the last entry into i. */
 		for (size_t i = k->nconns; i-- > 0;) {
-			short ev = p[2 + 2 * i].revents, lev = p[3 + 2 * i].revents;
+			struct conn *c = &k->conns[i];
+			short ev = p[4 + 2 * i].revents, lev = p[5 + 2 * i].revents;
+
+			if (c->kind == CONN_CLOSING) {
+				if (lev || time(NULL) >= c->kill_at)
+					finish_closing(k, i);
+				continue;
+			}
 			/* A CLOSE already sent wins over the leader's exit. */
 			if (ev)
 				on_conn_readable(k, i);
@@ -456,225 +498,3 @@ keeper_loop(struct keeper *k)
 	(void)waitpid(k->init_pid, NULL, WNOHANG);
 }
 
-/* ---- start-up --------------------------------------------------------- */
-
-static int
-start_init(struct keeper *k, struct tn_err *err)
-{
-	_cleanup_close_ int chan_k = -1;
-	int sp[2];
-	struct init_args a = {.namespaces = k->spec.namespaces,
-	    .tmp_size = k->spec.tmp_size, .tmp_inodes = k->spec.tmp_inodes};
-	int flags = CLONE_NEWNS | CLONE_PIDFD | SIGCHLD;
-	union tn_msg m;
-	int fds[TN_MAX_FDS];
-	size_t nfds = 0;
-	struct pollfd p;
-	char *stack;
-	int r;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		return err_set(err, errno, "socketpair: %m");
-	chan_k = sp[0];
-	a.chan = sp[1];
-	if (k->spec.namespaces & TN_NS_PID)
-		flags |= CLONE_NEWPID;
-	if (k->spec.namespaces & TN_NS_IPC)
-		flags |= CLONE_NEWIPC;
-	if (k->spec.namespaces & TN_NS_UTS)
-		flags |= CLONE_NEWUTS;
-	if (k->spec.namespaces & TN_NS_NET)
-		flags |= CLONE_NEWNET;
-	stack = malloc(INIT_STACK);
-	if (stack == NULL)
-		return err_set(err, ENOMEM, "init stack");
-	k->init_pidfd = -1;
-	k->init_pid = clone(tenant_init_main, stack + INIT_STACK, flags, &a,
-	    &k->init_pidfd);
-	r = errno;
-	close(a.chan);
-	if (k->init_pid < 0) {
-		free(stack);
-		return err_set(err, r, "clone namespaces: %s%s", strerror(r),
-		    r == ENOSPC ? " (system limit on namespaces reached)" : "");
-	}
-	/* The child has its own copy of the stack; ours can go once it
-	 * exec'd nothing and runs on its copy-on-write pages. */
-	free(stack);
-	p = (struct pollfd){.fd = chan_k, .events = POLLIN};
-	if (poll(&p, 1, SETUP_TIMEOUT_MS) <= 0)
-		return err_set(err, ETIMEDOUT, "tenant init did not report");
-	r = proto_recv(chan_k, 1u << TN_MSG_INIT, &m, fds, &nfds, err);
-	if (r < 0)
-		return r == -EPIPE ? err_set(err, EPIPE, "tenant init died during setup") : r;
-	if (m.ctl.text[0]) {
-		for (size_t i = 0; i < nfds; i++)
-			close(fds[i]);
-		return err_set(err, EIO, "%s", m.ctl.text);
-	}
-	k->proc_fd = nfds == 1 ? fds[0] : -1;
-	return 0;
-}
-
-static int
-open_namespaces(struct keeper *k, struct tn_err *err)
-{
-	for (int i = 0; i < TN_NS_COUNT; i++) {
-		char path[64];
-		struct stat st;
-		static const unsigned bit_of[TN_NS_COUNT] = {TN_NS_MOUNT, TN_NS_PID,
-		    TN_NS_IPC, TN_NS_UTS, TN_NS_NET};
-
-		k->ns_fd[i] = -1;
-		if (!(k->spec.namespaces & bit_of[i]))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)k->init_pid,
-		    ns_names[i]);
-		k->ns_fd[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (k->ns_fd[i] < 0 || fstat(k->ns_fd[i], &st) < 0)
-			return err_set(err, errno, "%s: %m", path);
-		k->ns_ino[i] = st.st_ino;
-		k->ns_mask |= 1u << i;
-	}
-	/* init is our unreaped child, so its pid cannot have been reused;
-	 * make sure it is still alive now that we hold its namespaces. */
-	if (pidfd_send_signal(k->init_pidfd, 0, NULL, 0) < 0)
-		return err_set(err, errno, "tenant init exited during setup");
-	return 0;
-}
-
-static int
-start_listening(struct keeper *k, struct tn_err *err)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char marker[32], text[TN_KEY_MAX + 32];
-	int n;
-
-	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/tenants/%s/keeper.sock",
-	    TN_STATE_DIR, k->spec.key);
-	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
-		return err_set(err, ENAMETOOLONG, "socket path too long");
-	k->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (k->listen_fd < 0)
-		return err_set(err, errno, "socket: %m");
-	if (bind(k->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(k->listen_fd, 128) < 0)
-		return err_set(err, errno, "%s: %m", sa.sun_path);
-	snprintf(marker, sizeof(marker), "%" PRIu64, k->ns_ino[0]);
-	snprintf(text, sizeof(text), "%u %s\n", (unsigned)k->spec.uid, k->spec.key);
-	if (write_file_at(k->st.mntns, marker, text, err) < 0)
-		return -1;
-	write_info(k);
-	return 0;
-}
-
-static int
-keeper_setup(struct keeper *k, struct tn_err *err)
-{
-	k->created = time(NULL);
-	k->listen_fd = k->tenant_dir = k->proc_fd = -1;
-	if (state_open(&k->st, true, err) < 0)
-		return -1;
-	if (mkdirat(k->st.tenants, k->spec.key, 0700) < 0)
-		return err_set(err, errno, "mkdir tenants/%s: %m", k->spec.key);
-	k->tenant_dir = openat(k->st.tenants, k->spec.key,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (k->tenant_dir < 0)
-		return err_set(err, errno, "open tenants/%s: %m", k->spec.key);
-	if (start_init(k, err) < 0 || open_namespaces(k, err) < 0 ||
-	    start_listening(k, err) < 0) {
-		if (k->init_pidfd >= 0)
-			(void)pidfd_send_signal(k->init_pidfd, SIGKILL, NULL, 0);
-		remove_state(k);
-		return -1;
-	}
-	return 0;
-}
-
-/* Runs in the detached grandchild; never returns. */
-static void __attribute__((noreturn))
-keeper_main(const struct tenant_spec *spec, int ready)
-{
-	static struct keeper k; /* large; one per process */
-	struct tn_err err = {0};
-	int devnull;
-
-	k.spec = *spec;
-	/* Only the ready pipe survives; stdio is /dev/null. */
-	if (dup2(ready, 3) < 0)
-		_exit(HELPER_EXIT_SYSTEM);
-	ready = 3;
-	if (close_range(4, ~0U, 0) < 0)
-		_exit(HELPER_EXIT_SYSTEM);
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
-	    dup2(devnull, 2) < 0)
-		_exit(HELPER_EXIT_SYSTEM);
-	if (devnull > 2)
-		close(devnull);
-	proc_title("tenant-keeper");
-	/* We serve every later login of this tenant, not the one that
-	 * happened to start us: drop its audit login id. */
-	if ((devnull = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC)) >= 0) {
-		(void)!write(devnull, "4294967295", 10);
-		close(devnull);
-	}
-	openlog("pam_tenant", LOG_PID, LOG_AUTHPRIV);
-	if (audit_begin(&k.audit, &err) < 0)
-		klog(LOG_ERR, "%s", err.msg);
-
-	if (keeper_setup(&k, &err) < 0) {
-		(void)write_full(ready, err.msg, strlen(err.msg));
-		_exit(HELPER_EXIT_SYSTEM);
-	}
-	(void)write_full(ready, "OK", 2);
-	close(ready);
-	klog(LOG_INFO, "tenant %s started (init pid %d)", k.spec.key, (int)k.init_pid);
-	keeper_loop(&k);
-	_exit(HELPER_EXIT_OK);
-}
-
-int
-keeper_spawn(const struct tenant_spec *spec, struct tn_err *err)
-{
-	_cleanup_close_ int rd = -1;
-	int pp[2], status;
-	char buf[sizeof(err->msg)];
-	struct pollfd p;
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe2(pp, O_CLOEXEC) < 0)
-		return err_set(err, errno, "pipe: %m");
-	rd = pp[0];
-	pid = fork();
-	if (pid < 0) {
-		close(pp[1]);
-		return err_set(err, errno, "fork keeper: %m");
-	}
-	if (pid == 0) {
-		/* Detach: new session, and let the intermediate exit so the
-		 * keeper is nobody's child in the login program's tree. */
-		close(pp[0]);
-		if (setsid() < 0)
-			_exit(HELPER_EXIT_SYSTEM);
-		pid = fork();
-		if (pid != 0)
-			_exit(pid < 0 ? HELPER_EXIT_SYSTEM : HELPER_EXIT_OK);
-		keeper_main(spec, pp[1]);
-	}
-	close(pp[1]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	p = (struct pollfd){.fd = rd, .events = POLLIN};
-	if (poll(&p, 1, SETUP_TIMEOUT_MS + 2000) <= 0)
-		return err_set(err, ETIMEDOUT, "keeper did not start in time");
-	n = read_full(rd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return err_set(err, (int)-n, "keeper: %s", strerror((int)-n));
-	buf[n] = '\0';
-	if (n == 2 && memcmp(buf, "OK", 2) == 0)
-		return 0;
-	return err_set(err, EIO, "tenant setup failed: %s",
-	    n > 0 ? buf : "keeper died during setup");
-}

@@ -30,6 +30,8 @@ struct open_ctx {
 	struct tn_audit audit;
 	bool audit_broken;
 	char audit_why[256];
+	bool use_cgroup; /* cgroup v2 is usable here */
+	int cg_user, cg_leaf; /* -1 when the session has no cgroup */
 };
 
 static void
@@ -104,14 +106,6 @@ send_policy(struct open_ctx *c)
 	if (c->pol.on_error == TN_ONERR_ALLOW)
 		r.flags |= TN_RES_ON_ERROR_ALLOW;
 	return proto_send(c->fd, &r, NULL, 0, NULL);
-}
-
-static bool
-limits_configured(const struct tn_policy *p)
-{
-	return p->memory_max != TN_UNLIMITED || p->memory_high != TN_UNLIMITED ||
-	    p->memory_swap_max != TN_UNLIMITED || p->cpu_percent || p->cpu_weight ||
-	    p->pids_max != TN_UNLIMITED || p->io_weight || p->io_max_count;
 }
 
 /* A keeper that died without cleaning up leaves its directory and its
@@ -189,6 +183,9 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 		    .namespaces = c->pol.namespaces, .tmp_size = c->pol.tmp_size,
 		    .tmp_inodes = c->pol.tmp_inodes};
 
+		if (c->cg_leaf >= 0)
+			str_copy(spec.cgroup_root, sizeof(spec.cgroup_root), c->pol.cgroup_root);
+
 		remove_stale(st, key);
 		str_copy(spec.key, sizeof(spec.key), key);
 		str_copy(spec.user, sizeof(spec.user), c->user.name);
@@ -209,6 +206,7 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 	proto_init(&j, TN_MSG_JOIN);
 	j.uid = c->req.uid;
 	j.on_logout = c->pol.on_logout;
+	j.flags = c->cg_leaf >= 0 ? TN_JOIN_CGROUP : 0;
 	memcpy(j.cookie, c->req.cookie, sizeof(j.cookie));
 	memcpy(j.user, c->req.user, sizeof(j.user));
 	memcpy(j.service, c->req.service, sizeof(j.service));
@@ -234,6 +232,44 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 	return 0;
 }
 
+/* The user's cgroup with its limits applied and read back, and a leaf
+ * for this session.  With cgroup = optional a failure is audited and the
+ * session goes on without (returns 0, no leaf); else -1 and why. */
+static int
+setup_cgroup(struct open_ctx *c, struct tn_err *err)
+{
+	if (!c->use_cgroup)
+		return 0;
+	c->cg_user = cg_user_open(c->pol.cgroup_root, c->req.uid, true, err);
+	if (c->cg_user >= 0 && cg_apply_limits(c->cg_user, &c->pol, err) == 0)
+		c->cg_leaf = cg_session_create(c->cg_user, c->req.cookie, err);
+	if (c->cg_leaf >= 0)
+		return 0;
+	err_wrap(err, "cgroup %s/user-%u", c->pol.cgroup_root, (unsigned)c->req.uid);
+	if (c->pol.cgroup == TN_CGROUP_OPTIONAL) {
+		audit_decision(c, "tenant-quota-unavailable", err->msg, false);
+		syslog(LOG_WARNING, "%s; cgroup = optional: session without quotas", err->msg);
+		return 0;
+	}
+	return -1;
+}
+
+static void
+drop_cgroup(struct open_ctx *c)
+{
+	char name[64];
+
+	if (c->cg_leaf >= 0) {
+		close(c->cg_leaf);
+		c->cg_leaf = -1;
+		snprintf(name, sizeof(name), "session-%s", c->req.cookie);
+		(void)cg_remove(c->cg_user, name);
+	}
+	if (c->cg_user >= 0)
+		close(c->cg_user);
+	c->cg_user = -1;
+}
+
 static int
 isolate(struct open_ctx *c)
 {
@@ -253,11 +289,27 @@ isolate(struct open_ctx *c)
 		state_close(&st);
 		return fail(c, err.msg);
 	}
-	r = join_tenant(c, &st, key, &j, fds, &nfds, &link, &err);
+	r = setup_cgroup(c, &err);
+	if (r == 0)
+		r = join_tenant(c, &st, key, &j, fds, &nfds, &link, &err);
 	close(lock);
 	state_close(&st);
-	if (r < 0)
+	/* Last step: the login process enters the session's cgroup (the
+	 * helper and keeper stay outside the limits). */
+	if (r == 0 && c->cg_leaf >= 0 && cg_attach(c->cg_leaf, getppid(), &err) < 0) {
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		close(link);
+		r = -1;
+	}
+	if (r < 0) {
+		drop_cgroup(c);
 		return fail(c, err.msg);
+	}
+	if (c->cg_user >= 0)
+		close(c->cg_user);
+	if (c->cg_leaf >= 0)
+		close(c->cg_leaf);
 	fds[nfds++] = link;
 	snprintf(msg, sizeof(msg), "isolated in tenant %s", key);
 	audit_decision(c, "tenant-isolate", NULL, true);
@@ -310,7 +362,7 @@ load_policy(struct open_ctx *c, struct tn_diag *diag, int *conf_rc)
 int
 helper_open(int fd)
 {
-	struct open_ctx c = {.fd = fd};
+	struct open_ctx c = {.fd = fd, .cg_user = -1, .cg_leaf = -1};
 	struct tn_diag diag = {0};
 	struct tn_err err = {0};
 	struct tn_cgroup_probe cg;
@@ -356,7 +408,8 @@ helper_open(int fd)
 		goto out;
 	}
 	cgroup_probe(&cg);
-	if (limits_configured(&c.pol) && !cg.usable) {
+	c.use_cgroup = cg.usable;
+	if (conf_policy_has_limits(&c.pol) && !cg.usable) {
 		snprintf(why, sizeof(why), "quotas are configured but cannot be applied: %s", cg.why);
 		if (c.pol.cgroup == TN_CGROUP_REQUIRED) {
 			audit_decision(&c, "tenant-deny", why, false);

@@ -221,6 +221,74 @@ test_buffer_limits(void)
 	IS_STR(diag.msg[15], "e15", "diag keeps the first ones");
 }
 
+/* cgroup.root values one by one: what is stored, or the message. */
+static void
+test_cgroup_root_values(void)
+{
+	static const struct {
+		const char *val, *want; /* want: the value, or "!message" */
+	} cases[] = {
+		{ "tenant.slice", "tenant.slice" },
+		{ "tenant.slice   # a comment", "tenant.slice" },
+		{ "A/b/C/d", "A/b/C/d" },
+		{ "...", "..." },
+		{ "-", "!cgroup.root: component '-' starts with '-'" },
+		{ "..", "!cgroup.root: '..' is not allowed" },
+		{ "a/..", "!cgroup.root: '..' is not allowed" },
+		{ "a/./b", "!cgroup.root: '.' is not allowed" },
+		{ "/", "!cgroup.root: must be a relative path like tenant.slice "
+		       "(below /sys/fs/cgroup), got '/'" },
+		{ "a/", "!cgroup.root: trailing '/' in 'a/'" },
+		{ "a//", "!cgroup.root: empty component ('//') in 'a//'" },
+		{ "a/b/c/d/", "!cgroup.root: trailing '/' in 'a/b/c/d/'" },
+		{ "a/b/c/d/e/f", "!cgroup.root: more than 4 components in "
+				 "'a/b/c/d/e/f'" },
+		{ "tenant#slice", "!cgroup.root: character '#' is not allowed "
+				  "(only A-Z a-z 0-9 . _ - and '/' between "
+				  "components)" },
+		{ "a\tb", "!cgroup.root: spaces are not allowed (only A-Z a-z "
+			  "0-9 . _ - and '/' between components)" },
+		{ "caf\xc3\xa9", "!cgroup.root: byte 0xc3 is not allowed (only "
+				 "A-Z a-z 0-9 . _ - and '/' between "
+				 "components)" },
+		{ "a\\b", "!cgroup.root: character '\\' is not allowed (only "
+			   "A-Z a-z 0-9 . _ - and '/' between components)" },
+	};
+
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		struct tn_diag diag = { 0 };
+		struct tn_conf *conf = conf_new();
+		struct tn_policy pol;
+		char text[512], what[300];
+		int r;
+
+		snprintf(text, sizeof(text), "[default]\ncgroup.root = %s\n",
+		    cases[i].val);
+		r = conf_parse_buffer(conf, "c.conf", text, strlen(text), &diag);
+		snprintf(what, sizeof(what), "cgroup.root = %s", cases[i].val);
+		/* Keep the TAP line one plain line without directives. */
+		for (char *c = what; *c; c++)
+			if (*c == '#' || (unsigned char)*c < ' ' ||
+			    (unsigned char)*c >= 0x7f)
+				*c = '?';
+		if (cases[i].want[0] != '!') {
+			if (!OK(r == 0 && diag.count == 0, what))
+				show_diag(&diag);
+			conf_resolve(conf, NULL, &pol);
+			IS_STR(pol.cgroup_root, cases[i].want, what);
+		} else {
+			char want[600];
+
+			snprintf(want, sizeof(want), "c.conf:2: %s",
+			    cases[i].want + 1);
+			OK(r < 0 && diag.count == 1, what);
+			IS_STR(diag.stored ? diag.msg[0] : "(none)", want,
+			    what);
+		}
+		conf_free(conf);
+	}
+}
+
 /* The shipped file parses and means: every non-root user isolated with
  * the built-in defaults. */
 static void
@@ -545,6 +613,7 @@ main(void)
 	test_good_fixtures();
 	test_bad_fixtures();
 	test_buffer_limits();
+	test_cgroup_root_values();
 	test_shipped_config();
 
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tn-conf-XXXXXX");

@@ -75,6 +75,7 @@ test_defaults(void)
 	IS_INT(d.on_logout, TN_LOGOUT_KEEP, "default: on_logout keep");
 	IS_INT(d.on_error, TN_ONERR_DENY, "default: on_error deny");
 	IS_INT(d.cgroup, TN_CGROUP_REQUIRED, "default: cgroup required");
+	IS_STR(d.cgroup_root, "tenant.slice", "default: cgroup.root tenant.slice");
 	OK(!conf_policy_has_limits(&d), "defaults set no limits");
 	for (int k = 0; k < TN_KEY__COUNT; k++)
 		if (d.origin[k].file != NULL)
@@ -311,6 +312,54 @@ test_files(void)
 	conf_free(conf);
 }
 
+/* cgroup.root: host-wide, so only [default] sets it; the later
+ * [default] (also across files) wins and its origin is recorded. */
+static void
+test_cgroup_root(void)
+{
+	struct tn_conf *conf = parse("root.conf",
+	    "[default]\n"                        /* 1 */
+	    "memory.max = 1G\n"                  /* 2 */
+	    "cgroup.root = tenants/a.slice\n"    /* 3 */
+	    "[user u]\n"                         /* 4 */
+	    "memory.max = 2G\n"                  /* 5 */
+	    "[service sshd]\n"                   /* 6 */
+	    "isolate = no\n");                   /* 7 */
+	struct tn_identity id = { .uid = 1000, .user = "u" };
+	struct tn_diag diag = { 0 };
+	const char *drop = "[default]\n\ncgroup.root = tenant.slice/b\n";
+	struct tn_policy p;
+
+	conf_resolve(conf, &id, &p);
+	IS_STR(p.cgroup_root, "tenants/a.slice", "[default] sets cgroup.root");
+	is_origin(&p, TN_KEY_CGROUP_ROOT, "root.conf", 3, "cgroup.root");
+	IS_INT(p.memory_max, 2 * GIB, "other keys still resolve per user");
+	id.service = "sshd";
+	id.user = "someone-else";
+	id.uid = 0;
+	conf_resolve(conf, &id, &p);
+	IS_STR(p.cgroup_root, "tenants/a.slice",
+	    "cgroup.root is the same for every login");
+	is_origin(&p, TN_KEY_CGROUP_ROOT, "root.conf", 3,
+	    "cgroup.root with a service");
+	conf_resolve(conf, NULL, &p);
+	IS_STR(p.cgroup_root, "tenants/a.slice", "no identity: still set");
+
+	OK(conf_parse_buffer(conf, "d/50.conf", drop, strlen(drop), &diag) ==
+		0,
+	    "drop-in sets cgroup.root");
+	conf_resolve(conf, &id, &p);
+	IS_STR(p.cgroup_root, "tenant.slice/b", "the later [default] wins");
+	is_origin(&p, TN_KEY_CGROUP_ROOT, "d/50.conf", 3, "drop-in origin");
+	conf_free(conf);
+
+	conf = parse("none.conf", "[default]\ncpu = 10%\n");
+	conf_resolve(conf, &id, &p);
+	IS_STR(p.cgroup_root, "tenant.slice", "unset: the built-in default");
+	is_origin(&p, TN_KEY_CGROUP_ROOT, NULL, 0, "cgroup.root built-in");
+	conf_free(conf);
+}
+
 static void
 is_format(const struct tn_policy *p, enum tn_key k, const char *want)
 {
@@ -337,6 +386,12 @@ test_format(void)
 	is_format(&p, TN_KEY_CPU_WEIGHT, "");
 	is_format(&p, TN_KEY_CAPS_AMBIENT, "");
 	is_format(&p, TN_KEY_CGROUP, "required");
+	is_format(&p, TN_KEY_CGROUP_ROOT, "tenant.slice");
+	snprintf(p.cgroup_root, sizeof(p.cgroup_root), "a/b.c/d_e/f-1");
+	is_format(&p, TN_KEY_CGROUP_ROOT, "a/b.c/d_e/f-1");
+	IS_STR(conf_key_name(TN_KEY_CGROUP_ROOT), "cgroup.root",
+	    "cgroup.root key name (table in enum order)");
+	IS_STR(conf_key_name(TN_KEY_CGROUP), "cgroup", "cgroup key name");
 	p.memory_max = 1536;
 	is_format(&p, TN_KEY_MEMORY_MAX, "1536");
 	p.memory_max = 0;
@@ -413,8 +468,10 @@ test_round_trip(void)
 		   "wiops=200, 8:16 rbps=max\n"
 		   "caps.keep = cap_net_raw cap_setuid cap_setgid\n"
 		   "no_new_privs = yes\non_logout = kill\non_error = allow\n"
-		   "cgroup = optional\n",
+		   "cgroup = optional\ncgroup.root = tenants/host-1.slice/x\n",
 	    "every key round-trips");
+	round_trip("[default]\ncgroup.root = tenant.slice\n",
+	    "cgroup.root set to its default round-trips");
 }
 
 int
@@ -427,6 +484,7 @@ main(void)
 	test_service();
 	test_caps();
 	test_files();
+	test_cgroup_root();
 	test_format();
 	test_round_trip();
 	return tap_done();

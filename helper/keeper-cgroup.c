@@ -1,0 +1,136 @@
+/* The keeper's side of quotas: it watches the user's cgroup for OOM kills
+ * and refused forks, kills a session's cgroup on logout when asked, sums
+ * up usage for the audit trail, and removes empty cgroups. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keeper.h"
+#include "util.h"
+
+void
+kcg_open(struct keeper *k)
+{
+	struct tn_cg_usage u;
+
+	k->cg_events[0] = k->cg_events[1] = -1;
+	if (!k->spec.cgroup_root[0] || k->cg_user >= 0)
+		return;
+	k->cg_user = cg_user_open(k->spec.cgroup_root, k->spec.uid, false, NULL);
+	if (k->cg_user < 0)
+		return;
+	/* *.events files wake poll() with POLLPRI when they change. */
+	k->cg_events[0] = openat(k->cg_user, "memory.events", O_RDONLY | O_CLOEXEC);
+	k->cg_events[1] = openat(k->cg_user, "pids.events", O_RDONLY | O_CLOEXEC);
+	cg_usage(k->cg_user, &u);
+	k->seen_oom = u.oom_kills;
+	k->seen_pids = u.pids_denied;
+}
+
+void
+kcg_join(struct keeper *k, struct conn *c)
+{
+	if (k->cg_user < 0)
+		kcg_open(k);
+	c->cg_leaf = k->cg_user >= 0 ? cg_session_open(k->cg_user, c->cookie) : -1;
+}
+
+void
+kcg_usage_text(int dir_fd, char *buf, size_t len)
+{
+	struct tn_cg_usage u;
+
+	buf[0] = '\0';
+	if (dir_fd < 0)
+		return;
+	cg_usage(dir_fd, &u);
+	snprintf(buf, len, "cpu_usec=%" PRIu64 " memory_peak=%" PRIu64 " oom_kills=%" PRIu64
+			   " pids_denied=%" PRIu64,
+	    u.cpu_usec, u.memory_peak, u.oom_kills, u.pids_denied);
+}
+
+/* Re-arm a *.events fd: read it again from the start. */
+static void
+drain(int fd)
+{
+	char buf[512];
+
+	if (fd >= 0)
+		(void)!pread(fd, buf, sizeof(buf), 0);
+}
+
+/* An OOM kill or a fork refused at pids.max: audit and syslog each. */
+void
+kcg_events(struct keeper *k)
+{
+	struct tn_cg_usage u;
+	char extra[128];
+
+	drain(k->cg_events[0]);
+	drain(k->cg_events[1]);
+	if (k->cg_user < 0)
+		return;
+	cg_usage(k->cg_user, &u);
+	if (u.oom_kills > k->seen_oom) {
+		snprintf(extra, sizeof(extra), "oom_kills=%" PRIu64 " memory_max=%" PRIu64,
+		    u.oom_kills, u.memory_max);
+		klog(LOG_WARNING, "tenant %s: %" PRIu64 " process(es) killed at memory.max",
+		    k->spec.key, u.oom_kills - k->seen_oom);
+		keeper_audit(k, "tenant-oom-kill", NULL, "memory.max reached", extra, false);
+		k->seen_oom = u.oom_kills;
+	}
+	if (u.pids_denied > k->seen_pids) {
+		snprintf(extra, sizeof(extra), "pids_denied=%" PRIu64 " pids_max=%" PRIu64,
+		    u.pids_denied, u.pids_max);
+		klog(LOG_WARNING, "tenant %s: fork refused at pids.max (%" PRIu64 " times)",
+		    k->spec.key, u.pids_denied - k->seen_pids);
+		keeper_audit(k, "tenant-pids-max", NULL, "pids.max reached", extra, false);
+		k->seen_pids = u.pids_denied;
+	}
+}
+
+int
+kcg_populated(const struct keeper *k)
+{
+	return k->cg_user >= 0 ? cg_populated(k->cg_user) : -1;
+}
+
+/* on_logout = kill for one session: its cgroup, and nothing else. */
+void
+kcg_kill_session(struct keeper *k, struct conn *c)
+{
+	struct tn_err err = {0};
+
+	if (c->cg_leaf < 0)
+		return;
+	if (cg_kill(c->cg_leaf, &err) < 0)
+		klog(LOG_ERR, "tenant %s, session %s: %s", k->spec.key, c->cookie, err.msg);
+}
+
+/* Remove the cgroups of sessions whose processes are all gone. */
+void
+kcg_gc(struct keeper *k)
+{
+	if (k->cg_user >= 0)
+		cg_remove_empty(k->spec.cgroup_root, k->spec.uid, false);
+}
+
+void
+kcg_teardown(struct keeper *k)
+{
+	struct tn_err err = {0};
+
+	if (k->cg_user < 0)
+		return;
+	if (cg_kill(k->cg_user, &err) < 0)
+		klog(LOG_ERR, "tenant %s: %s", k->spec.key, err.msg);
+	for (int i = 0; i < 2; i++)
+		if (k->cg_events[i] >= 0)
+			close(k->cg_events[i]);
+	close(k->cg_user);
+	k->cg_user = -1;
+	cg_remove_empty(k->spec.cgroup_root, k->spec.uid, true);
+}

@@ -1,0 +1,247 @@
+/* Starting a tenant: the detached keeper process, tenant-init in fresh
+ * namespaces, the namespace fds and the control socket. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "keeper.h"
+#include "util.h"
+
+#define INIT_STACK (256 * 1024)
+#define SETUP_TIMEOUT_MS 5000
+
+static int
+start_init(struct keeper *k, struct tn_err *err)
+{
+	_cleanup_close_ int chan_k = -1;
+	int sp[2];
+	struct init_args a = {.namespaces = k->spec.namespaces,
+	    .tmp_size = k->spec.tmp_size, .tmp_inodes = k->spec.tmp_inodes};
+	int flags = CLONE_NEWNS | CLONE_PIDFD | SIGCHLD;
+	union tn_msg m;
+	int fds[TN_MAX_FDS];
+	size_t nfds = 0;
+	struct pollfd p;
+	char *stack;
+	int r;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return err_set(err, errno, "socketpair: %m");
+	chan_k = sp[0];
+	a.chan = sp[1];
+	if (k->spec.namespaces & TN_NS_PID)
+		flags |= CLONE_NEWPID;
+	if (k->spec.namespaces & TN_NS_IPC)
+		flags |= CLONE_NEWIPC;
+	if (k->spec.namespaces & TN_NS_UTS)
+		flags |= CLONE_NEWUTS;
+	if (k->spec.namespaces & TN_NS_NET)
+		flags |= CLONE_NEWNET;
+	stack = malloc(INIT_STACK);
+	if (stack == NULL)
+		return err_set(err, ENOMEM, "init stack");
+	k->init_pidfd = -1;
+	k->init_pid = clone(tenant_init_main, stack + INIT_STACK, flags, &a,
+	    &k->init_pidfd);
+	r = errno;
+	close(a.chan);
+	if (k->init_pid < 0) {
+		free(stack);
+		return err_set(err, r, "clone namespaces: %s%s", strerror(r),
+		    r == ENOSPC ? " (system limit on namespaces reached)" : "");
+	}
+	/* The child has its own copy of the stack; ours can go once it
+	 * exec'd nothing and runs on its copy-on-write pages. */
+	free(stack);
+	p = (struct pollfd){.fd = chan_k, .events = POLLIN};
+	if (poll(&p, 1, SETUP_TIMEOUT_MS) <= 0)
+		return err_set(err, ETIMEDOUT, "tenant init did not report");
+	r = proto_recv(chan_k, 1u << TN_MSG_INIT, &m, fds, &nfds, err);
+	if (r < 0)
+		return r == -EPIPE ? err_set(err, EPIPE, "tenant init died during setup") : r;
+	if (m.ctl.text[0]) {
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		return err_set(err, EIO, "%s", m.ctl.text);
+	}
+	k->proc_fd = nfds == 1 ? fds[0] : -1;
+	return 0;
+}
+
+static int
+open_namespaces(struct keeper *k, struct tn_err *err)
+{
+	for (int i = 0; i < TN_NS_COUNT; i++) {
+		char path[64];
+		struct stat st;
+		static const unsigned bit_of[TN_NS_COUNT] = {TN_NS_MOUNT, TN_NS_PID,
+		    TN_NS_IPC, TN_NS_UTS, TN_NS_NET};
+
+		k->ns_fd[i] = -1;
+		if (!(k->spec.namespaces & bit_of[i]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)k->init_pid,
+		    ns_names[i]);
+		k->ns_fd[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (k->ns_fd[i] < 0 || fstat(k->ns_fd[i], &st) < 0)
+			return err_set(err, errno, "%s: %m", path);
+		k->ns_ino[i] = st.st_ino;
+		k->ns_mask |= 1u << i;
+	}
+	/* init is our unreaped child, so its pid cannot have been reused;
+	 * make sure it is still alive now that we hold its namespaces. */
+	if (pidfd_send_signal(k->init_pidfd, 0, NULL, 0) < 0)
+		return err_set(err, errno, "tenant init exited during setup");
+	return 0;
+}
+
+static int
+start_listening(struct keeper *k, struct tn_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char marker[32], text[TN_KEY_MAX + 32];
+	int n;
+
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/tenants/%s/keeper.sock",
+	    TN_STATE_DIR, k->spec.key);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return err_set(err, ENAMETOOLONG, "socket path too long");
+	k->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (k->listen_fd < 0)
+		return err_set(err, errno, "socket: %m");
+	if (bind(k->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(k->listen_fd, 128) < 0)
+		return err_set(err, errno, "%s: %m", sa.sun_path);
+	snprintf(marker, sizeof(marker), "%" PRIu64, k->ns_ino[0]);
+	snprintf(text, sizeof(text), "%u %s\n", (unsigned)k->spec.uid, k->spec.key);
+	if (write_file_at(k->st.mntns, marker, text, err) < 0)
+		return -1;
+	write_info(k);
+	return 0;
+}
+
+static int
+keeper_setup(struct keeper *k, struct tn_err *err)
+{
+	k->created = time(NULL);
+	k->listen_fd = k->tenant_dir = k->proc_fd = k->cg_user = -1;
+	kcg_open(k);
+	if (state_open(&k->st, true, err) < 0)
+		return -1;
+	if (mkdirat(k->st.tenants, k->spec.key, 0700) < 0)
+		return err_set(err, errno, "mkdir tenants/%s: %m", k->spec.key);
+	k->tenant_dir = openat(k->st.tenants, k->spec.key,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (k->tenant_dir < 0)
+		return err_set(err, errno, "open tenants/%s: %m", k->spec.key);
+	if (start_init(k, err) < 0 || open_namespaces(k, err) < 0 ||
+	    start_listening(k, err) < 0) {
+		if (k->init_pidfd >= 0)
+			(void)pidfd_send_signal(k->init_pidfd, SIGKILL, NULL, 0);
+		remove_state(k);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs in the detached grandchild; never returns. */
+static void __attribute__((noreturn))
+keeper_main(const struct tenant_spec *spec, int ready)
+{
+	static struct keeper k; /* large; one per process */
+	struct tn_err err = {0};
+	int devnull;
+
+	k.spec = *spec;
+	/* Only the ready pipe survives; stdio is /dev/null. */
+	if (dup2(ready, 3) < 0)
+		_exit(HELPER_EXIT_SYSTEM);
+	ready = 3;
+	if (close_range(4, ~0U, 0) < 0)
+		_exit(HELPER_EXIT_SYSTEM);
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
+	    dup2(devnull, 2) < 0)
+		_exit(HELPER_EXIT_SYSTEM);
+	if (devnull > 2)
+		close(devnull);
+	proc_title("tenant-keeper");
+	/* We serve every later login of this tenant, not the one that
+	 * happened to start us: drop its audit login id. */
+	if ((devnull = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC)) >= 0) {
+		(void)!write(devnull, "4294967295", 10);
+		close(devnull);
+	}
+	openlog("pam_tenant", LOG_PID, LOG_AUTHPRIV);
+	if (audit_begin(&k.audit, &err) < 0)
+		klog(LOG_ERR, "%s", err.msg);
+
+	if (keeper_setup(&k, &err) < 0) {
+		(void)write_full(ready, err.msg, strlen(err.msg));
+		_exit(HELPER_EXIT_SYSTEM);
+	}
+	(void)write_full(ready, "OK", 2);
+	close(ready);
+	klog(LOG_INFO, "tenant %s started (init pid %d)", k.spec.key, (int)k.init_pid);
+	keeper_loop(&k);
+	_exit(HELPER_EXIT_OK);
+}
+
+int
+keeper_spawn(const struct tenant_spec *spec, struct tn_err *err)
+{
+	_cleanup_close_ int rd = -1;
+	int pp[2], status;
+	char buf[sizeof(err->msg)];
+	struct pollfd p;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		return err_set(err, errno, "pipe: %m");
+	rd = pp[0];
+	pid = fork();
+	if (pid < 0) {
+		close(pp[1]);
+		return err_set(err, errno, "fork keeper: %m");
+	}
+	if (pid == 0) {
+		/* Detach: new session, and let the intermediate exit so the
+		 * keeper is nobody's child in the login program's tree. */
+		close(pp[0]);
+		if (setsid() < 0)
+			_exit(HELPER_EXIT_SYSTEM);
+		pid = fork();
+		if (pid != 0)
+			_exit(pid < 0 ? HELPER_EXIT_SYSTEM : HELPER_EXIT_OK);
+		keeper_main(spec, pp[1]);
+	}
+	close(pp[1]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	p = (struct pollfd){.fd = rd, .events = POLLIN};
+	if (poll(&p, 1, SETUP_TIMEOUT_MS + 2000) <= 0)
+		return err_set(err, ETIMEDOUT, "keeper did not start in time");
+	n = read_full(rd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return err_set(err, (int)-n, "keeper: %s", strerror((int)-n));
+	buf[n] = '\0';
+	if (n == 2 && memcmp(buf, "OK", 2) == 0)
+		return 0;
+	return err_set(err, EIO, "tenant setup failed: %s",
+	    n > 0 ? buf : "keeper died during setup");
+}

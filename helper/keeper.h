@@ -1,0 +1,78 @@
+/* The keeper's state, shared by keeper.c (sessions and teardown),
+ * keeper-setup.c (starting a tenant) and keeper-cgroup.c (quotas). */
+#ifndef TENANT_KEEPER_H
+#define TENANT_KEEPER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "audit.h"
+#include "cgroup.h"
+#include "helper.h"
+
+#define MAX_CONNS 1024
+#define KILL_GRACE_S 5 /* how long a closing leader may take to exit */
+
+enum conn_kind {
+	CONN_PENDING, /* accepted, first message not read yet */
+	CONN_SESSION, /* a live session */
+	CONN_CLOSING, /* ended with on_logout = kill: waiting for its leader
+			 to leave before the session's cgroup is killed */
+};
+
+struct conn {
+	enum conn_kind kind;
+	int fd;
+	int leader; /* pidfd of the process that opened the session */
+	int cg_leaf; /* the session's cgroup, -1 without */
+	char cookie[TN_COOKIE_HEX + 1];
+	char user[257], service[64], tty[64], rhost[256];
+	enum tn_on_logout on_logout;
+	time_t since, kill_at;
+};
+
+struct keeper {
+	struct tenant_spec spec;
+	struct tn_state st;
+	struct tn_audit audit;
+	int tenant_dir;
+	int listen_fd;
+	int init_pidfd;
+	pid_t init_pid;
+	int proc_fd;
+	int ns_fd[TN_NS_COUNT];
+	uint64_t ns_ino[TN_NS_COUNT];
+	unsigned ns_mask;
+	struct conn conns[MAX_CONNS];
+	size_t nconns;
+	unsigned sessions_ever;
+	bool kill_on_empty; /* the last session to end asked for on_logout = kill */
+	bool terminate;     /* tenantctl terminate */
+	time_t created;
+	/* quotas (keeper-cgroup.c); -1 without cgroups */
+	int cg_user;
+	int cg_events[2]; /* memory.events, pids.events: poll POLLPRI */
+	uint64_t seen_oom, seen_pids;
+};
+
+void klog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void keeper_audit(struct keeper *k, const char *op, const struct conn *c,
+    const char *reason, const char *extra, bool ok);
+void write_info(struct keeper *k);
+void remove_state(struct keeper *k);
+
+/* keeper.c: serve until the tenant ends. */
+void keeper_loop(struct keeper *k);
+
+/* keeper-cgroup.c */
+void kcg_open(struct keeper *k);
+void kcg_join(struct keeper *k, struct conn *c);
+void kcg_usage_text(int dir_fd, char *buf, size_t len);
+void kcg_events(struct keeper *k);
+int kcg_populated(const struct keeper *k);
+void kcg_kill_session(struct keeper *k, struct conn *c);
+void kcg_gc(struct keeper *k);
+void kcg_teardown(struct keeper *k);
+
+#endif
