@@ -1,6 +1,7 @@
 /* The keeper's side of quotas: it watches the user's cgroup for OOM kills
  * and refused forks, kills a session's cgroup on logout when asked, sums
  * up usage for the audit trail, and removes empty cgroups. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -110,12 +111,48 @@ kcg_kill_session(struct keeper *k, struct conn *c)
 		klog(LOG_ERR, "tenant %s, session %s: %s", k->spec.key, c->cookie, err.msg);
 }
 
-/* Remove the cgroups of sessions whose processes are all gone. */
+static bool
+is_live_leaf(const struct keeper *k, const char *name)
+{
+	for (size_t i = 0; i < k->nconns; i++)
+		if (k->conns[i].kind != CONN_PENDING &&
+		    strcmp(name + strlen("session-"), k->conns[i].cookie) == 0)
+			return true;
+	return false;
+}
+
+/* Remove the cgroups of ended sessions whose processes are all gone.
+ * Under the per-uid lock: a login creates its leaf under it before the
+ * keeper hears of the session, and that leaf is empty for a moment. */
 void
 kcg_gc(struct keeper *k)
 {
-	if (k->cg_user >= 0)
-		cg_remove_empty(k->spec.cgroup_root, k->spec.uid, false);
+	_cleanup_close_ int lock = -1;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if (k->cg_user < 0)
+		return;
+	lock = state_lock_uid(&k->st, k->spec.uid, true, NULL);
+	if (lock < 0)
+		return; /* a login is under way: next time */
+	fd = openat(k->cg_user, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		_cleanup_close_ int leaf = -1;
+
+		if (strncmp(de->d_name, "session-", 8) != 0 || is_live_leaf(k, de->d_name))
+			continue;
+		leaf = openat(k->cg_user, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (leaf >= 0 && cg_populated(leaf) == 0)
+			(void)cg_remove(k->cg_user, de->d_name);
+	}
+	closedir(d);
 }
 
 void

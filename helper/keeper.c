@@ -330,8 +330,6 @@ serve_join(struct keeper *k, size_t i, const struct tn_msg_join *j, int leader)
 	}
 	c->kind = CONN_SESSION;
 	c->leader = leader;
-	if (j->flags & TN_JOIN_CGROUP)
-		kcg_join(k, c);
 	memcpy(c->cookie, j->cookie, sizeof(c->cookie));
 	memcpy(c->user, j->user, sizeof(c->user));
 	memcpy(c->service, j->service, sizeof(c->service));
@@ -339,6 +337,8 @@ serve_join(struct keeper *k, size_t i, const struct tn_msg_join *j, int leader)
 	memcpy(c->rhost, j->rhost, sizeof(c->rhost));
 	c->on_logout = j->on_logout == TN_LOGOUT_KILL ? TN_LOGOUT_KILL : TN_LOGOUT_KEEP;
 	c->since = time(NULL);
+	if (j->flags & TN_JOIN_CGROUP)
+		kcg_join(k, c);
 	k->sessions_ever++;
 	k->kill_on_empty = false;
 	klog(LOG_INFO, "session %s joined tenant %s", c->cookie, k->spec.key);

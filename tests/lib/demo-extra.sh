@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# tests/lib/demo-extra.sh - setup helpers for tests/demo.sh: Debian packages,
-# the build/e2e build, and the path-trust check the module makes.  Needs
-# nothing installed beyond a base system; sourced before e2e.sh.
+# tests/lib/demo-extra.sh - plumbing for tests/demo.sh: Debian packages, the
+# build/e2e build, the path-trust check the module makes (these need nothing
+# beyond a base system: sourced before e2e.sh), and teardown checks.
 
 # Packages the demo (and building it) needs; busybox only if /dev/log is unserved.
 DEMO_PKGS="openssh-server openssh-client libpam0g-dev libcap-dev libaudit-dev
@@ -55,4 +55,36 @@ demo_trusted() {
   helper or config below it. Clone into a root-owned directory (e.g. /opt) with umask 022."
 		fi
 	done
+}
+
+# ---- teardown (after e2e.sh is sourced; uses $U, $uid, $had_devlog) ----
+
+# reap_T: stop any process we started whose command line names $T (an sshd or
+# syslogd interrupted before the harness registered its cleanup), by pid.
+reap_T() {
+	local p
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$T/" || continue
+		grep -q '^Name:.*syslogd' "$p/status" 2>/dev/null && [ -z "$had_devlog" ] && rm -f /dev/log
+		_e2e_stop_pid "${p#/proc/}" 3
+	done
+}
+
+# cleanup_report: runs last at exit; checks that nothing of the demo is left.
+cleanup_report() {
+	local l
+	# after an interrupted session the keeper ends the tenant within seconds
+	[ -z "${uid:-}" ] || wait_until 10 test ! -e "/run/pam_tenant/tenants/user-$uid"
+	l=$([ -n "$(user_uid "$U")" ] && echo "user $U"
+		ls -d "${SSHD_PAM_SERVICE:+/etc/pam.d/$SSHD_PAM_SERVICE}" "$TENANT_ETC" "${T:-}" \
+			"${uid:+/run/pam_tenant/tenants/user-$uid}" 2>/dev/null
+		[ -n "${SSHD_PID:-}" ] && _e2e_alive "$SSHD_PID" && echo "sshd pid $SSHD_PID"
+		[ -z "$had_devlog" ] && [ -e /dev/log ] && echo "/dev/log (our syslogd)")
+	if [ -z "$l" ]; then
+		say "" "Cleaned up: no demo user, sshd, PAM service, tenant, config or temp dir is left." >&3
+		return 0
+	fi
+	printf '\ndemo: ERROR: left behind:\n%s\n' "$l" >&3
+	[ "${out:-/dev/null}" = /dev/null ] || rm -f -- "$out" # the harness's temp file: we exit first
+	exit 1
 }
