@@ -28,6 +28,8 @@ struct tenant_view {
 	long keeper_pid;
 	long sessions;
 	long processes;    /* -1 when the keeper did not answer */
+	bool has_usage;    /* the tenant has a cgroup */
+	struct tn_cg_usage usage;
 };
 
 /* Value of "name VALUE" in an info text, or NULL. */
@@ -89,6 +91,73 @@ ask_keeper(struct tenant_view *t)
 		t->sessions = strtol(buf, NULL, 10);
 }
 
+/* Usage against the limits, from the tenant's cgroup ("cgroup ROOT/user-UID"). */
+static void
+read_usage(struct tenant_view *t)
+{
+	char path[TN_CGROUP_ROOT_MAX + 32], *slash;
+	_cleanup_close_ int fd = -1;
+
+	if (!info_get(t->info, "cgroup", path, sizeof(path)) ||
+	    (slash = strrchr(path, '/')) == NULL)
+		return;
+	*slash = '\0';
+	fd = cg_user_open(path, t->uid, false, NULL);
+	if (fd < 0)
+		return;
+	cg_usage(fd, &t->usage);
+	t->has_usage = true;
+}
+
+/* 1.5G, 300M, 12K; "max" for no limit. */
+static const char *
+human(uint64_t v, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	double d = (double)v;
+	int u = -1;
+
+	if (v == TN_UNLIMITED)
+		return "max";
+	while (d >= 1024 && u < 3) {
+		d /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	else
+		snprintf(buf, len, "%.1f%c", d, units[u]);
+	return buf;
+}
+
+static void
+json_limit(const char *key, uint64_t v)
+{
+	if (v == TN_UNLIMITED)
+		printf(",\"%s\":null", key);
+	else
+		printf(",\"%s\":%llu", key, (unsigned long long)v);
+}
+
+static void
+print_usage_json(const struct tenant_view *t)
+{
+	const struct tn_cg_usage *u = &t->usage;
+
+	if (!t->has_usage) {
+		printf(",\"usage\":null");
+		return;
+	}
+	printf(",\"usage\":{\"memory_current\":%llu", (unsigned long long)u->memory_current);
+	json_limit("memory_max", u->memory_max);
+	printf(",\"memory_peak\":%llu,\"pids_current\":%llu", (unsigned long long)u->memory_peak,
+	    (unsigned long long)u->pids_current);
+	json_limit("pids_max", u->pids_max);
+	printf(",\"cpu_usec\":%llu,\"oom_kills\":%llu,\"pids_denied\":%llu}",
+	    (unsigned long long)u->cpu_usec, (unsigned long long)u->oom_kills,
+	    (unsigned long long)u->pids_denied);
+}
+
 static int
 load_view(const struct tn_state *st, const char *key, struct tenant_view *t)
 {
@@ -115,6 +184,7 @@ load_view(const struct tn_state *st, const char *key, struct tenant_view *t)
 	t->keeper_pid = info_long(t->info, "keeper_pid");
 	t->sessions = info_long(t->info, "sessions");
 	ask_keeper(t);
+	read_usage(t);
 	return 0;
 }
 
@@ -200,6 +270,7 @@ print_tenant(struct tenant_view *t, void *data)
 		ctl_json_string(stdout, name);
 		printf(",\"sessions\":%ld,\"processes\":%ld,\"age_seconds\":%ld,\"keeper_pid\":%ld",
 		    t->sessions, t->processes, age, t->keeper_pid);
+		print_usage_json(t);
 		if (o->detail) {
 			printf(",\"info\":");
 			ctl_json_string(stdout, t->info);
@@ -211,12 +282,33 @@ print_tenant(struct tenant_view *t, void *data)
 		printf(" (uid %u)\n  sessions   %ld\n  processes  %ld (besides the tenant's init)\n"
 		       "  age        %ld s\n  keeper pid %ld\n",
 		    (unsigned)t->uid, t->sessions, t->processes, age, t->keeper_pid);
+		if (t->has_usage) {
+			const struct tn_cg_usage *u = &t->usage;
+			char a[24], b[24], c[24];
+
+			printf("  memory     %s of %s (peak %s), %llu OOM kill(s)\n",
+			    human(u->memory_current, a, sizeof(a)), human(u->memory_max, b, sizeof(b)),
+			    human(u->memory_peak, c, sizeof(c)), (unsigned long long)u->oom_kills);
+			printf("  pids       %llu of %s, %llu fork(s) refused\n",
+			    (unsigned long long)u->pids_current, human(u->pids_max, a, sizeof(a)),
+			    (unsigned long long)u->pids_denied);
+			printf("  cpu        %.2f s used\n", (double)u->cpu_usec / 1e6);
+		}
 		for (const char *p = t->info; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
 			if (strncmp(p, "ns_", 3) == 0 || strncmp(p, "session ", 8) == 0)
 				printf("  %.*s\n", (int)strcspn(p, "\n"), p);
 	} else {
-		printf("%-42s %-10u %-16.16s %8ld %9ld %8ld\n", t->key, (unsigned)t->uid,
-		    name, t->sessions, t->processes, age);
+		char mem[40] = "-", pids[40] = "-";
+
+		if (t->has_usage) {
+			char a[24], b[24];
+			snprintf(mem, sizeof(mem), "%s/%s", human(t->usage.memory_current, a, sizeof(a)),
+			    human(t->usage.memory_max, b, sizeof(b)));
+			snprintf(pids, sizeof(pids), "%llu/%s", (unsigned long long)t->usage.pids_current,
+			    human(t->usage.pids_max, a, sizeof(a)));
+		}
+		printf("%-42s %-10u %-16.16s %8ld %9ld %8ld %15s %11s\n", t->key, (unsigned)t->uid,
+		    name, t->sessions, t->processes, age, mem, pids);
 	}
 	o->first = false;
 }
@@ -273,8 +365,8 @@ list_or_status(int argc, char **argv, bool detail)
 	if (o.json)
 		printf("{\"tenants\":[");
 	else if (!detail)
-		printf("%-42s %-10s %-16s %8s %9s %8s\n", "TENANT", "UID", "USER", "SESSIONS",
-		    "PROCESSES", "AGE(s)");
+		printf("%-42s %-10s %-16s %8s %9s %8s %15s %11s\n", "TENANT", "UID", "USER",
+		    "SESSIONS", "PROCESSES", "AGE(s)", "MEMORY", "PIDS");
 	n = each_tenant(uid, print_tenant, &o);
 	if (o.json) {
 		printf("]");
