@@ -310,6 +310,34 @@ read_key(int dir_fd, const char *name, const char *key)
 	return 0;
 }
 
+/* pids.events counts a refused fork in the cgroup of the forking task,
+ * not where the limit sits (Linux 6.1): add up the children too. */
+static uint64_t
+pids_denied_below(int dir_fd)
+{
+	uint64_t sum = read_key(dir_fd, "pids.events", "max");
+	struct dirent *de;
+	DIR *d;
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return sum;
+	}
+	while ((de = readdir(d)) != NULL) {
+		_cleanup_close_ int child = -1;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		child = openat(dir_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (child >= 0)
+			sum += read_key(child, "pids.events", "max");
+	}
+	closedir(d);
+	return sum;
+}
+
 void
 cg_usage(int dir_fd, struct tn_cg_usage *u)
 {
@@ -321,5 +349,5 @@ cg_usage(int dir_fd, struct tn_cg_usage *u)
 	u->pids_max = read_u64(dir_fd, "pids.max");
 	u->cpu_usec = read_key(dir_fd, "cpu.stat", "usage_usec");
 	u->oom_kills = read_key(dir_fd, "memory.events", "oom_kill");
-	u->pids_denied = read_key(dir_fd, "pids.events", "max");
+	u->pids_denied = pids_denied_below(dir_fd);
 }

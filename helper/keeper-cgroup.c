@@ -37,6 +37,8 @@ kcg_join(struct keeper *k, struct conn *c)
 	if (k->cg_user < 0)
 		kcg_open(k);
 	c->cg_leaf = k->cg_user >= 0 ? cg_session_open(k->cg_user, c->cookie) : -1;
+	if (c->cg_leaf >= 0)
+		c->cg_pids_events = openat(c->cg_leaf, "pids.events", O_RDONLY | O_CLOEXEC);
 }
 
 void
@@ -72,6 +74,8 @@ kcg_events(struct keeper *k)
 
 	drain(k->cg_events[0]);
 	drain(k->cg_events[1]);
+	for (size_t i = 0; i < k->nconns; i++)
+		drain(k->conns[i].cg_pids_events);
 	if (k->cg_user < 0)
 		return;
 	cg_usage(k->cg_user, &u);

@@ -187,6 +187,8 @@ drop_conn(struct keeper *k, size_t i)
 		close(c->leader);
 	if (c->cg_leaf >= 0)
 		close(c->cg_leaf);
+	if (c->cg_pids_events >= 0)
+		close(c->cg_pids_events);
 	k->conns[i] = k->conns[--k->nconns];
 }
 
@@ -421,7 +423,7 @@ accept_conn(struct keeper *k)
 		return;
 	}
 	k->conns[k->nconns++] = (struct conn){.kind = CONN_PENDING, .fd = fd, .leader = -1,
-	    .cg_leaf = -1};
+	    .cg_leaf = -1, .cg_pids_events = -1};
 }
 
 static const char *
@@ -436,7 +438,7 @@ void
 keeper_loop(struct keeper *k)
 {
 	for (;;) {
-		struct pollfd p[4 + 2 * MAX_CONNS];
+		struct pollfd p[4 + 3 * MAX_CONNS];
 		size_t np = 0;
 		int timeout = -1;
 
@@ -460,6 +462,7 @@ keeper_loop(struct keeper *k)
 		for (size_t i = 0; i < k->nconns; i++) {
 			p[np++] = (struct pollfd){.fd = k->conns[i].fd, .events = POLLIN};
 			p[np++] = (struct pollfd){.fd = k->conns[i].leader, .events = POLLIN};
+			p[np++] = (struct pollfd){.fd = k->conns[i].cg_pids_events, .events = POLLPRI};
 		}
 		if (poll(p, np, timeout) < 0 && errno != EINTR)
 			return;
@@ -470,12 +473,15 @@ keeper_loop(struct keeper *k)
 			keeper_audit(k, "tenant-end", NULL, "init-exited", NULL, false);
 			return;
 		}
-		if (p[2].revents || p[3].revents)
+		bool events = p[2].revents || p[3].revents || count_sessions(k) == 0;
+		for (size_t i = 0; i < k->nconns; i++)
+			events |= p[6 + 3 * i].revents != 0;
+		if (events)
 			kcg_events(k);
 		/* Walk backwards: drop_conn() moves the last entry into i. */
 		for (size_t i = k->nconns; i-- > 0;) {
 			struct conn *c = &k->conns[i];
-			short ev = p[4 + 2 * i].revents, lev = p[5 + 2 * i].revents;
+			short ev = p[4 + 3 * i].revents, lev = p[5 + 3 * i].revents;
 
 			if (c->kind == CONN_CLOSING) {
 				if (lev || time(NULL) >= c->kill_at)

@@ -26,6 +26,7 @@ struct conn {
 	int fd;
 	int leader; /* pidfd of the process that opened the session */
 	int cg_leaf; /* the session's cgroup, -1 without */
+	int cg_pids_events; /* its pids.events (refused forks land here) */
 	char cookie[TN_COOKIE_HEX + 1];
 	char user[257], service[64], tty[64], rhost[256];
 	enum tn_on_logout on_logout;

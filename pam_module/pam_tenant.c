@@ -133,12 +133,16 @@ check_nested(pam_handle_t *pamh, const struct tn_msg_open *req,
 		return PAM_IGNORE;
 	}
 	char why[160];
-	if (r < 0)
-		snprintf(why, sizeof(why), "caller's mount namespace has a broken tenant marker");
-	else
-		snprintf(why, sizeof(why),
-		    "login as uid %u from inside the tenant of uid %u: a tenant never spans two users",
-		    (unsigned)req->uid, (unsigned)owner);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "the caller's mount namespace has a broken tenant marker: %s",
+		    strerror(-r));
+		pam_syslog(pamh, LOG_ERR, "denied session for %s: %s", name, why);
+		module_audit(pamh, req, "tenant-deny", why, false);
+		return PAM_SESSION_ERR;
+	}
+	snprintf(why, sizeof(why),
+	    "login as uid %u from inside the tenant of uid %u: a tenant never spans two users",
+	    (unsigned)req->uid, (unsigned)owner);
 	pam_syslog(pamh, LOG_ERR, "denied session for %s: %s", name, why);
 	module_audit(pamh, req, "tenant-deny", why, false);
 	pam_error(pamh, "pam_tenant: you cannot open a session for another user from inside your own");
@@ -162,6 +166,39 @@ helper_failed(pam_handle_t *pamh, const struct tn_msg_open *req,
 	module_audit(pamh, req, "tenant-deny", o->why, false);
 	pam_error(pamh, "pam_tenant: session isolation failed; login refused (see the system log)");
 	return PAM_SESSION_ERR;
+}
+
+/* A failure after the helper said "isolated": its audit record stands, so
+ * ours says the login was refused after all. */
+static int
+refuse_joined(pam_handle_t *pamh, const struct tn_msg_open *req, const char *name,
+    const char *why)
+{
+	pam_syslog(pamh, LOG_ERR, "denied session for %s (uid %u): %s", name,
+	    (unsigned)req->uid, why);
+	module_audit(pamh, req, "tenant-deny", why, false);
+	pam_error(pamh, "pam_tenant: session isolation failed; login refused (see the system log)");
+	return PAM_SESSION_ERR;
+}
+
+/* setns(mnt) moves us to the root of the tenant's mount namespace: from a
+ * chroot that would be an escape.  mountinfo shows paths relative to our
+ * root and hides mounts outside it, so in a chroot into a directory no
+ * mount sits at "/" with its whole file system ("root" field "/"). */
+static bool
+chrooted(void)
+{
+	char line[4096], root[2048], point[2048];
+	bool found = false;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (f == NULL)
+		return true; /* cannot tell: assume the worst */
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*d %*d %*s %2047s %2047s", root, point) == 2 &&
+		    strcmp(point, "/") == 0 && strcmp(root, "/") == 0;
+	fclose(f);
+	return !found;
 }
 
 static int
@@ -190,17 +227,16 @@ enter(pam_handle_t *pamh, const struct tn_msg_open *req, const char *name,
 		session_close_fds(s);
 		free(s);
 		outcome_close_fds(o);
-		pam_syslog(pamh, LOG_ERR, "denied session for %s (uid %u): %s", name,
-		    (unsigned)req->uid, why);
-		module_audit(pamh, req, "tenant-deny", why, false);
-		return PAM_SESSION_ERR;
+		return refuse_joined(pamh, req, name, why);
 	}
 	outcome_close_fds(o);
 	snprintf(env, sizeof(env), "TENANT_SESSION=%s", req->cookie);
-	if (pam_set_data(pamh, TN_DATA_NAME, s, cleanup_session) != PAM_SUCCESS ||
-	    pam_putenv(pamh, env) != PAM_SUCCESS) {
-		pam_syslog(pamh, LOG_ERR, "cannot record session state");
-		return PAM_SESSION_ERR; /* link closes at pam_end: keeper ends it */
+	if (pam_putenv(pamh, env) != PAM_SUCCESS ||
+	    pam_set_data(pamh, TN_DATA_NAME, s, cleanup_session) != PAM_SUCCESS) {
+		leave_tenant(s);
+		session_close_fds(s); /* the keeper sees the link close: session over */
+		free(s);
+		return refuse_joined(pamh, req, name, "cannot record the session in PAM data");
 	}
 	pam_syslog(pamh, LOG_INFO, "session of %s (uid %u) %s, TENANT_SESSION=%s",
 	    name, (unsigned)req->uid, o->res.msg, req->cookie);
@@ -254,6 +290,14 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		if (args.debug)
 			pam_syslog(pamh, LOG_DEBUG, "root is not isolated");
 		return PAM_IGNORE;
+	}
+	if (chrooted()) {
+		const char *why = "the login program runs in a chroot; joining a tenant would leave it";
+
+		pam_syslog(pamh, LOG_ERR, "denied session for %s (uid %u): %s", name,
+		    (unsigned)req.uid, why);
+		module_audit(pamh, &req, "tenant-deny", why, false);
+		return PAM_SESSION_ERR;
 	}
 	req.flags = (args.root_optin ? TN_REQ_ROOT_OPTIN : 0) |
 	    (args.ignore_config_error ? TN_REQ_IGNORE_CONFIG_ERROR : 0) |

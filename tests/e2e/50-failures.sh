@@ -99,7 +99,24 @@ else
 	skip "this host has cgroup v2 (covered by the VM tier)" "quotas without cgroup v2"
 fi
 
+# A login program inside a chroot: joining a tenant would take it to the
+# real root, so the module refuses (pamtester in a private mount namespace,
+# chrooted into a directory that mirrors /).
 tenant_config '[default]' 'isolate = yes'
+mark=$(syslog_mark)
+jail=$T/jail
+out=$(unshare -m --propagation private bash -c '
+	for d in /*; do
+		n=${d#/}
+		case $n in tmp|lost+found) continue ;; esac
+		if [ -L "$d" ]; then ln -s "$(readlink "$d")" "'"$jail"'/$n"
+		elif [ -d "$d" ]; then mkdir -p "'"$jail"'/$n" && mount --rbind "$d" "'"$jail"'/$n"; fi
+	done
+	chroot "'"$jail"'" pamtester "'"$SSHD_PAM_SERVICE"'" tu-fail open_session' 2>&1)
+ok "$([[ ! $out =~ successfully ]]; echo $?)" "a chrooted login program is refused"
+syslog_wait 5 "$mark" "denied session for tu-fail \\(uid $uid\\): the login program runs in a chroot"
+ok $? "... with the reason in syslog"
+
 is "$(ssh_as tu-fail 'cat /proc/1/comm')" "tenant-init" "after all that, a normal login is isolated again"
 wait_no_tenants 15
 ok $? "no tenant is left behind"

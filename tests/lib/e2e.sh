@@ -515,7 +515,7 @@ _e2e_ssh_argv() {
 	[ -r "$key" ] || bail_out "ssh_as: no key for '$1' (make_user first)"
 	_E2E_SSH=(ssh -F /dev/null -i "$key" -p "$SSHD_PORT"
 		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
-		-o LogLevel=ERROR -o ConnectTimeout=10 -o IdentitiesOnly=yes
+		-o LogLevel=ERROR -o ConnectTimeout=${E2E_CONNECT_TIMEOUT:-10} -o IdentitiesOnly=yes
 		-o IdentityAgent=none -o PreferredAuthentications=publickey
 		-o GSSAPIAuthentication=no -o KexAlgorithms=curve25519-sha256)
 	# shellcheck disable=SC2206 # E2E_SSH_OPTS is deliberately word-split
