@@ -269,11 +269,11 @@ cg_remove_empty(const char *root, uid_t uid, bool all)
 		if (strncmp(de->d_name, "session-", 8) != 0)
 			continue;
 		leaf = openat(user, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (leaf < 0 || cg_populated(leaf) != 0 || cg_remove(user, de->d_name) < 0)
+		if (leaf < 0 || (!all && cg_populated(leaf) != 0) || cg_remove(user, de->d_name) < 0)
 			left = true;
 	}
 	closedir(d);
-	if (all && !left && cg_populated(user) == 0) {
+	if (!left && cg_populated(user) == 0) {
 		_cleanup_close_ int parent = openat(user, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		char name[32];
 

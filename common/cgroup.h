@@ -50,8 +50,9 @@ int cg_populated(int dir_fd);
 /* rmdir parent_fd/name, retrying briefly while dying processes linger. */
 int cg_remove(int parent_fd, const char *name);
 
-/* Remove every session-* leaf that is empty (and, with all, the user
- * cgroup itself when nothing is left).  Used at teardown and as GC. */
+/* Remove every session-* leaf that is empty (with all: every leaf, waiting
+ * out dying processes), then the user cgroup if nothing is left in it.
+ * Call with the per-uid lock held. */
 void cg_remove_empty(const char *root, uid_t uid, bool all);
 
 struct tn_cg_usage {

@@ -79,6 +79,7 @@ kcg_events(struct keeper *k)
 	if (k->cg_user < 0)
 		return;
 	cg_usage(k->cg_user, &u);
+	u.pids_denied += k->pids_removed;
 	if (u.oom_kills > k->seen_oom) {
 		snprintf(extra, sizeof(extra), "oom_kills=%" PRIu64 " memory_max=%" PRIu64,
 		    u.oom_kills, u.memory_max);
@@ -132,6 +133,7 @@ void
 kcg_gc(struct keeper *k)
 {
 	_cleanup_close_ int lock = -1;
+	struct tn_cg_usage u;
 	struct dirent *de;
 	DIR *d;
 	int fd;
@@ -153,8 +155,12 @@ kcg_gc(struct keeper *k)
 		if (strncmp(de->d_name, "session-", 8) != 0 || is_live_leaf(k, de->d_name))
 			continue;
 		leaf = openat(k->cg_user, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (leaf >= 0 && cg_populated(leaf) == 0)
-			(void)cg_remove(k->cg_user, de->d_name);
+		if (leaf < 0 || cg_populated(leaf) != 0)
+			continue;
+		/* its refused forks are counted there: keep the tally */
+		cg_usage(leaf, &u);
+		if (cg_remove(k->cg_user, de->d_name) == 0)
+			k->pids_removed += u.pids_denied;
 	}
 	closedir(d);
 }
@@ -168,6 +174,9 @@ kcg_teardown(struct keeper *k)
 		return;
 	if (cg_kill(k->cg_user, &err) < 0)
 		klog(LOG_ERR, "tenant %s: %s", k->spec.key, err.msg);
+	/* Killed processes take a moment to leave their cgroups. */
+	for (int i = 0; i < 100 && cg_populated(k->cg_user) > 0; i++)
+		usleep(20 * 1000);
 	for (int i = 0; i < 2; i++)
 		if (k->cg_events[i] >= 0)
 			close(k->cg_events[i]);

@@ -221,6 +221,7 @@ end_session(struct keeper *k, size_t i, const char *reason)
 	}
 	klog(LOG_INFO, "session %s of uid %u ended (%s)", c->cookie,
 	    (unsigned)k->spec.uid, reason);
+	k->gc_until = time(NULL) + 10; /* its cgroup empties soon */
 	kcg_usage_text(c->cg_leaf, usage, sizeof(usage));
 	keeper_audit(k, "tenant-session-end", c, reason, usage[0] ? usage : NULL, true);
 	if (count_sessions(k) == 1)
@@ -442,6 +443,10 @@ keeper_loop(struct keeper *k)
 		size_t np = 0;
 		int timeout = -1;
 
+		if (time(NULL) < k->gc_until) {
+			kcg_gc(k);
+			timeout = LINGER_POLL_MS;
+		}
 		if (count_sessions(k) == 0) {
 			kcg_gc(k);
 			if (tenant_done(k)) {

@@ -55,6 +55,8 @@ struct keeper {
 	int cg_user;
 	int cg_events[2]; /* memory.events, pids.events: poll POLLPRI */
 	uint64_t seen_oom, seen_pids;
+	uint64_t pids_removed; /* refused forks counted in removed leaves */
+	time_t gc_until; /* look for emptied session cgroups until then */
 };
 
 void klog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -254,6 +254,8 @@ setup_cgroup(struct open_ctx *c, struct tn_err *err)
 	return -1;
 }
 
+/* Undo setup_cgroup() after a failure (under the uid lock): our leaf, and
+ * the user's cgroup too if no other session has one. */
 static void
 drop_cgroup(struct open_ctx *c)
 {
@@ -265,9 +267,11 @@ drop_cgroup(struct open_ctx *c)
 		snprintf(name, sizeof(name), "session-%s", c->req.cookie);
 		(void)cg_remove(c->cg_user, name);
 	}
-	if (c->cg_user >= 0)
+	if (c->cg_user >= 0) {
 		close(c->cg_user);
-	c->cg_user = -1;
+		c->cg_user = -1;
+		cg_remove_empty(c->pol.cgroup_root, c->req.uid, false);
+	}
 }
 
 static int
@@ -292,8 +296,6 @@ isolate(struct open_ctx *c)
 	r = setup_cgroup(c, &err);
 	if (r == 0)
 		r = join_tenant(c, &st, key, &j, fds, &nfds, &link, &err);
-	close(lock);
-	state_close(&st);
 	/* Last step: the login process enters the session's cgroup (the
 	 * helper and keeper stay outside the limits). */
 	if (r == 0 && c->cg_leaf >= 0 && cg_attach(c->cg_leaf, getppid(), &err) < 0) {
@@ -302,10 +304,12 @@ isolate(struct open_ctx *c)
 		close(link);
 		r = -1;
 	}
-	if (r < 0) {
+	if (r < 0)
 		drop_cgroup(c);
+	close(lock);
+	state_close(&st);
+	if (r < 0)
 		return fail(c, err.msg);
-	}
 	if (c->cg_user >= 0)
 		close(c->cg_user);
 	if (c->cg_leaf >= 0)
