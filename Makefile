@@ -132,7 +132,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/pam_tenant
 
 clean:
-	rm -rf build
+	rm -rf build tests/vm/.cache
 
 # ---- code quality ----------------------------------------------------
 SOURCES = $(wildcard common/*.[ch] conf/*.[ch] pam_module/*.[ch] helper/*.[ch] tools/*.[ch] tests/unit/*.c tests/module/*.c tests/lib/*.h bench/*.c)

@@ -21,7 +21,8 @@
 # one failure. The last line is "N passed, N failed, N skipped"; the exit
 # status is 0 only when nothing failed.
 #
-# Environment: TEST_TIMEOUT (seconds per test, default 600), MUST_WORK=1,
+# Environment: TEST_TIMEOUT (seconds per test, default 600; the whole vm
+# tier: VM_TIER_TIMEOUT, default 2400), MUST_WORK=1,
 # BUILD_DIR (default build).
 
 set -u
@@ -173,7 +174,8 @@ tier_e2e() {
 
 tier_vm() {
 	if [ -e tests/vm/run-tier.sh ]; then
-		run_test "vm/run-tier" bash tests/vm/run-tier.sh
+		# one "test" that boots several VMs: it gets its own budget
+		TEST_TIMEOUT=${VM_TIER_TIMEOUT:-2400} run_test "vm/run-tier" bash tests/vm/run-tier.sh
 	else
 		# Not a test that skipped: there is no VM tier yet (MUST_WORK does not apply).
 		note "vm: tests/vm/run-tier.sh not present, skipped"
