@@ -97,7 +97,8 @@ build/tests/fake-helper-%: tests/module/fake/fake-helper.c build/test/libcommon.
 TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) \
             build/test/pam_tenant.so build/test/tenant-helper \
             build/e2e/pam_tenant.so build/e2e/tenant-helper build/e2e/tenantctl \
-            build/release/pam_tenant.so build/release/tenant-helper build/release/tenantctl
+            build/release/pam_tenant.so build/release/tenant-helper build/release/tenantctl \
+            build/bench/bench-driver
 
 check: $(TEST_BINS)
 	tests/run.sh all
@@ -107,6 +108,10 @@ check-unit check-module check-e2e check-vm: $(TEST_BINS)
 
 demo: build/e2e/pam_tenant.so build/e2e/tenant-helper build/e2e/tenantctl
 	tests/demo.sh
+
+build/bench/bench-driver: bench/driver.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
 
 bench: $(TEST_BINS)
 	bench/run.sh

@@ -76,7 +76,8 @@ wait "$SSH_BG_PID" 2>/dev/null
 # Logout: everything the tenant made is gone and the host is as it was.
 wait_no_tenants 15
 ok $? "keepers, inits and tenant state are gone after logout"
-host_settle
-host_snapshot after
+# A killed tenant-init lingers until the login program's zombie child in
+# its PID namespace is reaped by the host's PID 1 (slow on some machines).
+host_settle before after 30
 host_compare before after "host mount table, /run/pam_tenant and processes back to where they were"
 done_testing

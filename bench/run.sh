@@ -1,0 +1,106 @@
+#!/bin/bash
+# make bench: what a login costs with pam_tenant, measured side by side in
+# one run on this machine (docs/performance.md explains each row).
+# Environment: BENCH_N (cycles per scenario, default 200), BENCH_SCALE
+# (live-tenant counts, default "1 100 1000"), BENCH_VM=0 (skip the noisy
+# neighbour run in the cgroup v2 VM).
+. "$(dirname "$0")/../tests/lib/tenant.sh"
+[ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
+DRIVER=$E2E_ROOT/build/bench/bench-driver
+N=${BENCH_N:-200}
+SCALE=${BENCH_SCALE:-1 100 1000}
+tmpdir_create
+make_user bench-user
+PAMD=$T/pam.d
+mkdir -p "$PAMD"
+
+service() { # service NAME SESSION_LINE...: a PAM service for pam_start_confdir
+	local name=$1
+	shift
+	{
+		echo "auth required pam_permit.so"
+		echo "account required pam_permit.so"
+		printf '%s\n' "$@"
+	} >"$PAMD/$name"
+}
+service permit "session required pam_permit.so"
+service tenant "session required $TENANT_MODULE"
+service peer "session required pam_namespace.so" "session required pam_limits.so"
+
+# The peer stack: pam_namespace polyinstantiating /tmp and /var/tmp per user
+# on tmpfs (with Debian's default namespace.init), plus pam_limits.
+cp -p /etc/security/namespace.conf "$T/namespace.conf.orig"
+on_exit "cp -p '$T/namespace.conf.orig' /etc/security/namespace.conf"
+cat >/etc/security/namespace.conf <<'EOF'
+/tmp     /tmp-inst/      tmpfs:mntopts=size=1G,nosuid,nodev  root
+/var/tmp /var/tmp-inst/  tmpfs:mntopts=size=1G,nosuid,nodev  root
+EOF
+
+drive() { # drive ARGS...: run the driver, print its result line
+	"$DRIVER" -c "$PAMD" "$@" 2>&1 | tail -n 1
+}
+field() { # field NAME LINE: the value of NAME=... in LINE
+	printf '%s\n' "$2" | sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p"
+}
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
+}
+row() { # row LABEL RESULT_LINE
+	printf '%-46s %8s %8s %8s %7s\n' "$1" "$(field p50 "$2")" "$(field p90 "$2")" \
+	    "$(field p99 "$2")" "$(field failed "$2")"
+}
+
+echo "pam_tenant benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, kernel $(uname -r), N=$N"
+echo "cgroup: $(stat -fc %T /sys/fs/cgroup) at /sys/fs/cgroup"
+echo
+printf '%-46s %8s %8s %8s %7s\n' "login cycle (fresh process each), ms" p50 p90 p99 failed
+drive -n 20 permit bench-user >/dev/null # warm the page cache
+base=$(drive -n "$N" permit bench-user)
+row "1 baseline: pam_permit" "$base"
+tenant_config '[default]' 'scope = session' 'on_logout = kill'
+first=$(drive -n "$N" tenant bench-user)
+row "2 pam_tenant, first login (new tenant)" "$first"
+tenant_config '[default]' 'scope = user' 'on_logout = keep'
+join=$(drive -n "$N" -k 1 tenant bench-user)
+row "3 pam_tenant, joining login (live session)" "$join"
+peer=$(drive -n "$N" peer bench-user)
+row "4 peer: pam_namespace (tmpfs) + pam_limits" "$peer"
+echo
+b=$(field p50 "$base")
+printf 'ratios of p50: first/baseline %s (target <= 1.65)  join/baseline %s (target <= 1.35)  first/peer %s (target <= 0.3)\n' \
+    "$(ratio "$(field p50 "$first")" "$b")" "$(ratio "$(field p50 "$join")" "$b")" \
+    "$(ratio "$(field p50 "$first")" "$(field p50 "$peer")")"
+
+echo
+printf '%-46s %8s %8s %12s\n' "first-login latency with K live tenants" p50 p99 "KiB/tenant"
+tenant_config '[default]' 'scope = session' 'on_logout = kill'
+one=""
+for k in $SCALE; do
+	out=$("$DRIVER" -c "$PAMD" -n "$((N / 2))" -k "$k" tenant bench-user 2>&1)
+	res=$(printf '%s\n' "$out" | tail -n 1)
+	pss=$(field pss_per_tenant "$(printf '%s\n' "$out" | grep held=)")
+	[ -n "$one" ] || one=$(field p50 "$res")
+	printf '%-46s %8s %8s %12s   (x%s of K=1)\n' "K = $k" "$(field p50 "$res")" \
+	    "$(field p99 "$res")" "$pss" "$(ratio "$(field p50 "$res")" "$one")"
+	wait_no_tenants 120 || echo "  (tenants still ending)"
+done
+echo "targets: latency at K=1000 <= 1.1 x K=1; <= 256 KiB PSS per tenant (keeper + init)"
+
+echo
+echo "storms (all logins started at once)"
+tenant_config '[default]' 'scope = user' 'on_logout = keep'
+printf '  100 logins of one user:        %s\n' "$("$DRIVER" -c "$PAMD" -n 100 -j 100 tenant bench-user 2>&1 | tail -n 1)"
+for i in $(seq 100); do
+	useradd -M -s /usr/sbin/nologin "bench-s$i" 2>/dev/null
+done
+on_exit 'for i in $(seq 100); do userdel "bench-s$i" 2>/dev/null; done'
+printf '  100 logins of 100 users:       %s\n' "$("$DRIVER" -c "$PAMD" -n 100 -j 100 -u bench-s tenant bench-user 2>&1 | tail -n 1)"
+wait_no_tenants 60 >/dev/null
+
+if [ "${BENCH_VM:-1}" != 0 ] && [ -z "$("$E2E_ROOT/tests/vm/prereq.sh")" ]; then
+	echo
+	echo "noisy neighbour (cgroup v2 VM): one user's login cycle while another runs a"
+	echo "fork bomb and a memory hog at their limits, against the same on an idle VM"
+	"$E2E_ROOT/tests/vm/vm-run" --timeout 900 -- "cd '$E2E_ROOT' && bash bench/vm-noisy.sh" 2>&1 |
+		sed 's/^/  /'
+fi

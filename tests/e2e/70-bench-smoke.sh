@@ -1,0 +1,32 @@
+#!/bin/bash
+# The benchmark driver still works (a few cycles, no timing assertions):
+# every scenario of `make bench` once, so the benchmark cannot rot.
+. "$(dirname "$0")/../lib/tenant.sh"
+require_root
+DRIVER=$E2E_ROOT/build/bench/bench-driver
+[ -x "$DRIVER" ] || bail_out "build/bench/bench-driver is not built"
+tmpdir_create
+start_syslog
+make_user tu-bench
+mkdir -p "$T/pam.d"
+for s in permit tenant; do
+	line="session required pam_permit.so"
+	[ $s = tenant ] && line="session required $TENANT_MODULE"
+	printf 'auth required pam_permit.so\naccount required pam_permit.so\n%s\n' "$line" >"$T/pam.d/$s"
+done
+wait_no_tenants 10
+
+out=$("$DRIVER" -c "$T/pam.d" -n 3 permit tu-bench 2>&1)
+like "$out" '^cycles=3 failed=0 p50=' "baseline cycles run"
+tenant_config '[default]' 'scope = session' 'on_logout = kill'
+out=$("$DRIVER" -c "$T/pam.d" -n 3 tenant tu-bench 2>&1)
+like "$out" '^cycles=3 failed=0 p50=' "first-login cycles run"
+out=$("$DRIVER" -c "$T/pam.d" -n 3 -k 2 tenant tu-bench 2>&1)
+like "$out" 'held=2 .*pss_per_tenant=[0-9]' "two held sessions are two tenants, memory reported"
+like "$(printf '%s\n' "$out" | tail -n 1)" '^cycles=3 failed=0' "... and cycles run beside them"
+tenant_config '[default]' 'scope = user'
+out=$("$DRIVER" -c "$T/pam.d" -n 4 -j 4 tenant tu-bench 2>&1)
+like "$out" '^storm=4 failed=0 ' "a small storm of one user"
+wait_no_tenants 15
+ok $? "nothing left"
+done_testing
