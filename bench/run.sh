@@ -93,7 +93,7 @@ printf '  100 logins of one user:        %s\n' "$("$DRIVER" -c "$PAMD" -n 100 -j
 for i in $(seq 100); do
 	useradd -M -s /usr/sbin/nologin "bench-s$i" 2>/dev/null
 done
-on_exit 'for i in $(seq 100); do userdel "bench-s$i" 2>/dev/null; done'
+on_exit 'for s in $(seq 100); do userdel "bench-s$s" 2>/dev/null; done'
 printf '  100 logins of 100 users:       %s\n' "$("$DRIVER" -c "$PAMD" -n 100 -j 100 -u bench-s tenant bench-user 2>&1 | tail -n 1)"
 wait_no_tenants 60 >/dev/null
 

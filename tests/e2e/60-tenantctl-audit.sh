@@ -39,6 +39,7 @@ wait_until 10 ssh_as tu-ctl 'test -s /tmp/cookie'
 on_exit "ssh_as tu-ctl 'pkill -x sleep; true' >/dev/null 2>&1"
 cookie=$(ssh_as tu-ctl 'cat /tmp/cookie')
 like "$cookie" '^[0-9a-f]{32}$' "the session's cookie"
+wait_until 5 eval '[[ $($TENANTCTL list) =~ user-$uid\ +$uid\ +tu-ctl\ +1\  ]]'
 like "$($TENANTCTL list)" "user-$uid +$uid +tu-ctl +1 " "tenantctl list shows the tenant with one session"
 st=$($TENANTCTL status tu-ctl)
 like "$st" "session $cookie " "tenantctl status lists the session by its cookie"

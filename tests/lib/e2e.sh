@@ -160,15 +160,16 @@ on_exit() {
 
 # _e2e_run_cleanups: EXIT trap: run all cleanups in reverse, report failures.
 _e2e_run_cleanups() {
-	local rc=$? i code out
+	local rc=$? _e2e_ci code out
 	[ "$BASHPID" = "$_E2E_MAIN_PID" ] || return "$rc"
 	[ "$_E2E_CLEANING" = 0 ] || return "$rc"
 	_E2E_CLEANING=1
 	trap '' INT TERM HUP
 	out=$(mktemp /tmp/e2e-cleanup.XXXXXX) || out=/dev/null
 	exec 3>&1 # cleanups may report through fd 3
-	for ((i = ${#_E2E_CLEANUPS[@]} - 1; i >= 0; i--)); do
-		code=${_E2E_CLEANUPS[$i]}
+	# (a cleanup's own loop variables must not clobber this one)
+	for ((_e2e_ci = ${#_E2E_CLEANUPS[@]} - 1; _e2e_ci >= 0; _e2e_ci--)); do
+		code=${_E2E_CLEANUPS[$_e2e_ci]}
 		if ! eval "$code" >"$out" 2>&1 </dev/null; then
 			diag "cleanup failed: $code"
 			[ -s "$out" ] && sed 's/^/  > /' "$out" | diag

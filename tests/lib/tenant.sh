@@ -6,7 +6,18 @@
 
 TENANT_ETC=$E2E_BUILD/etc
 TENANTCTL=$E2E_BUILD/tenantctl
-TENANT_MODULE=$E2E_BUILD/pam_tenant.so
+
+# The PAM stacks load the module from /run/pam_tenant-e2e: a tree under
+# /tmp (where CI may clone) is invisible inside a tenant, whose /tmp is
+# private, and su run inside a tenant must still find the module.
+_tenant_module_copy() {
+	local dir=/run/pam_tenant-e2e.$$
+	install -d -m 0755 "$dir" && install -m 0644 "$E2E_BUILD/pam_tenant.so" "$dir/" ||
+	    bail_out "cannot copy the module to $dir"
+	on_exit "rm -rf '$dir'"
+	TENANT_MODULE=$dir/pam_tenant.so
+}
+_tenant_module_copy
 
 # tenant_config LINE...: write build/e2e/etc/tenant.conf (root 0644); removed at exit.
 tenant_config() {
