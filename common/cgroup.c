@@ -246,34 +246,54 @@ cg_remove(int parent_fd, const char *name)
 	return -EBUSY;
 }
 
-void
-cg_remove_empty(const char *root, uid_t uid, bool all)
+bool
+cg_each_session(int user_fd, cg_leaf_fn fn, void *data)
 {
-	_cleanup_close_ int user = cg_user_open(root, uid, false, NULL);
 	struct dirent *de;
-	bool left = false;
 	DIR *d;
-	int fd;
+	int fd = openat(user_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (user < 0)
-		return;
-	fd = openat(user, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
-		return;
+		return false;
 	}
 	while ((de = readdir(d)) != NULL) {
 		_cleanup_close_ int leaf = -1;
 
 		if (strncmp(de->d_name, "session-", 8) != 0)
 			continue;
-		leaf = openat(user, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (leaf < 0 || (!all && cg_populated(leaf) != 0) || cg_remove(user, de->d_name) < 0)
-			left = true;
+		leaf = openat(user_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (leaf >= 0 && !fn(user_fd, de->d_name, leaf, data))
+			break;
 	}
 	closedir(d);
-	if (!left && cg_populated(user) == 0) {
+	return true;
+}
+
+struct remove_ctx {
+	bool all, left;
+};
+
+static bool
+remove_leaf(int user_fd, const char *name, int leaf_fd, void *data)
+{
+	struct remove_ctx *r = data;
+
+	if ((!r->all && cg_populated(leaf_fd) != 0) || cg_remove(user_fd, name) < 0)
+		r->left = true;
+	return true;
+}
+
+void
+cg_remove_empty(const char *root, uid_t uid, bool all)
+{
+	_cleanup_close_ int user = cg_user_open(root, uid, false, NULL);
+	struct remove_ctx r = {.all = all};
+
+	if (user < 0 || !cg_each_session(user, remove_leaf, &r))
+		return;
+	if (!r.left && cg_populated(user) == 0) {
 		_cleanup_close_ int parent = openat(user, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		char name[32];
 
@@ -310,31 +330,23 @@ read_key(int dir_fd, const char *name, const char *key)
 	return 0;
 }
 
+static bool
+add_pids_denied(int user_fd, const char *name, int leaf_fd, void *data)
+{
+	(void)user_fd;
+	(void)name;
+	*(uint64_t *)data += read_key(leaf_fd, "pids.events", "max");
+	return true;
+}
+
 /* pids.events counts a refused fork in the cgroup of the forking task,
- * not where the limit sits (Linux 6.1): add up the children too. */
+ * not where the limit sits (Linux 6.1): add up the session leaves too. */
 static uint64_t
 pids_denied_below(int dir_fd)
 {
 	uint64_t sum = read_key(dir_fd, "pids.events", "max");
-	struct dirent *de;
-	DIR *d;
-	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return sum;
-	}
-	while ((de = readdir(d)) != NULL) {
-		_cleanup_close_ int child = -1;
-
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		child = openat(dir_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (child >= 0)
-			sum += read_key(child, "pids.events", "max");
-	}
-	closedir(d);
+	(void)cg_each_session(dir_fd, add_pids_denied, &sum);
 	return sum;
 }
 

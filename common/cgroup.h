@@ -47,6 +47,11 @@ int cg_kill(int dir_fd, struct tn_err *err);
 /* 1 if any process lives at or below dir_fd, 0 if none, <0 on error. */
 int cg_populated(int dir_fd);
 
+/* Call fn(user_fd, name, leaf_fd, data) for each session-* leaf; fn
+ * returns false to stop.  Returns false if the directory cannot be read. */
+typedef bool (*cg_leaf_fn)(int user_fd, const char *name, int leaf_fd, void *data);
+bool cg_each_session(int user_fd, cg_leaf_fn fn, void *data);
+
 /* rmdir parent_fd/name, retrying briefly while dying processes linger. */
 int cg_remove(int parent_fd, const char *name);
 

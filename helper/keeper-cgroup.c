@@ -1,7 +1,6 @@
 /* The keeper's side of quotas: it watches the user's cgroup for OOM kills
  * and refused forks, kills a session's cgroup on logout when asked, sums
  * up usage for the audit trail, and removes empty cgroups. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -126,6 +125,20 @@ is_live_leaf(const struct keeper *k, const char *name)
 	return false;
 }
 
+static bool
+remove_ended(int user_fd, const char *name, int leaf_fd, void *data)
+{
+	struct keeper *k = data;
+	struct tn_cg_usage u;
+
+	if (is_live_leaf(k, name) || cg_populated(leaf_fd) != 0)
+		return true;
+	cg_usage(leaf_fd, &u); /* its refused forks are counted there: keep the tally */
+	if (cg_remove(user_fd, name) == 0)
+		k->pids_removed += u.pids_denied;
+	return true;
+}
+
 /* Remove the cgroups of ended sessions whose processes are all gone.
  * Under the per-uid lock: a login creates its leaf under it before the
  * keeper hears of the session, and that leaf is empty for a moment. */
@@ -133,36 +146,13 @@ void
 kcg_gc(struct keeper *k)
 {
 	_cleanup_close_ int lock = -1;
-	struct tn_cg_usage u;
-	struct dirent *de;
-	DIR *d;
-	int fd;
 
 	if (k->cg_user < 0)
 		return;
 	lock = state_lock_uid(&k->st, k->spec.uid, true, NULL);
 	if (lock < 0)
 		return; /* a login is under way: next time */
-	fd = openat(k->cg_user, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		_cleanup_close_ int leaf = -1;
-
-		if (strncmp(de->d_name, "session-", 8) != 0 || is_live_leaf(k, de->d_name))
-			continue;
-		leaf = openat(k->cg_user, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (leaf < 0 || cg_populated(leaf) != 0)
-			continue;
-		/* its refused forks are counted there: keep the tally */
-		cg_usage(leaf, &u);
-		if (cg_remove(k->cg_user, de->d_name) == 0)
-			k->pids_removed += u.pids_denied;
-	}
-	closedir(d);
+	(void)cg_each_session(k->cg_user, remove_ended, k);
 }
 
 void

@@ -318,9 +318,10 @@ make_user() {
 	_e2e_need_T
 	[ -n "$(user_uid "$name")" ] &&
 		bail_out "make_user: user '$name' already exists (leftover? userdel -r -f -- '$name')"
+	# registered first: an interrupt right after useradd must not leak it
+	on_exit "[ -z \"\$(user_uid $(_e2e_q "$name"))\" ] || _e2e_user_cleanup $(_e2e_q "$name")"
 	out=$(useradd -m -s /bin/bash "$@" -- "$name" 2>&1) ||
 		bail_out "make_user: useradd $* -- '$name' failed: $out"
-	on_exit "_e2e_user_cleanup $(_e2e_q "$name")"
 	uid=$(user_uid "$name")
 	gid=$(awk -F: -v n="$name" '$1 == n { print $4; exit }' /etc/passwd)
 	home=$(user_home "$name")
