@@ -23,6 +23,9 @@ set_checked(int dir_fd, const char *file, const char *value, const char *expect,
 	char got[256];
 	int r;
 
+	/* Joining logins find the limits in place: reading is enough. */
+	if (cg_read(dir_fd, file, got, sizeof(got)) == 0 && strcmp(got, expect) == 0)
+		return 0;
 	r = cg_write(dir_fd, file, value);
 	if (r == -ENOENT && !needed)
 		return 0; /* controller not enabled and nothing asked of it */
