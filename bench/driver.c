@@ -234,15 +234,23 @@ main(int argc, char **argv)
 				snprintf(name, sizeof(name), "%s%d", prefix, i + 1);
 			pids[i] = start_cycle(argv[optind], prefix ? name : argv[optind + 1]);
 		}
+		int why[8] = {0};
 		for (int i = 0; i < jobs && i < n; i++) {
 			int st;
 			waitpid(pids[i], &st, 0);
-			failed += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+			if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+				failed++;
+				why[WIFEXITED(st) && WEXITSTATUS(st) < 8 ? WEXITSTATUS(st) : 0]++;
+			}
 			done++;
 		}
 		t[0] = now_ms() - t0;
-		printf("storm=%d failed=%d wall=%.1f ms rate=%.1f sessions/s\n", done, failed,
+		printf("storm=%d failed=%d wall=%.1f ms rate=%.1f sessions/s", done, failed,
 		    t[0], done / (t[0] / 1e3));
+		if (failed) /* 2 no such user, 3 pam_start, 4 open_session, 5 the command */
+			printf(" (failures: user %d, start %d, open %d, command %d, other %d)",
+			    why[2], why[3], why[4], why[5], why[0] + why[1] + why[6] + why[7]);
+		printf("\n");
 	} else {
 		for (int i = 0; i < n; i++) {
 			int st;

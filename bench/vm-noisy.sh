@@ -12,7 +12,7 @@ mkdir -p "$PAMD"
 printf 'auth required pam_permit.so\naccount required pam_permit.so\nsession required %s\n' \
     "$TENANT_MODULE" >"$PAMD/tenant"
 tenant_config '[default]' 'scope = session' 'on_logout = kill' \
-    '[user noisy]' 'scope = user' 'memory.max = 128M' 'memory.swap.max = 0' 'pids.max = 100'
+    '[user noisy]' 'scope = user' 'memory.max = 128M' 'memory.swap.max = 0' 'pids.max = 100' 'cpu = 100%'
 
 idle=$("$DRIVER" -c "$PAMD" -n "$N" tenant quiet 2>&1 | tail -n 1)
 # noisy: a session that keeps a fork bomb and a memory hog at the limits

@@ -129,7 +129,7 @@ count_processes(const struct keeper *k)
 void
 write_info(struct keeper *k)
 {
-	char text[8192];
+	static char text[8192]; /* once per process, not per stack frame */
 	size_t used = 0;
 	struct tn_err err = {0};
 
@@ -439,9 +439,20 @@ void
 keeper_loop(struct keeper *k)
 {
 	for (;;) {
-		struct pollfd p[4 + 3 * MAX_CONNS];
-		size_t np = 0;
+		/* Sized for the connections we have: a keeper lives as long as
+		 * its tenant, and its memory is paid per tenant. */
+		size_t np = 0, want = 4 + 3 * k->nconns;
+		struct pollfd *p;
 		int timeout = -1;
+
+		if (want > k->poll_cap) {
+			struct pollfd *grown = realloc(k->poll, want * sizeof(*grown));
+			if (grown == NULL)
+				return;
+			k->poll = grown;
+			k->poll_cap = want;
+		}
+		p = k->poll;
 
 		if (time(NULL) < k->gc_until) {
 			kcg_gc(k);

@@ -3,6 +3,7 @@
 #ifndef TENANT_KEEPER_H
 #define TENANT_KEEPER_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -57,6 +58,8 @@ struct keeper {
 	uint64_t seen_oom, seen_pids;
 	uint64_t pids_removed; /* refused forks counted in removed leaves */
 	time_t gc_until; /* look for emptied session cgroups until then */
+	struct pollfd *poll; /* keeper_loop's array, grown as needed */
+	size_t poll_cap;
 };
 
 void klog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
