@@ -5,7 +5,8 @@
  *     -c DIR       PAM service directory (pam_start_confdir)
  *     -j N         run N cycles at once (a storm); prints sessions/s
  *     -k K         hold K sessions of USER open for the whole run (with
- *                  scope = session: K live tenants); prints their memory
+ *                  scope = session: K live tenants); prints their memory;
+ *                  with -n 0, hold them until standard input closes
  *     -u PREFIX    with -j: user PREFIX1..PREFIXN instead of USER
  *
  * One cycle, in a fresh process as sshd forks one per connection:
@@ -207,7 +208,7 @@ main(int argc, char **argv)
 		else
 			return 2;
 	}
-	if (argc - optind != 2 || n < 1 || jobs < 1 || hold < 0) {
+	if (argc - optind != 2 || n < 0 || (n == 0 && hold == 0) || jobs < 1 || hold < 0) {
 		fprintf(stderr, "usage: bench-driver [-n N] [-c DIR] [-j N] [-k K] [-u PREFIX] SERVICE USER\n");
 		return 2;
 	}
@@ -222,6 +223,17 @@ main(int argc, char **argv)
 			}
 		printf("held=%d open_time=%.1f ms pss_per_tenant=%.1f KiB\n", hold, now_ms() - h0,
 		    pss_kib("tenant-keeper", "tenant-init") / hold);
+		fflush(stdout);
+	}
+	if (n == 0) { /* only hold: until our standard input closes */
+		char b;
+		while (read(0, &b, 1) > 0 || errno == EINTR)
+			;
+		for (int i = 0; i < hold; i++)
+			close(holders[i].fd);
+		for (int i = 0; i < hold; i++)
+			waitpid(holders[i].pid, NULL, 0);
+		return 0;
 	}
 	t = calloc((size_t)n, sizeof(*t));
 	if (jobs > 1) {

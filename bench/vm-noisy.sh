@@ -16,10 +16,10 @@ tenant_config '[default]' 'scope = session' 'on_logout = kill' \
 
 idle=$("$DRIVER" -c "$PAMD" -n "$N" tenant quiet 2>&1 | tail -n 1)
 # noisy: a session that keeps a fork bomb and a memory hog at the limits
-"$DRIVER" -c "$PAMD" -n 1 -k 1 tenant noisy >/dev/null 2>&1 &
-holder=$!
-on_exit "kill $holder 2>/dev/null"
-sleep 2
+sleep 600 | "$DRIVER" -c "$PAMD" -n 0 -k 1 tenant noisy >/dev/null 2>&1 &
+on_exit "pkill -x -P $$ sleep; true"
+wait_until 30 eval 'ls -d /sys/fs/cgroup/tenant.slice/user-"$(user_uid noisy)"/session-* >/dev/null 2>&1' ||
+    { echo "noisy's held session did not start"; exit 1; }
 # Start both as noisy and put them into noisy's session cgroup before
 # they begin (each sleeps a second first).
 leaf=$(ls -d /sys/fs/cgroup/tenant.slice/user-"$(user_uid noisy)"/session-* | head -n 1)
