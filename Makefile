@@ -87,6 +87,10 @@ build/tests/%: tests/module/%.c tests/lib/tap.h build/test/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(test_PATHS) -Itests/lib -o $@ $< build/test/libcommon.a -lpam -ldl -lcap -laudit
 
+build/tests/sshd-noaudit: tests/tools/sshd-noaudit.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
 FAKE_MODES = crash hang exit1 silent garbage huge wrong-cookie allow-then-crash \
              exempt exempt-then-fail isolated-no-fds
 FAKE_HELPERS = $(patsubst %,build/tests/fake-helper-%,$(FAKE_MODES))
@@ -94,7 +98,7 @@ build/tests/fake-helper-%: tests/module/fake/fake-helper.c build/test/libcommon.
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DFAKE_MODE='"$*"' -o $@ $< build/test/libcommon.a
 
-TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) \
+TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaudit \
             build/test/pam_tenant.so build/test/tenant-helper \
             build/e2e/pam_tenant.so build/e2e/tenant-helper build/e2e/tenantctl \
             build/release/pam_tenant.so build/release/tenant-helper build/release/tenantctl \

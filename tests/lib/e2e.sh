@@ -416,7 +416,7 @@ _e2e_port_free() {
 	[ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
 }
 
-# start_sshd PAM_STACK_FILE [SSHD_CONFIG_LINES...]: test sshd on 127.0.0.1; exports SSHD_PORT, SSHD_PID, SSHD_LOG, SSHD_PAM_SERVICE, SSHD_CONFIG.
+# start_sshd PAM_STACK_FILE [SSHD_CONFIG_LINES...]: test sshd on 127.0.0.1; exports SSHD_PORT, SSHD_PID, SSHD_LOG, SSHD_PAM_SERVICE, SSHD_CONFIG. E2E_SSHD_BIN: what the service-named link runs (default /usr/sbin/sshd).
 # Extra config lines come first (first value wins in sshd_config); a "Match"
 # line and everything after it goes last.
 start_sshd() {
@@ -443,7 +443,7 @@ start_sshd() {
 	install -m 0644 "$dir/pam.$svc" "/etc/pam.d/$svc" || bail_out "start_sshd: cannot install /etc/pam.d/$svc"
 	on_exit "rm -f -- $(_e2e_q "/etc/pam.d/$svc")"
 	# OpenSSH 9.2 uses basename(argv[0]) as the PAM service name
-	ln -s /usr/sbin/sshd "$dir/bin/$svc"
+	ln -s "${E2E_SSHD_BIN:-/usr/sbin/sshd}" "$dir/bin/$svc"
 
 	for _ in {1..20}; do
 		port=$((22220 + RANDOM % 1000))
