@@ -133,28 +133,36 @@ group_list(const char *user, gid_t gid, gid_t **out, size_t *count,
 }
 
 static int
-fill(const struct passwd *pw, struct tn_user *u, struct tn_err *err)
+fill_name(const struct passwd *pw, struct tn_user *u, struct tn_err *err)
 {
-	_cleanup_free_ gid_t *gids = NULL;
-	_cleanup_free_ char *buf = NULL;
-	size_t n = 0, len = NSS_BUF_START;
-	int r;
-
 	if (strlen(pw->pw_name) > TN_MAX_NAME)
 		return err_set(err, ENAMETOOLONG,
 		    "uid %u: user name longer than %d bytes",
 		    (unsigned)pw->pw_uid, TN_MAX_NAME);
 	if (pw->pw_uid == (uid_t)-1)
 		return err_set(err, EINVAL, "user %s has uid -1", pw->pw_name);
-	r = group_list(pw->pw_name, pw->pw_gid, &gids, &n, err);
-	if (r < 0)
-		return r;
 	u->uid = pw->pw_uid;
 	u->gid = pw->pw_gid;
 	u->name = strdup(pw->pw_name);
+	return u->name ? 0 : err_set(err, ENOMEM, "out of memory");
+}
+
+int
+identity_add_groups(struct tn_user *u, struct tn_err *err)
+{
+	_cleanup_free_ gid_t *gids = NULL;
+	_cleanup_free_ char *buf = NULL;
+	size_t n = 0, len = NSS_BUF_START;
+	int r;
+
+	if (u->groups != NULL)
+		return 0;
+	r = group_list(u->name, u->gid, &gids, &n, err);
+	if (r < 0)
+		return r;
 	u->groups = calloc(n, sizeof(*u->groups));
 	buf = malloc(len);
-	if (u->name == NULL || u->groups == NULL || buf == NULL)
+	if (u->groups == NULL || buf == NULL)
 		return err_set(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		r = group_name(gids[i], &buf, &len, &u->groups[u->ngroups],
@@ -167,7 +175,8 @@ fill(const struct passwd *pw, struct tn_user *u, struct tn_err *err)
 }
 
 static int
-lookup(const char *name, uid_t uid, struct tn_user *u, struct tn_err *err)
+lookup(const char *name, uid_t uid, bool groups, struct tn_user *u,
+    struct tn_err *err)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct passwd pw, *res = NULL;
@@ -198,7 +207,9 @@ lookup(const char *name, uid_t uid, struct tn_user *u, struct tn_err *err)
 		return err_set(err, r, "looking up %s: %s", what, strerror(r));
 	if (res == NULL)
 		return err_set(err, ENOENT, "no such user: %s", what);
-	r = fill(&pw, u, err);
+	r = fill_name(&pw, u, err);
+	if (r == 0 && groups)
+		r = identity_add_groups(u, err);
 	if (r < 0)
 		identity_free(u);
 	return r;
@@ -213,7 +224,7 @@ identity_by_name(const char *name, struct tn_user *u, struct tn_err *err)
 	if (strlen(name) > TN_MAX_NAME)
 		return err_set(err, ENAMETOOLONG,
 		    "user name longer than %d bytes", TN_MAX_NAME);
-	return lookup(name, 0, u, err);
+	return lookup(name, 0, true, u, err);
 }
 
 int
@@ -222,7 +233,16 @@ identity_by_uid(uid_t uid, struct tn_user *u, struct tn_err *err)
 	memset(u, 0, sizeof(*u));
 	if (uid == (uid_t)-1)
 		return err_set(err, EINVAL, "uid -1 is not a user");
-	return lookup(NULL, uid, u, err);
+	return lookup(NULL, uid, true, u, err);
+}
+
+int
+identity_name_by_uid(uid_t uid, struct tn_user *u, struct tn_err *err)
+{
+	memset(u, 0, sizeof(*u));
+	if (uid == (uid_t)-1)
+		return err_set(err, EINVAL, "uid -1 is not a user");
+	return lookup(NULL, uid, false, u, err);
 }
 
 void

@@ -21,6 +21,11 @@ struct tn_user {
 
 int identity_by_name(const char *name, struct tn_user *u, struct tn_err *err);
 int identity_by_uid(uid_t uid, struct tn_user *u, struct tn_err *err);
+/* Name and primary group only (groups NULL); identity_add_groups() adds
+ * the group list later if it turns out to be needed: getgrouplist() asks
+ * every NSS module and is the costliest lookup of a login. */
+int identity_name_by_uid(uid_t uid, struct tn_user *u, struct tn_err *err);
+int identity_add_groups(struct tn_user *u, struct tn_err *err);
 void identity_free(struct tn_user *u);
 
 /* Strict base-10 uid: no sign, no spaces, no overflow, not (uid_t)-1. */

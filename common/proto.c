@@ -121,11 +121,12 @@ check_body(const union tn_msg *m, size_t nfds, struct tn_err *err)
 		if (m->hdr.type == TN_MSG_POLICY)
 			return nfds == 0 ? 0 : err_set(err, EBADMSG, "unexpected fds");
 		if (m->result.status < TN_ST_ISOLATED ||
-		    m->result.status > TN_ST_DEGRADED)
+		    m->result.status > TN_ST_ASK_HELPER)
 			return err_set(err, EBADMSG, "bad status %u", m->result.status);
 		if (m->result.status == TN_ST_ISOLATED) {
-			/* namespaces plus the keeper link */
-			size_t want = __builtin_popcount(m->result.ns_mask) + 1;
+			/* namespaces, plus the keeper link unless it is the socket */
+			size_t want = __builtin_popcount(m->result.ns_mask) +
+			    !(m->result.flags & TN_RES_LINK_IS_SOCKET);
 			if (!(m->result.ns_mask & 1))
 				return err_set(err, EBADMSG, "no mount namespace");
 			if (nfds != want)

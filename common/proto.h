@@ -19,7 +19,7 @@
 #define TN_MAX_FDS (TN_NS_COUNT + 1)
 
 enum tn_msg_type {
-	TN_MSG_OPEN = 1,      /* module -> helper */
+	TN_MSG_OPEN = 1,      /* module -> helper, or module -> keeper (fast join) */
 	TN_MSG_POLICY = 2,    /* helper -> module, as soon as on_error is known */
 	TN_MSG_RESULT = 3,    /* helper -> module, final (+ fds when isolated) */
 	TN_MSG_JOIN = 4,      /* helper -> keeper */
@@ -35,6 +35,7 @@ enum tn_status {
 	TN_ST_EXEMPT = 2,   /* policy says not to isolate: PAM_IGNORE */
 	TN_ST_DENIED = 3,   /* refuse the session */
 	TN_ST_DEGRADED = 4, /* on_error = allow: session goes on unisolated */
+	TN_ST_ASK_HELPER = 5, /* keeper to module: not the plain case, run the helper */
 };
 
 /* Request flags (module arguments the helper must know). */
@@ -45,6 +46,7 @@ enum tn_status {
 /* Result flags. */
 #define TN_RES_NO_NEW_PRIVS (1u << 0)
 #define TN_RES_ON_ERROR_ALLOW (1u << 1)
+#define TN_RES_LINK_IS_SOCKET (1u << 2) /* keeper answered: the link is this socket */
 
 struct tn_hdr {
 	uint32_t magic;

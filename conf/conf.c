@@ -78,6 +78,15 @@ conf_file_count(const struct tn_conf *conf)
 	return conf ? conf->nfiles : 0;
 }
 
+bool
+conf_uses_groups(const struct tn_conf *conf)
+{
+	for (unsigned i = 0; conf && i < conf->nsec; i++)
+		if (conf->sec[i].kind == TN_SEC_GROUP)
+			return true;
+	return false;
+}
+
 const char *
 conf_add_file(struct tn_conf *conf, const char *name)
 {

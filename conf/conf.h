@@ -156,6 +156,10 @@ struct tn_identity {
 
 /* Built-in defaults, then [default] < [group] < [uid] < [user], later
  * section wins among equals; [service] last (session keys only). */
+/* Does any [group:...] section exist?  If not, a user's groups cannot
+ * change their policy and need not be looked up. */
+bool conf_uses_groups(const struct tn_conf *conf);
+
 void conf_resolve(const struct tn_conf *conf, const struct tn_identity *id,
     struct tn_policy *out);
 
@@ -168,6 +172,18 @@ void conf_defaults(struct tn_policy *out);
 bool conf_policy_has_limits(const struct tn_policy *pol);
 
 /* Key names and value rendering, shared by explain and the docs test. */
+/* What the config files looked like, to tell cheaply whether a parsed
+ * copy is still current (stamp.c).  A racy stamp (files changed within
+ * the last seconds) never compares equal: re-parse. */
+struct tn_conf_stamp {
+	uint64_t hash;
+	bool racy;
+};
+
+void conf_stamp(const struct tn_conf_opts *opts, struct tn_conf_stamp *out);
+bool conf_stamp_same(const struct tn_conf_stamp *cached,
+    const struct tn_conf_stamp *now);
+
 const char *conf_key_name(enum tn_key key);
 /* Render the value of key in pol as config text ("1G", "mount pid", ...). */
 int conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf,

@@ -156,6 +156,7 @@ write_info(struct keeper *k)
 			    c->service[0] ? c->service : "?");
 	}
 #undef ADD
+	k->info_stale = false;
 	if (write_file_at(k->tenant_dir, "info", text, &err) < 0)
 		klog(LOG_WARNING, "%s: info: %s", k->spec.key, err.msg);
 }
@@ -176,7 +177,7 @@ remove_state(struct keeper *k)
 	}
 }
 
-static void
+void
 drop_conn(struct keeper *k, size_t i)
 {
 	struct conn *c = &k->conns[i];
@@ -236,7 +237,7 @@ end_session(struct keeper *k, size_t i, const char *reason)
 	} else {
 		drop_conn(k, i);
 	}
-	write_info(k);
+	k->info_stale = true;
 }
 
 /* With no session left the tenant ends at once for on_logout = kill (or
@@ -331,21 +332,31 @@ serve_join(struct keeper *k, size_t i, const struct tn_msg_join *j, int leader)
 		end_session(k, i, "join-failed");
 		return;
 	}
+	keeper_add_session(k, c, leader, j->cookie, j->user, j->service, j->tty,
+	    j->rhost, j->on_logout == TN_LOGOUT_KILL ? TN_LOGOUT_KILL : TN_LOGOUT_KEEP,
+	    j->flags & TN_JOIN_CGROUP);
+}
+
+void
+keeper_add_session(struct keeper *k, struct conn *c, int leader,
+    const char *cookie, const char *user, const char *service, const char *tty,
+    const char *rhost, enum tn_on_logout on_logout, bool with_cgroup)
+{
 	c->kind = CONN_SESSION;
 	c->leader = leader;
-	memcpy(c->cookie, j->cookie, sizeof(c->cookie));
-	memcpy(c->user, j->user, sizeof(c->user));
-	memcpy(c->service, j->service, sizeof(c->service));
-	memcpy(c->tty, j->tty, sizeof(c->tty));
-	memcpy(c->rhost, j->rhost, sizeof(c->rhost));
-	c->on_logout = j->on_logout == TN_LOGOUT_KILL ? TN_LOGOUT_KILL : TN_LOGOUT_KEEP;
+	str_copy(c->cookie, sizeof(c->cookie), cookie);
+	str_copy(c->user, sizeof(c->user), user);
+	str_copy(c->service, sizeof(c->service), service);
+	str_copy(c->tty, sizeof(c->tty), tty);
+	str_copy(c->rhost, sizeof(c->rhost), rhost);
+	c->on_logout = on_logout;
 	c->since = time(NULL);
-	if (j->flags & TN_JOIN_CGROUP)
+	if (with_cgroup)
 		kcg_join(k, c);
 	k->sessions_ever++;
 	k->kill_on_empty = false;
 	klog(LOG_INFO, "session %s joined tenant %s", c->cookie, k->spec.key);
-	write_info(k);
+	k->info_stale = true;
 }
 
 static void
@@ -371,7 +382,8 @@ on_conn_readable(struct keeper *k, size_t i)
 	size_t nfds = 0;
 	struct tn_err err = {0};
 	unsigned allowed = c->kind == CONN_PENDING
-	    ? (1u << TN_MSG_JOIN) | (1u << TN_MSG_TERMINATE) | (1u << TN_MSG_STATUS)
+	    ? (1u << TN_MSG_OPEN) | (1u << TN_MSG_JOIN) | (1u << TN_MSG_TERMINATE) |
+		(1u << TN_MSG_STATUS)
 	    : (1u << TN_MSG_CLOSE);
 	int r = proto_recv(c->fd, allowed, &m, fds, &nfds, &err);
 
@@ -385,6 +397,9 @@ on_conn_readable(struct keeper *k, size_t i)
 	case TN_MSG_JOIN:
 		serve_join(k, i, &m.join, fds[0]);
 		return false;
+	case TN_MSG_OPEN:
+		serve_open(k, i, &m.open);
+		return false;
 	case TN_MSG_STATUS:
 		serve_status(k, i);
 		return false;
@@ -397,7 +412,6 @@ on_conn_readable(struct keeper *k, size_t i)
 	case TN_MSG_CLOSE:
 		end_session(k, i, strcmp(m.ctl.cookie, c->cookie) == 0 ? "logout" : "logout-bad-cookie");
 		return false;
-	case TN_MSG_OPEN:
 	case TN_MSG_POLICY:
 	case TN_MSG_RESULT:
 	case TN_MSG_JOINED:
@@ -424,7 +438,7 @@ accept_conn(struct keeper *k)
 		return;
 	}
 	k->conns[k->nconns++] = (struct conn){.kind = CONN_PENDING, .fd = fd, .leader = -1,
-	    .cg_leaf = -1, .cg_pids_events = -1};
+	    .peer_pid = cred.pid, .cg_leaf = -1, .cg_pids_events = -1};
 }
 
 static const char *
@@ -454,6 +468,9 @@ keeper_loop(struct keeper *k)
 		}
 		p = k->poll;
 
+		/* After the answers went out: a login never waits for this. */
+		if (k->info_stale)
+			write_info(k);
 		if (time(NULL) < k->gc_until) {
 			kcg_gc(k);
 			timeout = LINGER_POLL_MS;

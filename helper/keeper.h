@@ -26,6 +26,7 @@ struct conn {
 	enum conn_kind kind;
 	int fd;
 	int leader; /* pidfd of the process that opened the session */
+	pid_t peer_pid; /* who connected (SO_PEERCRED) */
 	int cg_leaf; /* the session's cgroup, -1 without */
 	int cg_pids_events; /* its pids.events (refused forks land here) */
 	char cookie[TN_COOKIE_HEX + 1];
@@ -51,6 +52,7 @@ struct keeper {
 	unsigned sessions_ever;
 	bool kill_on_empty; /* the last session to end asked for on_logout = kill */
 	bool terminate;     /* tenantctl terminate */
+	bool info_stale;    /* sessions changed since the info file was written */
 	time_t created;
 	/* quotas (keeper-cgroup.c); -1 without cgroups */
 	int cg_user;
@@ -60,6 +62,9 @@ struct keeper {
 	time_t gc_until; /* look for emptied session cgroups until then */
 	struct pollfd *poll; /* keeper_loop's array, grown as needed */
 	size_t poll_cap;
+	/* the config as last parsed for a fast join (keeper-open.c) */
+	struct tn_conf *conf;
+	struct tn_conf_stamp conf_stamp;
 };
 
 void klog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -70,6 +75,14 @@ void remove_state(struct keeper *k);
 
 /* keeper.c: serve until the tenant ends. */
 void keeper_loop(struct keeper *k);
+void drop_conn(struct keeper *k, size_t i);
+/* Connection c becomes a live session of the tenant. */
+void keeper_add_session(struct keeper *k, struct conn *c, int leader,
+    const char *cookie, const char *user, const char *service, const char *tty,
+    const char *rhost, enum tn_on_logout on_logout, bool with_cgroup);
+
+/* keeper-open.c: a login joining without the helper. */
+void serve_open(struct keeper *k, size_t i, const struct tn_msg_open *req);
 
 /* keeper-cgroup.c */
 void kcg_open(struct keeper *k);

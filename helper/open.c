@@ -340,27 +340,37 @@ read_request(struct open_ctx *c)
 	return 0;
 }
 
-static void
-load_policy(struct open_ctx *c, struct tn_diag *diag, int *conf_rc)
+/* Parse the config and resolve the user's policy.  Returns 0; or the
+ * config's error (diag says which) or -1 when the user's groups, needed
+ * only if the config has [group:] sections, cannot be looked up. */
+static int
+load_policy(struct open_ctx *c, struct tn_diag *diag, struct tn_err *err)
 {
 	struct tn_conf_opts opts = {.trusted_owner = 0, .main_path = TN_CONF_PATH,
 	    .dropin_dir = TN_CONF_DIR};
 	struct tn_conf *conf = NULL;
+	int r;
+
+	r = conf_load(&opts, &conf, diag);
+	if (r < 0) {
+		conf_defaults(&c->pol);
+		return r;
+	}
+	if (conf_uses_groups(conf) && identity_add_groups(&c->user, err) < 0) {
+		conf_free(conf);
+		conf_defaults(&c->pol);
+		return -1;
+	}
 	struct tn_identity id = {.uid = c->user.uid, .user = c->user.name,
 	    .groups = (const char *const *)c->user.groups,
 	    .ngroups = c->user.ngroups, .service = c->req.service};
-
-	*conf_rc = conf_load(&opts, &conf, diag);
-	if (*conf_rc < 0) {
-		conf_defaults(&c->pol);
-		return;
-	}
 	conf_resolve(conf, &id, &c->pol);
 	c->policy_known = true;
 	/* origin pointers die with conf: keep only what fail() prints */
 	for (int k = 0; k < TN_KEY__COUNT; k++)
 		c->pol.origin[k].file = NULL;
 	conf_free(conf);
+	return 0;
 }
 
 int
@@ -379,11 +389,15 @@ helper_open(int fd)
 		c.audit_broken = true;
 		str_copy(c.audit_why, sizeof(c.audit_why), err.msg);
 	}
-	if (identity_by_uid(c.req.uid, &c.user, &err) < 0) {
+	if (identity_name_by_uid(c.req.uid, &c.user, &err) < 0) {
 		r = fail(&c, err.msg);
 		goto out;
 	}
-	load_policy(&c, &diag, &conf_rc);
+	conf_rc = load_policy(&c, &diag, &err);
+	if (conf_rc == -1) {
+		r = fail(&c, err.msg);
+		goto out;
+	}
 	if (conf_rc < 0) {
 		snprintf(why, sizeof(why), "configuration error: %s%s",
 		    diag.stored ? diag.msg[0] : "unreadable",

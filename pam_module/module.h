@@ -35,6 +35,10 @@ int run_helper(pam_handle_t *pamh, const struct module_args *args,
     const struct tn_msg_open *req, struct helper_outcome *out);
 void outcome_close_fds(struct helper_outcome *out);
 
+/* The fast join: 0 when the user's running keeper isolated this session
+ * (out as from the helper), -1 when the helper must run. */
+int ask_keeper(const struct tn_msg_open *req, struct helper_outcome *out);
+
 /* The session as kept in PAM data between open and close. */
 struct tn_session {
 	pid_t opener;

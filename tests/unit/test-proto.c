@@ -67,6 +67,15 @@ main(void)
 	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 4), -EBADMSG, "isolated without a mount namespace");
 	r = good_result(TN_ST_ISOLATED, 0x40);
 	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 2), -EBADMSG, "namespace bit out of range");
+	r = good_result(TN_ST_ISOLATED, 0x0f);
+	r.flags |= TN_RES_LINK_IS_SOCKET;
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 4), 0, "keeper's answer: 4 ns, the link is the socket");
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 5), -EBADMSG, "keeper's answer with a link fd too");
+	r = good_result(TN_ST_ASK_HELPER, 0);
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), 0, "ask-the-helper without fds");
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 1), -EBADMSG, "ask-the-helper with an fd");
+	r = good_result(TN_ST_ASK_HELPER + 1, 0);
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), -EBADMSG, "status past the last one");
 	r = good_result(TN_ST_DENIED, 0);
 	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), 0, "denied without fds");
 	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 1), -EBADMSG, "denied with an fd");

@@ -1,0 +1,176 @@
+/* The fast join.  A login of a user whose tenant is already running asks
+ * the tenant's keeper directly (OPEN on a fresh connection) instead of
+ * starting tenant-helper: an exec costs more than everything else a
+ * joining login does.  The keeper serves only the plain case, by the same
+ * rules as the helper: the current config (parsed again whenever its
+ * stamp changes), the user's groups looked up afresh, isolate = yes with
+ * scope = user, audit working, limits applied and read back under the
+ * uid lock.  Anything else (a config error, an exemption, another scope,
+ * a quota failure, a busy lock) is answered ASK_HELPER: the helper owns
+ * every refusal and its audit record (docs/architecture.md, decision 13). */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <unistd.h>
+
+#include "identity.h"
+#include "keeper.h"
+#include "util.h"
+
+static const struct tn_conf_opts conf_opts = {.trusted_owner = 0,
+    .main_path = TN_CONF_PATH, .dropin_dir = TN_CONF_DIR};
+
+/* The user's policy for this service under the current config. */
+static int
+resolve(struct keeper *k, const struct tn_msg_open *req, struct tn_policy *pol,
+    struct tn_err *err)
+{
+	struct tn_conf_stamp now;
+	struct tn_user u;
+
+	conf_stamp(&conf_opts, &now);
+	if (k->conf == NULL || !conf_stamp_same(&k->conf_stamp, &now)) {
+		struct tn_diag diag = {0};
+
+		conf_free(k->conf);
+		k->conf = NULL;
+		if (conf_load(&conf_opts, &k->conf, &diag) < 0)
+			return err_set(err, EINVAL, "configuration error");
+		k->conf_stamp = now;
+	}
+	/* Without [group:] sections the groups cannot matter, and the
+	 * name is the one this tenant was made for: no NSS call at all. */
+	if (!conf_uses_groups(k->conf)) {
+		struct tn_identity id = {.uid = k->spec.uid, .user = k->spec.user,
+		    .service = req->service};
+		conf_resolve(k->conf, &id, pol);
+		return 0;
+	}
+	if (identity_by_uid(req->uid, &u, err) < 0)
+		return -1;
+	struct tn_identity id = {.uid = u.uid, .user = u.name,
+	    .groups = (const char *const *)u.groups, .ngroups = u.ngroups,
+	    .service = req->service};
+	conf_resolve(k->conf, &id, pol);
+	identity_free(&u);
+	return 0;
+}
+
+/* Is this a login the keeper may serve, before any side effect? */
+static int
+plain_case(const struct keeper *k, const struct tn_msg_open *req,
+    const struct tn_policy *pol, const struct tn_cgroup_probe *cg,
+    struct tn_err *err)
+{
+	if (req->uid != k->spec.uid)
+		return err_set(err, EPERM, "tenant belongs to another uid");
+	if (req->uid == 0 && !(req->flags & TN_REQ_ROOT_OPTIN))
+		return err_set(err, EPERM, "root is not isolated");
+	if (!pol->isolate || pol->scope != TN_SCOPE_USER)
+		return err_set(err, EPERM, "policy is not isolate = yes, scope = user");
+	if (k->audit.fd < 0 && !k->audit.disabled)
+		return err_set(err, EIO, "audit unavailable");
+	if (cg->usable ? strcmp(pol->cgroup_root, k->spec.cgroup_root) != 0
+		       : conf_policy_has_limits(pol))
+		return err_set(err, EPERM, "cgroup setup differs from the tenant's");
+	return 0;
+}
+
+/* The session's cgroup leaf with the user's limits applied and read back,
+ * and the login process moved into it: what the helper does, under the
+ * same lock, which we only try (the lock holder may be waiting for us). */
+static int
+join_cgroup(struct keeper *k, const struct tn_msg_open *req,
+    const struct tn_policy *pol, pid_t leader, struct tn_err *err)
+{
+	_cleanup_close_ int lock = -1, user = -1, leaf = -1;
+	char name[64];
+
+	lock = state_lock_uid(&k->st, req->uid, true, err);
+	if (lock < 0)
+		return -1;
+	user = cg_user_open(pol->cgroup_root, req->uid, true, err);
+	if (user < 0 || cg_apply_limits(user, pol, err) < 0)
+		return -1;
+	leaf = cg_session_create(user, req->cookie, err);
+	if (leaf < 0)
+		return -1;
+	if (cg_attach(leaf, leader, err) < 0) {
+		snprintf(name, sizeof(name), "session-%s", req->cookie);
+		(void)cg_remove(user, name);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+answer(struct keeper *k, struct conn *c, const struct tn_msg_open *req,
+    const struct tn_policy *pol, enum tn_status status, const char *msg)
+{
+	struct tn_msg_result r;
+	int fds[TN_NS_COUNT];
+	size_t n = 0;
+
+	proto_init(&r, TN_MSG_RESULT);
+	r.status = status;
+	memcpy(r.cookie, req->cookie, sizeof(r.cookie));
+	str_copy(r.msg, sizeof(r.msg), msg);
+	if (status == TN_ST_ISOLATED) {
+		r.flags = TN_RES_LINK_IS_SOCKET |
+		    (pol->no_new_privs ? TN_RES_NO_NEW_PRIVS : 0) |
+		    (pol->on_error == TN_ONERR_ALLOW ? TN_RES_ON_ERROR_ALLOW : 0);
+		r.caps_drop = pol->caps_drop;
+		r.ns_mask = k->ns_mask;
+		for (int b = 0; b < TN_NS_COUNT; b++) {
+			r.ns_ino[b] = k->ns_ino[b];
+			if (k->ns_mask & (1u << b))
+				fds[n++] = k->ns_fd[b];
+		}
+	}
+	(void)proto_send(c->fd, &r, fds, n, NULL);
+}
+
+void
+serve_open(struct keeper *k, size_t i, const struct tn_msg_open *req)
+{
+	struct conn *c = &k->conns[i];
+	struct tn_policy pol;
+	struct tn_cgroup_probe cg;
+	struct tn_err err = {0};
+	struct pollfd p = {.fd = c->fd, .events = POLLRDHUP};
+	bool with_cgroup;
+	char msg[128];
+	int leader;
+
+	cgroup_probe(&cg);
+	if (resolve(k, req, &pol, &err) < 0 || plain_case(k, req, &pol, &cg, &err) < 0)
+		goto ask_helper;
+	/* The login process is the peer that connected; it waits for our
+	 * answer, so its pid cannot have been reused unless the link broke. */
+	leader = pidfd_open(c->peer_pid, 0);
+	if (leader < 0 || poll(&p, 1, 0) != 0) {
+		if (leader >= 0)
+			close(leader);
+		err_set(&err, ESRCH, "the login process went away");
+		goto ask_helper;
+	}
+	with_cgroup = cg.usable;
+	if (with_cgroup && join_cgroup(k, req, &pol, c->peer_pid, &err) < 0) {
+		close(leader);
+		goto ask_helper;
+	}
+	keeper_add_session(k, c, leader, req->cookie, req->user, req->service,
+	    req->tty, req->rhost, pol.on_logout, with_cgroup);
+	keeper_audit(k, "tenant-isolate", c, NULL, NULL, true);
+	snprintf(msg, sizeof(msg), "isolated in tenant %s (joined by its keeper)", k->spec.key);
+	answer(k, c, req, &pol, TN_ST_ISOLATED, msg);
+	return;
+
+ask_helper:
+	klog(LOG_DEBUG, "%s: session %s goes through the helper: %s", k->spec.key,
+	    req->cookie, err.msg);
+	answer(k, c, req, &pol, TN_ST_ASK_HELPER, err.msg);
+	drop_conn(k, i);
+}
