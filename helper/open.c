@@ -340,9 +340,9 @@ read_request(struct open_ctx *c)
 	return 0;
 }
 
-/* Parse the config and resolve the user's policy.  Returns 0; or the
- * config's error (diag says which) or -1 when the user's groups, needed
- * only if the config has [group:] sections, cannot be looked up. */
+/* Parse the config and resolve the user's policy.  Returns 0; the
+ * config's negative errno (diag says what is wrong); or 1 when the
+ * user's groups, needed only for [group] sections, cannot be looked up. */
 static int
 load_policy(struct open_ctx *c, struct tn_diag *diag, struct tn_err *err)
 {
@@ -359,7 +359,7 @@ load_policy(struct open_ctx *c, struct tn_diag *diag, struct tn_err *err)
 	if (conf_uses_groups(conf) && identity_add_groups(&c->user, err) < 0) {
 		conf_free(conf);
 		conf_defaults(&c->pol);
-		return -1;
+		return 1;
 	}
 	struct tn_identity id = {.uid = c->user.uid, .user = c->user.name,
 	    .groups = (const char *const *)c->user.groups,
@@ -394,7 +394,7 @@ helper_open(int fd)
 		goto out;
 	}
 	conf_rc = load_policy(&c, &diag, &err);
-	if (conf_rc == -1) {
+	if (conf_rc > 0) {
 		r = fail(&c, err.msg);
 		goto out;
 	}
