@@ -8,6 +8,7 @@
  *                  scope = session: K live tenants); prints their memory;
  *                  with -n 0, hold them until standard input closes
  *     -u PREFIX    with -j: user PREFIX1..PREFIXN instead of USER
+ *     -r FILE      append each cycle's time (ms, one per line) to FILE
  *
  * One cycle, in a fresh process as sshd forks one per connection:
  * pam_start -> pam_open_session -> fork, setgid/initgroups/setuid to the
@@ -190,11 +191,11 @@ int
 main(int argc, char **argv)
 {
 	int n = 100, jobs = 1, hold = 0, opt, failed = 0, done = 0;
-	const char *prefix = NULL;
+	const char *prefix = NULL, *raw = NULL;
 	double *t, t0, sum = 0;
 	struct holder *holders = NULL;
 
-	while ((opt = getopt(argc, argv, "n:c:j:k:u:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:j:k:r:u:")) != -1) {
 		if (opt == 'n')
 			n = atoi(optarg);
 		else if (opt == 'c')
@@ -205,11 +206,13 @@ main(int argc, char **argv)
 			hold = atoi(optarg);
 		else if (opt == 'u')
 			prefix = optarg;
+		else if (opt == 'r')
+			raw = optarg;
 		else
 			return 2;
 	}
 	if (argc - optind != 2 || n < 0 || (n == 0 && hold == 0) || jobs < 1 || hold < 0) {
-		fprintf(stderr, "usage: bench-driver [-n N] [-c DIR] [-j N] [-k K] [-u PREFIX] SERVICE USER\n");
+		fprintf(stderr, "usage: bench-driver [-n N] [-c DIR] [-j N] [-k K] [-r FILE] [-u PREFIX] SERVICE USER\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -272,6 +275,13 @@ main(int argc, char **argv)
 			t[i] = now_ms() - t0;
 			sum += t[i];
 			failed += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		}
+		if (raw) { /* every cycle's time, for runs pooled by bench/run.sh */
+			FILE *f = fopen(raw, "a");
+			for (int i = 0; f && i < n; i++)
+				fprintf(f, "%.3f\n", t[i]);
+			if (f)
+				fclose(f);
 		}
 		qsort(t, (size_t)n, sizeof(*t), cmp);
 		printf("cycles=%d failed=%d p50=%.2f p90=%.2f p99=%.2f mean=%.2f ms\n", n, failed,

@@ -1,13 +1,15 @@
 #!/bin/bash
 # make bench: what a login costs with pam_tenant, measured side by side in
 # one run on this machine (docs/performance.md explains each row).
-# Environment: BENCH_N (cycles per scenario, default 200), BENCH_SCALE
+# Environment: BENCH_N (cycles per scenario, default 200), BENCH_ROUNDS
+# (the scenarios take turns in this many rounds, default 5), BENCH_SCALE
 # (live-tenant counts, default "1 100 1000"), BENCH_VM=0 (skip the noisy
 # neighbour run in the cgroup v2 VM).
 . "$(dirname "$0")/../tests/lib/tenant.sh"
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
 DRIVER=$E2E_ROOT/build/bench/bench-driver
 N=${BENCH_N:-200}
+ROUNDS=${BENCH_ROUNDS:-5}
 SCALE=${BENCH_SCALE:-1 100 1000}
 tmpdir_create
 make_user bench-user
@@ -45,25 +47,49 @@ field() { # field NAME LINE: the value of NAME=... in LINE
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
 }
+pooled() { # pooled FILE FAILED: percentiles of the cycle times in FILE
+	sort -n "$1" | awk -v failed="$2" '{ v[NR] = $1 }
+	    function p(q) { return v[int(q * (NR - 1) + 0.5) + 1] }
+	    END { printf "cycles=%d failed=%d p50=%.2f p90=%.2f p99=%.2f ms\n", NR, failed, p(0.5), p(0.9), p(0.99) }'
+}
 row() { # row LABEL RESULT_LINE
 	printf '%-46s %8s %8s %8s %7s\n' "$1" "$(field p50 "$2")" "$(field p90 "$2")" \
 	    "$(field p99 "$2")" "$(field failed "$2")"
 }
 
-echo "pam_tenant benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, kernel $(uname -r), N=$N"
+echo "pam_tenant benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, kernel $(uname -r), N=$N in $ROUNDS rounds"
 echo "cgroup: $(stat -fc %T /sys/fs/cgroup) at /sys/fs/cgroup"
 echo
-printf '%-46s %8s %8s %8s %7s\n' "login cycle (fresh process each), ms" p50 p90 p99 failed
+# The four scenarios take turns, N/ROUNDS cycles each per round, so that
+# a machine whose speed drifts during the run slows them all alike.
 drive -n 20 permit bench-user >/dev/null # warm the page cache
-base=$(drive -n "$N" permit bench-user)
+declare -A failed=([permit]=0 [first]=0 [join]=0 [peer]=0)
+for ((r = 1; r <= ROUNDS; r++)); do
+	for s in permit first join peer; do
+		case $s in
+		permit) args=(permit) ;;
+		first)
+			tenant_config '[default]' 'scope = session' 'on_logout = kill'
+			args=(tenant)
+			;;
+		join)
+			tenant_config '[default]' 'scope = user' 'on_logout = keep'
+			args=(-k 1 tenant)
+			;;
+		peer) args=(peer) ;;
+		esac
+		out=$(drive -n "$((N / ROUNDS))" -r "$T/$s.times" "${args[@]}" bench-user)
+		failed[$s]=$((failed[$s] + $(field failed "$out")))
+	done
+done
+base=$(pooled "$T/permit.times" "${failed[permit]}")
+first=$(pooled "$T/first.times" "${failed[first]}")
+join=$(pooled "$T/join.times" "${failed[join]}")
+peer=$(pooled "$T/peer.times" "${failed[peer]}")
+printf '%-46s %8s %8s %8s %7s\n' "login cycle (fresh process each), ms" p50 p90 p99 failed
 row "1 baseline: pam_permit" "$base"
-tenant_config '[default]' 'scope = session' 'on_logout = kill'
-first=$(drive -n "$N" tenant bench-user)
 row "2 pam_tenant, first login (new tenant)" "$first"
-tenant_config '[default]' 'scope = user' 'on_logout = keep'
-join=$(drive -n "$N" -k 1 tenant bench-user)
 row "3 pam_tenant, joining login (live session)" "$join"
-peer=$(drive -n "$N" peer bench-user)
 row "4 peer: pam_namespace (tmpfs) + pam_limits" "$peer"
 echo
 b=$(field p50 "$base")

@@ -205,7 +205,7 @@ int
 keeper_spawn(const struct tenant_spec *spec, struct tn_err *err)
 {
 	_cleanup_close_ int rd = -1;
-	int pp[2], status;
+	int pp[2];
 	char buf[sizeof(err->msg)];
 	struct pollfd p;
 	ssize_t n;
@@ -220,19 +220,15 @@ keeper_spawn(const struct tenant_spec *spec, struct tn_err *err)
 		return err_set(err, errno, "fork keeper: %m");
 	}
 	if (pid == 0) {
-		/* Detach: new session, and let the intermediate exit so the
-		 * keeper is nobody's child in the login program's tree. */
+		/* Detach into a session of its own.  One fork is enough: we
+		 * exit right after our answer, and the keeper passes to PID 1
+		 * (or the nearest subreaper), never to the login program. */
 		close(pp[0]);
 		if (setsid() < 0)
 			_exit(HELPER_EXIT_SYSTEM);
-		pid = fork();
-		if (pid != 0)
-			_exit(pid < 0 ? HELPER_EXIT_SYSTEM : HELPER_EXIT_OK);
 		keeper_main(spec, pp[1]);
 	}
 	close(pp[1]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
 	p = (struct pollfd){.fd = rd, .events = POLLIN};
 	if (poll(&p, 1, SETUP_TIMEOUT_MS + 2000) <= 0)
 		return err_set(err, ETIMEDOUT, "keeper did not start in time");

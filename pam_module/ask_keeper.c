@@ -3,7 +3,9 @@
  * an exec of tenant-helper.  The keeper answers ISOLATED with the
  * namespace fds (this socket is then the session's link) or ASK_HELPER;
  * anything else, including no keeper or no answer in time, means the
- * helper runs as before and makes every decision. */
+ * helper runs as before and makes every decision.  A keeper serves its
+ * logins one at a time; under a storm the last in line waits for all
+ * before it, so the caller gives it half of the module's deadline. */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -14,12 +16,9 @@
 #include "state.h"
 #include "util.h"
 
-/* A keeper answers from memory; only a stalled one takes this long, and
- * then the helper, with the full deadline, decides. */
-#define ASK_TIMEOUT_MS 1000
-
 int
-ask_keeper(const struct tn_msg_open *req, struct helper_outcome *out)
+ask_keeper(const struct tn_msg_open *req, int timeout_ms,
+    struct helper_outcome *out)
 {
 	_cleanup_close_ int sock = -1;
 	char key[TN_KEY_MAX];
@@ -42,7 +41,7 @@ ask_keeper(const struct tn_msg_open *req, struct helper_outcome *out)
 	if (proto_send(sock, req, NULL, 0, NULL) < 0)
 		return -1;
 	p = (struct pollfd){.fd = sock, .events = POLLIN};
-	if (poll(&p, 1, ASK_TIMEOUT_MS) != 1)
+	if (poll(&p, 1, timeout_ms) != 1)
 		return -1;
 	if (proto_recv(sock, 1u << TN_MSG_RESULT, &m, fds, &nfds, NULL) < 0)
 		return -1;

@@ -37,7 +37,8 @@ void outcome_close_fds(struct helper_outcome *out);
 
 /* The fast join: 0 when the user's running keeper isolated this session
  * (out as from the helper), -1 when the helper must run. */
-int ask_keeper(const struct tn_msg_open *req, struct helper_outcome *out);
+int ask_keeper(const struct tn_msg_open *req, int timeout_ms,
+    struct helper_outcome *out);
 
 /* The session as kept in PAM data between open and close. */
 struct tn_session {

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -21,6 +22,7 @@
 #include "util.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
+#define MIN_HELPER_TIMEOUT_MS 1000
 
 static void
 parse_args(pam_handle_t *pamh, int argc, const char **argv, struct module_args *a)
@@ -251,6 +253,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	struct helper_outcome o;
 	const struct passwd *pw;
 	const char *user = NULL;
+	struct timespec t0, t1;
 	char name[64];
 	int r;
 
@@ -303,9 +306,18 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	    (args.ignore_config_error ? TN_REQ_IGNORE_CONFIG_ERROR : 0) |
 	    (args.debug ? TN_REQ_DEBUG : 0);
 
-	/* A live tenant's keeper can take the session without the helper. */
-	if (ask_keeper(&req, &o) < 0 && run_helper(pamh, &args, &req, &o) < 0)
-		return helper_failed(pamh, &req, name, &o);
+	/* A live tenant's keeper can take the session without the helper,
+	 * which gets what is left of the deadline if it must run after all. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (ask_keeper(&req, args.timeout_ms / 2, &o) < 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		args.timeout_ms -= (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		if (args.timeout_ms < MIN_HELPER_TIMEOUT_MS)
+			args.timeout_ms = MIN_HELPER_TIMEOUT_MS;
+		if (run_helper(pamh, &args, &req, &o) < 0)
+			return helper_failed(pamh, &req, name, &o);
+	}
 	switch ((enum tn_status)o.res.status) {
 	case TN_ST_ISOLATED:
 		return enter(pamh, &req, name, &o);

@@ -25,6 +25,9 @@ out=$("$DRIVER" -c "$T/pam.d" -n 3 -k 2 tenant tu-bench 2>&1)
 like "$out" 'held=2 .*pss_per_tenant=[0-9]' "two held sessions are two tenants, memory reported"
 like "$(printf '%s\n' "$out" | tail -n 1)" '^cycles=3 failed=0' "... and cycles run beside them"
 tenant_config '[default]' 'scope = user'
+out=$("$DRIVER" -c "$T/pam.d" -n 3 -k 1 -r "$T/times" tenant tu-bench 2>&1)
+like "$(printf '%s\n' "$out" | tail -n 1)" '^cycles=3 failed=0' "joining cycles run beside a held session"
+is "$(grep -cE '^[0-9]+\.[0-9]{3}$' "$T/times")" 3 "... and -r records each cycle's time"
 out=$("$DRIVER" -c "$T/pam.d" -n 4 -j 4 tenant tu-bench 2>&1)
 like "$out" '^storm=4 failed=0 ' "a small storm of one user"
 wait_no_tenants 15

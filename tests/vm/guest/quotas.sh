@@ -132,6 +132,7 @@ D=$(user_uid tq-d)
 tenant_stack "$T/stack" timeout=60
 cp "$T/stack" "/etc/pam.d/$SSHD_PAM_SERVICE"
 pids=()
+mark=$(syslog_mark)
 # 50 key exchanges at once take a while under TCG: generous client timeouts
 for i in $(seq 50); do
 	E2E_CONNECT_TIMEOUT=240 SSH_TIMEOUT=300 \
@@ -143,6 +144,8 @@ for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
 is "$fails" "0" "50 parallel logins of one user: zero failures" ||
     cat "$T"/storm.* | sort | uniq -c | diag
 is "$(cat "$T"/storm.* | sort -u | wc -l)" "1" "... all in one mount namespace"
+fast=$(syslog_since "$mark" | grep -c "tq-d .*(joined by its keeper)")
+ok "$([ "$fast" -ge 1 ]; echo $?)" "... $fast of them joined by the keeper (limits applied, no helper)"
 is "$(ls -d $CG/user-$D 2>/dev/null | wc -l)" "1" "... one tenant cgroup"
 wait_until 20 eval "[ \$(ls -d $CG/user-$D/session-* | wc -l) -eq 1 ]"
 ok $? "... whose session leaves go away with their sessions"
