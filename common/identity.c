@@ -227,22 +227,25 @@ identity_by_name(const char *name, struct tn_user *u, struct tn_err *err)
 	return lookup(name, 0, true, u, err);
 }
 
-int
-identity_by_uid(uid_t uid, struct tn_user *u, struct tn_err *err)
+static int
+by_uid(uid_t uid, bool groups, struct tn_user *u, struct tn_err *err)
 {
 	memset(u, 0, sizeof(*u));
 	if (uid == (uid_t)-1)
 		return err_set(err, EINVAL, "uid -1 is not a user");
-	return lookup(NULL, uid, true, u, err);
+	return lookup(NULL, uid, groups, u, err);
+}
+
+int
+identity_by_uid(uid_t uid, struct tn_user *u, struct tn_err *err)
+{
+	return by_uid(uid, true, u, err);
 }
 
 int
 identity_name_by_uid(uid_t uid, struct tn_user *u, struct tn_err *err)
 {
-	memset(u, 0, sizeof(*u));
-	if (uid == (uid_t)-1)
-		return err_set(err, EINVAL, "uid -1 is not a user");
-	return lookup(NULL, uid, false, u, err);
+	return by_uid(uid, false, u, err);
 }
 
 void

@@ -40,7 +40,7 @@ resolve(struct keeper *k, const struct tn_msg_open *req, struct tn_policy *pol,
 			return err_set(err, EINVAL, "configuration error");
 		k->conf_stamp = now;
 	}
-	/* Without [group:] sections the groups cannot matter, and the
+	/* Without [group] sections the groups cannot matter, and the
 	 * name is the one this tenant was made for: no NSS call at all. */
 	if (!conf_uses_groups(k->conf)) {
 		struct tn_identity id = {.uid = k->spec.uid, .user = k->spec.user,
@@ -64,8 +64,6 @@ plain_case(const struct keeper *k, const struct tn_msg_open *req,
     const struct tn_policy *pol, const struct tn_cgroup_probe *cg,
     struct tn_err *err)
 {
-	if (req->uid != k->spec.uid)
-		return err_set(err, EPERM, "tenant belongs to another uid");
 	if (req->uid == 0 && !(req->flags & TN_REQ_ROOT_OPTIN))
 		return err_set(err, EPERM, "root is not isolated");
 	if (!pol->isolate || pol->scope != TN_SCOPE_USER)
@@ -145,6 +143,10 @@ serve_open(struct keeper *k, size_t i, const struct tn_msg_open *req)
 	int leader;
 
 	cgroup_probe(&cg);
+	if (req->uid != k->spec.uid) {
+		err_set(&err, EPERM, "tenant belongs to another uid");
+		goto ask_helper;
+	}
 	if (resolve(k, req, &pol, &err) < 0 || plain_case(k, req, &pol, &cg, &err) < 0)
 		goto ask_helper;
 	/* The login process is the peer that connected; it waits for our

@@ -66,6 +66,14 @@ test_root(void)
 	IS_INT(identity_by_name("root", &u, &err), 0, "identity_by_name(root)");
 	IS_INT(u.uid, 0, "root by name has uid 0");
 	identity_free(&u);
+
+	IS_INT(identity_name_by_uid(0, &u, &err), 0, "identity_name_by_uid(0)");
+	IS_STR(u.name, "root", "... names root");
+	OK(u.groups == NULL && u.ngroups == 0, "... without looking up groups");
+	IS_INT(identity_add_groups(&u, &err), 0, "identity_add_groups adds them later");
+	IS_STR(u.ngroups ? u.groups[0] : NULL, "root", "... primary group first");
+	identity_free(&u);
+	IS_INT(identity_name_by_uid((uid_t)-1, &u, &err), -EINVAL, "name lookup of uid -1 refused");
 }
 
 static void
