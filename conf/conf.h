@@ -154,12 +154,12 @@ struct tn_identity {
 	const char *service;        /* PAM_SERVICE, may be NULL */
 };
 
-/* Built-in defaults, then [default] < [group] < [uid] < [user], later
- * section wins among equals; [service] last (session keys only). */
-/* Does any [group:...] section exist?  If not, a user's groups cannot
+/* Does any [group NAME] section exist?  If not, a user's groups cannot
  * change their policy and need not be looked up. */
 bool conf_uses_groups(const struct tn_conf *conf);
 
+/* Built-in defaults, then [default] < [group] < [uid] < [user], later
+ * section wins among equals; [service] last (session keys only). */
 void conf_resolve(const struct tn_conf *conf, const struct tn_identity *id,
     struct tn_policy *out);
 
@@ -171,10 +171,9 @@ void conf_defaults(struct tn_policy *out);
  * with no limits set there is nothing to apply. */
 bool conf_policy_has_limits(const struct tn_policy *pol);
 
-/* Key names and value rendering, shared by explain and the docs test. */
 /* What the config files looked like, to tell cheaply whether a parsed
  * copy is still current (stamp.c).  A racy stamp (files changed within
- * the last seconds) never compares equal: re-parse. */
+ * the last 100 ms) never compares equal: re-parse. */
 struct tn_conf_stamp {
 	uint64_t hash;
 	bool racy;
@@ -184,6 +183,7 @@ void conf_stamp(const struct tn_conf_opts *opts, struct tn_conf_stamp *out);
 bool conf_stamp_same(const struct tn_conf_stamp *cached,
     const struct tn_conf_stamp *now);
 
+/* Key names and value rendering, shared by explain and the docs test. */
 const char *conf_key_name(enum tn_key key);
 /* Render the value of key in pol as config text ("1G", "mount pid", ...). */
 int conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf,

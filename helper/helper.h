@@ -28,6 +28,9 @@ struct tenant_spec {
 	char cgroup_root[TN_CGROUP_ROOT_MAX]; /* "" when no cgroups */
 };
 
+/* Where the helper and the keeper read the config (open.c). */
+extern const struct tn_conf_opts helper_conf_opts;
+
 /* open.c: the whole pam_open_session side, talking to the module on fd. */
 int helper_open(int fd);
 

@@ -19,38 +19,32 @@
 #include "keeper.h"
 #include "util.h"
 
-static const struct tn_conf_opts conf_opts = {.trusted_owner = 0,
-    .main_path = TN_CONF_PATH, .dropin_dir = TN_CONF_DIR};
-
 /* The user's policy for this service under the current config. */
 static int
 resolve(struct keeper *k, const struct tn_msg_open *req, struct tn_policy *pol,
     struct tn_err *err)
 {
 	struct tn_conf_stamp now;
-	struct tn_user u;
+	struct tn_user u = {0};
+	bool groups;
 
-	conf_stamp(&conf_opts, &now);
+	conf_stamp(&helper_conf_opts, &now);
 	if (k->conf == NULL || !conf_stamp_same(&k->conf_stamp, &now)) {
 		struct tn_diag diag = {0};
 
 		conf_free(k->conf);
 		k->conf = NULL;
-		if (conf_load(&conf_opts, &k->conf, &diag) < 0)
+		if (conf_load(&helper_conf_opts, &k->conf, &diag) < 0)
 			return err_set(err, EINVAL, "configuration error");
 		k->conf_stamp = now;
 	}
 	/* Without [group] sections the groups cannot matter, and the
 	 * name is the one this tenant was made for: no NSS call at all. */
-	if (!conf_uses_groups(k->conf)) {
-		struct tn_identity id = {.uid = k->spec.uid, .user = k->spec.user,
-		    .service = req->service};
-		conf_resolve(k->conf, &id, pol);
-		return 0;
-	}
-	if (identity_by_uid(req->uid, &u, err) < 0)
+	groups = conf_uses_groups(k->conf);
+	if (groups && identity_by_uid(req->uid, &u, err) < 0)
 		return -1;
-	struct tn_identity id = {.uid = u.uid, .user = u.name,
+	struct tn_identity id = {.uid = k->spec.uid,
+	    .user = groups ? u.name : k->spec.user,
 	    .groups = (const char *const *)u.groups, .ngroups = u.ngroups,
 	    .service = req->service};
 	conf_resolve(k->conf, &id, pol);
@@ -142,12 +136,14 @@ serve_open(struct keeper *k, size_t i, const struct tn_msg_open *req)
 	char msg[128];
 	int leader;
 
-	cgroup_probe(&cg);
 	if (req->uid != k->spec.uid) {
 		err_set(&err, EPERM, "tenant belongs to another uid");
 		goto ask_helper;
 	}
-	if (resolve(k, req, &pol, &err) < 0 || plain_case(k, req, &pol, &cg, &err) < 0)
+	if (resolve(k, req, &pol, &err) < 0)
+		goto ask_helper;
+	cgroup_probe(&cg);
+	if (plain_case(k, req, &pol, &cg, &err) < 0)
 		goto ask_helper;
 	/* The login process is the peer that connected; it waits for our
 	 * answer, so its pid cannot have been reused unless the link broke. */

@@ -21,6 +21,9 @@
 
 #define REPLY_TIMEOUT_MS 5000
 
+const struct tn_conf_opts helper_conf_opts = {.trusted_owner = 0,
+    .main_path = TN_CONF_PATH, .dropin_dir = TN_CONF_DIR};
+
 struct open_ctx {
 	int fd; /* to the module */
 	struct tn_msg_open req;
@@ -346,12 +349,10 @@ read_request(struct open_ctx *c)
 static int
 load_policy(struct open_ctx *c, struct tn_diag *diag, struct tn_err *err)
 {
-	struct tn_conf_opts opts = {.trusted_owner = 0, .main_path = TN_CONF_PATH,
-	    .dropin_dir = TN_CONF_DIR};
 	struct tn_conf *conf = NULL;
 	int r;
 
-	r = conf_load(&opts, &conf, diag);
+	r = conf_load(&helper_conf_opts, &conf, diag);
 	if (r < 0) {
 		conf_defaults(&c->pol);
 		return r;

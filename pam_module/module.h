@@ -8,6 +8,7 @@
 #include <security/pam_modules.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "proto.h"
 
@@ -30,6 +31,10 @@ struct helper_outcome {
 	size_t nfds;
 	char why[512];            /* when !have_result: what went wrong */
 };
+
+/* CLOCK_MONOTONIC deadlines in milliseconds (spawn.c). */
+void deadline_in(struct timespec *deadline, int ms);
+long ms_left(const struct timespec *deadline);
 
 int run_helper(pam_handle_t *pamh, const struct module_args *args,
     const struct tn_msg_open *req, struct helper_outcome *out);

@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -253,7 +252,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	struct helper_outcome o;
 	const struct passwd *pw;
 	const char *user = NULL;
-	struct timespec t0, t1;
+	struct timespec deadline;
 	char name[64];
 	int r;
 
@@ -308,13 +307,11 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 
 	/* A live tenant's keeper can take the session without the helper,
 	 * which gets what is left of the deadline if it must run after all. */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	deadline_in(&deadline, args.timeout_ms);
 	if (ask_keeper(&req, args.timeout_ms / 2, &o) < 0) {
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		args.timeout_ms -= (int)((t1.tv_sec - t0.tv_sec) * 1000 +
-		    (t1.tv_nsec - t0.tv_nsec) / 1000000);
-		if (args.timeout_ms < MIN_HELPER_TIMEOUT_MS)
-			args.timeout_ms = MIN_HELPER_TIMEOUT_MS;
+		long left = ms_left(&deadline);
+
+		args.timeout_ms = left > MIN_HELPER_TIMEOUT_MS ? (int)left : MIN_HELPER_TIMEOUT_MS;
 		if (run_helper(pamh, &args, &req, &o) < 0)
 			return helper_failed(pamh, &req, name, &o);
 	}

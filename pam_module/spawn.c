@@ -91,7 +91,19 @@ exec_helper(int sock, int helper)
 	_exit(127);
 }
 
-static long
+void
+deadline_in(struct timespec *deadline, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += ms / 1000;
+	deadline->tv_nsec += (ms % 1000) * 1000000L;
+	if (deadline->tv_nsec >= 1000000000L) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000L;
+	}
+}
+
+long
 ms_left(const struct timespec *deadline)
 {
 	struct timespec now;
@@ -200,13 +212,7 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 		sigaction(SIGCHLD, &saved, NULL);
 		return -1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += args->timeout_ms / 1000;
-	deadline.tv_nsec += (args->timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline_in(&deadline, args->timeout_ms);
 	if (proto_send(sock, req, NULL, 0, &err) < 0)
 		snprintf(out->why, sizeof(out->why), "send request: %.400s", err.msg);
 	else
