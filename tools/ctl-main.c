@@ -107,15 +107,36 @@ ctl_json_string(FILE *f, const char *str)
 	fputc('"', f);
 }
 
+char *
+ctl_safe(char *dst, size_t size, const char *src)
+{
+	size_t used = 0;
+
+	for (const unsigned char *s = (const unsigned char *)src; *s; s++) {
+		char esc[5] = {(char)*s, '\0'};
+		size_t n = 1;
+
+		/* 0x9b is a CSI on 8-bit terminals: every byte outside
+		 * printable ASCII is shown, never sent. */
+		if (*s == '\\')
+			n = (size_t)snprintf(esc, sizeof(esc), "\\\\");
+		else if (*s < 0x20 || *s >= 0x7f)
+			n = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", *s);
+		if (used + n >= size)
+			break;
+		memcpy(dst + used, esc, n);
+		used += n;
+	}
+	dst[used] = '\0';
+	return dst;
+}
+
 void
 ctl_print_safe(FILE *f, const char *str)
 {
-	for (const unsigned char *s = (const unsigned char *)str; *s; s++) {
-		if (*s < 0x20 || *s == 0x7f)
-			fprintf(f, "\\x%02x", *s);
-		else
-			fputc(*s, f);
-	}
+	char buf[4 * 256 + 1];
+
+	fputs(ctl_safe(buf, sizeof(buf), str), f);
 }
 
 int

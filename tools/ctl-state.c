@@ -298,7 +298,7 @@ print_tenant(struct tenant_view *t, void *data)
 			if (strncmp(p, "ns_", 3) == 0 || strncmp(p, "session ", 8) == 0)
 				printf("  %.*s\n", (int)strcspn(p, "\n"), p);
 	} else {
-		char mem[40] = "-", pids[40] = "-";
+		char mem[40] = "-", pids[40] = "-", shown[4 * sizeof(name)];
 
 		if (t->has_usage) {
 			char a[24], b[24];
@@ -308,7 +308,7 @@ print_tenant(struct tenant_view *t, void *data)
 			    human(t->usage.pids_max, a, sizeof(a)));
 		}
 		printf("%-42s %-10u %-16.16s %8ld %9ld %8ld %15s %11s\n", t->key, (unsigned)t->uid,
-		    name, t->sessions, t->processes, age, mem, pids);
+		    ctl_safe(shown, sizeof(shown), name), t->sessions, t->processes, age, mem, pids);
 	}
 	o->first = false;
 }

@@ -3,6 +3,7 @@
 #ifndef TENANT_CTL_H
 #define TENANT_CTL_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* Exit statuses (tenantctl(8)). */
@@ -23,7 +24,9 @@ int cmd_terminate(int argc, char **argv);
 void ctl_usage(FILE *f);
 /* s as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */
 void ctl_json_string(FILE *f, const char *s);
-/* s for a terminal: control bytes shown as \xNN. */
+/* src for a terminal into dst: bytes outside printable ASCII as \xNN,
+ * a backslash as \\ (so the output is unambiguous); truncated to fit. */
+char *ctl_safe(char *dst, size_t size, const char *src);
 void ctl_print_safe(FILE *f, const char *s);
 
 #endif

@@ -61,6 +61,19 @@ if [ "$AUDIT_AVAILABLE" = 1 ]; then
 fi
 ssh_as tu-ctl 'pkill -x sleep'
 wait "$SSH_BG_PID" 2>/dev/null
+
+# A user name with a C1 CSI byte (0x9b: "clear screen" follows on an
+# 8-bit terminal) must reach the admin's terminal escaped, in the table
+# and in the detail view.  (useradd refuses ESC itself.)
+evil=$(printf 'tu-c\2332J')
+make_user "$evil" --badname
+ssh_bg_as "$evil" 'exec sleep 60'
+wait_until 10 eval '[ "$($TENANTCTL list | grep -c "^user-$(user_uid "$evil") ")" = 1 ]'
+shown=$($TENANTCTL list; $TENANTCTL status "$evil")
+is "$(printf '%s' "$shown" | LC_ALL=C grep -c $'\x9b')" "0" "list and status send no raw CSI byte of a user name"
+is "$(printf '%s\n' "$shown" | grep -cF 'tu-c\x9b2J')" "2" "... but show it as \\x9b"
+kill "$SSH_BG_PID" 2>/dev/null
+kill_user_procs "$(user_uid "$evil")"
 wait_no_tenants 15
 ok $? "nothing left"
 like "$($TENANTCTL list)" '^TENANT' "tenantctl list is empty again"

@@ -777,6 +777,22 @@ _e2e_host_procs() {
 		}' | sort
 }
 
+# _e2e_run_state: what pam_tenant keeps in /run beyond what persists by
+# design: the skeleton (the directories, root 0700) and the per-uid lock
+# files (root 0600, never removed: unlinking a flock file races its users)
+# are left out while they look as they must, so a machine where logins
+# happened before the test compares equal to a fresh one.
+_e2e_run_state() {
+	[ -e /run/pam_tenant ] || return 0
+	find /run/pam_tenant \( -type f -printf '%y %m %u %g %s %p\n' \) \
+	    -o -printf '%y %m %u %g - %p\n' 2>/dev/null | sort |
+		awk '$1 == "d" && $2 == "700" && $3 == "root" && $4 == "root" &&
+		     $6 ~ /^\/run\/pam_tenant(\/(tenants|locks|mntns))?$/ { next }
+		     $1 == "f" && $2 == "600" && $3 == "root" && $4 == "root" && $5 == 0 &&
+		     $6 ~ /^\/run\/pam_tenant\/locks\/[0-9]+\.lock$/ { next }
+		     { print }'
+}
+
 # host_snapshot NAME: save mounts (no IDs), /run/pam_tenant tree (paths matching $E2E_RUN_RE if set) and scoped processes to $T/snap.NAME.
 host_snapshot() {
 	_e2e_need_T
@@ -787,13 +803,7 @@ host_snapshot() {
 			if (n) NF = n + 2
 			sub(/^ +/, ""); print }' /proc/self/mountinfo
 		echo "== /run/pam_tenant (type mode owner group [size] path)"
-		if [ -e /run/pam_tenant ]; then
-			find /run/pam_tenant \( -type f -printf '%y %m %u %g %s %p\n' \) \
-			    -o -printf '%y %m %u %g - %p\n' 2>/dev/null | sort |
-				awk -v re="${E2E_RUN_RE:-}" 're == "" || $6 ~ re'
-		else
-			echo "(absent)"
-		fi
+		_e2e_run_state | awk -v re="${E2E_RUN_RE:-}" 're == "" || $6 ~ re'
 		echo "== processes (uid comm)"
 		_e2e_host_procs
 	} >"$T/snap.$1"
