@@ -44,8 +44,9 @@ exec {bootfd}<>"$S/boot"
 	echo "$state" >"$S/boot"
 } &
 waiter=$!
-state=
-while ! read -r -t 10 -u "$bootfd" state; do
+state= to=5
+while ! read -r -t $to -u "$bootfd" state; do
+	to=10
 	# Still booting: tell the host what is pending (shown if it gives up).
 	{
 		echo "uptime $(uptime_s) s, jobs still queued:"
