@@ -118,6 +118,8 @@ for round in 1 2; do
 	done
 done
 relays_done || log "output relays did not finish"
+# poweroff-immediate does not sync: --rw shares and the ctl share first.
+sync
 # tcsetattr(TCSADRAIN): returns once the UARTs handed every byte to QEMU.
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 stty -F /dev/ttyS2 raw -echo 2>/dev/null
