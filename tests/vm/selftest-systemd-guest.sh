@@ -110,6 +110,18 @@ sid1=$(echo "$out" | sed -n 's/^sid=//p')
 	[ "$cg1" = "/user.slice/user-$uid.slice/session-$sid1.scope" ]
 judge $? ssh-login-scope "ssh -i key $U@127.0.0.1 (exit $src, $t1 ms): /proc/self/cgroup 0::$cg1, XDG_SESSION_ID=$sid1 $(head -c 300 "$W/ssh1.err" | one)"
 
+if [ $src != 0 ]; then
+	# The guest reads the host's /etc/pam.d live: a host e2e test that put a
+	# module under the host's /run (the guest's /run is its own) into the
+	# stack breaks every login here ("Module is unknown").
+	for f in /etc/pam.d/sshd /etc/pam.d/common-*; do
+		grep -Eo '[^[:space:]]*/[^[:space:]]*\.so' "$f" 2>/dev/null | while read -r m; do
+			[ -e "$m" ] || diag "PAM: $f names $m, which does not exist in the guest"
+		done
+	done
+	journalctl -q -b -u ssh.service --no-pager 2>/dev/null | tail -n 8 | sed 's/^/    sshd: /'
+fi
+
 # pam_systemd in Debian's stack did it (not some other path to a scope).
 grep -Eq '^[^#]*session.*pam_systemd\.so' /etc/pam.d/common-session &&
 	grep -Eq '^@include[[:space:]]+common-session' /etc/pam.d/sshd
