@@ -7,6 +7,11 @@
 # /run/vmrun/ctl/run.sh with stdout/stderr on ttyS1/ttyS2 (through FIFOs and
 # relays), writes its exit status to the ctl share, kills whatever the command
 # left behind and powers off.
+#
+# With "vmrun.mode=systemd" on the kernel command line (vm-run --systemd) it
+# only does the parts systemd does not do itself (hostname, loopback, fresh
+# /var/log, /run directories) and hands over to init-systemd.sh, which
+# configures the host's systemd and execs it as PID 1.
 
 PATH=/run/vmrun/bin
 export PATH
@@ -59,6 +64,11 @@ fail() {
 	finish
 }
 
+read -r cmdline </proc/cmdline
+mode=plain
+case " $cmdline " in *" vmrun.mode=systemd "*) mode=systemd ;; esac
+
+if [ $mode = plain ]; then
 mkdir -p /dev/pts /dev/shm /dev/mqueue
 mount -a -T "$V/fstab" || fail "mounting pseudo file systems (fstab) failed"
 grep -q '^cgroup2 /sys/fs/cgroup cgroup2 ' /proc/mounts || fail "cgroup2 not mounted"
@@ -78,6 +88,7 @@ if ! echo "$s" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
 		echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control || log "cannot enable controller $c"
 	done
 fi
+fi # plain
 
 echo vmrun >/proc/sys/kernel/hostname
 echo "127.0.1.1	vmrun" >>/etc/hosts
@@ -100,6 +111,9 @@ while read -r f; do : >"$f"; done <"$V/logs"
 mkdir -p /run/lock /run/sshd /run/user
 chmod 1777 /run/lock
 : >/run/utmp
+
+# systemd mode: init-systemd.sh execs systemd (it returns only on failure).
+[ $mode = systemd ] && . "$V/init-systemd.sh"
 
 # Output channels: the command writes into FIFOs (so it sees pipes, not a
 # tty); relays copy them to the raw UARTs ttyS1 (stdout) and ttyS2 (stderr).

@@ -1,6 +1,7 @@
 #!/bin/bash
-# The "vm" test tier (called by tests/run.sh): runs tests/vm/selftest.sh and
-# then every tests/vm/tests/*.sh (sort order), each a TAP script that uses
+# The "vm" test tier (called by tests/run.sh): runs tests/vm/selftest.sh,
+# tests/vm/selftest-systemd.sh (vm-run --systemd) and then every
+# tests/vm/tests/*.sh (sort order), each a TAP script that uses
 # tests/vm/vm-run, one after the other (never two VMs at once).  Their
 # results are merged into one flat TAP stream: renumbered, prefixed with the
 # script's name, one plan at the end.  Comments and other lines pass through.
@@ -12,7 +13,7 @@
 # plan does not match its results, becomes one "not ok" line.
 #
 # Environment: VM_TIER_FILTER (extended regex on the script name, e.g.
-# "selftest|quota"), VM_SELFTEST=0 (leave the runner self-test out), and
+# "selftest|quota"), VM_SELFTEST=0 (leave both runner self-tests out), and
 # everything vm-run and the scripts read (VM_KERNEL, MUST_WORK, ...).
 
 set -u
@@ -33,7 +34,7 @@ if [ -n "$missing" ]; then
 fi
 
 scripts=()
-[ "${VM_SELFTEST:-1}" = 0 ] || scripts+=("$HERE/selftest.sh")
+[ "${VM_SELFTEST:-1}" = 0 ] || scripts+=("$HERE/selftest.sh" "$HERE/selftest-systemd.sh")
 scripts+=("$HERE"/tests/*.sh)
 
 N=0 NFAIL=0
