@@ -41,13 +41,16 @@ COMMON_SRCS = $(wildcard common/*.c) $(wildcard conf/*.c)
 MODULE_SRCS = $(wildcard pam_module/*.c)
 HELPER_SRCS = $(wildcard helper/*.c)
 CTL_SRCS    = $(wildcard tools/*.c)
+SD_SRCS     = $(wildcard systemd/*.c)
 
 E2E_DIR = $(CURDIR)/build/e2e
 
 release_PATHS = -DTN_HELPER_PATH='"$(LIBEXECDIR)/pam_tenant/tenant-helper"' \
+                -DTN_SD_PLUGIN_PATH='"$(LIBEXECDIR)/pam_tenant/tenant-systemd.so"' \
                 -DTN_CONF_PATH='"$(SYSCONFDIR)/security/tenant.conf"' \
                 -DTN_CONF_DIR='"$(SYSCONFDIR)/security/tenant.d"'
 e2e_PATHS     = -DTN_HELPER_PATH='"$(E2E_DIR)/tenant-helper"' \
+                -DTN_SD_PLUGIN_PATH='"$(E2E_DIR)/tenant-systemd.so"' \
                 -DTN_CONF_PATH='"$(E2E_DIR)/etc/tenant.conf"' \
                 -DTN_CONF_DIR='"$(E2E_DIR)/etc/tenant.d"'
 test_PATHS    = $(e2e_PATHS) -DTN_TESTING=1
@@ -58,7 +61,7 @@ objs = $(patsubst %.c,build/$(1)/obj/%.o,$(2))
 .PHONY: all check check-unit check-module check-e2e check-vm install \
         uninstall clean demo format format-check analyze bench
 all: build/release/pam_tenant.so build/release/tenant-helper \
-     build/release/tenantctl
+     build/release/tenantctl build/release/tenant-systemd.so
 
 define variant
 build/$(1)/obj/%.o: %.c $$(wildcard common/*.h conf/*.h pam_module/*.h helper/*.h)
@@ -73,6 +76,10 @@ build/$(1)/tenant-helper: $$(call objs,$(1),$$(HELPER_SRCS)) build/$(1)/libcommo
 	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_EXE) -o $$@ $$^ -laudit -lcap
 build/$(1)/tenantctl: $$(call objs,$(1),$$(CTL_SRCS)) build/$(1)/libcommon.a
 	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_EXE) -o $$@ $$^ -laudit -lcap
+# The systemd backend's bus half: dlopen()ed by the helper on systemd hosts only.
+build/$(1)/tenant-systemd.so: $$(call objs,$(1),$$(SD_SRCS)) build/$(1)/libcommon.a
+	$$(CC) $$(ALL_CFLAGS) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $$(LDHARDEN) \
+	    -o $$@ $$^ -lsystemd
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant,$(v))))
 
@@ -101,6 +108,7 @@ build/tests/fake-helper-%: tests/module/fake/fake-helper.c build/test/libcommon.
 TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaudit \
             build/test/pam_tenant.so build/test/tenant-helper \
             build/e2e/pam_tenant.so build/e2e/tenant-helper build/e2e/tenantctl \
+            build/e2e/tenant-systemd.so build/release/tenant-systemd.so \
             build/release/pam_tenant.so build/release/tenant-helper build/release/tenantctl \
             build/bench/bench-driver
 
@@ -127,6 +135,7 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 build/release/pam_tenant.so $(DESTDIR)$(SECUREDIR)/pam_tenant.so
 	install -m 0755 build/release/tenant-helper $(DESTDIR)$(LIBEXECDIR)/pam_tenant/tenant-helper
+	install -m 0644 build/release/tenant-systemd.so $(DESTDIR)$(LIBEXECDIR)/pam_tenant/tenant-systemd.so
 	install -m 0755 build/release/tenantctl $(DESTDIR)$(SBINDIR)/tenantctl
 	test -e $(DESTDIR)$(SYSCONFDIR)/security/tenant.conf || \
 	    install -m 0644 conf/tenant.conf $(DESTDIR)$(SYSCONFDIR)/security/tenant.conf
@@ -136,6 +145,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SECUREDIR)/pam_tenant.so \
 	    $(DESTDIR)$(LIBEXECDIR)/pam_tenant/tenant-helper $(DESTDIR)$(SBINDIR)/tenantctl \
+	    $(DESTDIR)$(LIBEXECDIR)/pam_tenant/tenant-systemd.so \
 	    $(DESTDIR)$(MANDIR)/man5/tenant.conf.5 $(DESTDIR)$(MANDIR)/man8/pam_tenant.8 \
 	    $(DESTDIR)$(MANDIR)/man8/tenantctl.8 $(DESTDIR)$(MANDIR)/man8/tenant-helper.8
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/pam_tenant
@@ -144,11 +154,11 @@ clean:
 	rm -rf build tests/vm/.cache
 
 # ---- code quality ----------------------------------------------------
-SOURCES = $(wildcard common/*.[ch] conf/*.[ch] pam_module/*.[ch] helper/*.[ch] tools/*.[ch] tests/unit/*.c tests/module/*.c tests/lib/*.h bench/*.c)
+SOURCES = $(wildcard common/*.[ch] conf/*.[ch] pam_module/*.[ch] helper/*.[ch] tools/*.[ch] systemd/*.c tests/unit/*.c tests/module/*.c tests/lib/*.h bench/*.c)
 format:
 	clang-format -i $(SOURCES)
 format-check:
 	clang-format --dry-run -Werror $(SOURCES)
 analyze:
 	cppcheck --quiet --enable=warning,portability --error-exitcode=1 \
-	    -D_GNU_SOURCE -Icommon -Iconf common conf pam_module helper tools
+	    -D_GNU_SOURCE -Icommon -Iconf common conf pam_module helper tools systemd

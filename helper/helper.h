@@ -26,6 +26,10 @@ struct tenant_spec {
 	unsigned namespaces; /* TN_NS_* */
 	uint64_t tmp_size, tmp_inodes;
 	char cgroup_root[TN_CGROUP_ROOT_MAX]; /* "" when no cgroups */
+	/* systemd backend: the keeper gets a scope of its own; the user's
+	 * slice's cgroup, read-only ("" when the first login has none). */
+	bool sd;
+	char sd_slice_cg[512];
 };
 
 /* Where the helper and the keeper read the config (open.c). */
@@ -33,6 +37,20 @@ extern const struct tn_conf_opts helper_conf_opts;
 
 /* open.c: the whole pam_open_session side, talking to the module on fd. */
 int helper_open(int fd);
+
+/* sd-open.c: the systemd backend's helper side (cgroup-systemd.h). */
+struct sd_session {
+	char unit[256];     /* the login's unit, in user-UID.slice */
+	char unit_cg[512];  /* its cgroup path */
+	char slice_cg[512]; /* user-UID.slice's cgroup path */
+};
+/* Bus calls must end by what is left of the module's timeout. */
+void sd_helper_begin(uint32_t timeout_ms);
+void sd_helper_end(void);
+int sd_session_setup(const struct tn_policy *pol, uid_t uid, const char *cookie,
+    pid_t login, struct sd_session *out, struct tn_err *err);
+/* Put the (stopped, unreaped) keeper into pam_tenant-<key>.scope. */
+int sd_keeper_scope(pid_t keeper, const char *key, uid_t uid, struct tn_err *err);
 
 /* keeper.c: start a detached keeper for spec; returns once it listens. */
 int keeper_spawn(const struct tenant_spec *spec, struct tn_err *err);

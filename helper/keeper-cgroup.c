@@ -5,11 +5,57 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup-systemd.h"
+#include "fsutil.h"
 #include "keeper.h"
 #include "util.h"
+
+/* The pid behind a pidfd (its "Pid:" line in fdinfo), or -1. */
+static pid_t
+pidfd_pid(int pidfd)
+{
+	char path[64], buf[1024], *p;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read_full(fd, buf, sizeof(buf) - 1)) <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nPid:");
+	return p ? (pid_t)strtol(p + 5, NULL, 10) : -1;
+}
+
+/* systemd backend: the user's slice (for usage and events) and each
+ * session's unit are opened read-only; nothing is written. */
+static void
+sd_open(struct keeper *k)
+{
+	int fd;
+
+	if (!k->spec.sd_slice_cg[0])
+		return;
+	fd = sd_cgroup_open(k->spec.sd_slice_cg);
+	k->cg_user = fd >= 0 ? fd : -1;
+}
+
+static int
+sd_session_cgroup(int leader)
+{
+	char cg[512];
+	pid_t pid = pidfd_pid(leader);
+	int fd;
+
+	if (pid <= 0 || sd_cgroup_of(pid, cg, sizeof(cg)) < 0)
+		return -1;
+	fd = sd_cgroup_open(cg);
+	return fd >= 0 ? fd : -1;
+}
 
 void
 kcg_open(struct keeper *k)
@@ -17,9 +63,12 @@ kcg_open(struct keeper *k)
 	struct tn_cg_usage u;
 
 	k->cg_events[0] = k->cg_events[1] = -1;
-	if (!k->spec.cgroup_root[0] || k->cg_user >= 0)
+	if (k->cg_user >= 0)
 		return;
-	k->cg_user = cg_user_open(k->spec.cgroup_root, k->spec.uid, false, NULL);
+	if (k->spec.sd)
+		sd_open(k);
+	else if (k->spec.cgroup_root[0])
+		k->cg_user = cg_user_open(k->spec.cgroup_root, k->spec.uid, false, NULL);
 	if (k->cg_user < 0)
 		return;
 	/* *.events files wake poll() with POLLPRI when they change. */
@@ -35,7 +84,10 @@ kcg_join(struct keeper *k, struct conn *c)
 {
 	if (k->cg_user < 0)
 		kcg_open(k);
-	c->cg_leaf = k->cg_user >= 0 ? cg_session_open(k->cg_user, c->cookie) : -1;
+	if (k->spec.sd)
+		c->cg_leaf = sd_session_cgroup(c->leader);
+	else
+		c->cg_leaf = k->cg_user >= 0 ? cg_session_open(k->cg_user, c->cookie) : -1;
 	if (c->cg_leaf >= 0)
 		c->cg_pids_events = openat(c->cg_leaf, "pids.events", O_RDONLY | O_CLOEXEC);
 }
@@ -100,6 +152,10 @@ kcg_events(struct keeper *k)
 int
 kcg_populated(const struct keeper *k)
 {
+	/* systemd: the user's slice also holds processes outside the
+	 * tenant (user@UID.service, exempt logins): count the tenant's. */
+	if (k->spec.sd)
+		return -1;
 	return k->cg_user >= 0 ? cg_populated(k->cg_user) : -1;
 }
 
@@ -111,6 +167,13 @@ kcg_kill_session(struct keeper *k, struct conn *c)
 
 	if (c->cg_leaf < 0)
 		return;
+	if (k->spec.sd) {
+		/* The session's own unit, by signals (no cgroup.kill). */
+		if (sd_kill_cgroup(c->cg_leaf, 2000) < 0)
+			klog(LOG_ERR, "tenant %s, session %s: processes left after SIGKILL",
+			    k->spec.key, c->cookie);
+		return;
+	}
 	if (cg_kill(c->cg_leaf, &err) < 0)
 		klog(LOG_ERR, "tenant %s, session %s: %s", k->spec.key, c->cookie, err.msg);
 }
@@ -147,8 +210,8 @@ kcg_gc(struct keeper *k)
 {
 	_cleanup_close_ int lock = -1;
 
-	if (k->cg_user < 0)
-		return;
+	if (k->cg_user < 0 || k->spec.sd)
+		return; /* systemd collects its units itself */
 	lock = state_lock_uid(&k->st, k->spec.uid, true, NULL);
 	if (lock < 0)
 		return; /* a login is under way: next time */
@@ -162,6 +225,16 @@ kcg_teardown(struct keeper *k)
 
 	if (k->cg_user < 0)
 		return;
+	if (k->spec.sd) {
+		/* Nothing of ours in systemd's tree: killing init ends the
+		 * tenant's processes (its PID namespace). */
+		for (int i = 0; i < 2; i++)
+			if (k->cg_events[i] >= 0)
+				close(k->cg_events[i]);
+		close(k->cg_user);
+		k->cg_user = -1;
+		return;
+	}
 	if (cg_kill(k->cg_user, &err) < 0)
 		klog(LOG_ERR, "tenant %s: %s", k->spec.key, err.msg);
 	/* Killed processes take a moment to leave their cgroups. */

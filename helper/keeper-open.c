@@ -15,6 +15,7 @@
 #include <sys/pidfd.h>
 #include <unistd.h>
 
+#include "cgroup-systemd.h"
 #include "identity.h"
 #include "keeper.h"
 #include "util.h"
@@ -64,6 +65,9 @@ plain_case(const struct keeper *k, const struct tn_msg_open *req,
 		return err_set(err, EPERM, "policy is not isolate = yes, scope = user");
 	if (k->audit.fd < 0 && !k->audit.disabled)
 		return err_set(err, EIO, "audit unavailable");
+	if (k->spec.sd)
+		return k->spec.sd_slice_cg[0] ? 0
+		    : err_set(err, EPERM, "the tenant has no user slice to check");
 	if (cg->usable ? strcmp(pol->cgroup_root, k->spec.cgroup_root) != 0
 		       : conf_policy_has_limits(pol))
 		return err_set(err, EPERM, "cgroup setup differs from the tenant's");
@@ -94,6 +98,33 @@ join_cgroup(struct keeper *k, const struct tn_msg_open *req,
 		(void)cg_remove(user, name);
 		return -1;
 	}
+	return 0;
+}
+
+/* systemd backend: read only.  The login must already sit in a unit of
+ * its user's slice (logind's session scope) and the limits must read back
+ * as configured; else the helper does what needs D-Bus. */
+static int
+sd_join_check(struct keeper *k, const struct tn_policy *pol, pid_t leader,
+    struct tn_err *err)
+{
+	struct tn_sd_prop props[TN_SD_MAX_PROPS];
+	char cg[512], why[300];
+	size_t n, len = strlen(k->spec.sd_slice_cg);
+	int r;
+
+	if (sd_cgroup_of(leader, cg, sizeof(cg)) < 0 ||
+	    strncmp(cg, k->spec.sd_slice_cg, len) != 0 || cg[len] != '/')
+		return err_set(err, EPERM, "the login is not in a unit of the user's slice");
+	if (!conf_policy_has_limits(pol))
+		return 0;
+	if (sd_props(pol, props, &n, err) < 0)
+		return -1;
+	if (k->cg_user < 0)
+		return err_set(err, ENOENT, "the user's slice cgroup is not open");
+	r = sd_limits_hold(k->cg_user, pol, why, sizeof(why));
+	if (r != 1)
+		return err_set(err, EAGAIN, "limits not in place: %s", why);
 	return 0;
 }
 
@@ -155,7 +186,8 @@ serve_open(struct keeper *k, size_t i, const struct tn_msg_open *req)
 		goto ask_helper;
 	}
 	with_cgroup = cg.usable;
-	if (with_cgroup && join_cgroup(k, req, &pol, c->peer_pid, &err) < 0) {
+	if (k->spec.sd ? sd_join_check(k, &pol, c->peer_pid, &err) < 0
+		       : with_cgroup && join_cgroup(k, req, &pol, c->peer_pid, &err) < 0) {
 		close(leader);
 		goto ask_helper;
 	}

@@ -201,6 +201,32 @@ keeper_main(const struct tenant_spec *spec, int ready)
 	_exit(HELPER_EXIT_OK);
 }
 
+/* The keeper, stopped and not yet reaped (its pid cannot be reused), goes
+ * into pam_tenant-<key>.scope in system.slice: outside the user's slice
+ * and sessions, so neither terminate-session nor the user's OOM kills it. */
+static int
+keeper_into_scope(pid_t pid, const struct tenant_spec *spec, struct tn_err *err)
+{
+	siginfo_t info;
+
+	memset(&info, 0, sizeof(info));
+	while (waitid(P_PID, (id_t)pid, &info, WSTOPPED | WEXITED) < 0)
+		if (errno != EINTR)
+			return err_set(err, errno, "wait for the keeper: %m");
+	if (info.si_code != CLD_STOPPED)
+		return err_set(err, EIO, "keeper exited before entering its scope");
+	if (sd_keeper_scope(pid, spec->key, spec->uid, err) < 0) {
+		(void)kill(pid, SIGKILL);
+		(void)kill(pid, SIGCONT);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return err_wrap(err, "tenant scope");
+	}
+	if (kill(pid, SIGCONT) < 0)
+		return err_set(err, errno, "resume keeper: %m");
+	return 0;
+}
+
 int
 keeper_spawn(const struct tenant_spec *spec, struct tn_err *err)
 {
@@ -226,9 +252,15 @@ keeper_spawn(const struct tenant_spec *spec, struct tn_err *err)
 		close(pp[0]);
 		if (setsid() < 0)
 			_exit(HELPER_EXIT_SYSTEM);
+		/* systemd: wait until the helper put us into our own scope,
+		 * so that tenant-init starts there too. */
+		if (spec->sd && raise(SIGSTOP) != 0)
+			_exit(HELPER_EXIT_SYSTEM);
 		keeper_main(spec, pp[1]);
 	}
 	close(pp[1]);
+	if (spec->sd && keeper_into_scope(pid, spec, err) < 0)
+		return -1;
 	p = (struct pollfd){.fd = rd, .events = POLLIN};
 	if (poll(&p, 1, SETUP_TIMEOUT_MS + 2000) <= 0)
 		return err_set(err, ETIMEDOUT, "keeper did not start in time");

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "cgroup-systemd.h"
 #include "fsutil.h"
 #include "keeper.h"
 #include "util.h"
@@ -147,6 +148,14 @@ write_info(struct keeper *k)
 			ADD("ns_%s %" PRIu64 "\n", ns_names[i], k->ns_ino[i]);
 	if (k->spec.cgroup_root[0])
 		ADD("cgroup %s/user-%u\n", k->spec.cgroup_root, (unsigned)k->spec.uid);
+	if (k->spec.sd) {
+		char unit[160];
+
+		sd_keeper_unit(unit, sizeof(unit), k->spec.key);
+		ADD("backend systemd\nunit %s\n", unit);
+		if (k->spec.sd_slice_cg[0])
+			ADD("slice_cgroup %s\n", k->spec.sd_slice_cg);
+	}
 	ADD("sessions %zu\n", count_sessions(k));
 	for (size_t i = 0; i < k->nconns; i++) {
 		const struct conn *c = &k->conns[i];

@@ -14,6 +14,7 @@
 
 #include "audit.h"
 #include "cgroup.h"
+#include "cgroup-systemd.h"
 #include "fsutil.h"
 #include "helper.h"
 #include "identity.h"
@@ -33,7 +34,10 @@ struct open_ctx {
 	struct tn_audit audit;
 	bool audit_broken;
 	char audit_why[256];
-	bool use_cgroup; /* cgroup v2 is usable here */
+	bool use_cgroup; /* cgroup v2 is usable here (cgroupfs backend) */
+	bool use_sd;     /* systemd host: the systemd backend (sd-open.c) */
+	bool sd_placed;  /* the login is in a unit of its user's slice */
+	struct sd_session sds;
 	int cg_user, cg_leaf; /* -1 when the session has no cgroup */
 };
 
@@ -188,6 +192,9 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 
 		if (c->cg_leaf >= 0)
 			str_copy(spec.cgroup_root, sizeof(spec.cgroup_root), c->pol.cgroup_root);
+		spec.sd = c->use_sd;
+		if (c->sd_placed)
+			str_copy(spec.sd_slice_cg, sizeof(spec.sd_slice_cg), c->sds.slice_cg);
 
 		remove_stale(st, key);
 		str_copy(spec.key, sizeof(spec.key), key);
@@ -209,7 +216,7 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 	proto_init(&j, TN_MSG_JOIN);
 	j.uid = c->req.uid;
 	j.on_logout = c->pol.on_logout;
-	j.flags = c->cg_leaf >= 0 ? TN_JOIN_CGROUP : 0;
+	j.flags = c->cg_leaf >= 0 || c->sd_placed ? TN_JOIN_CGROUP : 0;
 	memcpy(j.cookie, c->req.cookie, sizeof(j.cookie));
 	memcpy(j.user, c->req.user, sizeof(j.user));
 	memcpy(j.service, c->req.service, sizeof(j.service));
@@ -241,6 +248,22 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 static int
 setup_cgroup(struct open_ctx *c, struct tn_err *err)
 {
+	if (c->use_sd) {
+		/* Never a fallback to cgroupfs: without systemd's help this
+		 * session has no quotas, and the policy decides. */
+		if (sd_session_setup(&c->pol, c->req.uid, c->req.cookie, getppid(), &c->sds,
+			err) == 0) {
+			c->sd_placed = true;
+			return 0;
+		}
+		err_wrap(err, "systemd");
+		if (c->pol.cgroup == TN_CGROUP_OPTIONAL || !conf_policy_has_limits(&c->pol)) {
+			audit_decision(c, "tenant-quota-unavailable", err->msg, false);
+			syslog(LOG_WARNING, "%s; session without quotas", err->msg);
+			return 0;
+		}
+		return -1;
+	}
 	if (!c->use_cgroup)
 		return 0;
 	c->cg_user = cg_user_open(c->pol.cgroup_root, c->req.uid, true, err);
@@ -427,8 +450,11 @@ helper_open(int fd)
 		goto out;
 	}
 	cgroup_probe(&cg);
-	c.use_cgroup = cg.usable;
-	if (conf_policy_has_limits(&c.pol) && !cg.usable) {
+	c.use_sd = sd_host();
+	c.use_cgroup = cg.usable && !c.use_sd;
+	if (c.use_sd)
+		sd_helper_begin(c.req.timeout_ms);
+	else if (conf_policy_has_limits(&c.pol) && !cg.usable) {
 		snprintf(why, sizeof(why), "quotas are configured but cannot be applied: %s", cg.why);
 		if (c.pol.cgroup == TN_CGROUP_REQUIRED) {
 			audit_decision(&c, "tenant-deny", why, false);
@@ -439,6 +465,7 @@ helper_open(int fd)
 	}
 	r = isolate(&c);
 out:
+	sd_helper_end();
 	audit_end(&c.audit);
 	identity_free(&c.user);
 	return r;

@@ -312,6 +312,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		long left = ms_left(&deadline);
 
 		args.timeout_ms = left > MIN_HELPER_TIMEOUT_MS ? (int)left : MIN_HELPER_TIMEOUT_MS;
+		req.timeout_ms = (uint32_t)args.timeout_ms;
 		if (run_helper(pamh, &args, &req, &o) < 0)
 			return helper_failed(pamh, &req, name, &o);
 	}

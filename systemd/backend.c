@@ -1,0 +1,345 @@
+/* tenant-systemd.so: the part of the systemd backend that talks to systemd
+ * (common/cgroup-systemd.h).  Loaded by tenant-helper only on systemd
+ * hosts.  Every bus call is asynchronous and driven by a
+ * sd_bus_process()/sd_bus_wait() loop against the caller's deadline:
+ * sd_bus_call()'s timeout does not cover connection setup and
+ * authentication (a hung dbus-daemon kept it for 90 s, docs/systemd-backend.md). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-login.h>
+
+#include "cgroup-systemd.h"
+#include "proto.h"
+#include "util.h"
+
+#define SD_DEST "org.freedesktop.systemd1"
+#define SD_PATH "/org/freedesktop/systemd1"
+#define SD_MANAGER "org.freedesktop.systemd1.Manager"
+#define START_RETRIES 20 /* a left-over unit of the same name being collected */
+
+struct tn_sd_bus {
+	sd_bus *bus;
+	uint64_t deadline; /* CLOCK_MONOTONIC µs */
+};
+
+/* One call or job being waited for. */
+struct waiter {
+	bool replied, job_done;
+	int error; /* negative errno from the reply, 0 when fine */
+	char errmsg[300];
+	char job[256];   /* object path of the job, for JobRemoved */
+	char result[32]; /* JobRemoved's result */
+	bool want_job;
+};
+
+static uint64_t
+now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int
+sd_booted_op(void)
+{
+	return sd_booted();
+}
+
+static int
+where(pid_t pid, struct tn_sd_place *p, struct tn_err *err)
+{
+	char *s = NULL;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	r = sd_pid_get_cgroup(pid, &s);
+	if (r < 0)
+		return err_set(err, -r, "cgroup of pid %d: %s", (int)pid, strerror(-r));
+	str_copy(p->cgroup, sizeof(p->cgroup), s);
+	free(s);
+	s = NULL;
+	if (sd_pid_get_unit(pid, &s) >= 0)
+		str_copy(p->unit, sizeof(p->unit), s);
+	free(s);
+	s = NULL;
+	if (sd_pid_get_slice(pid, &s) >= 0)
+		str_copy(p->slice, sizeof(p->slice), s);
+	free(s);
+	s = NULL;
+	if (sd_pid_get_session(pid, &s) >= 0)
+		str_copy(p->session, sizeof(p->session), s);
+	free(s);
+	p->has_owner = sd_pid_get_owner_uid(pid, &p->owner) >= 0;
+	return 0;
+}
+
+static int
+bus_open(struct tn_sd_bus **out, uint64_t deadline, struct tn_err *err)
+{
+	struct tn_sd_bus *b = calloc(1, sizeof(*b));
+	int r;
+
+	if (b == NULL)
+		return err_set(err, ENOMEM, "out of memory");
+	b->deadline = deadline;
+	r = sd_bus_open_system(&b->bus);
+	if (r < 0) {
+		free(b);
+		return err_set(err, -r, "connect to the system bus: %s", strerror(-r));
+	}
+	*out = b;
+	return 0;
+}
+
+static void
+bus_close(struct tn_sd_bus *b)
+{
+	if (b == NULL)
+		return;
+	sd_bus_flush_close_unref(b->bus);
+	free(b);
+}
+
+static int
+on_reply(sd_bus_message *m, void *data, sd_bus_error *unused)
+{
+	struct waiter *w = data;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+	const char *job = NULL;
+
+	(void)unused;
+	w->replied = true;
+	if (e != NULL) {
+		w->error = -sd_bus_error_get_errno(e);
+		if (w->error == 0)
+			w->error = -EIO;
+		snprintf(w->errmsg, sizeof(w->errmsg), "%s: %s", e->name ? e->name : "error",
+		    e->message ? e->message : strerror(-w->error));
+		return 0;
+	}
+	if (w->want_job) {
+		if (sd_bus_message_read(m, "o", &job) < 0 || job == NULL) {
+			w->error = -EBADMSG;
+			snprintf(w->errmsg, sizeof(w->errmsg), "no job in the reply");
+		} else {
+			str_copy(w->job, sizeof(w->job), job);
+		}
+	}
+	return 0;
+}
+
+static int
+on_job_removed(sd_bus_message *m, void *data, sd_bus_error *unused)
+{
+	struct waiter *w = data;
+	const char *job = NULL, *unit = NULL, *result = NULL;
+	uint32_t id;
+
+	(void)unused;
+	if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) < 0)
+		return 0;
+	/* systemd sends the reply (naming the job) before it runs the job,
+	 * and sd_bus_process() dispatches in order: the path is known here. */
+	if (w->job[0] && strcmp(job, w->job) == 0) {
+		w->job_done = true;
+		str_copy(w->result, sizeof(w->result), result);
+	}
+	return 0;
+}
+
+/* Run the bus until done() or the deadline. */
+static int
+drive(struct tn_sd_bus *b, bool (*done)(const struct waiter *), struct waiter *w,
+    const char *what, struct tn_err *err)
+{
+	for (;;) {
+		uint64_t now;
+		int r;
+
+		if (done(w))
+			return 0;
+		r = sd_bus_process(b->bus, NULL);
+		if (r < 0)
+			return err_set(err, -r, "%s: system bus: %s", what, strerror(-r));
+		if (r > 0)
+			continue;
+		now = now_usec();
+		if (now >= b->deadline)
+			return err_set(err, ETIMEDOUT, "%s: no answer from systemd in time", what);
+		r = sd_bus_wait(b->bus, b->deadline - now);
+		if (r < 0 && r != -EINTR)
+			return err_set(err, -r, "%s: system bus: %s", what, strerror(-r));
+	}
+}
+
+static bool
+got_reply(const struct waiter *w)
+{
+	return w->replied;
+}
+
+static bool
+got_job(const struct waiter *w)
+{
+	return w->replied && (w->error < 0 || w->job_done);
+}
+
+static int
+append_props(sd_bus_message *m, const struct tn_sd_prop *props, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = sd_bus_message_append(m, "(sv)", props[i].name, "t", props[i].value);
+	return r;
+}
+
+static int
+set_properties(struct tn_sd_bus *b, const char *unit, const struct tn_sd_prop *props,
+    size_t n, struct tn_err *err)
+{
+	sd_bus_message *m = NULL;
+	sd_bus_slot *slot = NULL;
+	struct waiter w = {0};
+	char what[300];
+	int r;
+
+	snprintf(what, sizeof(what), "SetUnitProperties %s", unit);
+	r = sd_bus_message_new_method_call(b->bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
+	    "SetUnitProperties");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "sb", unit, 1);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "(sv)");
+	if (r >= 0)
+		r = append_props(m, props, n);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_call_async(b->bus, &slot, m, on_reply, &w, 0);
+	sd_bus_message_unref(m);
+	if (r < 0)
+		return err_set(err, -r, "%s: %s", what, strerror(-r));
+	r = drive(b, got_reply, &w, what, err);
+	sd_bus_slot_unref(slot);
+	if (r < 0)
+		return r;
+	if (w.error < 0)
+		return err_set(err, -w.error, "%s: %s", what, w.errmsg);
+	return 0;
+}
+
+/* One StartTransientUnit and its job.  -EEXIST: the name is taken. */
+static int
+start_once(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_err *err)
+{
+	sd_bus_message *m = NULL;
+	sd_bus_slot *slot = NULL, *match = NULL;
+	struct waiter w = {.want_job = true};
+	char what[300];
+	int r;
+
+	snprintf(what, sizeof(what), "StartTransientUnit %s", s->name);
+	/* The match first: the job may end before its reply is processed. */
+	r = sd_bus_match_signal(b->bus, &match, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved",
+	    on_job_removed, &w);
+	if (r >= 0)
+		r = sd_bus_message_new_method_call(b->bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
+		    "StartTransientUnit");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "ss", s->name, "fail");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "(sv)");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)", "PIDs", "au", 1,
+		    (uint32_t)s->pid, "Slice", "s", s->slice, "Description", "s",
+		    s->description, "OOMPolicy", "s", "continue", "CollectMode", "s",
+		    "inactive-or-failed");
+	if (r >= 0 && s->delegate)
+		r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1);
+	if (r >= 0)
+		r = append_props(m, s->props, s->nprops);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "a(sa(sv))", 0);
+	if (r >= 0)
+		r = sd_bus_call_async(b->bus, &slot, m, on_reply, &w, 0);
+	sd_bus_message_unref(m);
+	if (r < 0) {
+		sd_bus_slot_unref(match);
+		return err_set(err, -r, "%s: %s", what, strerror(-r));
+	}
+	r = drive(b, got_job, &w, what, err);
+	sd_bus_slot_unref(slot);
+	sd_bus_slot_unref(match);
+	if (r < 0)
+		return r;
+	if (w.error < 0)
+		return err_set(err, -w.error, "%s: %s", what, w.errmsg);
+	if (strcmp(w.result, "done") != 0)
+		return err_set(err, EIO, "%s: job %s", what, w.result);
+	return 0;
+}
+
+static int
+kill_unit(struct tn_sd_bus *b, const char *unit, struct tn_err *err)
+{
+	sd_bus_message *m = NULL;
+	sd_bus_slot *slot = NULL;
+	struct waiter w = {0};
+	int r;
+
+	r = sd_bus_message_new_method_call(b->bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
+	    "KillUnit");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "ssi", unit, "all", 9);
+	if (r >= 0)
+		r = sd_bus_call_async(b->bus, &slot, m, on_reply, &w, 0);
+	sd_bus_message_unref(m);
+	if (r < 0)
+		return err_set(err, -r, "KillUnit %s: %s", unit, strerror(-r));
+	r = drive(b, got_reply, &w, "KillUnit", err);
+	sd_bus_slot_unref(slot);
+	return r;
+}
+
+static int
+start_scope(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_err *err)
+{
+	struct timespec pause = {0, 100 * 1000 * 1000};
+	int r = 0;
+
+	for (int i = 0; i < START_RETRIES; i++) {
+		r = start_once(b, s, err);
+		if (r != -EEXIST)
+			return r;
+		/* A scope of that name from before (its keeper crashed, or a
+		 * tenant still being torn down): kill what is in it and
+		 * retry once it is collected. */
+		if (kill_unit(b, s->name, err) < 0 && err && err->code == ETIMEDOUT)
+			return -ETIMEDOUT;
+		if (now_usec() + 100000 >= b->deadline)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	return r;
+}
+
+const struct tn_sd_ops tn_sd_ops_v1 = {
+	.abi = TN_SD_ABI,
+	.booted = sd_booted_op,
+	.where = where,
+	.open = bus_open,
+	.close = bus_close,
+	.set_properties = set_properties,
+	.start_scope = start_scope,
+};
