@@ -1,0 +1,236 @@
+#!/bin/bash
+# Runs inside `vm-run --systemd` (tests/vm/tests/30-systemd.sh): pam_tenant
+# on a systemd host with Debian's real PAM stack (common-session with
+# pam_systemd, then `session required pam_tenant.so`) and the real sshd.
+# Checks that sessions stay in logind's scopes, limits are properties of
+# user-UID.slice that the cgroup files agree with (and hold: OOM kill of a
+# hog only, fork flood held, after daemon-reload too), nothing is created
+# at the top of /sys/fs/cgroup, the tenant survives terminate-session of
+# its first login and ends with terminate-user, logins without a session
+# scope (su - from a root session, a pamtester "cron" login) get one, and
+# D-Bus stopped means the configured failure policy while root logs in.
+# Prints TAP.  Argument: the source tree (built: build/e2e).
+set -u
+ROOT=${1:?source tree}
+E2E=$ROOT/build/e2e
+MOD=$E2E/pam_tenant.so
+ETC=$E2E/etc
+T=$(mktemp -d)
+n=0 nfail=0
+T0US=${EPOCHREALTIME/./}
+ts() { local d=$(((${EPOCHREALTIME/./} - T0US) / 10000)); printf '%d.%02ds' $((d / 100)) $((d % 100)); }
+ok() { # ok STATUS TEXT
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n - $2"; else nfail=$((nfail + 1)); echo "not ok $n - $2"; fi
+}
+is() { # is GOT WANT TEXT
+	[ "$1" = "$2" ]
+	ok $? "$3 (got '$1'$([ "$1" = "$2" ] || echo ", want '$2'"))"
+}
+diag() { echo "# [$(ts)] $*"; }
+wait_for() { # wait_for TENTHS COMMAND...
+	local i=0 max=$1
+	shift
+	until "$@"; do
+		i=$((i + 1))
+		[ $i -ge "$max" ] && return 1
+		sleep 0.1
+	done
+}
+one() { tr '\n' ' ' | sed 's/  */ /g; s/ $//'; }
+jmark() { journalctl -q -n 0 --show-cursor --no-pager 2>/dev/null | sed -n 's/^-- cursor: //p'; }
+jsince() { journalctl -q --no-pager --after-cursor="$1" 2>/dev/null; }
+
+diag "systemd $(systemctl --version | head -1), cgroup $(stat -fc %T /sys/fs/cgroup)"
+[ -x "$E2E/tenant-helper" ] && [ -f "$E2E/tenant-systemd.so" ] || { echo "1..0 # SKIP not built"; exit 77; }
+top_before=$(ls /sys/fs/cgroup | one)
+
+# ---- users, keys, config, PAM stacks ----------------------------------------
+ssh-keygen -q -t ed25519 -N '' -f "$T/key"
+mkuser() {
+	useradd -m -s /bin/bash "$1" || return 1
+	install -d -m 700 -o "$1" -g "$1" "/home/$1/.ssh"
+	install -m 600 -o "$1" -g "$1" "$T/key.pub" "/home/$1/.ssh/authorized_keys"
+}
+for u in sdt-a sdt-b sdt-c sdt-d; do mkuser $u; done
+install -d -m 700 /root/.ssh
+install -m 600 "$T/key.pub" /root/.ssh/authorized_keys
+A=$(id -u sdt-a) B=$(id -u sdt-b)
+mkdir -p "$ETC" && chmod 0755 "$ETC"
+cat >"$ETC/tenant.conf" <<'EOF'
+[default]
+on_logout = keep
+[user sdt-a]
+memory.max = 96M
+memory.swap.max = 0
+pids.max = 48
+cpu = 50%
+[user sdt-c]
+memory.max = 200M
+[user sdt-d]
+memory.max = 200M
+on_error = allow
+EOF
+chmod 0644 "$ETC/tenant.conf"
+echo "session required $MOD" >>/etc/pam.d/sshd
+echo "session required $MOD" >>/etc/pam.d/su
+# A "cron" login: no pam_systemd; pam_exec reports where the login process
+# ended up (it runs as a child of pamtester, inside the tenant).
+cat >/etc/pam.d/sdt-cron <<EOF
+auth     required pam_permit.so
+account  required pam_permit.so
+session  required $MOD
+session  required pam_exec.so /usr/local/sbin/sdt-cron-report
+EOF
+printf '#!/bin/sh\ncat /proc/self/cgroup >/run/sdt-cron.out\nreadlink /proc/self/ns/mnt >>/run/sdt-cron.out\n' >/usr/local/sbin/sdt-cron-report
+chmod 0755 /usr/local/sbin/sdt-cron-report
+
+SSHO=(-i "$T/key" -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=no
+	-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o KexAlgorithms=curve25519-sha256
+	-o ConnectTimeout=60)
+ssh_as() { local u=$1; shift; timeout 120 ssh "${SSHO[@]}" "$u@127.0.0.1" "$@"; }
+# held USER NAME: a login that stays (prints "pid sid cgroup mntns" to $T/NAME)
+held() {
+	mkfifo "$T/$2.fifo"
+	timeout 600 ssh "${SSHO[@]}" -n "$1@127.0.0.1" \
+		'echo "$$ $XDG_SESSION_ID $(sed -n "s/^0:://p" /proc/self/cgroup) $(readlink /proc/self/ns/mnt)"; exec sleep 1000' \
+		>"$T/$2.fifo" 2>"$T/$2.err" &
+	eval "HELD_$2=$!"
+	local line=
+	read -r -t 120 line <"$T/$2.fifo"
+	echo "$line" >"$T/$2"
+	diag "held $2: $line $(head -c 300 "$T/$2.err" | one)"
+}
+field() { awk -v f="$2" '{print $f}' "$T/$1"; }
+
+# ---- 1. a login stays in logind's session scope, the tenant outside -------------
+held sdt-a a1
+pid1=$(field a1 1) sid1=$(field a1 2) cg1=$(field a1 3) ns1=$(field a1 4)
+[[ $cg1 == "/user.slice/user-$A.slice/session-$sid1.scope" ]]
+ok $? "a login stays in logind's session-$sid1.scope under user-$A.slice ($cg1)"
+st=$(loginctl show-session "$sid1" -p State --value 2>&1) svc=$(loginctl show-session "$sid1" -p Service --value 2>&1)
+loginctl list-sessions --no-legend | awk -v s="$sid1" -v u=sdt-a '$1 == s && $3 == u {f = 1} END {exit !f}' &&
+	[ "$st" = active ] && [ "$svc" = sshd ]
+ok $? "logind lists session $sid1 of sdt-a: State=$st Service=$svc"
+[ "$ns1" != "$(readlink /proc/self/ns/mnt)" ] && [ -n "$ns1" ]
+ok $? "the session is isolated (mount namespace $ns1)"
+kp=$(sed -n 's/^keeper_pid //p' /run/pam_tenant/tenants/user-$A/info 2>/dev/null)
+ip=$(sed -n 's/^init_pid //p' /run/pam_tenant/tenants/user-$A/info 2>/dev/null)
+kcg=$(sed -n 's/^0:://p' /proc/$kp/cgroup 2>/dev/null) icg=$(sed -n 's/^0:://p' /proc/$ip/cgroup 2>/dev/null)
+is "$kcg $icg" "/system.slice/pam_tenant-user-$A.scope /system.slice/pam_tenant-user-$A.scope" \
+	"keeper and tenant-init run in pam_tenant-user-$A.scope in system.slice"
+is "$(systemctl show pam_tenant-user-$A.scope -p ActiveState -p OOMPolicy | sort | one)" "ActiveState=active OOMPolicy=continue" \
+	"the tenant's scope is active with OOMPolicy=continue"
+grep -q "^unit pam_tenant-user-$A.scope" /run/pam_tenant/tenants/user-$A/info
+ok $? "the tenant's info names its unit"
+
+# ---- 2. limits are properties of user-UID.slice; the files agree ------------------
+S=/sys/fs/cgroup/user.slice/user-$A.slice
+is "$(systemctl show user-$A.slice -p MemoryMax -p MemorySwapMax -p TasksMax -p CPUQuotaPerSecUSec | sort | one)" \
+	"CPUQuotaPerSecUSec=500ms MemoryMax=100663296 MemorySwapMax=0 TasksMax=48" "systemctl show user-$A.slice reports the limits"
+is "$(cat $S/memory.max $S/memory.swap.max $S/pids.max $S/cpu.max | one)" "100663296 0 48 50000 100000" \
+	"the slice's cgroup files agree"
+ls /run/systemd/system.control/user-$A.slice.d/ 2>/dev/null | grep -q '^50-MemoryMax.conf$'
+ok $? "they are runtime drop-ins (/run/systemd/system.control/user-$A.slice.d: $(ls /run/systemd/system.control/user-$A.slice.d 2>/dev/null | one))"
+is "$(systemctl show user-$B.slice -p MemoryMax --value)" "infinity" "a user without limits keeps systemd's defaults"
+
+# ---- 3. a second login joins; no bus call; the tenant is shared --------------------
+mark=$(jmark)
+held sdt-a a2
+sid2=$(field a2 2) ns2=$(field a2 4)
+is "$ns2 $(field a2 3)" "$ns1 /user.slice/user-$A.slice/session-$sid2.scope" "a second login joins the tenant from its own session scope"
+
+# ---- 4. limits hold: OOM kill of a hog only; fork flood held -----------------------
+out=$(ssh_as sdt-a 'perl -e "\$x = q(x) x (200 * 1024 * 1024); print qq(survived\n)"; echo rc=$?' 2>&1)
+[[ $out == *rc=137* ]]
+ok $? "a 200 MiB hog under memory.max = 96M is killed ($(echo "$out" | one))"
+kill -0 "$(field a1 1)" 2>/dev/null && kill -0 "$(field a2 1)" 2>/dev/null && kill -0 "$kp" && kill -0 "$ip"
+ok $? "the other sessions, the keeper and tenant-init survive the OOM kill"
+grep -q 'oom_kill [1-9]' $S/memory.events
+ok $? "the slice's memory.events counts it ($(grep oom_kill $S/memory.events | one))"
+wait_for 100 eval 'jsince "$mark" | grep -q "tenant user-$A: .* killed at memory.max"'
+ok $? "the keeper logs/audits the OOM kill"
+bomb='perl -e '\''my ($n, $f) = (0, 0); my $end = time + 5;
+	while (time < $end) { my $p = fork();
+		if (!defined $p) { $f++; select(undef, undef, undef, 0.02); next }
+		if ($p == 0) { sleep 7; exit 0 } $n++ }
+	print "forked=$n refused=$f\n"'\'''
+out=$(ssh_as sdt-a "$bomb" 2>&1)
+forked=$(echo "$out" | sed -n 's/.*forked=\([0-9]*\).*/\1/p')
+[[ $out == *refused=[1-9]* ]] && [ -n "$forked" ] && [ "$forked" -lt 48 ]
+ok $? "a fork flood is held at TasksMax=48 ($out)"
+wait_for 100 eval 'jsince "$mark" | grep -q "tenant user-$A: fork refused at pids.max"'
+ok $? "the keeper logs/audits the refused forks"
+
+# ---- 5. daemon-reload keeps them --------------------------------------------------
+systemctl daemon-reload
+is "$(cat $S/memory.max $S/pids.max $S/cpu.max | one) $(systemctl show user-$A.slice -p MemoryMax --value)" \
+	"100663296 48 50000 100000 100663296" "after daemon-reload the limits are unchanged"
+out=$(ssh_as sdt-a 'perl -e "\$x = q(x) x (200 * 1024 * 1024); print qq(survived\n)"; echo rc=$?' 2>&1)
+[[ $out == *rc=137* ]]
+ok $? "... and still hold (the hog is killed again)"
+
+# ---- 6. nothing at the top of /sys/fs/cgroup that systemd did not make ------------
+top_now=$(ls /sys/fs/cgroup | one)
+# every directory there is the ControlGroup of a unit systemd knows
+bad=$(for d in /sys/fs/cgroup/*/; do d=${d%/}; d=${d##*/}
+	[ "$(systemctl show "$d" -p ControlGroup --value 2>/dev/null)" = "/$d" ] || echo "$d"; done | one)
+dirs=$(for d in /sys/fs/cgroup/*/; do d=${d%/}; echo "${d##*/}"; done | one)
+[ ! -e /sys/fs/cgroup/tenant.slice ] && [ -z "$bad" ]
+ok $? "no directory at the top of /sys/fs/cgroup that systemd did not create (not a unit's: ${bad:-none}; there: $dirs)"
+
+# ---- 7. terminate-session of the first login ---------------------------------------
+loginctl terminate-session "$sid1"
+wait_for 100 eval '! kill -0 $pid1 2>/dev/null'
+kill -0 "$(field a2 1)" 2>/dev/null && kill -0 "$kp" && kill -0 "$ip" && [ -d /run/pam_tenant/tenants/user-$A ]
+ok $? "terminate-session of the first login leaves the second session and the tenant alive"
+is "$(ssh_as sdt-a 'readlink /proc/self/ns/mnt')" "$ns1" "a new login still joins the same tenant"
+
+# ---- 8. su - from a root session, and a cron-like login, get a scope ------------
+out=$(ssh_as root "su - sdt-b -c 'sed -n s/^0:://p /proc/self/cgroup; readlink /proc/self/ns/mnt'" 2>&1)
+scg=$(echo "$out" | head -1)
+[[ $scg =~ ^/user\.slice/user-$B\.slice/pam_tenant-session-[0-9a-f]{32}\.scope$ ]] &&
+	[ "$(echo "$out" | sed -n 2p)" != "$(readlink /proc/self/ns/mnt)" ]
+ok $? "su - from a root session runs isolated in a scope of the user's slice ($(echo "$out" | one))"
+rm -f /run/sdt-cron.out
+pamtester sdt-cron sdt-b open_session >"$T/pamtester.out" 2>&1
+prc=$?
+ccg=$(head -1 /run/sdt-cron.out 2>/dev/null)
+[ $prc = 0 ] && [ "$(sed -n 2p /run/sdt-cron.out)" != "$(readlink /proc/self/ns/mnt)" ] && [[ $ccg =~ ^0::/user\.slice/user-$B\.slice/pam_tenant-session-[0-9a-f]{32}\.scope$ ]]
+ok $? "a cron-like login (pamtester, no pam_systemd) gets a scope in user-$B.slice ($prc: $ccg $(one <"$T/pamtester.out"))"
+
+# ---- 9. terminate-user ends everything of the user ---------------------------------
+loginctl terminate-user sdt-a
+t0=${EPOCHREALTIME/./}
+wait_for 150 eval '! pgrep -u $A >/dev/null && [ ! -e /run/pam_tenant/tenants/user-$A ] && ! kill -0 $kp 2>/dev/null && ! kill -0 $ip 2>/dev/null'
+rc=$?
+ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+ok $rc "terminate-user ends every process of sdt-a, the keeper, tenant-init and the state in $ms ms ($(pgrep -a -u $A | one))"
+wait_for 100 eval '[ "$(systemctl show pam_tenant-user-$A.scope -p ActiveState --value)" = inactive ]'
+ok $? "the tenant's scope is gone ($(systemctl show pam_tenant-user-$A.scope -p ActiveState -p LoadState | one))"
+wait "$HELD_a1" "$HELD_a2" 2>/dev/null
+
+# ---- 10. no failed units -----------------------------------------------------------------
+wait_for 150 eval '[ -z "$(systemctl list-jobs --no-legend 2>/dev/null)" ]'
+failed=$(systemctl --failed --no-legend --plain --no-pager | awk '{print $1}' | one)
+is "$failed" "" "no failed units"
+
+# ---- 11. D-Bus stopped: the configured failure policy; root logs in --------------
+systemctl stop dbus.socket dbus.service
+mark=$(jmark)
+out=$(ssh_as sdt-c 'echo LOGIN-OK' 2>&1)
+[[ $out != *LOGIN-OK* ]] && [[ $out == *"login refused"* ]]
+ok $? "D-Bus down, cgroup = required with a limit, on_error = deny: the login is refused ($(echo "$out" | one))"
+out=$(ssh_as sdt-d 'echo LOGIN-OK; readlink /proc/self/ns/mnt' 2>&1)
+[[ $out == *LOGIN-OK* ]] && [[ $out == *"$(readlink /proc/self/ns/mnt)"* ]]
+ok $? "... on_error = allow: the login goes on, not isolated ($(echo "$out" | one))"
+jsince "$mark" | grep -q 'system bus'
+ok $? "the failure names the bus ($(jsince "$mark" | grep -m1 -o 'systemd: .*' | head -c 200))"
+is "$(ssh_as root 'echo root-in' 2>&1)" "root-in" "root still logs in"
+systemctl start dbus.socket dbus.service
+wait_for 100 eval 'busctl --system list >/dev/null 2>&1'
+ok $? "D-Bus back"
+
+echo "1..$n"
+rm -rf "$T"
+[ $nfail = 0 ]
