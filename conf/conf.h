@@ -158,6 +158,10 @@ struct tn_identity {
  * change their policy and need not be looked up. */
 bool conf_uses_groups(const struct tn_conf *conf);
 
+/* Does any section set key?  Then where the first one does. */
+bool conf_key_set_anywhere(const struct tn_conf *conf, enum tn_key key,
+    const char **file, unsigned *line);
+
 /* Built-in defaults, then [default] < [group] < [uid] < [user], later
  * section wins among equals; [service] last (session keys only). */
 void conf_resolve(const struct tn_conf *conf, const struct tn_identity *id,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cgroup.h"
+#include "cgroup-systemd.h"
 #include "conf.h"
 #include "ctl.h"
 #include "identity.h"
@@ -55,6 +56,26 @@ load(const struct tn_conf_opts *opts, struct tn_conf **conf)
 	return CTL_EXIT_FAIL;
 }
 
+/* On a systemd host (limits are unit properties, docs/architecture.md):
+ * io.max has no property that takes major:minor, and cgroup.root names a
+ * tree pam_tenant does not use there.  False when the config cannot work. */
+static bool
+sd_check(const struct tn_conf *conf)
+{
+	const char *file;
+	unsigned line;
+
+	if (conf_key_set_anywhere(conf, TN_KEY_CGROUP_ROOT, &file, &line))
+		printf("tenantctl: %s:%u: note: cgroup.root is not used on this systemd host "
+		       "(limits go on user-UID.slice)\n", file, line);
+	if (!conf_key_set_anywhere(conf, TN_KEY_IO_MAX, &file, &line))
+		return true;
+	fprintf(stderr, "tenantctl: %s:%u: io.max cannot be applied on this systemd host "
+			"(set IOReadBandwidthMax= etc. on user-.slice instead); logins with it "
+			"get no quotas (cgroup = optional) or are refused (required)\n", file, line);
+	return false;
+}
+
 int
 cmd_check(int argc, char **argv)
 {
@@ -78,6 +99,10 @@ cmd_check(int argc, char **argv)
 		opts.main_path = argv[i]; /* that file alone */
 	if (load(&opts, &conf) != 0)
 		return CTL_EXIT_FAIL;
+	if (sd_host() && !sd_check(conf)) {
+		conf_free(conf);
+		return CTL_EXIT_FAIL;
+	}
 	printf("tenantctl: %u file(s) OK\n", conf_file_count(conf));
 	conf_free(conf);
 	return CTL_EXIT_OK;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cgroup-systemd.h"
 #include "ctl.h"
 #include "fsutil.h"
 #include "identity.h"
@@ -91,13 +92,22 @@ ask_keeper(struct tenant_view *t)
 		t->sessions = strtol(buf, NULL, 10);
 }
 
-/* Usage against the limits, from the tenant's cgroup ("cgroup ROOT/user-UID"). */
+/* Usage against the limits, from the tenant's cgroup ("cgroup ROOT/user-UID"),
+ * or on a systemd host from the user's slice ("slice_cgroup PATH"). */
 static void
 read_usage(struct tenant_view *t)
 {
-	char path[TN_CGROUP_ROOT_MAX + 32], *slash;
+	char path[512], *slash;
 	_cleanup_close_ int fd = -1;
 
+	if (info_get(t->info, "slice_cgroup", path, sizeof(path))) {
+		fd = sd_cgroup_open(path);
+		if (fd < 0)
+			return;
+		cg_usage(fd, &t->usage);
+		t->has_usage = true;
+		return;
+	}
 	if (!info_get(t->info, "cgroup", path, sizeof(path)) ||
 	    (slash = strrchr(path, '/')) == NULL)
 		return;
@@ -259,7 +269,7 @@ static void
 print_tenant(struct tenant_view *t, void *data)
 {
 	struct print_opts *o = data;
-	char name[TN_MAX_NAME + 1];
+	char name[TN_MAX_NAME + 1], unit[160];
 	long age = t->created > 0 ? (long)time(NULL) - t->created : -1;
 
 	user_name(t->uid, name, sizeof(name));
@@ -271,6 +281,10 @@ print_tenant(struct tenant_view *t, void *data)
 		printf(",\"sessions\":%ld,\"processes\":%ld,\"age_seconds\":%ld,\"keeper_pid\":%ld",
 		    t->sessions, t->processes, age, t->keeper_pid);
 		print_usage_json(t);
+		if (info_get(t->info, "unit", unit, sizeof(unit))) {
+			printf(",\"unit\":");
+			ctl_json_string(stdout, unit);
+		}
 		if (o->detail) {
 			printf(",\"info\":");
 			ctl_json_string(stdout, t->info);
@@ -295,7 +309,8 @@ print_tenant(struct tenant_view *t, void *data)
 			printf("  cpu        %.2f s used\n", (double)u->cpu_usec / 1e6);
 		}
 		for (const char *p = t->info; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-			if (strncmp(p, "ns_", 3) == 0 || strncmp(p, "session ", 8) == 0)
+			if (strncmp(p, "ns_", 3) == 0 || strncmp(p, "session ", 8) == 0 ||
+			    strncmp(p, "unit ", 5) == 0 || strncmp(p, "slice_cgroup ", 13) == 0)
 				printf("  %.*s\n", (int)strcspn(p, "\n"), p);
 	} else {
 		char mem[40] = "-", pids[40] = "-", shown[4 * sizeof(name)];
@@ -321,7 +336,7 @@ print_quotas(bool json)
 	cgroup_probe(&cg);
 	if (json) {
 		printf(",\"quotas\":");
-		ctl_json_string(stdout, cg.usable ? "available" : cg.why);
+		ctl_json_string(stdout, !cg.usable ? cg.why : sd_host() ? "systemd" : "available");
 	} else if (!cg.usable) {
 		printf("quotas: unavailable on this host (%s)\n", cg.why);
 	}
