@@ -52,10 +52,10 @@ mkuser() {
 	install -d -m 700 -o "$1" -g "$1" "/home/$1/.ssh"
 	install -m 600 -o "$1" -g "$1" "$T/key.pub" "/home/$1/.ssh/authorized_keys"
 }
-for u in sdt-a sdt-b sdt-c sdt-d; do mkuser $u; done
+for u in sdt-a sdt-b sdt-c sdt-d sdt-s sdt-k; do mkuser $u; done
 install -d -m 700 /root/.ssh
 install -m 600 "$T/key.pub" /root/.ssh/authorized_keys
-A=$(id -u sdt-a) B=$(id -u sdt-b)
+A=$(id -u sdt-a) B=$(id -u sdt-b) SU=$(id -u sdt-s) K=$(id -u sdt-k)
 mkdir -p "$ETC" && chmod 0755 "$ETC"
 cat >"$ETC/tenant.conf" <<'EOF'
 [default]
@@ -70,6 +70,12 @@ memory.max = 200M
 [user sdt-d]
 memory.max = 200M
 on_error = allow
+[user sdt-s]
+scope = session
+memory.max = 64M
+pids.max = 40
+[user sdt-k]
+on_logout = kill
 EOF
 chmod 0644 "$ETC/tenant.conf"
 echo "session required $MOD" >>/etc/pam.d/sshd
@@ -139,6 +145,15 @@ mark=$(jmark)
 held sdt-a a2
 sid2=$(field a2 2) ns2=$(field a2 4)
 is "$ns2 $(field a2 3)" "$ns1 /user.slice/user-$A.slice/session-$sid2.scope" "a second login joins the tenant from its own session scope"
+wait_for 50 eval 'jsince "$mark" | grep -q "(uid $A) isolated in tenant user-$A (joined by its keeper)"'
+ok $? "the limits being in place, the keeper took it without the helper, i.e. without any D-Bus call"
+st=$("$E2E/tenantctl" status sdt-a 2>&1)
+[[ $st == *"unit pam_tenant-user-$A.scope"* ]] && [[ $st == *"slice_cgroup /user.slice/user-$A.slice"* ]] &&
+	[[ $st == *"memory "*" of 96.0M"* ]] && [[ $st == *"pids "*" of 48,"* ]]
+ok $? "tenantctl status shows the unit, the slice and usage against the limits ($(echo "$st" | grep -E 'unit|slice|memory|pids' | one))"
+ls=$("$E2E/tenantctl" list --json 2>&1)
+[[ $ls == *'"unit":"pam_tenant-user-'$A'.scope"'* ]] && [[ $ls == *'"quotas":"systemd"'* ]]
+ok $? "tenantctl list --json names the unit and the backend ($(echo "$ls" | head -c 300))"
 
 # ---- 4. limits hold: OOM kill of a hog only; fork flood held -----------------------
 out=$(ssh_as sdt-a 'perl -e "\$x = q(x) x (200 * 1024 * 1024); print qq(survived\n)"; echo rc=$?' 2>&1)
@@ -198,6 +213,30 @@ prc=$?
 ccg=$(head -1 /run/sdt-cron.out 2>/dev/null)
 [ $prc = 0 ] && [ "$(sed -n 2p /run/sdt-cron.out)" != "$(readlink /proc/self/ns/mnt)" ] && [[ $ccg =~ ^0::/user\.slice/user-$B\.slice/pam_tenant-session-[0-9a-f]{32}\.scope$ ]]
 ok $? "a cron-like login (pamtester, no pam_systemd) gets a scope in user-$B.slice ($prc: $ccg $(one <"$T/pamtester.out"))"
+
+# ---- 8b. scope = session: limits on the session's own scope ------------------------
+held sdt-s s1
+ssid=$(field s1 2) scg=$(field s1 3)
+is "$scg $(systemctl show session-$ssid.scope -p MemoryMax -p TasksMax | sort | one)" \
+	"/user.slice/user-$SU.slice/session-$ssid.scope MemoryMax=67108864 TasksMax=40" "scope = session: the limits are properties of session-$ssid.scope"
+is "$(cat /sys/fs/cgroup$scg/memory.max /sys/fs/cgroup$scg/pids.max | one) $(systemctl show user-$SU.slice -p MemoryMax --value)" \
+	"67108864 40 infinity" "... its cgroup files agree; the user's slice is left alone"
+key=$(ls /run/pam_tenant/tenants | grep '^session-' | head -1)
+kps=$(sed -n 's/^keeper_pid //p' /run/pam_tenant/tenants/$key/info 2>/dev/null)
+is "$(sed -n 's/^0:://p' /proc/$kps/cgroup 2>/dev/null)" "/system.slice/pam_tenant-$key.scope" "... and its tenant's keeper has a scope of its own"
+kill "$HELD_s1" 2>/dev/null
+
+# ---- 8c. on_logout = kill: the session's processes end with it -----------------------
+out=$(ssh_as sdt-k 'nohup sleep 500 >/dev/null 2>&1 & echo bg=$!' 2>&1)
+wait_for 100 eval '! pgrep -u $K >/dev/null && [ ! -e /run/pam_tenant/tenants/user-$K ]'
+ok $? "on_logout = kill: a background process is killed at logout and the tenant ends ($(pgrep -a -u $K | one))"
+
+# ---- 8d. tenantctl check knows what cannot work here -------------------------------
+printf '[default]\nio.max = 8:0 rbps=1M\n' >"$T/io.conf"
+out=$("$E2E/tenantctl" check "$T/io.conf" 2>&1)
+rc=$?
+[ $rc = 1 ] && [[ $out == *"io.max cannot be applied on this systemd host"* ]]
+ok $? "tenantctl check refuses io.max on a systemd host (exit $rc: $(echo "$out" | one))"
 
 # ---- 9. terminate-user ends everything of the user ---------------------------------
 loginctl terminate-user sdt-a
