@@ -135,38 +135,63 @@ bytes_differ(int dir_fd, const char *file, uint64_t v, char *why, size_t len)
 }
 
 int
-sd_limits_hold(int dir_fd, const struct tn_policy *p, char *why, size_t len)
+sd_limits_hold(int dir_fd, const struct tn_policy *p, char *why, size_t len,
+    const char **prop)
 {
 	char expect[64];
+	const char *unused;
 	int r;
 
 	why[0] = '\0';
-	if ((r = bytes_differ(dir_fd, "memory.max", p->memory_max, why, len)) != 0 ||
-	    (r = bytes_differ(dir_fd, "memory.high", p->memory_high, why, len)) != 0 ||
-	    (r = bytes_differ(dir_fd, "memory.swap.max", p->memory_swap_max, why, len)) != 0)
-		return r < 0 ? r : 0;
+	if (prop == NULL)
+		prop = &unused;
+	/* The drop-in name systemd uses for each (50-<name>.conf). */
+#define CHECK(name, call)                     \
+	do {                                  \
+		*prop = name;                 \
+		if ((r = (call)) != 0)        \
+			return r < 0 ? r : 0; \
+	} while (0)
+	CHECK("MemoryMax", bytes_differ(dir_fd, "memory.max", p->memory_max, why, len));
+	CHECK("MemoryHigh", bytes_differ(dir_fd, "memory.high", p->memory_high, why, len));
+	CHECK("MemorySwapMax",
+	    bytes_differ(dir_fd, "memory.swap.max", p->memory_swap_max, why, len));
 	if (p->pids_max != TN_UNLIMITED) {
 		snprintf(expect, sizeof(expect), "%" PRIu64, p->pids_max);
-		if ((r = differs(dir_fd, "pids.max", expect, why, len)) != 0)
-			return r < 0 ? r : 0;
+		CHECK("TasksMax", differs(dir_fd, "pids.max", expect, why, len));
 	}
 	if (p->cpu_percent) {
 		snprintf(expect, sizeof(expect), "%" PRIu64 " %d",
 		    (uint64_t)p->cpu_percent * CPU_PERIOD / 100, CPU_PERIOD);
-		if ((r = differs(dir_fd, "cpu.max", expect, why, len)) != 0)
-			return r < 0 ? r : 0;
+		CHECK("CPUQuota", differs(dir_fd, "cpu.max", expect, why, len));
 	}
 	if (p->cpu_weight) {
 		snprintf(expect, sizeof(expect), "%u", p->cpu_weight);
-		if ((r = differs(dir_fd, "cpu.weight", expect, why, len)) != 0)
-			return r < 0 ? r : 0;
+		CHECK("CPUWeight", differs(dir_fd, "cpu.weight", expect, why, len));
 	}
 	if (p->io_weight) {
 		snprintf(expect, sizeof(expect), "default %u", p->io_weight);
-		if ((r = differs(dir_fd, "io.weight", expect, why, len)) != 0)
-			return r < 0 ? r : 0;
+		CHECK("IOWeight", differs(dir_fd, "io.weight", expect, why, len));
 	}
+#undef CHECK
+	*prop = NULL;
 	return 1;
+}
+
+bool
+sd_runtime_dropin(const char *unit, const char *prop)
+{
+	static const char *const dirs[] = {"/run/systemd/system.control",
+	    "/run/systemd/transient"};
+	char path[512];
+	struct stat st;
+
+	for (size_t i = 0; i < N_ELEMENTS(dirs); i++) {
+		snprintf(path, sizeof(path), "%s/%s.d/50-%s.conf", dirs[i], unit, prop);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			return true;
+	}
+	return false;
 }
 
 int

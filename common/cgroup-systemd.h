@@ -91,8 +91,14 @@ int sd_props(const struct tn_policy *pol, struct tn_sd_prop out[TN_SD_MAX_PROPS]
     size_t *n, struct tn_err *err);
 
 /* 1 when every limit pol sets reads back as configured from the cgroup
- * files of dir_fd, 0 when one does not (why says which), <0 on error. */
-int sd_limits_hold(int dir_fd, const struct tn_policy *pol, char *why, size_t len);
+ * files of dir_fd, 0 when one does not (why says which, *prop names its
+ * property when prop is not NULL), <0 on error. */
+int sd_limits_hold(int dir_fd, const struct tn_policy *pol, char *why, size_t len,
+    const char **prop);
+
+/* Does a runtime drop-in 50-<prop>.conf (what SetUnitProperties with
+ * runtime = true writes) exist for unit? */
+bool sd_runtime_dropin(const char *unit, const char *prop);
 
 /* The cgroup v2 path of pid ("/user.slice/..."), from /proc/PID/cgroup. */
 int sd_cgroup_of(pid_t pid, char *path, size_t len);

@@ -122,7 +122,7 @@ sd_join_check(struct keeper *k, const struct tn_policy *pol, pid_t leader,
 		return -1;
 	if (k->cg_user < 0)
 		return err_set(err, ENOENT, "the user's slice cgroup is not open");
-	r = sd_limits_hold(k->cg_user, pol, why, sizeof(why));
+	r = sd_limits_hold(k->cg_user, pol, why, sizeof(why), NULL);
 	if (r != 1)
 		return err_set(err, EAGAIN, "limits not in place: %s", why);
 	return 0;

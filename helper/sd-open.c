@@ -96,20 +96,28 @@ apply(const char *unit, const char *cg, const struct tn_policy *pol,
     const struct tn_sd_prop *props, size_t n, struct tn_err *err)
 {
 	_cleanup_close_ int dir = sd_cgroup_open(cg);
+	const char *prop = NULL;
 	char why[300];
 	int r;
 
 	if (dir < 0)
 		return err_set(err, -dir, "cgroup %s of %s: %s", cg, unit, strerror(-dir));
-	r = sd_limits_hold(dir, pol, why, sizeof(why));
+	r = sd_limits_hold(dir, pol, why, sizeof(why), &prop);
 	if (r == 1)
 		return 0; /* in place: no bus call */
+	/* Our runtime drop-in is there, yet the value is not ours: a drop-in
+	 * sorting after it won at the last daemon-reload (an admin's, most
+	 * likely).  Setting it again would only hold until the next reload:
+	 * report it instead, the policy decides. */
+	if (r == 0 && prop && sd_runtime_dropin(unit, prop))
+		return err_set(err, EPERM, "%s: %s: overridden by a drop-in sorting after "
+		    "50-%s.conf", unit, why, prop);
 	if (bus(err) < 0 || sd.ops->set_properties(sd.bus, unit, props, n, err) < 0)
 		return -1;
 	for (int i = 0; i < 10; i++) {
 		struct timespec pause = {0, 20 * 1000 * 1000};
 
-		r = sd_limits_hold(dir, pol, why, sizeof(why));
+		r = sd_limits_hold(dir, pol, why, sizeof(why), NULL);
 		if (r != 0)
 			break;
 		nanosleep(&pause, NULL);
@@ -118,10 +126,7 @@ apply(const char *unit, const char *cg, const struct tn_policy *pol,
 		return 0;
 	if (r < 0)
 		return err_set(err, -r, "%s: read back: %s", unit, strerror(-r));
-	/* systemd took the value but something else wins: an admin drop-in
-	 * that sorts after our 50-<Property>.conf (docs: tenant.conf(5)). */
-	return err_set(err, EIO, "%s: %s after SetUnitProperties (overridden by a "
-	    "drop-in sorting after 50-*.conf?)", unit, why);
+	return err_set(err, EIO, "%s: %s after SetUnitProperties", unit, why);
 }
 
 int

@@ -185,6 +185,19 @@ out=$(ssh_as sdt-a 'perl -e "\$x = q(x) x (200 * 1024 * 1024); print qq(survived
 [[ $out == *rc=137* ]]
 ok $? "... and still hold (the hog is killed again)"
 
+# ---- 5b. an admin drop-in that overrides a value is detected at the next login ------
+mkdir -p /etc/systemd/system/user-.slice.d
+printf '[Slice]\nMemoryMax=100M\n' >/etc/systemd/system/user-.slice.d/99-admin.conf
+systemctl daemon-reload
+mark=$(jmark)
+out=$(ssh_as sdt-a 'echo LOGIN-OK' 2>&1)
+[[ $out != *LOGIN-OK* ]] &&
+	wait_for 50 eval 'jsince "$mark" | grep -q "memory.max reads .104857600., configured .100663296."'
+ok $? "a 99- admin drop-in overriding MemoryMax is detected at the next login (cgroup = required: refused; $(jsince "$mark" | grep -m1 -o 'user-[0-9]*.slice: memory.max.*' | head -c 160))"
+rm /etc/systemd/system/user-.slice.d/99-admin.conf
+systemctl daemon-reload
+is "$(cat $S/memory.max)" "100663296" "... and pam_tenant's value is back once it is removed"
+
 # ---- 6. nothing at the top of /sys/fs/cgroup that systemd did not make ------------
 top_now=$(ls /sys/fs/cgroup | one)
 # every directory there is the ControlGroup of a unit systemd knows
@@ -249,6 +262,23 @@ wait_for 100 eval '[ "$(systemctl show pam_tenant-user-$A.scope -p ActiveState -
 ok $? "the tenant's scope is gone ($(systemctl show pam_tenant-user-$A.scope -p ActiveState -p LoadState | one))"
 wait "$HELD_a1" "$HELD_a2" 2>/dev/null
 
+# ---- 9b. KillUserProcesses=yes ends what a session left behind, and the tenant -----
+ssh_as sdt-b 'nohup sleep 500 >/dev/null 2>&1 &' >/dev/null 2>&1
+sleep 2
+pgrep -u $B -x sleep >/dev/null && [ -d /run/pam_tenant/tenants/user-$B ]
+ok $? "KillUserProcesses=no (Debian's default), on_logout = keep: a background process and its tenant outlive the logout"
+pkill -9 -u $B -x sleep
+wait_for 100 eval '[ ! -e /run/pam_tenant/tenants/user-$B ]'
+ok $? "... and the tenant ends when its last process does"
+mkdir -p /etc/systemd/logind.conf.d
+printf '[Login]\nKillUserProcesses=yes\n' >/etc/systemd/logind.conf.d/90-sdt.conf
+systemctl restart systemd-logind
+ssh_as sdt-b 'nohup sleep 500 >/dev/null 2>&1 &' >/dev/null 2>&1
+wait_for 100 eval '! pgrep -u $B -x sleep >/dev/null && [ ! -e /run/pam_tenant/tenants/user-$B ]'
+ok $? "KillUserProcesses=yes: the background process is killed at logout and the tenant ends ($(pgrep -a -u $B | one))"
+rm /etc/systemd/logind.conf.d/90-sdt.conf
+systemctl restart systemd-logind
+
 # ---- 10. no failed units -----------------------------------------------------------------
 wait_for 150 eval '[ -z "$(systemctl list-jobs --no-legend 2>/dev/null)" ]'
 failed=$(systemctl --failed --no-legend --plain --no-pager | awk '{print $1}' | one)
@@ -269,6 +299,12 @@ is "$(ssh_as root 'echo root-in' 2>&1)" "root-in" "root still logs in"
 systemctl start dbus.socket dbus.service
 wait_for 100 eval 'busctl --system list >/dev/null 2>&1'
 ok $? "D-Bus back"
+out=$(ssh_as sdt-c 'echo LOGIN-OK; readlink /proc/self/ns/mnt' 2>&1)
+[[ $out == *LOGIN-OK* ]] && [[ $out != *"$(readlink /proc/self/ns/mnt)"* ]]
+ok $? "with D-Bus back, the refused user logs in isolated ($(echo "$out" | tail -1))"
+wait_for 150 eval '[ -z "$(systemctl list-jobs --no-legend 2>/dev/null)" ] && [ -z "$(pgrep -u sdt-c)" ]'
+failed=$(systemctl --failed --no-legend --plain --no-pager | awk '{print $1}' | one)
+is "$failed" "" "no failed units at the end"
 
 echo "1..$n"
 rm -rf "$T"
