@@ -1,0 +1,117 @@
+/* The systemd backend's pure half (common/cgroup-sd.c): which properties
+ * a policy sends (only the keys it sets; io.max refused) and how limits
+ * are read back from cgroup files (pages, cpu.max, the property named on
+ * a mismatch).  A temporary directory stands in for a unit's cgroup. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgroup-systemd.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/tn-sd-XXXXXX";
+
+static void
+put(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static const struct tn_sd_prop *
+find(const struct tn_sd_prop *p, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(p[i].name, name) == 0)
+			return &p[i];
+	return NULL;
+}
+
+int
+main(void)
+{
+	struct tn_policy pol;
+	struct tn_sd_prop props[TN_SD_MAX_PROPS];
+	struct tn_err err = {0};
+	const char *prop = NULL;
+	char why[300], unit[64];
+	size_t n = 99;
+	int fd;
+
+	conf_defaults(&pol);
+	IS_INT(sd_props(&pol, props, &n, &err), 0, "defaults: no error");
+	IS_INT((int)n, 0, "defaults set no property (systemd's and the admin's stay)");
+
+	pol.memory_max = 96u << 20;
+	pol.pids_max = 48;
+	pol.cpu_percent = 50;
+	IS_INT(sd_props(&pol, props, &n, &err), 0, "limits: no error");
+	IS_INT((int)n, 3, "three keys set, three properties");
+	OK(find(props, n, "MemoryMax") && find(props, n, "MemoryMax")->value == 96u << 20,
+	    "memory.max is MemoryMax in bytes");
+	OK(find(props, n, "TasksMax") && find(props, n, "TasksMax")->value == 48,
+	    "pids.max is TasksMax");
+	OK(find(props, n, "CPUQuotaPerSecUSec") &&
+		find(props, n, "CPUQuotaPerSecUSec")->value == 500000,
+	    "cpu = 50% is CPUQuotaPerSecUSec 500000");
+	OK(find(props, n, "MemoryHigh") == NULL, "memory.high not set, not sent");
+
+	pol.io_max_count = 1;
+	OK(sd_props(&pol, props, &n, &err) < 0 && strstr(err.msg, "io.max"),
+	    "io.max is refused on a systemd host");
+	pol.io_max_count = 0;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	put("memory.max", "100663296\n");
+	put("pids.max", "48\n");
+	put("cpu.max", "50000 100000\n");
+	IS_INT(sd_limits_hold(fd, &pol, why, sizeof(why), &prop), 1, "files as configured: hold");
+	OK(prop == NULL, "... and no property is named");
+
+	pol.memory_max = 100663296 + 100; /* the kernel rounds down to pages */
+	IS_INT(sd_limits_hold(fd, &pol, why, sizeof(why), NULL), 1,
+	    "memory compares rounded down to a page");
+	pol.memory_max = 96u << 20;
+
+	put("pids.max", "max\n");
+	IS_INT(sd_limits_hold(fd, &pol, why, sizeof(why), &prop), 0, "a different pids.max: not held");
+	IS_STR(prop, "TasksMax", "... naming the property");
+	OK(strstr(why, "pids.max reads 'max', configured '48'") != NULL, why);
+
+	put("pids.max", "48\n");
+	put("cpu.max", "max 100000\n");
+	IS_INT(sd_limits_hold(fd, &pol, why, sizeof(why), &prop), 0, "a different cpu.max: not held");
+	IS_STR(prop, "CPUQuota", "... named as its drop-in is (50-CPUQuota.conf)");
+
+	pol.memory_high = 50u << 20;
+	put("cpu.max", "50000 100000\n");
+	IS_INT(sd_limits_hold(fd, &pol, why, sizeof(why), &prop), 0,
+	    "a configured key whose file is missing: not held");
+	IS_STR(prop, "MemoryHigh", "... naming it");
+
+	OK(!sd_runtime_dropin("user-4294967294.slice", "MemoryMax"),
+	    "no runtime drop-in for a unit that has none");
+	sd_keeper_unit(unit, sizeof(unit), "user-1001");
+	IS_STR(unit, "pam_tenant-user-1001.scope", "the keeper's unit name");
+
+	close(fd);
+	for (const char *f = "memory.max\0pids.max\0cpu.max\0"; *f; f += strlen(f) + 1) {
+		char path[128];
+		snprintf(path, sizeof(path), "%s/%s", dir, f);
+		unlink(path);
+	}
+	rmdir(dir);
+	return tap_done();
+}
