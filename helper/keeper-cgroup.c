@@ -98,7 +98,9 @@ kcg_usage_text(int dir_fd, char *buf, size_t len)
 	struct tn_cg_usage u;
 
 	buf[0] = '\0';
-	if (dir_fd < 0)
+	/* A cgroup already removed (systemd collects a stopped unit at once)
+	 * reads as nothing: no figures rather than zeros. */
+	if (dir_fd < 0 || cg_populated(dir_fd) < 0)
 		return;
 	cg_usage(dir_fd, &u);
 	snprintf(buf, len, "cpu_usec=%" PRIu64 " memory_peak=%" PRIu64 " oom_kills=%" PRIu64
