@@ -224,6 +224,10 @@ end_session(struct keeper *k, struct conn *c, const char *reason)
 
 	if (c->dead)
 		return;
+	if (c->kind == CONN_CLOSING) { /* the tenant ends: no more grace */
+		finish_closing(k, c);
+		return;
+	}
 	if (c->kind != CONN_SESSION) {
 		drop_conn(c);
 		return;
@@ -301,13 +305,8 @@ end_tenant(struct keeper *k, int lock, const char *reason, bool ok)
 		close(k->listen_fd);
 		k->listen_fd = -1;
 	}
-	for (size_t i = 0; i < k->nconns; i++) {
-		struct conn *c = &k->conns[i];
-
-		end_session(k, c, "tenant-end");
-		if (c->kind == CONN_CLOSING && !c->dead)
-			finish_closing(k, c);
-	}
+	for (size_t i = 0; i < k->nconns; i++)
+		end_session(k, &k->conns[i], "tenant-end");
 	compact_conns(k);
 	kcg_usage_text(k->cg_user, usage, sizeof(usage));
 	if (lock >= 0)
@@ -350,19 +349,29 @@ try_teardown(struct keeper *k, const char *reason)
 }
 
 /* The keeper cannot go on (poll failed, no memory, init died): end the
- * tenant anyway.  A helper holding the uid lock may be waiting for an
- * answer we will not give; it lets go after its own timeout. */
+ * tenant anyway.  First what needs no lock: the socket goes (new logins
+ * start a fresh tenant), every session ends (which also frees the fds the
+ * lock needs, if we ran out).  A helper holding the uid lock may be
+ * waiting for an answer we will not give; it lets go after its timeout. */
 static void
 give_up(struct keeper *k, const char *reason)
 {
-	int lock = -1;
+	int lock = -EWOULDBLOCK;
 
 	klog(LOG_ERR, "tenant %s: keeper gives up: %s", k->spec.key, reason);
-	for (int waited = 0; waited < GIVE_UP_LOCK_MS; waited += LOCK_RETRY_MS) {
+	remove_state(k);
+	if (k->listen_fd >= 0) {
+		close(k->listen_fd);
+		k->listen_fd = -1;
+	}
+	for (size_t i = 0; i < k->nconns; i++)
+		end_session(k, &k->conns[i], "tenant-end");
+	compact_conns(k);
+	for (int waited = 0; lock == -EWOULDBLOCK && waited < GIVE_UP_LOCK_MS;
+	     waited += LOCK_RETRY_MS) {
 		lock = state_lock_uid(&k->st, k->spec.uid, true, NULL);
-		if (lock >= 0)
-			break;
-		(void)poll(NULL, 0, LOCK_RETRY_MS);
+		if (lock == -EWOULDBLOCK)
+			(void)poll(NULL, 0, LOCK_RETRY_MS);
 	}
 	end_tenant(k, lock, reason, false);
 }
