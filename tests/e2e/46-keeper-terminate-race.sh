@@ -101,4 +101,21 @@ done
 is "$bad" 0 "8 rounds of terminate racing logouts and logins: every tenant ended cleanly"
 stale=$(syslog_since "$mark" | grep -c 'removed stale state')
 is "$stale" 0 "... no keeper ever died leaving stale state"
+
+# ---- SIGTERM to the keeper: the same clean end ---------------------------
+HELD=()
+held
+wait_until 15 eval '[ "$(sessions)" = 1 ]'
+kp=$(keeper_pid)
+amark=$(audit_mark)
+kill -TERM "$kp"
+wait_until 10 eval '[ ! -e "$dir" ] && [ ! -d "/proc/$kp" ]'
+ok $? "SIGTERM: the keeper ends the tenant and exits"
+ok "$(no_tenants; echo $?)" "... leaving nothing behind"
+wait_until 5 eval '! pgrep -u tu-race -x sleep >/dev/null'
+ok $? "... and the session's processes are gone"
+if [ "$AUDIT_AVAILABLE" = 1 ]; then
+	audit_wait 5 "$amark" "op=tenant-end id=$uid .*reason=\"keeper-signalled\""
+	ok $? "... tenant-end is audited"
+fi
 done_testing
