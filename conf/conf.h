@@ -42,7 +42,7 @@
 /* sessions.max: open sessions a tenant accepts (its keeper serves at
  * most this many; the keeper's own limits are sized for the upper end). */
 #define TN_SESSIONS_MAX_DEFAULT 256
-#define TN_SESSIONS_MAX_LIMIT 1024
+#define TN_SESSIONS_MAX_LIMIT 1024u
 
 /* A limit that is not set (left to the kernel default: "max"). */
 #define TN_UNLIMITED UINT64_MAX
