@@ -85,12 +85,19 @@ for round in 1 2 3 4 5 6 7 8; do
 	for _ in 1 2 3 4; do held; done
 	wait_until 15 eval '[ "$(sessions)" = 4 ]' || { bad=$((bad + 1)); diag "round $round: sessions $(sessions)"; }
 	kp=$(keeper_pid)
-	for p in "${HELD[@]}"; do _e2e_stop_pid "$p" 3 & done
+	jobs=() # (a bare wait would wait for syslogd and sshd too)
+	for p in "${HELD[@]}"; do
+		_e2e_stop_pid "$p" 3 &
+		jobs+=($!)
+	done
 	ssh_as tu-race true >/dev/null 2>&1 &
+	jobs+=($!)
 	sleep 0.0$((RANDOM % 10))
 	$TENANTCTL terminate tu-race >/dev/null 2>&1
 	ssh_as tu-race true >/dev/null 2>&1 &
-	wait
+	jobs+=($!)
+	wait "${jobs[@]}"
+	for p in "${HELD[@]}"; do wait "$p" 2>/dev/null; done
 	if ! wait_no_tenants 15; then
 		bad=$((bad + 1))
 		diag "round $round: state left: $(ls -A /run/pam_tenant/tenants /run/pam_tenant/mntns 2>&1 | tr '\n' ' ')"
