@@ -156,13 +156,14 @@ out=$(ssh_as tu-lim 'echo LOGGED-IN' 2>&1)
 like "$out" 'LOGGED-IN' "... and logins work afterwards"
 
 # ---- out of file descriptors ---------------------------------------------
+# (The two fast joins also make the keeper parse the new config, so what
+# follows needs no transient fds beyond a connection and its pidfd.)
 tenant_config '[default]' 'scope = user' 'on_logout = keep' 'sessions.max = 20'
 held
 held
 wait_until 10 eval '[ "$(sessions)" = 3 ]'
 ok $? "three sessions again"
-# Let the keeper parse the new config once (a fast join does), so what
-# follows needs no transient fds beyond the connection and its pidfd.
+# Exactly the fds it has: the next accept() fails with EMFILE.
 nfd=$(ls "/proc/$kp/fd" | wc -l)
 prlimit --pid "$kp" --nofile="$nfd:$nfd"
 mark=$(syslog_mark)
