@@ -84,6 +84,27 @@ reply(struct open_ctx *c, enum tn_status status, const char *msg,
 	return HELPER_EXIT_OK;
 }
 
+/* A refusal by policy (not a failure: on_error does not apply), whose
+ * reason the user may read.  The module logs it. */
+static int
+deny(struct open_ctx *c, const char *why)
+{
+	struct tn_msg_result r;
+	struct tn_err err = {0};
+
+	audit_decision(c, "tenant-deny", why, false);
+	proto_init(&r, TN_MSG_RESULT);
+	r.status = TN_ST_DENIED;
+	r.flags = TN_RES_TELL_USER;
+	memcpy(r.cookie, c->req.cookie, sizeof(r.cookie));
+	str_copy(r.msg, sizeof(r.msg), why);
+	if (proto_send(c->fd, &r, NULL, 0, &err) < 0) {
+		syslog(LOG_ERR, "reply to module: %s", err.msg);
+		return HELPER_EXIT_SYSTEM;
+	}
+	return HELPER_EXIT_OK;
+}
+
 /* A failure after the policy is known: on_error decides. */
 static int
 fail(struct open_ctx *c, const char *why)
@@ -210,6 +231,7 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 	j.uid = c->req.uid;
 	j.on_logout = c->pol.on_logout;
 	j.flags = c->cg_leaf >= 0 ? TN_JOIN_CGROUP : 0;
+	j.sessions_max = c->pol.sessions_max;
 	memcpy(j.cookie, c->req.cookie, sizeof(j.cookie));
 	memcpy(j.user, c->req.user, sizeof(j.user));
 	memcpy(j.service, c->req.service, sizeof(j.service));
@@ -223,8 +245,9 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 	r = proto_recv(conn, 1u << TN_MSG_JOINED, &m, fds, nfds, err);
 	if (r < 0)
 		return r == -EPIPE ? err_set(err, EPIPE, "keeper closed the link") : r;
+	/* The keeper refuses only by policy (sessions.max, another uid). */
 	if (m.joined.status != TN_ST_ISOLATED)
-		return err_set(err, EPERM, "keeper refused: %s", m.joined.msg);
+		return err_set(err, EUSERS, "%s", m.joined.msg);
 	if (verify_ns_fds(&m.joined, fds, err) < 0) {
 		for (size_t i = 0; i < *nfds; i++)
 			close(fds[i]);
@@ -311,6 +334,8 @@ isolate(struct open_ctx *c)
 		drop_cgroup(c);
 	close(lock);
 	state_close(&st);
+	if (r == -EUSERS)
+		return deny(c, err.msg);
 	if (r < 0)
 		return fail(c, err.msg);
 	if (c->cg_user >= 0)

@@ -331,7 +331,10 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	default:
 		pam_syslog(pamh, LOG_ERR, "denied session for %s (uid %u): %s", name,
 		    (unsigned)req.uid, o.res.msg);
-		pam_error(pamh, "pam_tenant: session isolation failed; login refused (see the system log)");
+		if (o.res.status == TN_ST_DENIED && (o.res.flags & TN_RES_TELL_USER))
+			pam_error(pamh, "pam_tenant: login refused: %s", o.res.msg);
+		else
+			pam_error(pamh, "pam_tenant: session isolation failed; login refused (see the system log)");
 		return PAM_SESSION_ERR;
 	}
 }
