@@ -166,15 +166,9 @@ write_info(struct keeper *k)
 void
 remove_state(struct keeper *k)
 {
-	char marker[32];
-
 	(void)unlinkat(k->tenant_dir, "keeper.sock", 0);
 	(void)unlinkat(k->tenant_dir, "info", 0);
 	(void)unlinkat(k->st.tenants, k->spec.key, AT_REMOVEDIR);
-	if (k->ns_mask & 1) {
-		snprintf(marker, sizeof(marker), "%" PRIu64, k->ns_ino[0]);
-		(void)unlinkat(k->st.mntns, marker, 0);
-	}
 }
 
 void
