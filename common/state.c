@@ -120,16 +120,10 @@ state_tenant_marker(uid_t *owner, struct tn_err *err)
 	_cleanup_close_ int run = -1, dir = -1;
 	struct statx stx;
 	struct statfs sfs;
-	struct stat st;
-	bool mount_root;
 
 	run = open("/run", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (run < 0)
 		return errno == ENOENT ? 0 : err_set(err, errno, "/run: %m");
-	if (fstat(run, &st) < 0)
-		return err_set(err, errno, "/run: fstat: %m");
-	if (!dir_trusted(&st, 0))
-		return err_set(err, EPERM, "/run is not owned by root or is writable by others");
 	dir = openat(run, TN_STATE_DIR + sizeof("/run"),
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
@@ -140,16 +134,16 @@ state_tenant_marker(uid_t *owner, struct tn_err *err)
 		return err_set(err, errno, TN_STATE_DIR ": stat: %m");
 	if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
 		return err_set(err, EOPNOTSUPP, TN_STATE_DIR ": the kernel does not tell mount roots");
+	/* Anything but a read-only tmpfs of its own is the host's state
+	 * directory, whose owner and mode the helper checks (under
+	 * on_error).  Inside a tenant it cannot be anything else: removing
+	 * the marker mount needs CAP_SYS_ADMIN. */
+	if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) || sfs.f_type != TMPFS_MAGIC ||
+	    !(sfs.f_flags & ST_RDONLY))
+		return 0;
 	if (stx.stx_uid != 0 || (stx.stx_mode & 07777) != 0700)
-		return err_set(err, EPERM, TN_STATE_DIR ": not owned by root with mode 0700");
-	mount_root = stx.stx_attributes & STATX_ATTR_MOUNT_ROOT;
-	if (mount_root && sfs.f_type == TMPFS_MAGIC && (sfs.f_flags & ST_RDONLY))
-		return read_marker(dir, owner, err);
-	/* The host's state directory: no marker may be in it. */
-	if (fstatat(dir, TN_MARKER_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
-		return err_set(err, EPERM, TN_STATE_DIR "/" TN_MARKER_NAME
-		    " exists but " TN_STATE_DIR " is not a tenant's read-only marker mount");
-	return 0;
+		return err_set(err, EPERM, TN_STATE_DIR ": a read-only tmpfs not owned by root with mode 0700");
+	return read_marker(dir, owner, err);
 }
 
 int

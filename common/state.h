@@ -39,10 +39,11 @@ void state_close(struct tn_state *s);
 int tenant_key(char *buf, size_t len, bool per_session, uid_t uid,
     const char *cookie);
 
-/* Is this process inside a tenant?  0: no (/run/pam_tenant is the host's
- * root 0700 state directory, or absent); 1: yes, in the tenant of *owner
- * (the read-only marker mount); negative errno and err when it is
- * anything else. */
+/* Is this process inside a tenant?  1: yes, in the tenant of *owner
+ * (/run/pam_tenant is the read-only marker mount); 0: no (it is absent
+ * or anything but a read-only tmpfs of its own: the host's directory,
+ * checked by whoever uses it); negative errno and err when it cannot be
+ * opened or is a read-only tmpfs without a valid marker. */
 int state_tenant_marker(uid_t *owner, struct tn_err *err);
 
 /* Take the per-uid lock (blocking unless nonblock).  Returns the lock fd. */
