@@ -84,7 +84,8 @@ ok $? "a new login after the unclean end starts a new tenant"
 nested_checks "$(session_pid)" "pid ns, after a SIGKILLed keeper"
 ssh_as tu-nest-a 'pkill -x sleep' >/dev/null 2>&1
 wait_no_tenants 15
-ok $? "the tenant ends"
+ok $? "the tenant ends" ||
+    diag "$(ls -l /run/pam_tenant/tenants/*; ps -eo pid,ppid,stat,user,comm,args | grep -E 'tenant|sleep|tu-nest' | grep -v grep)"
 
 # ---- without a PID namespace: processes outlive their keeper ----
 tenant_config '[default]' 'isolate = yes' 'namespaces = mount ipc uts'
