@@ -83,6 +83,8 @@ wait_until 10 eval '[ -n "$(session_pid)" ]'
 ok $? "a new login after the unclean end starts a new tenant"
 nested_checks "$(session_pid)" "pid ns, after a SIGKILLed keeper"
 ssh_as tu-nest-a 'pkill -x sleep' >/dev/null 2>&1
+# (end it for sure: part two needs a new tenant with other namespaces)
+wait_no_tenants 5 || $TENANTCTL terminate tu-nest-a >/dev/null 2>&1
 wait_no_tenants 15
 ok $? "the tenant ends" ||
     diag "$(ls -l /run/pam_tenant/tenants/*; ps -eo pid,ppid,stat,user,comm,args | grep -E 'tenant|sleep|tu-nest' | grep -v grep)"
