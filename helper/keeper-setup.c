@@ -163,6 +163,11 @@ keeper_main(const struct tenant_spec *spec, int ready)
 	int devnull;
 
 	k.spec = *spec;
+	/* The helper may have logged already: forget its syslog socket
+	 * before closing fds, or glibc would later send to (and, on the
+	 * error, close) whatever file reuses that number, such as a
+	 * namespace fd or the tenant's /proc. */
+	closelog();
 	/* Only the ready pipe survives; stdio is /dev/null. */
 	if (dup2(ready, 3) < 0)
 		_exit(HELPER_EXIT_SYSTEM);
