@@ -2,7 +2,6 @@
  * namespaces, the namespace fds and the control socket. */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -44,7 +43,8 @@ start_init(struct keeper *k, struct tn_err *err)
 	_cleanup_close_ int chan_k = -1;
 	int sp[2];
 	struct init_args a = {.namespaces = k->spec.namespaces,
-	    .tmp_size = k->spec.tmp_size, .tmp_inodes = k->spec.tmp_inodes};
+	    .tmp_size = k->spec.tmp_size, .tmp_inodes = k->spec.tmp_inodes,
+	    .uid = k->spec.uid};
 	int flags = CLONE_NEWNS | CLONE_PIDFD | SIGCHLD;
 	union tn_msg m;
 	int fds[TN_MAX_FDS];
@@ -57,6 +57,7 @@ start_init(struct keeper *k, struct tn_err *err)
 		return err_set(err, errno, "socketpair: %m");
 	chan_k = sp[0];
 	a.chan = sp[1];
+	str_copy(a.key, sizeof(a.key), k->spec.key);
 	if (k->spec.namespaces & TN_NS_PID)
 		flags |= CLONE_NEWPID;
 	if (k->spec.namespaces & TN_NS_IPC)
@@ -127,7 +128,6 @@ static int
 start_listening(struct keeper *k, struct tn_err *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char marker[32], text[TN_KEY_MAX + 32];
 	int n;
 
 	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/tenants/%s/keeper.sock",
@@ -140,10 +140,6 @@ start_listening(struct keeper *k, struct tn_err *err)
 	if (bind(k->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(k->listen_fd, 128) < 0)
 		return err_set(err, errno, "%s: %m", sa.sun_path);
-	snprintf(marker, sizeof(marker), "%" PRIu64, k->ns_ino[0]);
-	snprintf(text, sizeof(text), "%u %s\n", (unsigned)k->spec.uid, k->spec.key);
-	if (write_file_at(k->st.mntns, marker, text, err) < 0)
-		return -1;
 	write_info(k);
 	return 0;
 }
@@ -261,6 +257,11 @@ keeper_main(const struct tenant_spec *spec, int ready)
 
 	k.spec = *spec;
 	k.signal_fd = k.reserve_fd = -1;
+	/* The helper may have logged already: forget its syslog socket
+	 * before closing fds, or glibc would later send to (and, on the
+	 * error, close) whatever file reuses that number, such as a
+	 * namespace fd or the tenant's /proc. */
+	closelog();
 	/* Only the ready pipe survives; stdio is /dev/null. */
 	if (dup2(ready, 3) < 0)
 		_exit(HELPER_EXIT_SYSTEM);

@@ -257,15 +257,9 @@ end_session(struct keeper *k, struct conn *c, const char *reason)
 void
 remove_state(struct keeper *k)
 {
-	char marker[32];
-
 	(void)unlinkat(k->tenant_dir, "keeper.sock", 0);
 	(void)unlinkat(k->tenant_dir, "info", 0);
 	(void)unlinkat(k->st.tenants, k->spec.key, AT_REMOVEDIR);
-	if (k->ns_mask & 1) {
-		snprintf(marker, sizeof(marker), "%" PRIu64, k->ns_ino[0]);
-		(void)unlinkat(k->st.mntns, marker, 0);
-	}
 }
 
 /* With no session left the tenant ends at once for on_logout = kill (or

@@ -4,7 +4,6 @@
  * audited here; the module only relays failures it sees itself. */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -132,28 +131,18 @@ send_policy(struct open_ctx *c)
 	return proto_send(c->fd, &r, NULL, 0, NULL);
 }
 
-/* A keeper that died without cleaning up leaves its directory and its
- * mount-namespace marker behind; remove both before starting afresh. */
+/* A keeper that died without cleaning up leaves its directory behind;
+ * remove it before starting afresh.  (Which tenant a process is in is
+ * told by the marker over /run/pam_tenant inside the tenant itself, which
+ * lives exactly as long as the tenant's mount namespace.) */
 static void
 remove_stale(const struct tn_state *st, const char *key)
 {
-	_cleanup_close_ int dir = -1, info = -1;
-	char text[4096], *p;
-	ssize_t n;
+	_cleanup_close_ int dir = -1;
 
 	dir = openat(st->tenants, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
 		return;
-	info = openat(dir, "info", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (info >= 0 && (n = read_full(info, text, sizeof(text) - 1)) > 0) {
-		text[n] = '\0';
-		if ((p = strstr(text, "\nns_mnt ")) != NULL) {
-			char marker[32];
-			snprintf(marker, sizeof(marker), "%.20s", p + 8);
-			marker[strcspn(marker, "\n")] = '\0';
-			(void)unlinkat(st->mntns, marker, 0);
-		}
-	}
 	(void)unlinkat(dir, "keeper.sock", 0);
 	(void)unlinkat(dir, "info", 0);
 	(void)unlinkat(st->tenants, key, AT_REMOVEDIR);

@@ -194,13 +194,13 @@ out=$(ssh_as tu-lim 'echo LOGGED-IN' 2>&1)
 like "$out" 'LOGGED-IN' "... and with their fds back, the keeper serves logins again"
 
 # A keeper that cannot poll any more (its limit below the fds it watches)
-# gives up, but ends the tenant: no socket, info or marker left, init and
+# gives up, but ends the tenant: no socket or info left, init and
 # the user's processes gone, tenant-end audited.
 prlimit --pid "$kp" --nofile=3:3
 $TENANTCTL status tu-lim >/dev/null 2>&1 # wakes it up
 wait_until 15 eval '[ ! -e "$dir" ] && [ ! -d "/proc/$kp" ]'
 ok $? "a keeper that cannot go on ends the tenant and exits"
-ok "$([ -z "$(ls -A /run/pam_tenant/mntns 2>/dev/null)" ]; echo $?)" "... its mount-namespace marker is gone"
+ok "$([ -z "$(ls -A /run/pam_tenant/tenants 2>/dev/null)" ]; echo $?)" "... and leaves no tenant state behind"
 wait_until 5 eval '! [ -d "/proc/$init" ] || grep -q "^State:.*Z" "/proc/$init/status"'
 ok $? "... tenant-init is gone"
 wait_until 5 eval '! pgrep -u tu-lim -x sleep >/dev/null'

@@ -100,7 +100,7 @@ for round in 1 2 3 4 5 6 7 8; do
 	for p in "${HELD[@]}"; do wait "$p" 2>/dev/null; done
 	if ! wait_no_tenants 15; then
 		bad=$((bad + 1))
-		diag "round $round: state left: $(ls -A /run/pam_tenant/tenants /run/pam_tenant/mntns 2>&1 | tr '\n' ' ')"
+		diag "round $round: state left: $(ls -A /run/pam_tenant/tenants 2>&1 | tr '\n' ' ')"
 	fi
 	[ -n "$kp" ] && [ -d "/proc/$kp" ] && ! grep -q '^State:.*Z' "/proc/$kp/status" 2>/dev/null &&
 	    { bad=$((bad + 1)); diag "round $round: keeper $kp still running"; }
