@@ -98,6 +98,10 @@ build/tests/sshd-noaudit: tests/tools/sshd-noaudit.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $<
 
+build/tests/tenant-root: tests/tools/tenant-root.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lcap
+
 FAKE_MODES = crash hang exit1 silent garbage huge wrong-cookie allow-then-crash \
              exempt exempt-then-fail isolated-no-fds
 FAKE_HELPERS = $(patsubst %,build/tests/fake-helper-%,$(FAKE_MODES))
@@ -106,6 +110,7 @@ build/tests/fake-helper-%: tests/module/fake/fake-helper.c build/test/libcommon.
 	$(CC) $(ALL_CFLAGS) -DFAKE_MODE='"$*"' -o $@ $< build/test/libcommon.a
 
 TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaudit \
+            build/tests/tenant-root \
             build/test/pam_tenant.so build/test/tenant-helper \
             build/e2e/pam_tenant.so build/e2e/tenant-helper build/e2e/tenantctl \
             build/e2e/tenant-systemd.so build/release/tenant-systemd.so \

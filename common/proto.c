@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "proto.h"
 #include "util.h"
 
@@ -140,6 +141,8 @@ check_body(const union tn_msg *m, size_t nfds, struct tn_err *err)
 			return err_set(err, EBADMSG, "unterminated string");
 		if (!cookie_valid(m->join.cookie) || m->join.on_logout > 1)
 			return err_set(err, EBADMSG, "bad cookie or on_logout");
+		if (m->join.sessions_max < 1 || m->join.sessions_max > TN_SESSIONS_MAX_LIMIT)
+			return err_set(err, EBADMSG, "bad sessions_max %u", m->join.sessions_max);
 		return nfds == 1 ? 0 : err_set(err, EBADMSG, "JOIN needs the leader's pidfd");
 	case TN_MSG_JOINED:
 		if (!FIELD_OK(m->joined.msg) || !ns_mask_ok(m->joined.ns_mask))

@@ -47,6 +47,7 @@ enum tn_status {
 #define TN_RES_NO_NEW_PRIVS (1u << 0)
 #define TN_RES_ON_ERROR_ALLOW (1u << 1)
 #define TN_RES_LINK_IS_SOCKET (1u << 2) /* keeper answered: the link is this socket */
+#define TN_RES_TELL_USER (1u << 3) /* DENIED: msg is meant for the user too */
 
 struct tn_hdr {
 	uint32_t magic;
@@ -88,7 +89,10 @@ struct tn_msg_join { /* JOIN, carries a pidfd of the session leader */
 	uint32_t uid;
 	uint32_t on_logout; /* enum tn_on_logout */
 	uint32_t flags;     /* TN_JOIN_* */
-	uint32_t reserved;
+	/* sessions.max of this login's policy, 1..TN_SESSIONS_MAX_LIMIT:
+	 * the keeper refuses the join when the tenant already has that many
+	 * sessions.  (A keeper started before this field existed ignores it.) */
+	uint32_t sessions_max;
 	char cookie[TN_COOKIE_HEX + 1];
 	char user[257];
 	char service[64];

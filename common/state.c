@@ -1,12 +1,14 @@
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -38,7 +40,7 @@ open_private_dir(int dirfd, const char *name, bool create, const char *what,
 void
 state_close(struct tn_state *s)
 {
-	int *fds[] = {&s->root, &s->tenants, &s->mntns, &s->locks};
+	int *fds[] = {&s->root, &s->tenants, &s->locks};
 
 	for (size_t i = 0; i < N_ELEMENTS(fds); i++) {
 		if (*fds[i] >= 0)
@@ -53,7 +55,7 @@ state_open(struct tn_state *s, bool create, struct tn_err *err)
 	_cleanup_close_ int parent = -1;
 	int r;
 
-	s->root = s->tenants = s->mntns = s->locks = -1;
+	s->root = s->tenants = s->locks = -1;
 	r = walk_trusted("/run", 0, &parent, err);
 	if (r < 0)
 		return r;
@@ -63,11 +65,9 @@ state_open(struct tn_state *s, bool create, struct tn_err *err)
 		return s->root;
 	if ((s->tenants = open_private_dir(s->root, "tenants", create,
 		 TN_STATE_DIR "/tenants", err)) < 0 ||
-	    (s->mntns = open_private_dir(s->root, "mntns", create,
-		 TN_STATE_DIR "/mntns", err)) < 0 ||
 	    (s->locks = open_private_dir(s->root, "locks", create,
 		 TN_STATE_DIR "/locks", err)) < 0) {
-		r = s->tenants < 0 ? s->tenants : s->mntns < 0 ? s->mntns : s->locks;
+		r = s->tenants < 0 ? s->tenants : s->locks;
 		state_close(s);
 		return r;
 	}
@@ -83,31 +83,67 @@ tenant_key(char *buf, size_t len, bool per_session, uid_t uid,
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int
-state_mntns_owner(uint64_t mnt_ino, uid_t *owner)
+/* The marker inside a tenant: "<uid> <key>\n" in a root-owned file that
+ * nobody else may write, and nothing else in the mount. */
+static int
+read_marker(int dir, uid_t *owner, struct tn_err *err)
 {
 	_cleanup_close_ int fd = -1;
-	char path[128], text[128], *sp;
+	char text[TN_KEY_MAX + 32], *sp;
 	struct stat st;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), TN_STATE_DIR "/mntns/%" PRIu64, mnt_ino);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = openat(dir, TN_MARKER_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+		return err_set(err, errno, "tenant marker: %m");
 	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || st.st_uid != 0)
-		return -EPERM;
+		return err_set(err, errno, "tenant marker: fstat: %m");
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0022) ||
+	    st.st_nlink != 1 || st.st_size <= 0 || (size_t)st.st_size >= sizeof(text))
+		return err_set(err, EPERM, "tenant marker: not a small root-owned file");
 	n = read_full(fd, text, sizeof(text) - 1);
-	if (n <= 0)
-		return n < 0 ? (int)n : -EBADMSG;
+	if (n < 0)
+		return err_set(err, (int)-n, "tenant marker: read: %s", strerror((int)-n));
 	text[n] = '\0';
 	sp = strchr(text, ' ');
-	if (sp == NULL)
-		return -EBADMSG;
+	if (sp == NULL || text[n - 1] != '\n')
+		return err_set(err, EBADMSG, "tenant marker: malformed");
 	*sp = '\0';
-	return parse_uid(text, owner) < 0 ? -EBADMSG : 1;
+	if (parse_uid(text, owner) < 0)
+		return err_set(err, EBADMSG, "tenant marker: malformed uid");
+	return 1;
+}
+
+int
+state_tenant_marker(uid_t *owner, struct tn_err *err)
+{
+	_cleanup_close_ int run = -1, dir = -1;
+	struct statx stx;
+	struct statfs sfs;
+
+	run = open("/run", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (run < 0)
+		return errno == ENOENT ? 0 : err_set(err, errno, "/run: %m");
+	dir = openat(run, TN_STATE_DIR + sizeof("/run"),
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0)
+		return errno == ENOENT ? 0 : err_set(err, errno, TN_STATE_DIR ": %m");
+	if (statx(dir, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+		STATX_TYPE | STATX_MODE | STATX_UID, &stx) < 0 ||
+	    fstatfs(dir, &sfs) < 0)
+		return err_set(err, errno, TN_STATE_DIR ": stat: %m");
+	if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return err_set(err, EOPNOTSUPP, TN_STATE_DIR ": the kernel does not tell mount roots");
+	/* Anything but a read-only tmpfs of its own is the host's state
+	 * directory, whose owner and mode the helper checks (under
+	 * on_error).  Inside a tenant it cannot be anything else: removing
+	 * the marker mount needs CAP_SYS_ADMIN. */
+	if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) || sfs.f_type != TMPFS_MAGIC ||
+	    !(sfs.f_flags & ST_RDONLY))
+		return 0;
+	if (stx.stx_uid != 0 || (stx.stx_mode & 07777) != 0700)
+		return err_set(err, EPERM, TN_STATE_DIR ": a read-only tmpfs not owned by root with mode 0700");
+	return read_marker(dir, owner, err);
 }
 
 int

@@ -2,9 +2,15 @@
  * writable to users).  Layout:
  *   tenants/<key>/keeper.sock   the keeper's control socket
  *   tenants/<key>/info          what tenantctl shows (written by the keeper)
- *   mntns/<inode>               "uid key": which tenant a mount ns belongs to
  *   locks/<uid>.lock            flock serialising a user's joins and teardown
- * <key> is "user-<uid>" or "session-<cookie>": never a user name. */
+ * <key> is "user-<uid>" or "session-<cookie>": never a user name.
+ *
+ * Inside a tenant, tenant-init covers /run/pam_tenant with a read-only
+ * tmpfs (root 0700, a mount of its own) holding one root-owned file,
+ * TN_MARKER_NAME, with "<uid> <key>\n": the tenant's marker.  Nobody
+ * without CAP_SYS_ADMIN can remove it, it lives exactly as long as the
+ * tenant's mount namespace, and on the host nobody but root can make
+ * /run/pam_tenant look like it. */
 #ifndef TENANT_STATE_H
 #define TENANT_STATE_H
 
@@ -18,9 +24,10 @@
 #define TN_STATE_DIR "/run/pam_tenant"
 #endif
 #define TN_KEY_MAX 64
+#define TN_MARKER_NAME "tenant"
 
 struct tn_state {
-	int root, tenants, mntns, locks; /* O_DIRECTORY fds, -1 if closed */
+	int root, tenants, locks; /* O_DIRECTORY fds, -1 if closed */
 };
 
 /* Open (and with create, make) the state tree, checking that every level
@@ -32,9 +39,12 @@ void state_close(struct tn_state *s);
 int tenant_key(char *buf, size_t len, bool per_session, uid_t uid,
     const char *cookie);
 
-/* Is the mount namespace with this inode a tenant's?  0: no; 1: yes and
- * *owner is the tenant's uid; negative errno on a broken marker. */
-int state_mntns_owner(uint64_t mnt_ino, uid_t *owner);
+/* Is this process inside a tenant?  1: yes, in the tenant of *owner
+ * (/run/pam_tenant is the read-only marker mount); 0: no (it is absent
+ * or anything but a read-only tmpfs of its own: the host's directory,
+ * checked by whoever uses it); negative errno and err when it cannot be
+ * opened or is a read-only tmpfs without a valid marker. */
+int state_tenant_marker(uid_t *owner, struct tn_err *err);
 
 /* Take the per-uid lock (blocking unless nonblock).  Returns the lock fd. */
 int state_lock_uid(const struct tn_state *s, uid_t uid, bool nonblock,

@@ -31,6 +31,7 @@ static const struct tn_keydef keydefs[] = {
 	{ "on_error", TN_KEY_ON_ERROR, TN_KF_SESSION },
 	{ "cgroup", TN_KEY_CGROUP, 0 },
 	{ "cgroup.root", TN_KEY_CGROUP_ROOT, TN_KF_DEFAULT_ONLY },
+	{ "sessions.max", TN_KEY_SESSIONS_MAX, TN_KF_SESSION },
 	{ "caps.keep", TN_KEY_CAPS_DROP, TN_KF_KEEP },
 };
 

@@ -39,6 +39,11 @@
 #define TN_NS_UTS (1u << 3)
 #define TN_NS_NET (1u << 4)
 
+/* sessions.max: open sessions a tenant accepts (its keeper serves at
+ * most this many; the keeper's own limits are sized for the upper end). */
+#define TN_SESSIONS_MAX_DEFAULT 256
+#define TN_SESSIONS_MAX_LIMIT 1024u
+
 /* A limit that is not set (left to the kernel default: "max"). */
 #define TN_UNLIMITED UINT64_MAX
 
@@ -69,6 +74,7 @@ enum tn_key {
 	TN_KEY_ON_ERROR,
 	TN_KEY_CGROUP,
 	TN_KEY_CGROUP_ROOT, /* [default] only: host-wide */
+	TN_KEY_SESSIONS_MAX,
 	TN_KEY__COUNT
 };
 
@@ -104,6 +110,7 @@ struct tn_policy {
 	enum tn_on_error on_error;
 	enum tn_cgroup_mode cgroup;
 	char cgroup_root[TN_CGROUP_ROOT_MAX]; /* relative, e.g. "tenant.slice" */
+	uint32_t sessions_max; /* 1..TN_SESSIONS_MAX_LIMIT */
 	struct tn_origin origin[TN_KEY__COUNT];
 };
 

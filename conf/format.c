@@ -208,6 +208,8 @@ conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf,
 		    buf, len);
 	case TN_KEY_CGROUP_ROOT:
 		return format_word(pol->cgroup_root, buf, len);
+	case TN_KEY_SESSIONS_MAX:
+		return append(buf, len, &off, "%" PRIu32, pol->sessions_max);
 	case TN_KEY__COUNT:
 		break;
 	}

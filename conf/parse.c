@@ -308,7 +308,7 @@ parse_setting(struct parser *p, char *s, char *eq)
 	if (sec->kind == TN_SEC_SERVICE && !(kd->flags & TN_KF_SESSION)) {
 		error_at(p,
 		    "%s: not allowed in a [service] section (only isolate, "
-		    "on_logout and on_error are)",
+		    "on_logout, on_error and sessions.max are)",
 		    kd->name);
 		return;
 	}

@@ -48,6 +48,7 @@ conf_defaults(struct tn_policy *out)
 	out->on_logout = TN_LOGOUT_KEEP;
 	out->on_error = TN_ONERR_DENY;
 	out->cgroup = TN_CGROUP_REQUIRED;
+	out->sessions_max = TN_SESSIONS_MAX_DEFAULT;
 	/* The rest of the array stays zero: policies compare with memcmp. */
 	memcpy(out->cgroup_root, TN_CGROUP_ROOT_DEFAULT,
 	    sizeof(TN_CGROUP_ROOT_DEFAULT));
@@ -129,6 +130,9 @@ copy_key(struct tn_policy *dst, const struct tn_policy *src, enum tn_key k)
 	case TN_KEY_CGROUP_ROOT:
 		memcpy(dst->cgroup_root, src->cgroup_root,
 		    sizeof(dst->cgroup_root));
+		break;
+	case TN_KEY_SESSIONS_MAX:
+		dst->sessions_max = src->sessions_max;
 		break;
 	case TN_KEY__COUNT:
 		break;

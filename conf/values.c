@@ -277,6 +277,21 @@ pids_value(const char *val, uint64_t *out, char *why, size_t len)
 	return 0;
 }
 
+static int
+sessions_value(const char *val, uint32_t *out, char *why, size_t len)
+{
+	uint64_t v;
+
+	if (!parse_uint(val, 1, TN_SESSIONS_MAX_LIMIT, &v)) {
+		snprintf(why, len,
+		    "sessions.max: expected an integer from 1 to %u; got '%.64s'",
+		    TN_SESSIONS_MAX_LIMIT, val);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
 static bool
 is_cgroup_name_char(char c)
 {
@@ -654,6 +669,8 @@ conf_parse_value(const struct tn_keydef *kd, const char *val,
 		return weight_value(k, val, &dst->io_weight, why, len);
 	case TN_KEY_PIDS_MAX:
 		return pids_value(val, &dst->pids_max, why, len);
+	case TN_KEY_SESSIONS_MAX:
+		return sessions_value(val, &dst->sessions_max, why, len);
 	case TN_KEY_IO_MAX:
 		return io_max_value(val, dst, why, len);
 	case TN_KEY_CAPS_DROP:

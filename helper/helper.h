@@ -63,6 +63,8 @@ struct init_args {
 	int chan;
 	unsigned namespaces;
 	uint64_t tmp_size, tmp_inodes;
+	uid_t uid;             /* the tenant's owner and key, for the */
+	char key[TN_KEY_MAX];  /* marker over /run/pam_tenant */
 };
 
 /* mounts.c: the tenant's mount table, built by fds. */

@@ -6,7 +6,7 @@
  * stamp changes), the user's groups looked up afresh, isolate = yes with
  * scope = user, audit working, limits applied and read back under the
  * uid lock.  Anything else (a config error, an exemption, another scope,
- * a quota failure, a busy lock) is answered ASK_HELPER: the helper owns
+ * a quota failure, a busy lock, sessions.max reached) is answered ASK_HELPER: the helper owns
  * every refusal and its audit record (docs/architecture.md, decision 13). */
 #include <errno.h>
 #include <poll.h>
@@ -156,9 +156,8 @@ answer(struct keeper *k, struct conn *c, const struct tn_msg_open *req,
 }
 
 void
-serve_open(struct keeper *k, size_t i, const struct tn_msg_open *req)
+serve_open(struct keeper *k, struct conn *c, const struct tn_msg_open *req)
 {
-	struct conn *c = &k->conns[i];
 	struct tn_policy pol;
 	struct tn_cgroup_probe cg;
 	struct tn_err err = {0};
@@ -176,6 +175,11 @@ serve_open(struct keeper *k, size_t i, const struct tn_msg_open *req)
 	cgroup_probe(&cg);
 	if (plain_case(k, req, &pol, &cg, &err) < 0)
 		goto ask_helper;
+	/* The helper refuses it, and audits that, in one place. */
+	if (count_sessions(k) >= pol.sessions_max) {
+		err_set(&err, EUSERS, "sessions.max = %u reached", (unsigned)pol.sessions_max);
+		goto ask_helper;
+	}
 	/* The login process is the peer that connected; it waits for our
 	 * answer, so its pid cannot have been reused unless the link broke. */
 	leader = pidfd_open(c->peer_pid, 0);
@@ -202,5 +206,5 @@ ask_helper:
 	klog(LOG_DEBUG, "%s: session %s goes through the helper: %s", k->spec.key,
 	    req->cookie, err.msg);
 	answer(k, c, req, &pol, TN_ST_ASK_HELPER, err.msg);
-	drop_conn(k, i);
+	drop_conn(c);
 }

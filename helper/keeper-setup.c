@@ -2,7 +2,6 @@
  * namespaces, the namespace fds and the control socket. */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -10,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -24,13 +25,26 @@
 #define INIT_STACK (256 * 1024)
 #define SETUP_TIMEOUT_MS 5000
 
+/* The keeper's file descriptors at worst: stdio, the state directories,
+ * the tenant directory, the listening socket, the reserve fd, the signalfd,
+ * init's pidfd, its /proc, five namespaces, the user cgroup and its two
+ * events files, audit and syslog (about 25), plus what one request opens
+ * for a moment (config files and directories, NSS, the uid lock, cgroup
+ * files, a /proc directory walk): 64 in all.  Each connection holds at
+ * most four: its socket, the leader's pidfd, its cgroup leaf and that
+ * leaf's pids.events. */
+#define KEEPER_FIXED_FDS 64
+#define FDS_PER_CONN 4
+#define KEEPER_NOFILE (KEEPER_FIXED_FDS + FDS_PER_CONN * MAX_CONNS)
+
 static int
 start_init(struct keeper *k, struct tn_err *err)
 {
 	_cleanup_close_ int chan_k = -1;
 	int sp[2];
 	struct init_args a = {.namespaces = k->spec.namespaces,
-	    .tmp_size = k->spec.tmp_size, .tmp_inodes = k->spec.tmp_inodes};
+	    .tmp_size = k->spec.tmp_size, .tmp_inodes = k->spec.tmp_inodes,
+	    .uid = k->spec.uid};
 	int flags = CLONE_NEWNS | CLONE_PIDFD | SIGCHLD;
 	union tn_msg m;
 	int fds[TN_MAX_FDS];
@@ -43,6 +57,7 @@ start_init(struct keeper *k, struct tn_err *err)
 		return err_set(err, errno, "socketpair: %m");
 	chan_k = sp[0];
 	a.chan = sp[1];
+	str_copy(a.key, sizeof(a.key), k->spec.key);
 	if (k->spec.namespaces & TN_NS_PID)
 		flags |= CLONE_NEWPID;
 	if (k->spec.namespaces & TN_NS_IPC)
@@ -113,7 +128,6 @@ static int
 start_listening(struct keeper *k, struct tn_err *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char marker[32], text[TN_KEY_MAX + 32];
 	int n;
 
 	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/tenants/%s/keeper.sock",
@@ -126,10 +140,6 @@ start_listening(struct keeper *k, struct tn_err *err)
 	if (bind(k->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(k->listen_fd, 128) < 0)
 		return err_set(err, errno, "%s: %m", sa.sun_path);
-	snprintf(marker, sizeof(marker), "%" PRIu64, k->ns_ino[0]);
-	snprintf(text, sizeof(text), "%u %s\n", (unsigned)k->spec.uid, k->spec.key);
-	if (write_file_at(k->st.mntns, marker, text, err) < 0)
-		return -1;
 	write_info(k);
 	return 0;
 }
@@ -158,6 +168,85 @@ keeper_setup(struct keeper *k, struct tn_err *err)
 	return 0;
 }
 
+/* Everything the keeper runs with is its own, not the login program's
+ * (whose limits pam_limits may have set for the user): a long-lived
+ * root daemon that must always be able to clean up.  tenant-init, cloned
+ * from the keeper, inherits the same. */
+static int
+keeper_limits(struct tn_err *err)
+{
+	static const struct {
+		int resource;
+		const char *name;
+		rlim_t value; /* soft = hard */
+	} limits[] = {
+		{RLIMIT_NOFILE, "RLIMIT_NOFILE", KEEPER_NOFILE},
+		{RLIMIT_CORE, "RLIMIT_CORE", 0}, /* no dumps of a root process */
+		{RLIMIT_CPU, "RLIMIT_CPU", RLIM_INFINITY},
+		{RLIMIT_FSIZE, "RLIMIT_FSIZE", RLIM_INFINITY},
+		{RLIMIT_DATA, "RLIMIT_DATA", RLIM_INFINITY},
+		{RLIMIT_AS, "RLIMIT_AS", RLIM_INFINITY},
+		{RLIMIT_RSS, "RLIMIT_RSS", RLIM_INFINITY},
+		{RLIMIT_STACK, "RLIMIT_STACK", 8 * 1024 * 1024},
+		{RLIMIT_NPROC, "RLIMIT_NPROC", RLIM_INFINITY},
+		{RLIMIT_LOCKS, "RLIMIT_LOCKS", RLIM_INFINITY},
+		{RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK", 8 * 1024 * 1024},
+		{RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", 4096},
+		{RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", 0}, /* no POSIX queues */
+		{RLIMIT_NICE, "RLIMIT_NICE", 0},
+		{RLIMIT_RTPRIO, "RLIMIT_RTPRIO", 0},
+		{RLIMIT_RTTIME, "RLIMIT_RTTIME", RLIM_INFINITY},
+	};
+
+	for (size_t i = 0; i < N_ELEMENTS(limits); i++) {
+		struct rlimit rl = {limits[i].value, limits[i].value}, old;
+
+		if (setrlimit(limits[i].resource, &rl) == 0)
+			continue;
+		/* Raising a hard limit needs CAP_SYS_RESOURCE, which some
+		 * containers withhold: then as high as the hard limit allows. */
+		if (errno != EPERM || getrlimit(limits[i].resource, &old) < 0 ||
+		    old.rlim_max >= limits[i].value)
+			return err_set(err, errno, "setrlimit %s: %m", limits[i].name);
+		rl.rlim_cur = rl.rlim_max = old.rlim_max;
+		if (setrlimit(limits[i].resource, &rl) < 0)
+			return err_set(err, errno, "setrlimit %s: %m", limits[i].name);
+		if (limits[i].resource == RLIMIT_NOFILE)
+			klog(LOG_WARNING, "%s: cannot raise to %llu (no CAP_SYS_RESOURCE): %llu",
+			    limits[i].name, (unsigned long long)limits[i].value,
+			    (unsigned long long)old.rlim_max);
+	}
+	errno = 0;
+	if (setpriority(PRIO_PROCESS, 0, 0) < 0)
+		return err_set(err, errno, "setpriority: %m");
+	umask(022); /* init creates /dev/mqueue 0755 if missing */
+	if (chdir("/") < 0)
+		return err_set(err, errno, "chdir /: %m");
+	return 0;
+}
+
+/* Signals that would end the keeper end the tenant instead, through the
+ * loop (after init was cloned: it must not inherit the mask). */
+static int
+keeper_signals(struct keeper *k, struct tn_err *err)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_SETMASK, &set, NULL) < 0)
+		return err_set(err, errno, "sigprocmask: %m");
+	k->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (k->signal_fd < 0)
+		return err_set(err, errno, "signalfd: %m");
+	k->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (k->reserve_fd < 0)
+		return err_set(err, errno, "/dev/null: %m");
+	return 0;
+}
+
 /* Runs in the detached grandchild; never returns. */
 static void __attribute__((noreturn))
 keeper_main(const struct tenant_spec *spec, int ready)
@@ -167,6 +256,12 @@ keeper_main(const struct tenant_spec *spec, int ready)
 	int devnull;
 
 	k.spec = *spec;
+	k.signal_fd = k.reserve_fd = -1;
+	/* The helper may have logged already: forget its syslog socket
+	 * before closing fds, or glibc would later send to (and, on the
+	 * error, close) whatever file reuses that number, such as a
+	 * namespace fd or the tenant's /proc. */
+	closelog();
 	/* Only the ready pipe survives; stdio is /dev/null. */
 	if (dup2(ready, 3) < 0)
 		_exit(HELPER_EXIT_SYSTEM);
@@ -190,7 +285,12 @@ keeper_main(const struct tenant_spec *spec, int ready)
 	if (audit_begin(&k.audit, &err) < 0)
 		klog(LOG_ERR, "%s", err.msg);
 
-	if (keeper_setup(&k, &err) < 0) {
+	if (keeper_limits(&err) < 0 || keeper_setup(&k, &err) < 0 ||
+	    keeper_signals(&k, &err) < 0) {
+		if (k.init_pid > 0) {
+			(void)pidfd_send_signal(k.init_pidfd, SIGKILL, NULL, 0);
+			remove_state(&k);
+		}
 		(void)write_full(ready, err.msg, strlen(err.msg));
 		_exit(HELPER_EXIT_SYSTEM);
 	}

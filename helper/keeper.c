@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -33,6 +34,8 @@
 
 #define LINGER_POLL_MS 1000
 #define LOCK_RETRY_MS 50
+#define GIVE_UP_LOCK_MS 6000 /* a helper waits 5 s for our answer, then lets go */
+#define LOOP_FIXED_SLOTS 5   /* init, signals, listen, memory.events, pids.events */
 
 const char *const ns_names[TN_NS_COUNT] = {"mnt", "pid", "ipc", "uts", "net"};
 
@@ -70,13 +73,13 @@ keeper_audit(struct keeper *k, const char *op, const struct conn *c,
 
 /* ---- state files ------------------------------------------------------ */
 
-static size_t
+size_t
 count_sessions(const struct keeper *k)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < k->nconns; i++)
-		n += k->conns[i].kind == CONN_SESSION;
+		n += k->conns[i].kind == CONN_SESSION && !k->conns[i].dead;
 	return n;
 }
 
@@ -103,7 +106,7 @@ is_zombie(int proc_fd, const char *name)
 }
 
 /* Live processes in the tenant's PID namespace other than its init. */
-static long
+long
 count_processes(const struct keeper *k)
 {
 	DIR *d;
@@ -159,7 +162,7 @@ write_info(struct keeper *k)
 	ADD("sessions %zu\n", count_sessions(k));
 	for (size_t i = 0; i < k->nconns; i++) {
 		const struct conn *c = &k->conns[i];
-		if (c->kind == CONN_SESSION)
+		if (c->kind == CONN_SESSION && !c->dead)
 			ADD("session %s %lld %s %s\n", c->cookie, (long long)c->since,
 			    c->on_logout == TN_LOGOUT_KILL ? "kill" : "keep",
 			    c->service[0] ? c->service : "?");
@@ -170,36 +173,40 @@ write_info(struct keeper *k)
 		klog(LOG_WARNING, "%s: info: %s", k->spec.key, err.msg);
 }
 
-/* ---- teardown ------------------------------------------------------- */
+
+/* ---- connections ------------------------------------------------------ */
 
 void
-remove_state(struct keeper *k)
+drop_conn(struct conn *c)
 {
-	char marker[32];
-
-	(void)unlinkat(k->tenant_dir, "keeper.sock", 0);
-	(void)unlinkat(k->tenant_dir, "info", 0);
-	(void)unlinkat(k->st.tenants, k->spec.key, AT_REMOVEDIR);
-	if (k->ns_mask & 1) {
-		snprintf(marker, sizeof(marker), "%" PRIu64, k->ns_ino[0]);
-		(void)unlinkat(k->st.mntns, marker, 0);
-	}
+	c->dead = true;
 }
 
-void
-drop_conn(struct keeper *k, size_t i)
+/* After the pass over the poll results: close what ended, close ranks. */
+static void
+compact_conns(struct keeper *k)
 {
-	struct conn *c = &k->conns[i];
+	size_t kept = 0;
 
-	if (c->fd >= 0)
-		close(c->fd);
-	if (c->leader >= 0)
-		close(c->leader);
-	if (c->cg_leaf >= 0)
-		close(c->cg_leaf);
-	if (c->cg_pids_events >= 0)
-		close(c->cg_pids_events);
-	k->conns[i] = k->conns[--k->nconns];
+	for (size_t i = 0; i < k->nconns; i++) {
+		struct conn *c = &k->conns[i];
+
+		if (!c->dead) {
+			if (kept != i)
+				k->conns[kept] = *c;
+			kept++;
+			continue;
+		}
+		if (c->fd >= 0)
+			close(c->fd);
+		if (c->leader >= 0)
+			close(c->leader);
+		if (c->cg_leaf >= 0)
+			close(c->cg_leaf);
+		if (c->cg_pids_events >= 0)
+			close(c->cg_pids_events);
+	}
+	k->nconns = kept;
 }
 
 static bool
@@ -213,20 +220,25 @@ leader_gone(const struct conn *c)
 /* The session's cgroup dies once its leader (the login program, which
  * sits in it while it finishes its own close) has left, or after a grace. */
 static void
-finish_closing(struct keeper *k, size_t i)
+finish_closing(struct keeper *k, struct conn *c)
 {
-	kcg_kill_session(k, &k->conns[i]);
-	drop_conn(k, i);
+	kcg_kill_session(k, c);
+	drop_conn(c);
 }
 
-static void
-end_session(struct keeper *k, size_t i, const char *reason)
+void
+end_session(struct keeper *k, struct conn *c, const char *reason)
 {
-	struct conn *c = &k->conns[i];
 	char usage[256];
 
+	if (c->dead)
+		return;
+	if (c->kind == CONN_CLOSING) { /* the tenant ends: no more grace */
+		finish_closing(k, c);
+		return;
+	}
 	if (c->kind != CONN_SESSION) {
-		drop_conn(k, i);
+		drop_conn(c);
 		return;
 	}
 	klog(LOG_INFO, "session %s of uid %u ended (%s)", c->cookie,
@@ -242,11 +254,21 @@ end_session(struct keeper *k, size_t i, const char *reason)
 		c->kind = CONN_CLOSING;
 		c->kill_at = time(NULL) + KILL_GRACE_S;
 		if (leader_gone(c))
-			finish_closing(k, i);
+			finish_closing(k, c);
 	} else {
-		drop_conn(k, i);
+		drop_conn(c);
 	}
 	k->info_stale = true;
+}
+
+/* ---- the end of the tenant --------------------------------------------- */
+
+void
+remove_state(struct keeper *k)
+{
+	(void)unlinkat(k->tenant_dir, "keeper.sock", 0);
+	(void)unlinkat(k->tenant_dir, "info", 0);
+	(void)unlinkat(k->st.tenants, k->spec.key, AT_REMOVEDIR);
 }
 
 /* With no session left the tenant ends at once for on_logout = kill (or
@@ -270,6 +292,45 @@ tenant_done(const struct keeper *k)
 	return k->kill_on_empty || k->proc_fd < 0 || count_processes(k) == 0;
 }
 
+/* The one way a tenant ends, whatever ended it.  `lock` is the per-uid
+ * lock (or -1 when it could not be had): it is held until the user's
+ * cgroup is killed and removed, so a login that waits for it finds
+ * neither the socket nor a cgroup about to be killed under its feet.
+ * Without it the user's cgroup is left alone (a login may be creating its
+ * leaf there); killing init still ends every process of the tenant. */
+static void
+end_tenant(struct keeper *k, int lock, const char *reason, bool ok)
+{
+	char extra[384], usage[256];
+
+	remove_state(k);
+	if (k->listen_fd >= 0) {
+		close(k->listen_fd);
+		k->listen_fd = -1;
+	}
+	for (size_t i = 0; i < k->nconns; i++)
+		end_session(k, &k->conns[i], "tenant-end");
+	compact_conns(k);
+	kcg_usage_text(k->cg_user, usage, sizeof(usage));
+	if (lock >= 0)
+		kcg_teardown(k);
+	else if (k->cg_user >= 0 && !k->spec.sd)
+		klog(LOG_WARNING, "tenant %s: uid lock busy, user cgroup left for the next login",
+		    k->spec.key);
+	(void)pidfd_send_signal(k->init_pidfd, SIGKILL, NULL, 0);
+	for (int i = 0; i < TN_NS_COUNT; i++)
+		if (k->ns_fd[i] >= 0) {
+			close(k->ns_fd[i]);
+			k->ns_fd[i] = -1;
+		}
+	if (lock >= 0)
+		close(lock);
+	snprintf(extra, sizeof(extra), "sessions=%u duration=%lld%s%s",
+	    k->sessions_ever, (long long)(time(NULL) - k->created), usage[0] ? " " : "", usage);
+	keeper_audit(k, "tenant-end", NULL, reason, extra, ok);
+	klog(ok ? LOG_INFO : LOG_ERR, "tenant %s ended (%s)", k->spec.key, reason);
+}
+
 /* Try to end the tenant.  Returns true when done (the keeper may exit).
  * The per-uid lock orders this against joins: a login either joined
  * before (then we stay) or finds no socket and starts a fresh tenant. */
@@ -277,201 +338,170 @@ static bool
 try_teardown(struct keeper *k, const char *reason)
 {
 	struct pollfd p = {.fd = k->listen_fd, .events = POLLIN};
-	char extra[384], usage[256];
 	int lock;
 
 	lock = state_lock_uid(&k->st, k->spec.uid, true, NULL);
 	if (lock < 0)
 		return false; /* a login holds it: retry soon */
-	if (poll(&p, 1, 0) > 0) {
+	if (!k->terminate && poll(&p, 1, 0) > 0) {
 		close(lock); /* someone is joining: serve them instead */
 		return false;
 	}
-	remove_state(k);
-	close(k->listen_fd);
-	k->listen_fd = -1;
-	close(lock);
-
-	while (k->nconns > 0)
-		end_session(k, k->nconns - 1, "tenant-end");
-	kcg_usage_text(k->cg_user, usage, sizeof(usage));
-	kcg_teardown(k);
-	(void)pidfd_send_signal(k->init_pidfd, SIGKILL, NULL, 0);
-	for (int i = 0; i < TN_NS_COUNT; i++)
-		if (k->ns_fd[i] >= 0)
-			close(k->ns_fd[i]);
-	snprintf(extra, sizeof(extra), "sessions=%u duration=%lld%s%s",
-	    k->sessions_ever, (long long)(time(NULL) - k->created), usage[0] ? " " : "", usage);
-	keeper_audit(k, "tenant-end", NULL, reason, extra, true);
-	klog(LOG_INFO, "tenant %s ended (%s)", k->spec.key, reason);
+	end_tenant(k, lock, reason, true);
 	return true;
 }
 
-/* ---- connections ------------------------------------------------------ */
-
+/* The keeper cannot go on (poll failed, no memory, init died): end the
+ * tenant anyway.  First what needs no lock: the socket goes (new logins
+ * start a fresh tenant), every session ends (which also frees the fds the
+ * lock needs, if we ran out).  A helper holding the uid lock may be
+ * waiting for an answer we will not give; it lets go after its timeout. */
 static void
-serve_join(struct keeper *k, size_t i, const struct tn_msg_join *j, int leader)
+give_up(struct keeper *k, const char *reason)
 {
-	struct conn *c = &k->conns[i];
-	struct tn_msg_joined out;
-	int fds[TN_NS_COUNT];
-	size_t n = 0;
-	struct tn_err err = {0};
+	int lock = -EWOULDBLOCK;
 
-	proto_init(&out, TN_MSG_JOINED);
-	if (j->uid != k->spec.uid) {
-		/* A tenant never spans two users. */
-		out.status = TN_ST_DENIED;
-		str_copy(out.msg, sizeof(out.msg), "tenant belongs to another uid");
-		(void)proto_send(c->fd, &out, NULL, 0, NULL);
-		close(leader);
-		end_session(k, i, "refused");
-		return;
+	klog(LOG_ERR, "tenant %s: keeper gives up: %s", k->spec.key, reason);
+	remove_state(k);
+	if (k->listen_fd >= 0) {
+		close(k->listen_fd);
+		k->listen_fd = -1;
 	}
-	out.status = TN_ST_ISOLATED;
-	out.ns_mask = k->ns_mask;
-	for (int b = 0; b < TN_NS_COUNT; b++) {
-		out.ns_ino[b] = k->ns_ino[b];
-		if (k->ns_mask & (1u << b))
-			fds[n++] = k->ns_fd[b];
+	for (size_t i = 0; i < k->nconns; i++)
+		end_session(k, &k->conns[i], "tenant-end");
+	compact_conns(k);
+	for (int waited = 0; lock == -EWOULDBLOCK && waited < GIVE_UP_LOCK_MS;
+	     waited += LOCK_RETRY_MS) {
+		lock = state_lock_uid(&k->st, k->spec.uid, true, NULL);
+		if (lock == -EWOULDBLOCK)
+			(void)poll(NULL, 0, LOCK_RETRY_MS);
 	}
-	if (proto_send(c->fd, &out, fds, n, &err) < 0) {
-		klog(LOG_WARNING, "join: %s", err.msg);
-		close(leader);
-		end_session(k, i, "join-failed");
-		return;
-	}
-	keeper_add_session(k, c, leader, j->cookie, j->user, j->service, j->tty,
-	    j->rhost, j->on_logout == TN_LOGOUT_KILL ? TN_LOGOUT_KILL : TN_LOGOUT_KEEP,
-	    j->flags & TN_JOIN_CGROUP);
-}
-
-void
-keeper_add_session(struct keeper *k, struct conn *c, int leader,
-    const char *cookie, const char *user, const char *service, const char *tty,
-    const char *rhost, enum tn_on_logout on_logout, bool with_cgroup)
-{
-	c->kind = CONN_SESSION;
-	c->leader = leader;
-	str_copy(c->cookie, sizeof(c->cookie), cookie);
-	str_copy(c->user, sizeof(c->user), user);
-	str_copy(c->service, sizeof(c->service), service);
-	str_copy(c->tty, sizeof(c->tty), tty);
-	str_copy(c->rhost, sizeof(c->rhost), rhost);
-	c->on_logout = on_logout;
-	c->since = time(NULL);
-	if (with_cgroup)
-		kcg_join(k, c);
-	k->sessions_ever++;
-	k->kill_on_empty = false;
-	klog(LOG_INFO, "session %s joined tenant %s", c->cookie, k->spec.key);
-	k->info_stale = true;
-}
-
-static void
-serve_status(struct keeper *k, size_t i)
-{
-	struct tn_msg_ctl out;
-
-	proto_init(&out, TN_MSG_STATUS);
-	snprintf(out.text, sizeof(out.text),
-	    "sessions %zu\nprocesses %ld\n", count_sessions(k),
-	    count_processes(k));
-	(void)proto_send(k->conns[i].fd, &out, NULL, 0, NULL);
-	end_session(k, i, "status");
-}
-
-/* Returns true when the keeper should exit. */
-static bool
-on_conn_readable(struct keeper *k, size_t i)
-{
-	struct conn *c = &k->conns[i];
-	union tn_msg m;
-	int fds[TN_MAX_FDS];
-	size_t nfds = 0;
-	struct tn_err err = {0};
-	unsigned allowed = c->kind == CONN_PENDING
-	    ? (1u << TN_MSG_OPEN) | (1u << TN_MSG_JOIN) | (1u << TN_MSG_TERMINATE) |
-		(1u << TN_MSG_STATUS)
-	    : (1u << TN_MSG_CLOSE);
-	int r = proto_recv(c->fd, allowed, &m, fds, &nfds, &err);
-
-	if (r < 0) {
-		if (r != -EPIPE)
-			klog(LOG_WARNING, "%s: %s", k->spec.key, err.msg);
-		end_session(k, i, r == -EPIPE ? "hangup" : "protocol-error");
-		return false;
-	}
-	switch ((enum tn_msg_type)m.hdr.type) {
-	case TN_MSG_JOIN:
-		serve_join(k, i, &m.join, fds[0]);
-		return false;
-	case TN_MSG_OPEN:
-		serve_open(k, i, &m.open);
-		return false;
-	case TN_MSG_STATUS:
-		serve_status(k, i);
-		return false;
-	case TN_MSG_TERMINATE:
-		end_session(k, i, "terminate");
-		while (k->nconns > 0)
-			end_session(k, k->nconns - 1, "terminate");
-		k->terminate = true;
-		return false;
-	case TN_MSG_CLOSE:
-		end_session(k, i, strcmp(m.ctl.cookie, c->cookie) == 0 ? "logout" : "logout-bad-cookie");
-		return false;
-	case TN_MSG_POLICY:
-	case TN_MSG_RESULT:
-	case TN_MSG_JOINED:
-	case TN_MSG_INIT:
-	default:
-		end_session(k, i, "protocol-error");
-		return false;
-	}
-}
-
-static void
-accept_conn(struct keeper *k)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	int fd = accept4(k->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	/* The socket sits in a root-only directory; check anyway. */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    cred.uid != 0 || k->nconns >= MAX_CONNS) {
-		close(fd);
-		return;
-	}
-	k->conns[k->nconns++] = (struct conn){.kind = CONN_PENDING, .fd = fd, .leader = -1,
-	    .peer_pid = cred.pid, .cg_leaf = -1, .cg_pids_events = -1};
+	end_tenant(k, lock, reason, false);
 }
 
 static const char *
 teardown_reason(const struct keeper *k)
 {
 	if (k->terminate)
-		return "terminated";
+		return k->terminate;
 	return k->kill_on_empty ? "last-session-closed" : "last-process-exited";
 }
 
+/* ---- the loop ---------------------------------------------------------- */
+
+/* Only open fds get a slot: the array never has more entries than the
+ * keeper has fds, which RLIMIT_NOFILE bounds (and poll() checks). */
+static int
+add_slot(struct pollfd *p, size_t *np, int fd, short events)
+{
+	if (fd < 0)
+		return -1;
+	p[*np] = (struct pollfd){.fd = fd, .events = events};
+	return (int)(*np)++;
+}
+
+static short
+revents(const struct pollfd *p, int slot)
+{
+	return slot >= 0 ? p[slot].revents : 0;
+}
+
+/* The poll timeout for what is waiting on the clock, given the one the
+ * housekeeping chose. */
+static int
+clock_timeout(const struct keeper *k, int timeout)
+{
+	size_t pending = 0;
+
+	for (size_t i = 0; i < k->nconns; i++) {
+		pending += k->conns[i].kind == CONN_PENDING;
+		if (k->conns[i].kind == CONN_CLOSING && (timeout < 0 || timeout > 500))
+			timeout = 500; /* its grace may run out */
+	}
+	if (pending > 0 && (timeout < 0 || timeout > 1000))
+		timeout = 1000; /* it may be pending too long */
+	if (k->listen_paused_until > 0) {
+		int64_t left = k->listen_paused_until - keeper_now_ms();
+		if (left < 0)
+			left = 0;
+		if (timeout < 0 || timeout > left)
+			timeout = (int)left;
+	}
+	return timeout;
+}
+
+/* Is the listening socket worth watching now? */
+static bool
+listening(struct keeper *k)
+{
+	size_t pending = 0;
+
+	if (k->listen_paused_until > 0) {
+		if (keeper_now_ms() < k->listen_paused_until)
+			return false;
+		k->listen_paused_until = 0;
+	}
+	for (size_t i = 0; i < k->nconns; i++)
+		pending += k->conns[i].kind == CONN_PENDING;
+	/* Beyond that, logins wait in the backlog until one is served. */
+	return pending < MAX_PENDING;
+}
+
+/* What happened to each connection during the last poll().  Handlers
+ * only mark connections as ended; nothing leaves the table until the
+ * pass is over. */
+static void
+walk_conns(struct keeper *k, const struct pollfd *p, size_t polled)
+{
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < polled; i++) {
+		struct conn *c = &k->conns[i];
+		short ev = revents(p, c->slot_fd), lev = revents(p, c->slot_leader);
+
+		if (c->dead)
+			continue;
+		if (c->kind == CONN_CLOSING) {
+			if (lev || now >= c->kill_at)
+				finish_closing(k, c);
+			continue;
+		}
+		/* A CLOSE already sent wins over the leader's exit. */
+		if (ev)
+			on_conn_readable(k, c);
+		else if (lev)
+			end_session(k, c, "leader-exited");
+		else if (c->kind == CONN_PENDING && now - c->since >= PENDING_TIMEOUT_S)
+			end_session(k, c, "pending-timeout");
+	}
+	if (k->terminate)
+		for (size_t i = 0; i < k->nconns; i++)
+			end_session(k, &k->conns[i], "terminate");
+	compact_conns(k);
+}
+
+/* Serve until the tenant ends.  Every way out ends it through
+ * end_tenant(): after the last session or process, tenantctl terminate,
+ * a signal, or when the keeper cannot go on. */
 void
 keeper_loop(struct keeper *k)
 {
+	const char *fatal = NULL;
+
 	for (;;) {
+		size_t np = 0, want = LOOP_FIXED_SLOTS + 3 * k->nconns, polled;
+		struct pollfd *p;
+		int timeout = -1, slot_init, slot_listen, slot_signal, slot_mem, slot_pids;
+		bool events;
+
 		/* Sized for the connections we have: a keeper lives as long as
 		 * its tenant, and its memory is paid per tenant. */
-		size_t np = 0, want = 4 + 3 * k->nconns;
-		struct pollfd *p;
-		int timeout = -1;
-
 		if (want > k->poll_cap) {
 			struct pollfd *grown = realloc(k->poll, want * sizeof(*grown));
-			if (grown == NULL)
-				return;
+			if (grown == NULL) {
+				fatal = "out-of-memory";
+				break;
+			}
 			k->poll = grown;
 			k->poll_cap = want;
 		}
@@ -484,7 +514,7 @@ keeper_loop(struct keeper *k)
 			kcg_gc(k);
 			timeout = LINGER_POLL_MS;
 		}
-		if (count_sessions(k) == 0) {
+		if (count_sessions(k) == 0 || k->terminate) {
 			kcg_gc(k);
 			if (tenant_done(k)) {
 				if (try_teardown(k, teardown_reason(k)))
@@ -494,55 +524,54 @@ keeper_loop(struct keeper *k)
 				timeout = LINGER_POLL_MS;
 			}
 		}
-		for (size_t i = 0; i < k->nconns; i++)
-			if (k->conns[i].kind == CONN_CLOSING && (timeout < 0 || timeout > 500))
-				timeout = 500; /* its grace may run out */
-		p[np++] = (struct pollfd){.fd = k->init_pidfd, .events = POLLIN};
-		p[np++] = (struct pollfd){.fd = k->listen_fd, .events = POLLIN};
-		p[np++] = (struct pollfd){.fd = k->cg_events[0], .events = POLLPRI};
-		p[np++] = (struct pollfd){.fd = k->cg_events[1], .events = POLLPRI};
+		timeout = clock_timeout(k, timeout);
+		slot_init = add_slot(p, &np, k->init_pidfd, POLLIN);
+		slot_signal = add_slot(p, &np, k->signal_fd, POLLIN);
+		slot_listen = add_slot(p, &np, listening(k) ? k->listen_fd : -1, POLLIN);
+		slot_mem = add_slot(p, &np, k->cg_events[0], POLLPRI);
+		slot_pids = add_slot(p, &np, k->cg_events[1], POLLPRI);
 		for (size_t i = 0; i < k->nconns; i++) {
-			p[np++] = (struct pollfd){.fd = k->conns[i].fd, .events = POLLIN};
-			p[np++] = (struct pollfd){.fd = k->conns[i].leader, .events = POLLIN};
-			p[np++] = (struct pollfd){.fd = k->conns[i].cg_pids_events, .events = POLLPRI};
+			struct conn *c = &k->conns[i];
+
+			c->slot_fd = add_slot(p, &np, c->fd, POLLIN);
+			c->slot_leader = add_slot(p, &np, c->leader, POLLIN);
+			c->slot_events = add_slot(p, &np, c->cg_pids_events, POLLPRI);
 		}
-		if (poll(p, np, timeout) < 0 && errno != EINTR)
-			return;
-		if (p[0].revents) {
-			while (k->nconns > 0)
-				end_session(k, k->nconns - 1, "tenant-gone");
-			remove_state(k);
-			keeper_audit(k, "tenant-end", NULL, "init-exited", NULL, false);
-			return;
+		polled = k->nconns;
+		if (poll(p, np, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			klog(LOG_ERR, "tenant %s: poll: %m", k->spec.key);
+			fatal = errno == EINVAL ? "poll-failed: too many fds for RLIMIT_NOFILE"
+						: "poll-failed";
+			break;
 		}
-		bool events = p[2].revents || p[3].revents || count_sessions(k) == 0;
-		for (size_t i = 0; i < k->nconns; i++)
-			events |= p[6 + 3 * i].revents != 0;
+		if (revents(p, slot_init)) {
+			fatal = "init-exited";
+			break;
+		}
+		if (revents(p, slot_signal)) {
+			struct signalfd_siginfo si;
+
+			if (read(k->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				klog(LOG_NOTICE, "tenant %s: signal %u from pid %u: ending the tenant",
+				    k->spec.key, si.ssi_signo, si.ssi_pid);
+			k->terminate = "keeper-signalled";
+		}
+		events = revents(p, slot_mem) || revents(p, slot_pids) || count_sessions(k) == 0;
+		for (size_t i = 0; i < polled; i++)
+			events |= revents(p, k->conns[i].slot_events) != 0;
 		if (events)
 			kcg_events(k);
-		/* Walk backwards: drop_conn() moves the last entry into i. */
-		for (size_t i = k->nconns; i-- > 0;) {
-			struct conn *c = &k->conns[i];
-			short ev = p[4 + 3 * i].revents, lev = p[5 + 3 * i].revents;
-
-			if (c->kind == CONN_CLOSING) {
-				if (lev || time(NULL) >= c->kill_at)
-					finish_closing(k, i);
-				continue;
-			}
-			/* A CLOSE already sent wins over the leader's exit. */
-			if (ev)
-				on_conn_readable(k, i);
-			else if (lev)
-				end_session(k, i, "leader-exited");
-		}
-		if (p[1].revents & POLLIN)
+		walk_conns(k, p, polled);
+		if (revents(p, slot_listen) & POLLIN)
 			accept_conn(k);
 	}
+	if (fatal)
+		give_up(k, fatal);
 	/* Give init a moment to go; it cannot finish before the login
 	 * program reaps its zombie in the tenant, which is not ours to await. */
 	struct pollfd w = {.fd = k->init_pidfd, .events = POLLIN};
 	(void)poll(&w, 1, 1000);
 	(void)waitpid(k->init_pid, NULL, WNOHANG);
 }
-

@@ -12,8 +12,16 @@
 #include "cgroup.h"
 #include "helper.h"
 
+/* Connections a keeper holds at once: sessions, logins on their way in,
+ * sessions waiting for their leader to go (on_logout = kill), tenantctl.
+ * The keeper's RLIMIT_NOFILE is sized from this (keeper-setup.c). */
 #define MAX_CONNS 1024
-#define KILL_GRACE_S 5 /* how long a closing leader may take to exit */
+#define MAX_PENDING 32      /* accepted, first message not read yet */
+#define PENDING_TIMEOUT_S 5 /* ... dropped when it takes longer */
+#define KILL_GRACE_S 5      /* how long a closing leader may take to exit */
+
+_Static_assert(TN_SESSIONS_MAX_LIMIT <= MAX_CONNS,
+    "a keeper's table holds the most sessions sessions.max allows");
 
 enum conn_kind {
 	CONN_PENDING, /* accepted, first message not read yet */
@@ -24,6 +32,11 @@ enum conn_kind {
 
 struct conn {
 	enum conn_kind kind;
+	/* Ended: its fds close, and it leaves the table, after the pass over
+	 * the poll results (keeper_loop); nothing moves during that pass. */
+	bool dead;
+	/* Its entries in keeper_loop's poll array, -1 where none. */
+	int slot_fd, slot_leader, slot_events;
 	int fd;
 	int leader; /* pidfd of the process that opened the session */
 	pid_t peer_pid; /* who connected (SO_PEERCRED) */
@@ -32,7 +45,7 @@ struct conn {
 	char cookie[TN_COOKIE_HEX + 1];
 	char user[257], service[64], tty[64], rhost[256];
 	enum tn_on_logout on_logout;
-	time_t since, kill_at;
+	time_t since, kill_at; /* since: accepted, then joined */
 };
 
 struct keeper {
@@ -41,6 +54,9 @@ struct keeper {
 	struct tn_audit audit;
 	int tenant_dir;
 	int listen_fd;
+	int reserve_fd; /* /dev/null, given up to accept and refuse at EMFILE */
+	int signal_fd;  /* SIGTERM, SIGINT, SIGHUP: end the tenant cleanly */
+	int64_t listen_paused_until; /* ms, CLOCK_MONOTONIC */
 	int init_pidfd;
 	pid_t init_pid;
 	int proc_fd;
@@ -51,7 +67,7 @@ struct keeper {
 	size_t nconns;
 	unsigned sessions_ever;
 	bool kill_on_empty; /* the last session to end asked for on_logout = kill */
-	bool terminate;     /* tenantctl terminate */
+	const char *terminate; /* why the tenant must end now (tenantctl terminate, a signal) */
 	bool info_stale;    /* sessions changed since the info file was written */
 	time_t created;
 	/* quotas (keeper-cgroup.c); -1 without cgroups */
@@ -75,14 +91,24 @@ void remove_state(struct keeper *k);
 
 /* keeper.c: serve until the tenant ends. */
 void keeper_loop(struct keeper *k);
-void drop_conn(struct keeper *k, size_t i);
+/* Mark c for removal (its fds close after the current pass). */
+void drop_conn(struct conn *c);
+/* End c: a session is audited and on_logout applied; others are dropped. */
+void end_session(struct keeper *k, struct conn *c, const char *reason);
+long count_processes(const struct keeper *k);
+int64_t keeper_now_ms(void);
+
+/* keeper-serve.c: requests and new connections. */
+void on_conn_readable(struct keeper *k, struct conn *c);
+void accept_conn(struct keeper *k);
 /* Connection c becomes a live session of the tenant. */
 void keeper_add_session(struct keeper *k, struct conn *c, int leader,
     const char *cookie, const char *user, const char *service, const char *tty,
     const char *rhost, enum tn_on_logout on_logout, bool with_cgroup);
 
 /* keeper-open.c: a login joining without the helper. */
-void serve_open(struct keeper *k, size_t i, const struct tn_msg_open *req);
+void serve_open(struct keeper *k, struct conn *c, const struct tn_msg_open *req);
+size_t count_sessions(const struct keeper *k);
 
 /* keeper-cgroup.c */
 void kcg_open(struct keeper *k);

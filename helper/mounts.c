@@ -1,19 +1,64 @@
-/* The tenant's mount namespace: "/" made rslave first, then private tmpfs
- * on /tmp, /var/tmp and /dev/shm, a fresh mqueue and a fresh proc.  Every
- * target is reached by walk_trusted() and mounted with the fd-based mount
- * API, so no path string is resolved twice (security catalog #1, #6). */
+/* The tenant's mount namespace, built by tenant-init while it still has
+ * its capabilities:
+ *   - "/" rslave first: nothing of ours propagates to the host;
+ *   - ONE tmpfs with the tmp.size/tmp.inodes budget, a 1777 subdirectory
+ *     of it bound on each of /tmp, /var/tmp, /dev/shm and /run/lock;
+ *   - a fresh mqueue (ipc namespace) and proc (pid namespace);
+ *   - what OCI runtimes do by default, since root inside a tenant is root
+ *     on the host's kernel: /proc/sys, /proc/sysrq-trigger, /proc/irq,
+ *     /proc/bus, /proc/fs and all of /sys (recursive: cgroups too)
+ *     read-only; /proc/kcore & co. masked with /dev/null, /proc/acpi,
+ *     /proc/scsi, /sys/firmware, /sys/devices/virtual/powercap with an
+ *     empty read-only tmpfs; whatever does not exist here is skipped;
+ *   - /run/pam_tenant covered by a read-only tmpfs holding the tenant's
+ *     marker (state.h): the host's state and keeper sockets are out of
+ *     reach, and the module knows which tenant it runs in.
+ * Every target is reached by walk_trusted() and mounted with the fd-based
+ * mount API, so no path string is resolved twice (security catalog #1,
+ * #6).  Everything is read back before tenant-init drops its capabilities;
+ * without CAP_SYS_ADMIN nobody in the tenant can undo any of it, and
+ * mounts copied into a user namespace are locked. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/magic.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "fsutil.h"
 #include "helper.h"
 #include "util.h"
+
+#define RO_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
+
+/* Made read-only where they exist (a bind of each onto itself). */
+static const char *const ro_paths[] = {"/proc/sys", "/proc/sysrq-trigger",
+    "/proc/irq", "/proc/bus", "/proc/fs", "/sys"};
+/* Hidden where they exist: files under /dev/null, directories under an
+ * empty read-only tmpfs.  After /sys is read-only. */
+static const char *const masked_paths[] = {"/proc/kcore", "/proc/keys",
+    "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats",
+    "/proc/acpi", "/proc/scsi", "/sys/firmware",
+    "/sys/devices/virtual/powercap"};
+
+/* The tmp.size budget and where its subdirectories go. */
+static const struct {
+	const char *target, *subdir;
+	bool optional; /* skipped when the target does not exist */
+} tmp_dirs[] = {
+	{"/tmp", "tmp", false},
+	{"/var/tmp", "var-tmp", false},
+	{"/dev/shm", "shm", false},
+	{"/run/lock", "lock", true},
+};
 
 /* The kernel explains fsconfig failures on the fs context fd. */
 static int
@@ -35,21 +80,14 @@ struct fs_option {
 	const char *key, *value;
 };
 
+/* A new, still detached mount of fstype; returns its fd. */
 static int
-mount_fresh(const char *fstype, const struct fs_option *opts, size_t nopts,
-    unsigned attrs, const char *target, struct tn_err *err)
+new_fs(const char *fstype, const struct fs_option *opts, size_t nopts,
+    unsigned attrs, const char *what, struct tn_err *err)
 {
-	_cleanup_close_ int tfd = -1, fsfd = -1, mfd = -1;
-	char what[128];
-	struct stat st;
-	int r;
+	_cleanup_close_ int fsfd = -1;
+	int mfd;
 
-	snprintf(what, sizeof(what), "mount %s on %s", fstype, target);
-	r = walk_trusted(target, 0, &tfd, err);
-	if (r < 0)
-		return err_wrap(err, "%s", what);
-	if (fstat(tfd, &st) < 0 || !S_ISDIR(st.st_mode))
-		return err_set(err, ENOTDIR, "%s: not a directory", what);
 	fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
 	if (fsfd < 0)
 		return fs_error(-1, what, err);
@@ -61,26 +99,215 @@ mount_fresh(const char *fstype, const struct fs_option *opts, size_t nopts,
 	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
 	if (mfd < 0)
 		return fs_error(fsfd, what, err);
+	return mfd;
+}
+
+/* Open a target by walk_trusted(); -ENOENT (err untouched) when it does
+ * not exist and may be skipped. */
+static int
+open_target(const char *target, bool may_skip, int *fd, struct tn_err *err)
+{
+	struct tn_err e = {0};
+	int r = walk_trusted(target, 0, fd, &e);
+
+	if (r == -ENOENT && may_skip)
+		return -ENOENT;
+	if (r < 0)
+		*err = e;
+	return r;
+}
+
+static int
+attach(int mfd, int tfd, const char *what, struct tn_err *err)
+{
 	if (move_mount(mfd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return err_set(err, errno, "%s: move_mount: %m", what);
 	return 0;
 }
 
 static int
-mount_tmpfs(const char *target, const struct init_args *a, struct tn_err *err)
+mount_fresh(const char *fstype, const struct fs_option *opts, size_t nopts,
+    unsigned attrs, const char *target, struct tn_err *err)
 {
-	char size[32], inodes[32];
+	_cleanup_close_ int tfd = -1, mfd = -1;
+	char what[128];
+	struct stat st;
+
+	snprintf(what, sizeof(what), "mount %s on %s", fstype, target);
+	if (open_target(target, false, &tfd, err) < 0)
+		return err_wrap(err, "%s", what);
+	if (fstat(tfd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return err_set(err, ENOTDIR, "%s: not a directory", what);
+	mfd = new_fs(fstype, opts, nopts, attrs, what, err);
+	if (mfd < 0)
+		return -1;
+	return attach(mfd, tfd, what, err);
+}
+
+/* One tmpfs for /tmp, /var/tmp, /dev/shm and /run/lock: one budget, one
+ * superblock.  Linux 6.1 cannot clone a subdirectory of a detached mount,
+ * so the new tmpfs is first attached on /run/pam_tenant (root 0700, and
+ * covered by the marker later), its subdirectories are cloned from there,
+ * and the staging mount is detached again. */
+static int
+mount_tmp_budget(const struct init_args *a, struct tn_err *err)
+{
+	_cleanup_close_ int mfd = -1, stage = -1;
+	char size[32], inodes[32], self[64];
 	const struct fs_option opts[] = {
 		{"source", "pam_tenant"},
 		{"size", size},
 		{"nr_inodes", inodes},
-		{"mode", "1777"},
+		{"mode", "0755"},
 	};
 
 	snprintf(size, sizeof(size), "%" PRIu64, a->tmp_size);
 	snprintf(inodes, sizeof(inodes), "%" PRIu64, a->tmp_inodes);
-	return mount_fresh("tmpfs", opts, N_ELEMENTS(opts),
-	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, target, err);
+	mfd = new_fs("tmpfs", opts, N_ELEMENTS(opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+	    "mount the tmp tmpfs", err);
+	if (mfd < 0)
+		return -1;
+	for (size_t i = 0; i < N_ELEMENTS(tmp_dirs); i++)
+		if (mkdirat(mfd, tmp_dirs[i].subdir, 0700) < 0 ||
+		    fchmodat(mfd, tmp_dirs[i].subdir, 01777, 0) < 0) /* whatever our umask */
+			return err_set(err, errno, "tmp tmpfs: mkdir %s: %m", tmp_dirs[i].subdir);
+	if (open_target(TN_STATE_DIR, false, &stage, err) < 0)
+		return err_wrap(err, "tmp tmpfs: staging on " TN_STATE_DIR);
+	if (attach(mfd, stage, "tmp tmpfs: staging on " TN_STATE_DIR, err) < 0)
+		return -1;
+	for (size_t i = 0; i < N_ELEMENTS(tmp_dirs); i++) {
+		_cleanup_close_ int tfd = -1, cfd = -1;
+		char what[64];
+		struct stat st;
+		int r;
+
+		snprintf(what, sizeof(what), "bind tmp tmpfs on %s", tmp_dirs[i].target);
+		r = open_target(tmp_dirs[i].target, tmp_dirs[i].optional, &tfd, err);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return err_wrap(err, "%s", what);
+		if (fstat(tfd, &st) < 0 || !S_ISDIR(st.st_mode))
+			return err_set(err, ENOTDIR, "%s: not a directory", what);
+		cfd = open_tree(mfd, tmp_dirs[i].subdir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (cfd < 0)
+			return err_set(err, errno, "%s: open_tree: %m", what);
+		if (attach(cfd, tfd, what, err) < 0)
+			return -1;
+	}
+	/* Our copies of the subdirectories keep the superblock alive. */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", mfd);
+	if (umount2(self, MNT_DETACH) < 0)
+		return err_set(err, errno, "tmp tmpfs: detach the staging mount: %m");
+	return 0;
+}
+
+/* Bind target read-only onto itself, with everything mounted below it.
+ * Private: a mount the host adds below it later must not show up in
+ * the tenant writable. */
+static int
+bind_readonly(const char *target, struct tn_err *err)
+{
+	_cleanup_close_ int tfd = -1, cfd = -1;
+	struct mount_attr attr = {.attr_set = RO_ATTRS, .propagation = MS_PRIVATE};
+	int r = open_target(target, true, &tfd, err);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return err_wrap(err, "read-only %s", target);
+	cfd = open_tree(tfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (cfd < 0)
+		return err_set(err, errno, "read-only %s: open_tree: %m", target);
+	if (mount_setattr(cfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return err_set(err, errno, "read-only %s: mount_setattr: %m", target);
+	return attach(cfd, tfd, target, err);
+}
+
+/* /dev/null, checked to be the real one. */
+static int
+open_devnull(struct tn_err *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (walk_trusted("/dev/null", 0, &fd, err) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		return err_set(err, EPERM, "/dev/null is not the null device");
+	return steal_fd(&fd);
+}
+
+static int
+mask_path(const char *target, int devnull, struct tn_err *err)
+{
+	static const struct fs_option opts[] = {
+		{"source", "pam_tenant"},
+		{"size", "4k"},
+		{"nr_inodes", "1"},
+		{"mode", "0555"},
+	};
+	_cleanup_close_ int tfd = -1, mfd = -1;
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC};
+	char what[128];
+	struct stat st;
+	int r = open_target(target, true, &tfd, err);
+
+	if (r == -ENOENT)
+		return 0;
+	snprintf(what, sizeof(what), "mask %s", target);
+	if (r < 0)
+		return err_wrap(err, "%s", what);
+	if (fstat(tfd, &st) < 0)
+		return err_set(err, errno, "%s: fstat: %m", what);
+	if (S_ISDIR(st.st_mode)) {
+		mfd = new_fs("tmpfs", opts, N_ELEMENTS(opts), RO_ATTRS, what, err);
+		if (mfd < 0)
+			return -1;
+	} else {
+		/* not nodev: the mask must read as empty, not fail */
+		mfd = open_tree(devnull, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (mfd < 0)
+			return err_set(err, errno, "%s: open_tree /dev/null: %m", what);
+		if (mount_setattr(mfd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+			return err_set(err, errno, "%s: mount_setattr: %m", what);
+	}
+	return attach(mfd, tfd, what, err);
+}
+
+/* Cover /run/pam_tenant with a read-only tmpfs that holds the marker. */
+static int
+mask_state_dir(const struct init_args *a, struct tn_err *err)
+{
+	static const struct fs_option opts[] = {
+		{"source", "pam_tenant"},
+		{"size", "4k"},
+		{"nr_inodes", "2"},
+		{"mode", "0700"},
+	};
+	_cleanup_close_ int tfd = -1, mfd = -1, f = -1;
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	char text[TN_KEY_MAX + 32];
+	int r;
+
+	if (open_target(TN_STATE_DIR, false, &tfd, err) < 0)
+		return err_wrap(err, "mask " TN_STATE_DIR);
+	mfd = new_fs("tmpfs", opts, N_ELEMENTS(opts),
+	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "mask " TN_STATE_DIR, err);
+	if (mfd < 0)
+		return -1;
+	f = openat(mfd, TN_MARKER_NAME, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+	if (f < 0)
+		return err_set(err, errno, "tenant marker: create: %m");
+	snprintf(text, sizeof(text), "%u %s\n", (unsigned)a->uid, a->key);
+	r = write_full(f, text, strlen(text));
+	if (r < 0 || fchmod(f, 0400) < 0)
+		return err_set(err, r < 0 ? -r : errno, "tenant marker: write: %s",
+		    strerror(r < 0 ? -r : errno));
+	close(steal_fd(&f)); /* a file open for writing keeps a mount rw */
+	if (mount_setattr(mfd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return err_set(err, errno, "mask " TN_STATE_DIR ": mount_setattr: %m");
+	return attach(mfd, tfd, "mask " TN_STATE_DIR, err);
 }
 
 /* /dev/mqueue is missing on hosts without systemd; create it (root 0755,
@@ -99,19 +326,135 @@ ensure_mqueue_dir(struct tn_err *err)
 	return 0;
 }
 
+/* ---- read back --------------------------------------------------------- */
+
+/* Open path and compare its file system's type (0: any) and flags;
+ * returns 1 and *st when it matches, 0 when it may be skipped. */
+static int
+check_statfs(const char *path, bool may_skip, long type, unsigned long flags,
+    struct stat *st, struct tn_err *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct statfs sfs;
+	int r = open_target(path, may_skip, &fd, err);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return err_wrap(err, "check %s", path);
+	if (fstatfs(fd, &sfs) < 0 || fstat(fd, st) < 0)
+		return err_set(err, errno, "check %s: %m", path);
+	if ((type && sfs.f_type != type) || (sfs.f_flags & flags) != flags)
+		return err_set(err, EIO, "check %s: not the expected mount (type %#lx, flags %#lx)",
+		    path, (unsigned long)sfs.f_type, (unsigned long)sfs.f_flags);
+	return 1;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void
+unescape_octal(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+/* Every mount visible at or below /sys must be read-only.  mountinfo
+ * also lists the mounts our read-only copy covers; opening each mount
+ * point by path reaches what the tenant sees there (or nothing, below
+ * a mask). */
+static int
+check_sys_readonly(struct tn_err *err)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	struct stat st;
+	int r = 0;
+
+	if (f == NULL)
+		return err_set(err, errno, "check /sys: mountinfo: %m");
+	while (r >= 0 && getline(&line, &cap, f) > 0) {
+		char point[1024];
+
+		if (sscanf(line, "%*d %*d %*s %*s %1023s", point) != 1)
+			continue;
+		unescape_octal(point);
+		if (strncmp(point, "/sys", 4) == 0 && (point[4] == '\0' || point[4] == '/'))
+			r = check_statfs(point, true, 0, ST_RDONLY, &st, err);
+	}
+	fclose(f);
+	return r < 0 ? -1 : 0;
+}
+
+static int
+verify(const struct init_args *a, struct tn_err *err)
+{
+	struct stat st;
+	dev_t tmp_dev = 0;
+	uid_t owner;
+	int r;
+
+	for (size_t i = 0; i < N_ELEMENTS(tmp_dirs); i++) {
+		r = check_statfs(tmp_dirs[i].target, tmp_dirs[i].optional, TMPFS_MAGIC,
+		    ST_NOSUID | ST_NODEV, &st, err);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			continue;
+		if ((st.st_mode & 07777) != 01777 || (tmp_dev && st.st_dev != tmp_dev))
+			return err_set(err, EIO, "check %s: not a 1777 directory of the tmp tmpfs",
+			    tmp_dirs[i].target);
+		tmp_dev = st.st_dev;
+	}
+	for (size_t i = 0; i < N_ELEMENTS(ro_paths); i++)
+		if (check_statfs(ro_paths[i], true, 0, ST_RDONLY, &st, err) < 0)
+			return -1;
+	if (check_sys_readonly(err) < 0)
+		return -1;
+	for (size_t i = 0; i < N_ELEMENTS(masked_paths); i++) {
+		r = check_statfs(masked_paths[i], true, 0, ST_RDONLY, &st, err);
+		if (r <= 0) {
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+			continue; /* /dev/null */
+		if (!S_ISDIR(st.st_mode))
+			return err_set(err, EIO, "check %s: not masked", masked_paths[i]);
+		if (check_statfs(masked_paths[i], false, TMPFS_MAGIC, ST_RDONLY, &st, err) < 0)
+			return -1;
+	}
+	r = state_tenant_marker(&owner, err);
+	if (r < 0)
+		return err_wrap(err, "check " TN_STATE_DIR);
+	if (r == 0 || owner != a->uid)
+		return err_set(err, EIO, "check " TN_STATE_DIR ": no marker of uid %u", (unsigned)a->uid);
+	return 0;
+}
+
 int
 mounts_setup(const struct init_args *a, int *proc_fd, struct tn_err *err)
 {
-	static const char *const tmp_dirs[] = {"/tmp", "/var/tmp", "/dev/shm"};
 	const struct fs_option src = {"source", "pam_tenant"};
+	_cleanup_close_ int devnull = -1;
 
 	*proc_fd = -1;
 	/* Before any other mount: nothing of ours may propagate to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return err_set(err, errno, "make / rslave: %m");
-	for (size_t i = 0; i < N_ELEMENTS(tmp_dirs); i++)
-		if (mount_tmpfs(tmp_dirs[i], a, err) < 0)
-			return -1;
+	if (mount_tmp_budget(a, err) < 0)
+		return -1;
 	if (a->namespaces & TN_NS_IPC) {
 		if (ensure_mqueue_dir(err) < 0 ||
 		    mount_fresh("mqueue", &src, 1,
@@ -128,5 +471,17 @@ mounts_setup(const struct init_args *a, int *proc_fd, struct tn_err *err)
 		if (*proc_fd < 0)
 			return err_set(err, errno, "open new /proc: %m");
 	}
+	/* The host's /proc too, when the tenant has no PID namespace. */
+	for (size_t i = 0; i < N_ELEMENTS(ro_paths); i++)
+		if (bind_readonly(ro_paths[i], err) < 0)
+			return -1;
+	devnull = open_devnull(err);
+	if (devnull < 0)
+		return -1;
+	for (size_t i = 0; i < N_ELEMENTS(masked_paths); i++)
+		if (mask_path(masked_paths[i], devnull, err) < 0)
+			return -1;
+	if (mask_state_dir(a, err) < 0 || verify(a, err) < 0)
+		return -1;
 	return 0;
 }

@@ -4,7 +4,6 @@
  * audited here; the module only relays failures it sees itself. */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,6 +87,27 @@ reply(struct open_ctx *c, enum tn_status status, const char *msg,
 	return HELPER_EXIT_OK;
 }
 
+/* A refusal by policy (not a failure: on_error does not apply), whose
+ * reason the user may read.  The module logs it. */
+static int
+deny(struct open_ctx *c, const char *why)
+{
+	struct tn_msg_result r;
+	struct tn_err err = {0};
+
+	audit_decision(c, "tenant-deny", why, false);
+	proto_init(&r, TN_MSG_RESULT);
+	r.status = TN_ST_DENIED;
+	r.flags = TN_RES_TELL_USER;
+	memcpy(r.cookie, c->req.cookie, sizeof(r.cookie));
+	str_copy(r.msg, sizeof(r.msg), why);
+	if (proto_send(c->fd, &r, NULL, 0, &err) < 0) {
+		syslog(LOG_ERR, "reply to module: %s", err.msg);
+		return HELPER_EXIT_SYSTEM;
+	}
+	return HELPER_EXIT_OK;
+}
+
 /* A failure after the policy is known: on_error decides. */
 static int
 fail(struct open_ctx *c, const char *why)
@@ -115,28 +135,18 @@ send_policy(struct open_ctx *c)
 	return proto_send(c->fd, &r, NULL, 0, NULL);
 }
 
-/* A keeper that died without cleaning up leaves its directory and its
- * mount-namespace marker behind; remove both before starting afresh. */
+/* A keeper that died without cleaning up leaves its directory behind;
+ * remove it before starting afresh.  (Which tenant a process is in is
+ * told by the marker over /run/pam_tenant inside the tenant itself, which
+ * lives exactly as long as the tenant's mount namespace.) */
 static void
 remove_stale(const struct tn_state *st, const char *key)
 {
-	_cleanup_close_ int dir = -1, info = -1;
-	char text[4096], *p;
-	ssize_t n;
+	_cleanup_close_ int dir = -1;
 
 	dir = openat(st->tenants, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
 		return;
-	info = openat(dir, "info", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (info >= 0 && (n = read_full(info, text, sizeof(text) - 1)) > 0) {
-		text[n] = '\0';
-		if ((p = strstr(text, "\nns_mnt ")) != NULL) {
-			char marker[32];
-			snprintf(marker, sizeof(marker), "%.20s", p + 8);
-			marker[strcspn(marker, "\n")] = '\0';
-			(void)unlinkat(st->mntns, marker, 0);
-		}
-	}
 	(void)unlinkat(dir, "keeper.sock", 0);
 	(void)unlinkat(dir, "info", 0);
 	(void)unlinkat(st->tenants, key, AT_REMOVEDIR);
@@ -217,6 +227,7 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 	j.uid = c->req.uid;
 	j.on_logout = c->pol.on_logout;
 	j.flags = c->cg_leaf >= 0 || c->sd_placed ? TN_JOIN_CGROUP : 0;
+	j.sessions_max = c->pol.sessions_max;
 	memcpy(j.cookie, c->req.cookie, sizeof(j.cookie));
 	memcpy(j.user, c->req.user, sizeof(j.user));
 	memcpy(j.service, c->req.service, sizeof(j.service));
@@ -230,8 +241,9 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 	r = proto_recv(conn, 1u << TN_MSG_JOINED, &m, fds, nfds, err);
 	if (r < 0)
 		return r == -EPIPE ? err_set(err, EPIPE, "keeper closed the link") : r;
+	/* The keeper refuses only by policy (sessions.max, another uid). */
 	if (m.joined.status != TN_ST_ISOLATED)
-		return err_set(err, EPERM, "keeper refused: %s", m.joined.msg);
+		return err_set(err, EUSERS, "%s", m.joined.msg);
 	if (verify_ns_fds(&m.joined, fds, err) < 0) {
 		for (size_t i = 0; i < *nfds; i++)
 			close(fds[i]);
@@ -334,6 +346,8 @@ isolate(struct open_ctx *c)
 		drop_cgroup(c);
 	close(lock);
 	state_close(&st);
+	if (r == -EUSERS)
+		return deny(c, err.msg);
 	if (r < 0)
 		return fail(c, err.msg);
 	if (c->cg_user >= 0)

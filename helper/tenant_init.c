@@ -4,7 +4,9 @@
  * the tenant's user can neither signal nor ptrace it, and holds no fds. */
 #include <errno.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
@@ -56,6 +58,17 @@ drop_everything(struct tn_err *err)
 	return 0;
 }
 
+static bool
+keeper_alive(int chan)
+{
+	struct pollfd p = {.fd = chan, .events = POLLIN | POLLRDHUP};
+	int r;
+
+	while ((r = poll(&p, 1, 0)) < 0 && errno == EINTR)
+		;
+	return r == 0;
+}
+
 static void
 report(int chan, int proc_fd, const char *error)
 {
@@ -76,10 +89,17 @@ tenant_init_main(void *arg)
 	sigset_t chld;
 
 	/* If the keeper goes, the tenant goes: the keeper is its owner. */
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	/* Inherit nothing of the keeper's (state dirs, audit, ready pipe). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(1);
+	/* Inherit nothing of the keeper's (state dirs, audit, ready pipe,
+	 * its end of our channel). */
 	if ((a->chan > 3 && close_range(3, a->chan - 1, 0) < 0) ||
 	    close_range(a->chan + 1, ~0U, 0) < 0)
+		_exit(1);
+	/* A keeper that died before the prctl sent no signal; getppid() is 0
+	 * in a new PID namespace, so ask the channel: the keeper sends
+	 * nothing before our report, so any event means its end is closed. */
+	if (!keeper_alive(a->chan))
 		_exit(1);
 	proc_title("tenant-init");
 	if (mounts_setup(a, &proc_fd, &err) < 0 ||

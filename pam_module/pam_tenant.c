@@ -106,40 +106,33 @@ cleanup_session(pam_handle_t *pamh, void *data, int error_status)
 }
 
 /* su from inside a tenant: the same user stays where they are; anyone
- * else is refused, so a tenant never spans two users (DESIGN §7). */
+ * else is refused, so a tenant never spans two users (DESIGN §7).  Inside
+ * a tenant, /run/pam_tenant is the tenant's read-only marker mount, which
+ * nobody in it can remove; anything that is neither that nor the host's
+ * state directory is refused, root included. */
 static int
 check_nested(pam_handle_t *pamh, const struct tn_msg_open *req,
     const char *name)
 {
-	struct stat st;
+	struct tn_err err = {0};
+	char why[600];
 	uid_t owner;
-	int r;
+	int r = state_tenant_marker(&owner, &err);
 
-	if (stat("/proc/self/ns/mnt", &st) < 0) {
-		/* Our own /proc/self vanishes once we joined a tenant. */
-		if (req->uid == 0)
-			return PAM_SUCCESS; /* root is exempt anyway */
-		pam_syslog(pamh, LOG_ERR,
-		    "denied session for %s: cannot tell which mount namespace the caller is in (/proc/self: %m)",
-		    name);
-		module_audit(pamh, req, "tenant-deny", "caller's namespaces unknown", false);
-		return PAM_SESSION_ERR;
-	}
-	r = state_mntns_owner(st.st_ino, &owner);
 	if (r == 0)
 		return PAM_SUCCESS;
-	if (r == 1 && owner == req->uid) {
+	if (r < 0) {
+		snprintf(why, sizeof(why), "cannot tell whether the caller is inside a tenant: %s",
+		    err.msg);
+		pam_syslog(pamh, LOG_ERR, "denied session for %s: %s", name, why);
+		module_audit(pamh, req, "tenant-deny", why, false);
+		pam_error(pamh, "pam_tenant: session isolation failed; login refused (see the system log)");
+		return PAM_SESSION_ERR;
+	}
+	if (owner == req->uid) {
 		pam_syslog(pamh, LOG_INFO, "%s (uid %u) is already inside their tenant",
 		    name, (unsigned)req->uid);
 		return PAM_IGNORE;
-	}
-	char why[160];
-	if (r < 0) {
-		snprintf(why, sizeof(why), "the caller's mount namespace has a broken tenant marker: %s",
-		    strerror(-r));
-		pam_syslog(pamh, LOG_ERR, "denied session for %s: %s", name, why);
-		module_audit(pamh, req, "tenant-deny", why, false);
-		return PAM_SESSION_ERR;
 	}
 	snprintf(why, sizeof(why),
 	    "login as uid %u from inside the tenant of uid %u: a tenant never spans two users",
@@ -332,7 +325,10 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	default:
 		pam_syslog(pamh, LOG_ERR, "denied session for %s (uid %u): %s", name,
 		    (unsigned)req.uid, o.res.msg);
-		pam_error(pamh, "pam_tenant: session isolation failed; login refused (see the system log)");
+		if (o.res.status == TN_ST_DENIED && (o.res.flags & TN_RES_TELL_USER))
+			pam_error(pamh, "pam_tenant: login refused: %s", o.res.msg);
+		else
+			pam_error(pamh, "pam_tenant: session isolation failed; login refused (see the system log)");
 		return PAM_SESSION_ERR;
 	}
 }

@@ -787,7 +787,7 @@ _e2e_run_state() {
 	find /run/pam_tenant \( -type f -printf '%y %m %u %g %s %p\n' \) \
 	    -o -printf '%y %m %u %g - %p\n' 2>/dev/null | sort |
 		awk '$1 == "d" && $2 == "700" && $3 == "root" && $4 == "root" &&
-		     $6 ~ /^\/run\/pam_tenant(\/(tenants|locks|mntns))?$/ { next }
+		     $6 ~ /^\/run\/pam_tenant(\/(tenants|locks))?$/ { next }
 		     $1 == "f" && $2 == "600" && $3 == "root" && $4 == "root" && $5 == 0 &&
 		     $6 ~ /^\/run\/pam_tenant\/locks\/[0-9]+\.lock$/ { next }
 		     { print }'

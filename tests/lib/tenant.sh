@@ -57,7 +57,6 @@ host_ns() {
 # no_tenants: true when no tenant state and no keeper/init process is left.
 no_tenants() {
 	[ -z "$(ls -A /run/pam_tenant/tenants 2>/dev/null)" ] &&
-	    [ -z "$(ls -A /run/pam_tenant/mntns 2>/dev/null)" ] &&
 	    ! pgrep -r RSDT -x tenant-keeper >/dev/null # zombies wait for a slow init
 }
 

@@ -76,6 +76,7 @@ test_defaults(void)
 	IS_INT(d.on_error, TN_ONERR_DENY, "default: on_error deny");
 	IS_INT(d.cgroup, TN_CGROUP_REQUIRED, "default: cgroup required");
 	IS_STR(d.cgroup_root, "tenant.slice", "default: cgroup.root tenant.slice");
+	IS_INT(d.sessions_max, 256, "default: sessions.max 256");
 	OK(!conf_policy_has_limits(&d), "defaults set no limits");
 	for (int k = 0; k < TN_KEY__COUNT; k++)
 		if (d.origin[k].file != NULL)
@@ -247,6 +248,45 @@ test_service(void)
 	id.service = "cro";
 	conf_resolve(conf, &id, &p);
 	OK(p.isolate, "service match is exact");
+	conf_free(conf);
+}
+
+/* sessions.max resolves like any key, [service] included. */
+static void
+test_sessions_max(void)
+{
+	struct tn_conf *conf = parse("sm.conf",
+	    "[default]\n"             /* 1 */
+	    "sessions.max = 10\n"     /* 2 */
+	    "[group ops]\n"           /* 3 */
+	    "sessions.max = 40\n"     /* 4 */
+	    "[user bob]\n"            /* 5 */
+	    "sessions.max = 3\n"      /* 6 */
+	    "[service cron]\n"        /* 7 */
+	    "sessions.max = 1024\n"); /* 8 */
+	static const char *const ops[] = { "ops" };
+	struct tn_identity id = { .uid = 1000, .user = "alice" };
+	struct tn_policy p;
+	char buf[32];
+
+	conf_resolve(conf, &id, &p);
+	IS_INT(p.sessions_max, 10, "sessions.max from [default]");
+	is_origin(&p, TN_KEY_SESSIONS_MAX, "sm.conf", 2, "default sessions.max");
+	id.groups = ops;
+	id.ngroups = 1;
+	conf_resolve(conf, &id, &p);
+	IS_INT(p.sessions_max, 40, "sessions.max: group beats default");
+	id.user = "bob";
+	conf_resolve(conf, &id, &p);
+	IS_INT(p.sessions_max, 3, "sessions.max: user beats group");
+	is_origin(&p, TN_KEY_SESSIONS_MAX, "sm.conf", 6, "user sessions.max");
+	OK(conf_format_value(&p, TN_KEY_SESSIONS_MAX, buf, sizeof(buf)) == 0, "format sessions.max");
+	IS_STR(buf, "3", "sessions.max printed as a plain number");
+	id.service = "cron";
+	conf_resolve(conf, &id, &p);
+	IS_INT(p.sessions_max, 1024, "sessions.max: [service] applies last");
+	is_origin(&p, TN_KEY_SESSIONS_MAX, "sm.conf", 8, "service sessions.max");
+	OK(!conf_policy_has_limits(&p), "sessions.max is not a cgroup limit");
 	conf_free(conf);
 }
 
@@ -468,7 +508,8 @@ test_round_trip(void)
 		   "wiops=200, 8:16 rbps=max\n"
 		   "caps.keep = cap_net_raw cap_setuid cap_setgid\n"
 		   "no_new_privs = yes\non_logout = kill\non_error = allow\n"
-		   "cgroup = optional\ncgroup.root = tenants/host-1.slice/x\n",
+		   "cgroup = optional\ncgroup.root = tenants/host-1.slice/x\n"
+		   "sessions.max = 17\n",
 	    "every key round-trips");
 	round_trip("[default]\ncgroup.root = tenant.slice\n",
 	    "cgroup.root set to its default round-trips");
@@ -482,6 +523,7 @@ main(void)
 	test_same_kind();
 	test_many_groups();
 	test_service();
+	test_sessions_max();
 	test_caps();
 	test_files();
 	test_cgroup_root();

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "proto.h"
 #include "tap.h"
 
@@ -93,6 +94,23 @@ main(void)
 	IS_INT(decode(&o, sizeof(o), 1u << TN_MSG_OPEN, 0), 0, "well-formed open request");
 	memset(o.user, 'u', sizeof(o.user));
 	IS_INT(decode(&o, sizeof(o), 1u << TN_MSG_OPEN, 0), -EBADMSG, "user name without NUL");
+
+	/* JOIN: a pidfd, and sessions.max within 1..TN_SESSIONS_MAX_LIMIT. */
+	struct tn_msg_join j;
+	proto_init(&j, TN_MSG_JOIN);
+	memset(j.cookie, 'b', TN_COOKIE_HEX);
+	j.sessions_max = 3;
+	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), 0, "well-formed join with sessions.max 3");
+	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 0), -EBADMSG, "join without the leader's pidfd");
+	j.sessions_max = TN_SESSIONS_MAX_LIMIT;
+	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), 0, "join with the largest sessions.max");
+	j.sessions_max = 0;
+	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), -EBADMSG, "join with sessions.max 0");
+	j.sessions_max = TN_SESSIONS_MAX_LIMIT + 1;
+	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), -EBADMSG, "join with sessions.max over the limit");
+	j.sessions_max = 3;
+	j.on_logout = 2;
+	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), -EBADMSG, "join with an unknown on_logout");
 
 	/* Garbage of every length up to the largest message never decodes. */
 	int garbage_ok = 0;

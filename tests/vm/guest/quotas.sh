@@ -151,16 +151,26 @@ wait_until 20 eval "[ \$(ls -d $CG/user-$D/session-* | wc -l) -eq 1 ]"
 ok $? "... whose session leaves go away with their sessions"
 
 # ---- logins racing the teardown of the user's last session ----
+# The keeper holds the uid lock until the user's cgroup is killed and
+# removed: a login in that gap must neither lose its leaf nor be killed
+# with the old tenant, so each one checks it still sits in its own leaf.
 pkill -u tq-d -x sleep
-fails=0
+D=$(user_uid tq-d)
+fails=0 misplaced=0
+in_leaf='sleep 0.3; cat /proc/self/cgroup'
+leaf_re="^0::/tenant.slice/user-$D/session-[0-9a-f]{32}\$"
 for i in $(seq 20); do
-	ssh_as tq-d 'true' >/dev/null 2>&1 || fails=$((fails + 1))
-	ssh_as tq-d 'true' >/dev/null 2>&1 &
+	ssh_as tq-d "$in_leaf" >"$T/race.$i.a" 2>&1 || fails=$((fails + 1))
+	ssh_as tq-d "$in_leaf" >"$T/race.$i.b" 2>&1 &
 	sleep 0.$((RANDOM % 5))
-	ssh_as tq-d 'true' >/dev/null 2>&1 || fails=$((fails + 1))
+	ssh_as tq-d "$in_leaf" >"$T/race.$i.c" 2>&1 || fails=$((fails + 1))
 	wait $! || fails=$((fails + 1))
+	for f in "$T/race.$i".?; do
+		grep -Eq "$leaf_re" "$f" || { misplaced=$((misplaced + 1)); sed 's/^/  > /' "$f" | diag; }
+	done
 done
 is "$fails" "0" "60 logins racing teardowns of the same user: none failed"
+is "$misplaced" "0" "... and each one's process stayed in its own session leaf"
 
 # ---- the end ----
 for u in tq-a tq-b tq-c tq-d; do pkill -u "$u" -x sleep; done
