@@ -234,6 +234,23 @@ sd_cgroup_open(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
+pid_t
+sd_pidfd_pid(int pidfd)
+{
+	char path[64], buf[1024], *p;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read_full(fd, buf, sizeof(buf) - 1)) <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nPid:");
+	n = p ? strtol(p + 5, NULL, 10) : -1;
+	return n > 0 ? (pid_t)n : -1;
+}
+
 void
 sd_keeper_unit(char *buf, size_t len, const char *key)
 {

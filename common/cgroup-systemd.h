@@ -106,6 +106,9 @@ int sd_cgroup_of(pid_t pid, char *path, size_t len);
 /* Open /sys/fs/cgroup/<path> read-only (O_DIRECTORY, no symlinks). */
 int sd_cgroup_open(const char *path);
 
+/* The pid a pidfd refers to, or -1 when it has exited (fdinfo "Pid:"). */
+pid_t sd_pidfd_pid(int pidfd);
+
 /* Name of the keeper's unit for a tenant key. */
 void sd_keeper_unit(char *buf, size_t len, const char *key);
 

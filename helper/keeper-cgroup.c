@@ -14,23 +14,6 @@
 #include "keeper.h"
 #include "util.h"
 
-/* The pid behind a pidfd (its "Pid:" line in fdinfo), or -1. */
-static pid_t
-pidfd_pid(int pidfd)
-{
-	char path[64], buf[1024], *p;
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read_full(fd, buf, sizeof(buf) - 1)) <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strstr(buf, "\nPid:");
-	return p ? (pid_t)strtol(p + 5, NULL, 10) : -1;
-}
-
 /* systemd backend: the user's slice (for usage and events) and each
  * session's unit are opened read-only; nothing is written. */
 static void
@@ -48,7 +31,7 @@ static int
 sd_session_cgroup(int leader)
 {
 	char cg[512];
-	pid_t pid = pidfd_pid(leader);
+	pid_t pid = sd_pidfd_pid(leader);
 	int fd;
 
 	if (pid <= 0 || sd_cgroup_of(pid, cg, sizeof(cg)) < 0)

@@ -263,7 +263,13 @@ setup_cgroup(struct open_ctx *c, struct tn_err *err)
 	if (c->use_sd) {
 		/* Never a fallback to cgroupfs: without systemd's help this
 		 * session has no quotas, and the policy decides. */
-		if (sd_session_setup(&c->pol, c->req.uid, c->req.cookie, getppid(), &c->sds,
+		pid_t login = getppid();
+
+		/* Never PID 1 or a subreaper: the login program must be alive
+		 * and our parent, or systemd would be asked to move that. */
+		if (login <= 1)
+			return err_set(err, ESRCH, "the login process is gone");
+		if (sd_session_setup(&c->pol, c->req.uid, c->req.cookie, login, &c->sds,
 			err) == 0) {
 			c->sd_placed = true;
 			return 0;
