@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs inside `vm-run --systemd` (tests/vm/tests/30-systemd.sh): pam_tenant
+# Runs inside `vm-run --systemd` (tests/vm/tests/40-systemd.sh): pam_tenant
 # on a systemd host with Debian's real PAM stack (common-session with
 # pam_systemd, then `session required pam_tenant.so`) and the real sshd.
 # Checks that sessions stay in logind's scopes, limits are properties of
