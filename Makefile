@@ -7,7 +7,8 @@
 #
 # Three builds share the sources and differ only in compiled-in paths:
 #   build/release  the installed product
-#   build/e2e      same code, paths inside the build tree (tests, demo)
+#   build/e2e      same code, paths inside the build tree (tests, demo),
+#                  plus fault injection (common/fault.h: never in release)
 #   build/test     e2e paths plus TN_TESTING: the module accepts helper=
 #                  (used only by the module return-code tests)
 
@@ -49,7 +50,8 @@ release_PATHS = -DTN_HELPER_PATH='"$(LIBEXECDIR)/pam_tenant/tenant-helper"' \
                 -DTN_CONF_DIR='"$(SYSCONFDIR)/security/tenant.d"'
 e2e_PATHS     = -DTN_HELPER_PATH='"$(E2E_DIR)/tenant-helper"' \
                 -DTN_CONF_PATH='"$(E2E_DIR)/etc/tenant.conf"' \
-                -DTN_CONF_DIR='"$(E2E_DIR)/etc/tenant.d"'
+                -DTN_CONF_DIR='"$(E2E_DIR)/etc/tenant.d"' \
+                -DTN_FAULT_DIR='"$(E2E_DIR)/faults"'
 test_PATHS    = $(e2e_PATHS) -DTN_TESTING=1
 
 VARIANTS = release e2e test

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "fault.h"
 #include "fsutil.h"
 #include "keeper.h"
 #include "util.h"
@@ -326,6 +327,7 @@ serve_join(struct keeper *k, size_t i, const struct tn_msg_join *j, int leader)
 		if (k->ns_mask & (1u << b))
 			fds[n++] = k->ns_fd[b];
 	}
+	FAULT_POINT("keeper-join-before-answer");
 	if (proto_send(c->fd, &out, fds, n, &err) < 0) {
 		klog(LOG_WARNING, "join: %s", err.msg);
 		close(leader);
