@@ -123,8 +123,8 @@ collect(int sock, int pidfd, const struct timespec *deadline,
 			return; /* helper exited and nothing is left to read */
 		r = proto_recv(sock, (1u << TN_MSG_POLICY) | (1u << TN_MSG_RESULT),
 		    &m, fds, &nfds, &err);
-		if (r == -EPIPE)
-			return;
+		if (r == -EPIPE || r == -ECONNRESET)
+			return; /* it went away (before reading the request): its status says why */
 		if (r < 0 || strcmp(m.result.cookie, cookie) != 0) {
 			snprintf(out->why, sizeof(out->why), "bad reply from helper: %.400s",
 			    r < 0 ? err.msg : "wrong session cookie");
