@@ -89,6 +89,11 @@ build/tests/%: tests/module/%.c tests/lib/tap.h build/test/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(test_PATHS) -Itests/lib -o $@ $< build/test/libcommon.a -lpam -ldl -lcap -laudit
 
+# Run in the cgroup v2 VM (tests/vm/guest/cgroup-attach.sh), built here.
+build/tests/cg-attach-check: tests/vm/cg-attach-check.c tests/lib/tap.h build/test/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(test_PATHS) -Itests/lib -o $@ $< build/test/libcommon.a
+
 build/tests/sshd-noaudit: tests/tools/sshd-noaudit.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $<
@@ -101,6 +106,7 @@ build/tests/fake-helper-%: tests/module/fake/fake-helper.c build/test/libcommon.
 	$(CC) $(ALL_CFLAGS) -DFAKE_MODE='"$*"' -o $@ $< build/test/libcommon.a
 
 TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaudit \
+            build/tests/cg-attach-check \
             build/test/pam_tenant.so build/test/tenant-helper \
             build/e2e/pam_tenant.so build/e2e/tenant-helper build/e2e/tenantctl \
             build/release/pam_tenant.so build/release/tenant-helper build/release/tenantctl \
