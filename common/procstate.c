@@ -47,9 +47,12 @@ const struct tn_rlimit tn_rlimits[] = {
 	/* Boot sets this from the RAM size (max_threads / 2), and the kernel
 	 * never applies it to uid 0; infinity says so. */
 	{RLIMIT_NPROC, RLIM_INFINITY, RLIM_INFINITY, 0, "RLIMIT_NPROC"},
-	/* 1024 keeps select() safe; 4096 is the boot hard limit (below any
-	 * fs.nr_open).  The keeper raises its own soft limit as it needs. */
-	{RLIMIT_NOFILE, 1024, 4096, 1024, "RLIMIT_NOFILE"},
+	/* 1024 keeps select() safe.  The hard limit is systemd's default
+	 * for services rather than the boot value (4096): a keeper holds a
+	 * few fds per session and raises its own soft limit as it needs.
+	 * Above fs.nr_open (default 1048576) the kernel says EPERM, and the
+	 * fallback below keeps the current hard limit. */
+	{RLIMIT_NOFILE, 1024, 524288, 1024, "RLIMIT_NOFILE"},
 	{RLIMIT_MEMLOCK, 8 * MiB, 8 * MiB, 0, "RLIMIT_MEMLOCK"},
 	{RLIMIT_AS, RLIM_INFINITY, RLIM_INFINITY, RLIM_INFINITY, "RLIMIT_AS"},
 	{RLIMIT_LOCKS, RLIM_INFINITY, RLIM_INFINITY, 0, "RLIMIT_LOCKS"},
