@@ -142,7 +142,7 @@ else
 	skip "CAP_SYS_RESOURCE present" "... syslog"
 	skip "CAP_SYS_RESOURCE present" "... no tenant"
 fi
-is "$(_e2e_ps | awk '$7 == "tenant-helper"' | wc -l)" 0 "no tenant-helper is left running"
+is "$(helper_pids | wc -l)" 0 "no tenant-helper is left running"
 
 kill_user_procs "$B"
 wait_no_tenants 15

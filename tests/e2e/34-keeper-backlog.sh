@@ -48,7 +48,7 @@ syslog_wait 5 "$mark" "denied session for tu-backlog \\(uid $uid\\): .*keeper of
 ok $? "... and syslog says the keeper accepts no connections"
 wait_until 5 eval "[ \$(_e2e_descendants $SSHD_PID | wc -l) -le $before ]"
 ok $? "no sshd process of that login is left"
-is "$(_e2e_ps | awk '$7 == "tenant-helper"' | wc -l)" 0 "no tenant-helper is left"
+is "$(helper_pids | wc -l)" 0 "no tenant-helper is left"
 
 kill -CONT "$keeper"
 _e2e_stop_pid "$filler" 3

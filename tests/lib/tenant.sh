@@ -84,3 +84,13 @@ echo "mnt_vartmp=$(findmnt -no FSTYPE,OPTIONS /var/tmp | tail -n 1)"
 echo "mnt_shm=$(findmnt -no FSTYPE,OPTIONS /dev/shm | tail -n 1)"
 echo "mnt_mqueue=$(findmnt -no FSTYPE /dev/mqueue | tail -n 1)"
 echo "mnt_proc=$(findmnt -no FSTYPE,OPTIONS /proc | tail -n 1)"'
+
+# helper_pids: pids of running tenant-helper processes (exec'd by fd, their
+# comm is the fd number: match the command line "tenant-helper open").
+helper_pids() {
+	local d
+	for d in /proc/[0-9]*; do
+		[ "$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)" = "tenant-helper open " ] && echo "${d#/proc/}"
+	done
+	return 0
+}

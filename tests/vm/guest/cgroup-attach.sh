@@ -62,7 +62,7 @@ ssh_as tc-a 'echo LOGGED-IN' >"$T/a.out" 2>&1 &
 client=$!
 wait_until 60 syslog_since_mark "$mark" 'fault injection: cgroup-attach-before-write'
 ok $? "the helper waits at the fault point"
-helper=$(_e2e_ps | awk '$7 == "tenant-helper" { print $1 }' | head -n 1)
+helper=$(helper_pids | head -n 1)
 leader=$(awk '/^PPid:/ { print $2 }' "/proc/$helper/status" 2>/dev/null)
 diag "helper $helper, its parent (the login process) $leader"
 ok "$([ -n "$leader" ] && [ "$leader" -gt 1 ]; echo $?)" "... its parent is the login process"
