@@ -86,11 +86,9 @@ echo "mnt_mqueue=$(findmnt -no FSTYPE /dev/mqueue | tail -n 1)"
 echo "mnt_proc=$(findmnt -no FSTYPE,OPTIONS /proc | tail -n 1)"'
 
 # helper_pids: pids of running tenant-helper processes (exec'd by fd, their
-# comm is the fd number: match the command line "tenant-helper open").
+# comm is the fd number: match the command line "tenant-helper open"; one
+# pgrep, not a process per pid: under TCG that would take seconds).
 helper_pids() {
-	local d
-	for d in /proc/[0-9]*; do
-		[ "$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)" = "tenant-helper open " ] && echo "${d#/proc/}"
-	done
+	pgrep -fx 'tenant-helper open'
 	return 0
 }

@@ -57,7 +57,7 @@ newest_session() {
 # ---- 2. the helper: its parent dies between the pin and the move ----
 mark=$(syslog_mark)
 amark=$(audit_mark)
-fault cgroup-attach-before-write 'sleep 3'
+fault cgroup-attach-before-write 'sleep 6'
 ssh_as tc-a 'echo LOGGED-IN' >"$T/a.out" 2>&1 &
 client=$!
 wait_until 60 syslog_since_mark "$mark" 'fault injection: cgroup-attach-before-write'
