@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -169,10 +171,11 @@ state_lock_uid(const struct tn_state *s, uid_t uid, bool nonblock,
 }
 
 int
-state_connect_keeper(const char *key, struct tn_err *err)
+state_connect_keeper(const char *key, int timeout_ms, struct tn_err *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	_cleanup_close_ int fd = -1;
+	struct timespec end;
 	int n;
 
 	n = snprintf(sa.sun_path, sizeof(sa.sun_path), TN_STATE_DIR "/tenants/%s/keeper.sock", key);
@@ -181,7 +184,32 @@ state_connect_keeper(const char *key, struct tn_err *err)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return err_set(err, errno, "socket: %m");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	/* A keeper that does not accept (stopped, or swamped) fills its
+	 * backlog; then connect() waits for room, as long as SO_SNDTIMEO
+	 * allows (AF_UNIX honours it for connect) and fails with EAGAIN. */
+	deadline_in(&end, timeout_ms);
+	for (;;) {
+		long left = ms_left(&end);
+		struct timeval tv;
+
+		if (left < 1)
+			left = 1; /* 0 would mean "wait forever" */
+		tv = (struct timeval){.tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000};
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+			return err_set(err, errno, "SO_SNDTIMEO: %m");
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		if (errno == EINTR && left > 1)
+			continue; /* a signal: try again with what is left */
+		if (errno == EAGAIN || errno == EINTR)
+			return err_set(err, EAGAIN,
+			    "the keeper of %s accepts no connections (none within %d ms, its queue is full:"
+			    " is it stopped or overloaded?)",
+			    key, timeout_ms);
 		return err_set(err, errno, "connect %s: %m", sa.sun_path);
+	}
+	/* Later sends on this link have their own bounds (MSG_DONTWAIT). */
+	struct timeval none = {0, 0};
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
 	return steal_fd(&fd);
 }

@@ -15,6 +15,7 @@
 #include <sys/pidfd.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "identity.h"
 #include "keeper.h"
 #include "util.h"
@@ -75,7 +76,7 @@ plain_case(const struct keeper *k, const struct tn_msg_open *req,
  * same lock, which we only try (the lock holder may be waiting for us). */
 static int
 join_cgroup(struct keeper *k, const struct tn_msg_open *req,
-    const struct tn_policy *pol, pid_t leader, struct tn_err *err)
+    const struct tn_policy *pol, int leader, struct tn_err *err)
 {
 	_cleanup_close_ int lock = -1, user = -1, leaf = -1;
 	char name[64];
@@ -159,7 +160,7 @@ serve_open(struct keeper *k, struct conn *c, const struct tn_msg_open *req)
 		goto ask_helper;
 	}
 	with_cgroup = cg.usable;
-	if (with_cgroup && join_cgroup(k, req, &pol, c->peer_pid, &err) < 0) {
+	if (with_cgroup && join_cgroup(k, req, &pol, leader, &err) < 0) {
 		close(leader);
 		goto ask_helper;
 	}
@@ -167,6 +168,7 @@ serve_open(struct keeper *k, struct conn *c, const struct tn_msg_open *req)
 	    req->tty, req->rhost, pol.on_logout, with_cgroup);
 	keeper_audit(k, "tenant-isolate", c, NULL, NULL, true);
 	snprintf(msg, sizeof(msg), "isolated in tenant %s (joined by its keeper)", k->spec.key);
+	FAULT_POINT("keeper-open-before-answer");
 	answer(k, c, req, &pol, TN_ST_ISOLATED, msg);
 	return;
 
