@@ -7,7 +7,8 @@
 #
 # Three builds share the sources and differ only in compiled-in paths:
 #   build/release  the installed product
-#   build/e2e      same code, paths inside the build tree (tests, demo)
+#   build/e2e      same code, paths inside the build tree (tests, demo),
+#                  plus fault injection (common/fault.h: never in release)
 #   build/test     e2e paths plus TN_TESTING: the module accepts helper=
 #                  (used only by the module return-code tests)
 
@@ -52,7 +53,8 @@ release_PATHS = -DTN_HELPER_PATH='"$(LIBEXECDIR)/pam_tenant/tenant-helper"' \
 e2e_PATHS     = -DTN_HELPER_PATH='"$(E2E_DIR)/tenant-helper"' \
                 -DTN_SD_PLUGIN_PATH='"$(E2E_DIR)/tenant-systemd.so"' \
                 -DTN_CONF_PATH='"$(E2E_DIR)/etc/tenant.conf"' \
-                -DTN_CONF_DIR='"$(E2E_DIR)/etc/tenant.d"'
+                -DTN_CONF_DIR='"$(E2E_DIR)/etc/tenant.d"' \
+                -DTN_FAULT_DIR='"$(E2E_DIR)/faults"'
 test_PATHS    = $(e2e_PATHS) -DTN_TESTING=1
 
 VARIANTS = release e2e test
@@ -94,6 +96,11 @@ build/tests/%: tests/module/%.c tests/lib/tap.h build/test/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(test_PATHS) -Itests/lib -o $@ $< build/test/libcommon.a -lpam -ldl -lcap -laudit
 
+# Run in the cgroup v2 VM (tests/vm/guest/cgroup-attach.sh), built here.
+build/tests/cg-attach-check: tests/vm/cg-attach-check.c tests/lib/tap.h build/test/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(test_PATHS) -Itests/lib -o $@ $< build/test/libcommon.a
+
 build/tests/sshd-noaudit: tests/tools/sshd-noaudit.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $<
@@ -111,6 +118,7 @@ build/tests/fake-helper-%: tests/module/fake/fake-helper.c build/test/libcommon.
 
 TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaudit \
             build/tests/tenant-root \
+            build/tests/cg-attach-check \
             build/test/pam_tenant.so build/test/tenant-helper \
             build/e2e/pam_tenant.so build/e2e/tenant-helper build/e2e/tenantctl \
             build/e2e/tenant-systemd.so build/release/tenant-systemd.so \

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <linux/magic.h>
 
 #include "cgroup-int.h"
+#include "fault.h"
 #include "proto.h"
 #include "fsutil.h"
 #include "util.h"
@@ -185,28 +187,109 @@ cg_session_open(int user_fd, const char *cookie)
 	return openat(user_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-int
-cg_attach(int dir_fd, pid_t pid, struct tn_err *err)
+/* Is pid listed in dir_fd/cgroup.procs? */
+static bool
+cg_lists(int dir_fd, pid_t pid)
 {
-	char text[32], procs[4096];
-	int r;
+	char procs[4096];
+	int r = cg_read(dir_fd, "cgroup.procs", procs, sizeof(procs));
 
-	snprintf(text, sizeof(text), "%d", (int)pid);
-	r = cg_write(dir_fd, "cgroup.procs", text);
-	if (r < 0)
-		return err_set(err, -r, "move pid %d into its session cgroup: %s", (int)pid,
-		    strerror(-r));
-	/* Verify: the pid is listed (the leaf is new, so the list is short). */
-	r = cg_read(dir_fd, "cgroup.procs", procs, sizeof(procs));
 	for (char *p = procs, *end; r == 0 && *p; p = end) {
 		if (strtol(p, &end, 10) == pid)
-			return 0;
+			return true;
 		if (end == p)
 			break;
 		while (*end == '\n')
 			end++;
 	}
-	return err_set(err, EIO, "pid %d is not in its session cgroup after the move", (int)pid);
+	return false;
+}
+
+/* The process's cgroup v2 path ("0::/x/y" in /proc/PID/cgroup). */
+static int
+proc_cgroup(pid_t pid, char *path, size_t len)
+{
+	_cleanup_close_ int fd = -1;
+	char name[64], text[4096], *p;
+	ssize_t n;
+
+	snprintf(name, sizeof(name), "/proc/%d/cgroup", (int)pid);
+	fd = open(name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read_full(fd, text, sizeof(text) - 1);
+	if (n <= 0)
+		return n < 0 ? (int)n : -EBADMSG;
+	text[n] = '\0';
+	p = strncmp(text, "0::", 3) == 0 ? text : strstr(text, "\n0::");
+	if (p == NULL)
+		return -ENOENT;
+	p += p == text ? 3 : 4;
+	p[strcspn(p, "\n")] = '\0';
+	return str_copy(path, len, p);
+}
+
+/* A move that may have hit a recycled pid: put whatever the leaf holds
+ * back where the pinned process was (its cgroup, read while it lived). */
+static void
+undo_move(int dir_fd, const char *orig)
+{
+	_cleanup_close_ int back = -1;
+	char path[PATH_MAX], procs[4096];
+
+	if (snprintf(path, sizeof(path), "%s%s", TN_CGROUP_MOUNT, orig) >= (int)sizeof(path) ||
+	    walk_trusted(path, 0, &back, NULL) < 0 || cg_read(dir_fd, "cgroup.procs", procs,
+	    sizeof(procs)) < 0)
+		return;
+	for (char *p = procs, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		char text[32];
+
+		if (end == p)
+			break;
+		while (*end == '\n')
+			end++;
+		snprintf(text, sizeof(text), "%ld", pid);
+		(void)cg_write(back, "cgroup.procs", text);
+	}
+}
+
+int
+cg_attach(int dir_fd, int pidfd, struct tn_err *err)
+{
+	char text[32], orig[PATH_MAX] = "";
+	pid_t pid = 0;
+	int r;
+
+	/* cgroup.procs takes a pid, not a pidfd (Linux 6.1).  The pid is the
+	 * pidfd's own; while the pidfd says the process lives, the pid is
+	 * its.  So: check, write, check again.  Only if the process exited
+	 * in between can the write have moved a process that reused its
+	 * pid; then the move is undone and the login fails. */
+	if (pidfd_pid(pidfd, &pid) < 0 || pidfd_exited(pidfd))
+		return err_set(err, ESRCH,
+		    "the login process exited before it could enter its session cgroup");
+	(void)proc_cgroup(pid, orig, sizeof(orig));
+	if (pidfd_exited(pidfd))
+		return err_set(err, ESRCH,
+		    "the login process exited before it could enter its session cgroup");
+	FAULT_POINT("cgroup-attach-before-write");
+	snprintf(text, sizeof(text), "%d", (int)pid);
+	r = cg_write(dir_fd, "cgroup.procs", text);
+	if (r < 0 && !pidfd_exited(pidfd))
+		return err_set(err, -r, "move pid %d into its session cgroup: %s", (int)pid,
+		    strerror(-r));
+	if (pidfd_exited(pidfd)) {
+		if (orig[0])
+			undo_move(dir_fd, orig);
+		return err_set(err, ESRCH,
+		    "the login process (pid %d) exited while it was being moved into its session cgroup%s",
+		    (int)pid, r == 0 ? "; the move was undone" : "");
+	}
+	/* Verify: the pid is listed (the leaf is new, so the list is short). */
+	if (!cg_lists(dir_fd, pid))
+		return err_set(err, EIO, "pid %d is not in its session cgroup after the move", (int)pid);
+	return 0;
 }
 
 int

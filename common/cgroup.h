@@ -38,8 +38,11 @@ int cg_apply_limits(int user_fd, const struct tn_policy *pol, struct tn_err *err
 int cg_session_create(int user_fd, const char *cookie, struct tn_err *err);
 int cg_session_open(int user_fd, const char *cookie);
 
-/* Move pid into the cgroup and check that it arrived. */
-int cg_attach(int dir_fd, pid_t pid, struct tn_err *err);
+/* Move the process pidfd refers to into the cgroup and check that it
+ * arrived and that it is still that process (not exited, so its pid was
+ * not recycled meanwhile); if it exited, a move that happened is undone
+ * and -ESRCH returned. */
+int cg_attach(int dir_fd, int pidfd, struct tn_err *err);
 
 /* cgroup.kill (Linux 5.14+): every process below dir_fd, race-free. */
 int cg_kill(int dir_fd, struct tn_err *err);

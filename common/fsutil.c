@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -128,4 +130,42 @@ write_file_at(int dirfd, const char *name, const char *text,
 		return err_set(err, r, "rename %s: %s", name, strerror(r));
 	}
 	return 0;
+}
+
+int
+pidfd_pid(int pidfd, pid_t *pid)
+{
+	_cleanup_close_ int fd = -1;
+	char path[64], text[1024], *p;
+	ssize_t n;
+	long v;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read_full(fd, text, sizeof(text) - 1);
+	if (n <= 0)
+		return n < 0 ? (int)n : -EBADMSG;
+	text[n] = '\0';
+	p = strstr(text, "\nPid:");
+	if (p == NULL)
+		return -EBADMSG; /* not a pidfd */
+	v = strtol(p + 5, NULL, 10);
+	if (v <= 0)
+		return -ESRCH; /* "Pid: -1": reaped; 0: not in our PID namespace */
+	*pid = (pid_t)v;
+	return 0;
+}
+
+bool
+pidfd_exited(int pidfd)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	int r;
+
+	do
+		r = poll(&p, 1, 0);
+	while (r < 0 && errno == EINTR);
+	return r != 0;
 }

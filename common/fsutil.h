@@ -4,6 +4,7 @@
 #ifndef TENANT_FSUTIL_H
 #define TENANT_FSUTIL_H
 
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -26,5 +27,11 @@ int write_full(int fd, const void *buf, size_t len);
  * (it lives on tmpfs), renameat. Mode 0600, O_NOFOLLOW. */
 int write_file_at(int dirfd, const char *name, const char *text,
     struct tn_err *err);
+
+/* The pid a pidfd refers to (from /proc/self/fdinfo); -ESRCH once the
+ * process has been reaped. */
+int pidfd_pid(int pidfd, pid_t *pid);
+/* Has the process exited (a zombie counts)?  Unknown counts as exited. */
+bool pidfd_exited(int pidfd);
 
 #endif

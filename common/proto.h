@@ -61,7 +61,7 @@ struct tn_msg_open {
 	struct tn_hdr hdr;
 	uint32_t uid;
 	uint32_t flags;
-	uint32_t timeout_ms; /* what is left of the module's timeout= */
+	uint32_t timeout_ms; /* what is left of the module's deadline when sent */
 	uint32_t reserved;
 	char cookie[TN_COOKIE_HEX + 1];
 	char user[257];

@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -118,28 +120,36 @@ int
 state_tenant_marker(uid_t *owner, struct tn_err *err)
 {
 	_cleanup_close_ int run = -1, dir = -1;
-	struct statx stx;
+	struct statx stx, parent;
 	struct statfs sfs;
+	bool mount_root;
 
 	run = open("/run", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (run < 0)
 		return errno == ENOENT ? 0 : err_set(err, errno, "/run: %m");
 	dir = openat(run, TN_STATE_DIR + sizeof("/run"),
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* Missing, a symlink or not a directory: not a marker (the helper
+	 * judges a broken host directory, and root's login never waits
+	 * for it). */
 	if (dir < 0)
-		return errno == ENOENT ? 0 : err_set(err, errno, TN_STATE_DIR ": %m");
+		return errno == ENOENT || errno == ELOOP || errno == ENOTDIR
+		    ? 0 : err_set(err, errno, TN_STATE_DIR ": %m");
 	if (statx(dir, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
 		STATX_TYPE | STATX_MODE | STATX_UID, &stx) < 0 ||
+	    statx(run, "", AT_EMPTY_PATH, STATX_TYPE, &parent) < 0 ||
 	    fstatfs(dir, &sfs) < 0)
 		return err_set(err, errno, TN_STATE_DIR ": stat: %m");
-	if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
-		return err_set(err, EOPNOTSUPP, TN_STATE_DIR ": the kernel does not tell mount roots");
 	/* Anything but a read-only tmpfs of its own is the host's state
 	 * directory, whose owner and mode the helper checks (under
 	 * on_error).  Inside a tenant it cannot be anything else: removing
-	 * the marker mount needs CAP_SYS_ADMIN. */
-	if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) || sfs.f_type != TMPFS_MAGIC ||
-	    !(sfs.f_flags & ST_RDONLY))
+	 * the marker mount needs CAP_SYS_ADMIN.  (Kernels before 5.8 do not
+	 * flag mount roots; a device of its own tells the same.) */
+	mount_root = stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT
+	    ? (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0
+	    : stx.stx_dev_major != parent.stx_dev_major ||
+		stx.stx_dev_minor != parent.stx_dev_minor;
+	if (!mount_root || sfs.f_type != TMPFS_MAGIC || !(sfs.f_flags & ST_RDONLY))
 		return 0;
 	if (stx.stx_uid != 0 || (stx.stx_mode & 07777) != 0700)
 		return err_set(err, EPERM, TN_STATE_DIR ": a read-only tmpfs not owned by root with mode 0700");
@@ -169,10 +179,11 @@ state_lock_uid(const struct tn_state *s, uid_t uid, bool nonblock,
 }
 
 int
-state_connect_keeper(const char *key, struct tn_err *err)
+state_connect_keeper(const char *key, int timeout_ms, struct tn_err *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	_cleanup_close_ int fd = -1;
+	struct timespec end;
 	int n;
 
 	n = snprintf(sa.sun_path, sizeof(sa.sun_path), TN_STATE_DIR "/tenants/%s/keeper.sock", key);
@@ -181,7 +192,32 @@ state_connect_keeper(const char *key, struct tn_err *err)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return err_set(err, errno, "socket: %m");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	/* A keeper that does not accept (stopped, or swamped) fills its
+	 * backlog; then connect() waits for room, as long as SO_SNDTIMEO
+	 * allows (AF_UNIX honours it for connect) and fails with EAGAIN. */
+	deadline_in(&end, timeout_ms);
+	for (;;) {
+		long left = ms_left(&end);
+		struct timeval tv;
+
+		if (left < 1)
+			left = 1; /* 0 would mean "wait forever" */
+		tv = (struct timeval){.tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000};
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+			return err_set(err, errno, "SO_SNDTIMEO: %m");
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		if (errno == EINTR && left > 1)
+			continue; /* a signal: try again with what is left */
+		if (errno == EAGAIN || errno == EINTR)
+			return err_set(err, EAGAIN,
+			    "the keeper of %s accepts no connections (none within %d ms, its queue is full:"
+			    " is it stopped or overloaded?)",
+			    key, timeout_ms);
 		return err_set(err, errno, "connect %s: %m", sa.sun_path);
+	}
+	/* Later sends on this link have their own bounds (MSG_DONTWAIT). */
+	struct timeval none = {0, 0};
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
 	return steal_fd(&fd);
 }

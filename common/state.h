@@ -50,7 +50,9 @@ int state_tenant_marker(uid_t *owner, struct tn_err *err);
 int state_lock_uid(const struct tn_state *s, uid_t uid, bool nonblock,
     struct tn_err *err);
 
-/* Connect to a tenant's keeper; -ENOENT/-ECONNREFUSED when none runs. */
-int state_connect_keeper(const char *key, struct tn_err *err);
+/* Connect to a tenant's keeper, waiting at most timeout_ms (> 0) for room
+ * in its backlog; -ENOENT/-ECONNREFUSED when none runs, -EAGAIN when it
+ * does not accept in time.  The socket has no send timeout afterwards. */
+int state_connect_keeper(const char *key, int timeout_ms, struct tn_err *err);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
@@ -45,6 +46,29 @@ steal_fd(int *fd)
 	int v = *fd;
 	*fd = -1;
 	return v;
+}
+
+/* CLOCK_MONOTONIC deadlines in milliseconds. */
+static inline void
+deadline_in(struct timespec *deadline, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += ms / 1000;
+	deadline->tv_nsec += (ms % 1000) * 1000000L;
+	if (deadline->tv_nsec >= 1000000000L) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000L;
+	}
+}
+
+static inline long
+ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000L +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000L;
 }
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cgroup-systemd.h"
+#include "fault.h"
 #include "identity.h"
 #include "keeper.h"
 #include "util.h"
@@ -79,7 +80,7 @@ plain_case(const struct keeper *k, const struct tn_msg_open *req,
  * same lock, which we only try (the lock holder may be waiting for us). */
 static int
 join_cgroup(struct keeper *k, const struct tn_msg_open *req,
-    const struct tn_policy *pol, pid_t leader, struct tn_err *err)
+    const struct tn_policy *pol, int leader, struct tn_err *err)
 {
 	_cleanup_close_ int lock = -1, user = -1, leaf = -1;
 	char name[64];
@@ -105,15 +106,16 @@ join_cgroup(struct keeper *k, const struct tn_msg_open *req,
  * its user's slice (logind's session scope) and the limits must read back
  * as configured; else the helper does what needs D-Bus. */
 static int
-sd_join_check(struct keeper *k, const struct tn_policy *pol, pid_t leader,
+sd_join_check(struct keeper *k, const struct tn_policy *pol, int leader,
     struct tn_err *err)
 {
+	pid_t pid = sd_pidfd_pid(leader);
 	struct tn_sd_prop props[TN_SD_MAX_PROPS];
 	char cg[512], why[300];
 	size_t n, len = strlen(k->spec.sd_slice_cg);
 	int r;
 
-	if (sd_cgroup_of(leader, cg, sizeof(cg)) < 0 ||
+	if (pid <= 0 || sd_cgroup_of(pid, cg, sizeof(cg)) < 0 ||
 	    strncmp(cg, k->spec.sd_slice_cg, len) != 0 || cg[len] != '/')
 		return err_set(err, EPERM, "the login is not in a unit of the user's slice");
 	if (!conf_policy_has_limits(pol))
@@ -190,8 +192,8 @@ serve_open(struct keeper *k, struct conn *c, const struct tn_msg_open *req)
 		goto ask_helper;
 	}
 	with_cgroup = cg.usable;
-	if (k->spec.sd ? sd_join_check(k, &pol, c->peer_pid, &err) < 0
-		       : with_cgroup && join_cgroup(k, req, &pol, c->peer_pid, &err) < 0) {
+	if (k->spec.sd ? sd_join_check(k, &pol, leader, &err) < 0
+		       : with_cgroup && join_cgroup(k, req, &pol, leader, &err) < 0) {
 		close(leader);
 		goto ask_helper;
 	}
@@ -199,6 +201,7 @@ serve_open(struct keeper *k, struct conn *c, const struct tn_msg_open *req)
 	    req->tty, req->rhost, pol.on_logout, with_cgroup);
 	keeper_audit(k, "tenant-isolate", c, NULL, NULL, true);
 	snprintf(msg, sizeof(msg), "isolated in tenant %s (joined by its keeper)", k->spec.key);
+	FAULT_POINT("keeper-open-before-answer");
 	answer(k, c, req, &pol, TN_ST_ISOLATED, msg);
 	return;
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "keeper.h"
 #include "util.h"
 
@@ -45,6 +46,7 @@ serve_join(struct keeper *k, struct conn *c, const struct tn_msg_join *j, int le
 		if (k->ns_mask & (1u << b))
 			fds[n++] = k->ns_fd[b];
 	}
+	FAULT_POINT("keeper-join-before-answer");
 	if (proto_send(c->fd, &out, fds, n, &err) < 0) {
 		klog(LOG_WARNING, "join: %s", err.msg);
 		close(leader);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "helper.h"
+#include "procstate.h"
 
 #define MODULE_FD 3
 
@@ -55,6 +56,8 @@ is_seqpacket(int fd)
 int
 main(int argc, char **argv)
 {
+	unsigned step;
+
 	openlog("pam_tenant", LOG_PID, LOG_AUTHPRIV);
 	if (argc >= 1) {
 		title_start = argv[0];
@@ -68,11 +71,17 @@ main(int argc, char **argv)
 		return usage("standard input is a terminal");
 	if (!is_seqpacket(MODULE_FD))
 		return usage("fd 3 is not the module's socket");
-	/* The module built our environment; trust none of it anyway. */
+	/* The module built our environment and process state; trust none of
+	 * it anyway: what the keeper and tenant-init inherit starts here. */
+	if (proc_reset(&step) < 0) {
+		syslog(LOG_ERR, "cannot reset the process state: %s: %m",
+		    proc_reset_step_name(step));
+		return HELPER_EXIT_SYSTEM;
+	}
 	if (clearenv() != 0 || setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1) != 0)
 		return HELPER_EXIT_SYSTEM;
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	umask(077);
+	umask(077); /* tighter than proc_reset's: we create only root's files */
 	signal(SIGPIPE, SIG_IGN);
 	return helper_open(MODULE_FD);
 }

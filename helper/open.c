@@ -14,12 +14,15 @@
 #include "audit.h"
 #include "cgroup.h"
 #include "cgroup-systemd.h"
+#include "fault.h"
 #include "fsutil.h"
 #include "helper.h"
 #include "identity.h"
 #include "util.h"
 
 #define REPLY_TIMEOUT_MS 5000
+/* Kept back from the module's deadline for our own answer to reach it. */
+#define ANSWER_MARGIN_MS 250
 
 const struct tn_conf_opts helper_conf_opts = {.trusted_owner = 0,
     .main_path = TN_CONF_PATH, .dropin_dir = TN_CONF_DIR};
@@ -38,7 +41,18 @@ struct open_ctx {
 	bool sd_placed;  /* the login is in a unit of its user's slice */
 	struct sd_session sds;
 	int cg_user, cg_leaf; /* -1 when the session has no cgroup */
+	struct timespec deadline; /* the module kills us at its deadline */
 };
+
+/* Milliseconds left for a step that must end before our deadline (at
+ * least 1: a step that may not wait tries once). */
+static int
+left_ms(const struct open_ctx *c, int at_most)
+{
+	long left = ms_left(&c->deadline);
+
+	return left < 1 ? 1 : left > at_most ? at_most : (int)left;
+}
 
 static void
 audit_decision(struct open_ctx *c, const char *op, const char *reason, bool ok)
@@ -183,18 +197,36 @@ verify_ns_fds(const struct tn_msg_joined *j, const int *fds, struct tn_err *err)
 	return 0;
 }
 
+/* The module is our parent and the session leader: pin it by pidfd and
+ * make sure the pid still named our parent after pinning.  Everything
+ * later (the keeper's watch, the cgroup move) uses this pidfd, never a
+ * fresh getppid(): once the parent is gone, that is PID 1 or a subreaper. */
+static int
+pin_leader(struct tn_err *err)
+{
+	_cleanup_close_ int leader = -1;
+	pid_t parent = getppid();
+
+	if (parent <= 1)
+		return err_set(err, EPERM,
+		    "the login program runs inside another PID namespace (parent pid %d)", (int)parent);
+	leader = pidfd_open(parent, 0);
+	if (leader < 0 || getppid() != parent)
+		return err_set(err, leader < 0 ? errno : ESRCH, "pin session leader: %m");
+	return steal_fd(&leader);
+}
+
 static int
 join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
-    struct tn_msg_joined *out, int *fds, size_t *nfds, int *link,
+    int leader, struct tn_msg_joined *out, int *fds, size_t *nfds, int *link,
     struct tn_err *err)
 {
-	_cleanup_close_ int conn = -1, leader = -1;
+	_cleanup_close_ int conn = -1;
 	struct tn_msg_join j;
 	union tn_msg m;
-	pid_t parent = getppid();
 	int r;
 
-	conn = state_connect_keeper(key, err);
+	conn = state_connect_keeper(key, left_ms(c, REPLY_TIMEOUT_MS), err);
 	if (conn == -ENOENT || conn == -ECONNREFUSED) {
 		struct tenant_spec spec = {.uid = c->req.uid,
 		    .namespaces = c->pol.namespaces, .tmp_size = c->pol.tmp_size,
@@ -211,18 +243,10 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 		str_copy(spec.user, sizeof(spec.user), c->user.name);
 		if (keeper_spawn(&spec, err) < 0)
 			return -1;
-		conn = state_connect_keeper(key, err);
+		conn = state_connect_keeper(key, left_ms(c, REPLY_TIMEOUT_MS), err);
 	}
 	if (conn < 0)
 		return conn;
-	/* The module is our parent and the session leader; pin it by pidfd
-	 * and make sure the pid still named our parent after pinning. */
-	if (parent <= 1)
-		return err_set(err, EPERM,
-		    "the login program runs inside another PID namespace (parent pid %d)", (int)parent);
-	leader = pidfd_open(parent, 0);
-	if (leader < 0 || getppid() != parent)
-		return err_set(err, leader < 0 ? errno : ESRCH, "pin session leader: %m");
 	proto_init(&j, TN_MSG_JOIN);
 	j.uid = c->req.uid;
 	j.on_logout = c->pol.on_logout;
@@ -235,7 +259,7 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 	memcpy(j.rhost, c->req.rhost, sizeof(j.rhost));
 	if (proto_send(conn, &j, &leader, 1, err) < 0)
 		return -1;
-	r = wait_readable(conn, REPLY_TIMEOUT_MS);
+	r = wait_readable(conn, left_ms(c, REPLY_TIMEOUT_MS));
 	if (r < 0)
 		return err_set(err, -r, "keeper did not answer: %s", strerror(-r));
 	r = proto_recv(conn, 1u << TN_MSG_JOINED, &m, fds, nfds, err);
@@ -258,15 +282,16 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
  * for this session.  With cgroup = optional a failure is audited and the
  * session goes on without (returns 0, no leaf); else -1 and why. */
 static int
-setup_cgroup(struct open_ctx *c, struct tn_err *err)
+setup_cgroup(struct open_ctx *c, int leader, struct tn_err *err)
 {
 	if (c->use_sd) {
 		/* Never a fallback to cgroupfs: without systemd's help this
 		 * session has no quotas, and the policy decides. */
-		pid_t login = getppid();
+		/* The pinned leader, never a fresh getppid() (PID 1 or a
+		 * subreaper once the login program is gone): systemd must not
+		 * be asked to move anything else. */
+		pid_t login = sd_pidfd_pid(leader);
 
-		/* Never PID 1 or a subreaper: the login program must be alive
-		 * and our parent, or systemd would be asked to move that. */
 		if (login <= 1)
 			return err_set(err, ESRCH, "the login process is gone");
 		if (sd_session_setup(&c->pol, c->req.uid, c->req.cookie, login, &c->sds,
@@ -325,6 +350,7 @@ isolate(struct open_ctx *c)
 	struct tn_err err = {0};
 	struct tn_msg_joined j;
 	char key[TN_KEY_MAX], msg[512];
+	_cleanup_close_ int leader = -1;
 	int fds[TN_MAX_FDS], link = -1, lock, r;
 	size_t nfds = 0;
 
@@ -337,12 +363,13 @@ isolate(struct open_ctx *c)
 		state_close(&st);
 		return fail(c, err.msg);
 	}
-	r = setup_cgroup(c, &err);
+	leader = pin_leader(&err);
+	r = leader < 0 ? -1 : setup_cgroup(c, leader, &err);
 	if (r == 0)
-		r = join_tenant(c, &st, key, &j, fds, &nfds, &link, &err);
+		r = join_tenant(c, &st, key, leader, &j, fds, &nfds, &link, &err);
 	/* Last step: the login process enters the session's cgroup (the
 	 * helper and keeper stay outside the limits). */
-	if (r == 0 && c->cg_leaf >= 0 && cg_attach(c->cg_leaf, getppid(), &err) < 0) {
+	if (r == 0 && c->cg_leaf >= 0 && cg_attach(c->cg_leaf, leader, &err) < 0) {
 		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);
 		close(link);
@@ -363,6 +390,7 @@ isolate(struct open_ctx *c)
 	fds[nfds++] = link;
 	snprintf(msg, sizeof(msg), "isolated in tenant %s", key);
 	audit_decision(c, "tenant-isolate", NULL, true);
+	FAULT_POINT("helper-before-result");
 	r = reply(c, TN_ST_ISOLATED, msg, fds, nfds, &j);
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
@@ -429,6 +457,10 @@ helper_open(int fd)
 
 	if (read_request(&c) < 0)
 		return HELPER_EXIT_USAGE;
+	FAULT_POINT("helper-after-request");
+	/* The module's deadline, as it was when it sent the request. */
+	deadline_in(&c.deadline, c.req.timeout_ms > ANSWER_MARGIN_MS
+		? (int)(c.req.timeout_ms - ANSWER_MARGIN_MS) : 1);
 	if (audit_begin(&c.audit, &err) < 0) {
 		c.audit_broken = true;
 		str_copy(c.audit_why, sizeof(c.audit_why), err.msg);

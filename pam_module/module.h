@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "err.h"
 #include "proto.h"
 
 #define TN_DATA_NAME "pam_tenant:session"
@@ -30,19 +31,26 @@ struct helper_outcome {
 	int fds[TN_MAX_FDS];
 	size_t nfds;
 	char why[512];            /* when !have_result: what went wrong */
+	struct tn_err err;        /* ask_keeper: why the keeper did not serve */
 };
-
-/* CLOCK_MONOTONIC deadlines in milliseconds (spawn.c). */
-void deadline_in(struct timespec *deadline, int ms);
-long ms_left(const struct timespec *deadline);
 
 int run_helper(pam_handle_t *pamh, const struct module_args *args,
     const struct tn_msg_open *req, struct helper_outcome *out);
 void outcome_close_fds(struct helper_outcome *out);
 
-/* The fast join: 0 when the user's running keeper isolated this session
- * (out as from the helper), -1 when the helper must run. */
-int ask_keeper(const struct tn_msg_open *req, int timeout_ms,
+/* The fast join: ASK_JOINED when the user's running keeper isolated this
+ * session (out as from the helper); otherwise the helper must run, and
+ * out->err may say why.  ASK_ABANDONED: the request went out but no
+ * usable answer came back in time, so the keeper may have started a
+ * session with this cookie (it ends when it finds our end closed): the
+ * helper must get a fresh cookie. */
+enum ask_result {
+	ASK_JOINED,
+	ASK_NOT_SENT,  /* no keeper, or it could not be reached in time */
+	ASK_DECLINED,  /* the keeper answered ASK_HELPER: nothing happened */
+	ASK_ABANDONED, /* sent, no usable answer: the cookie may be in use */
+};
+enum ask_result ask_keeper(const struct tn_msg_open *req, int timeout_ms,
     struct helper_outcome *out);
 
 /* The session as kept in PAM data between open and close. */

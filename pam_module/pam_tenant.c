@@ -301,9 +301,27 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	/* A live tenant's keeper can take the session without the helper,
 	 * which gets what is left of the deadline if it must run after all. */
 	deadline_in(&deadline, args.timeout_ms);
-	if (ask_keeper(&req, args.timeout_ms / 2, &o) < 0) {
+	req.timeout_ms = (uint32_t)args.timeout_ms / 2;
+	r = ask_keeper(&req, args.timeout_ms / 2, &o);
+	if (r != ASK_JOINED) {
 		long left = ms_left(&deadline);
 
+		if (r == ASK_ABANDONED) {
+			/* The keeper may have made a session (and a cgroup leaf)
+			 * of this cookie; it ends that one when it sees our end
+			 * closed ("hangup").  The helper's session is another. */
+			pam_syslog(pamh, LOG_WARNING,
+			    "session of %s (uid %u): no usable answer from the keeper (%s); "
+			    "session %s abandoned, asking tenant-helper under a new cookie",
+			    name, (unsigned)req.uid, o.err.msg, req.cookie);
+			if (cookie_new(req.cookie) < 0) {
+				pam_syslog(pamh, LOG_ERR, "no randomness for the session cookie");
+				return PAM_SESSION_ERR;
+			}
+		} else if (r == ASK_NOT_SENT && o.err.code == EAGAIN) {
+			pam_syslog(pamh, LOG_WARNING, "session of %s (uid %u): %s", name,
+			    (unsigned)req.uid, o.err.msg);
+		}
 		args.timeout_ms = left > MIN_HELPER_TIMEOUT_MS ? (int)left : MIN_HELPER_TIMEOUT_MS;
 		req.timeout_ms = (uint32_t)args.timeout_ms;
 		if (run_helper(pamh, &args, &req, &o) < 0)

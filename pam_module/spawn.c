@@ -1,9 +1,11 @@
 /* Starting tenant-helper the way a setuid program would want to be
  * started (security catalog R5, R6, #14-#21): a verified binary exec'd by
  * fd, a built environment, integer-free fixed argv, only the socket and
- * /dev/null as fds, default signal state, no tty, a hard deadline, and
- * its status read through a pidfd so the host's SIGCHLD handling cannot
- * steal or fake it. */
+ * /dev/null as fds, default signal state, fully root with root's own
+ * process state (procstate.h: the login program may be su run by an
+ * ordinary user, whose limits, nice value, umask and directory must not
+ * reach root processes), no tty, a hard deadline, and its status read
+ * through a pidfd so the host's SIGCHLD handling cannot steal or fake it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,6 +21,7 @@
 
 #include "fsutil.h"
 #include "module.h"
+#include "procstate.h"
 #include "util.h"
 
 #ifndef TN_HELPER_PATH
@@ -69,6 +72,7 @@ exec_helper(int sock, int helper)
 	static char *const argv[] = {arg0, arg1, NULL};
 	static char *const envp[] = {path, lang, NULL};
 	sigset_t all;
+	unsigned step;
 	int null;
 
 	for (int sig = 1; sig < NSIG; sig++)
@@ -77,6 +81,8 @@ exec_helper(int sock, int helper)
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	alarm(0);
+	if (proc_reset(&step) < 0)
+		_exit(TN_RESET_EXIT_BASE + (int)step);
 	if (setsid() < 0)
 		_exit(127);
 	/* Move both fds out of the way, then into place: 3 and 4. */
@@ -89,28 +95,6 @@ exec_helper(int sock, int helper)
 		_exit(127);
 	execveat(4, "", argv, envp, AT_EMPTY_PATH);
 	_exit(127);
-}
-
-void
-deadline_in(struct timespec *deadline, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, deadline);
-	deadline->tv_sec += ms / 1000;
-	deadline->tv_nsec += (ms % 1000) * 1000000L;
-	if (deadline->tv_nsec >= 1000000000L) {
-		deadline->tv_sec++;
-		deadline->tv_nsec -= 1000000000L;
-	}
-}
-
-long
-ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (deadline->tv_sec - now.tv_sec) * 1000L +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000L;
 }
 
 /* Read POLICY and RESULT until the helper closes its end or exits. */
@@ -139,8 +123,8 @@ collect(int sock, int pidfd, const struct timespec *deadline,
 			return; /* helper exited and nothing is left to read */
 		r = proto_recv(sock, (1u << TN_MSG_POLICY) | (1u << TN_MSG_RESULT),
 		    &m, fds, &nfds, &err);
-		if (r == -EPIPE)
-			return;
+		if (r == -EPIPE || r == -ECONNRESET)
+			return; /* it went away (before reading the request): its status says why */
 		if (r < 0 || strcmp(m.result.cookie, cookie) != 0) {
 			snprintf(out->why, sizeof(out->why), "bad reply from helper: %.400s",
 			    r < 0 ? err.msg : "wrong session cookie");
@@ -240,7 +224,21 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 		return -1;
 	}
 	if (out->have_result || !out->why[0]) {
-		if (info.si_code == CLD_EXITED)
+		const char *step = info.si_status >= TN_RESET_EXIT_BASE
+		    ? proc_reset_step_name((unsigned)(info.si_status - TN_RESET_EXIT_BASE))
+		    : NULL;
+
+		if (info.si_code == CLD_EXITED && step && strncmp(step, "RLIMIT_", 7) == 0)
+			snprintf(out->why, sizeof(out->why),
+			    "cannot give the helper root's resource limits: the caller's hard %s is too low"
+			    " and the login program may not raise it (no CAP_SYS_RESOURCE)",
+			    step);
+		else if (info.si_code == CLD_EXITED && step)
+			snprintf(out->why, sizeof(out->why),
+			    "cannot give the helper root's process state: %s failed in the module's child"
+			    " (is the login program running as root?)",
+			    step);
+		else if (info.si_code == CLD_EXITED)
 			snprintf(out->why, sizeof(out->why), "helper exited with status %d%s",
 			    info.si_status, info.si_status == 127 ? " (exec failed)" : "");
 		else if (info.si_pid == 0)

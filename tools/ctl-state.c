@@ -76,7 +76,7 @@ ask_keeper(struct tenant_view *t)
 	char buf[64];
 
 	t->processes = -1;
-	fd = state_connect_keeper(t->key, NULL);
+	fd = state_connect_keeper(t->key, 2000, NULL);
 	if (fd < 0)
 		return;
 	proto_init(&q, TN_MSG_STATUS);
@@ -410,7 +410,7 @@ cmd_status(int argc, char **argv)
 static void
 terminate_one(struct tenant_view *t, void *data)
 {
-	_cleanup_close_ int fd = state_connect_keeper(t->key, NULL);
+	_cleanup_close_ int fd = state_connect_keeper(t->key, 2000, NULL);
 	struct tn_msg_ctl q;
 	int *failed = data;
 
