@@ -292,6 +292,22 @@ tenant_done(const struct keeper *k)
 	return k->kill_on_empty || k->proc_fd < 0 || count_processes(k) == 0;
 }
 
+/* No new logins (the socket goes: they start a fresh tenant) and no
+ * session left, each ended and audited.  Needs no lock, and frees the
+ * fds taking one may need. */
+static void
+stop_serving(struct keeper *k)
+{
+	remove_state(k);
+	if (k->listen_fd >= 0) {
+		close(k->listen_fd);
+		k->listen_fd = -1;
+	}
+	for (size_t i = 0; i < k->nconns; i++)
+		end_session(k, &k->conns[i], "tenant-end");
+	compact_conns(k);
+}
+
 /* The one way a tenant ends, whatever ended it.  `lock` is the per-uid
  * lock (or -1 when it could not be had): it is held until the user's
  * cgroup is killed and removed, so a login that waits for it finds
@@ -303,14 +319,7 @@ end_tenant(struct keeper *k, int lock, const char *reason, bool ok)
 {
 	char extra[384], usage[256];
 
-	remove_state(k);
-	if (k->listen_fd >= 0) {
-		close(k->listen_fd);
-		k->listen_fd = -1;
-	}
-	for (size_t i = 0; i < k->nconns; i++)
-		end_session(k, &k->conns[i], "tenant-end");
-	compact_conns(k);
+	stop_serving(k);
 	kcg_usage_text(k->cg_user, usage, sizeof(usage));
 	if (lock >= 0)
 		kcg_teardown(k);
@@ -362,14 +371,7 @@ give_up(struct keeper *k, const char *reason)
 	int lock = -EWOULDBLOCK;
 
 	klog(LOG_ERR, "tenant %s: keeper gives up: %s", k->spec.key, reason);
-	remove_state(k);
-	if (k->listen_fd >= 0) {
-		close(k->listen_fd);
-		k->listen_fd = -1;
-	}
-	for (size_t i = 0; i < k->nconns; i++)
-		end_session(k, &k->conns[i], "tenant-end");
-	compact_conns(k);
+	stop_serving(k);
 	for (int waited = 0; lock == -EWOULDBLOCK && waited < GIVE_UP_LOCK_MS;
 	     waited += LOCK_RETRY_MS) {
 		lock = state_lock_uid(&k->st, k->spec.uid, true, NULL);
