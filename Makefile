@@ -12,6 +12,9 @@
 #   build/test     e2e paths plus TN_TESTING: the module accepts helper=
 #                  (used only by the module return-code tests)
 
+# The one place the version lives (tenantctl --version).
+VERSION    := 0.1.0
+
 PREFIX     ?= /usr
 SYSCONFDIR ?= /etc
 MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
@@ -31,7 +34,7 @@ WARN     = -Wall -Wextra -Wformat=2 -Werror=format-security -Wshadow \
 HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
            -fstack-clash-protection -fcf-protection \
            -ftrivial-auto-var-init=zero -fno-strict-aliasing
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Icommon -Iconf $(WARN) $(HARDEN) \
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DTN_VERSION='"$(VERSION)"' -Icommon -Iconf $(WARN) $(HARDEN) \
              -fPIC $(CFLAGS) $(EXTRA_CFLAGS)
 LDHARDEN = -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack -Wl,--as-needed
 LDFLAGS_SO  = -shared -Wl,--version-script=pam_module/module.map \
@@ -164,4 +167,4 @@ format-check:
 	clang-format --dry-run -Werror $(SOURCES)
 analyze:
 	cppcheck --quiet --enable=warning,portability --error-exitcode=1 \
-	    -D_GNU_SOURCE -Icommon -Iconf common conf pam_module helper tools
+	    -D_GNU_SOURCE -DTN_VERSION='"$(VERSION)"' -Icommon -Iconf common conf pam_module helper tools
