@@ -22,6 +22,16 @@ printf '[default]\nisolate = maybe\n' >"$T/bad.conf"
 out=$($TENANTCTL check "$T/bad.conf" 2>&1)
 is "$?" "1" "tenantctl check FILE exits 1 on an error"
 like "$out" "$T/bad.conf:2: isolate: " "... naming file:line"
+printf '[default]\nmemory.max = 2048\nmemory.high = 1G\n[user tu-nosuchuser]\ncpu = 50%%\n[group tu-nosuchgroup]\ncpu = 50%%\n[group students-x]\nmemory.max = 0\n' >"$T/warn.conf"
+out=$($TENANTCTL check "$T/warn.conf" 2>&1)
+is "$?" "0" "tenantctl check: warnings do not change the exit status"
+like "$out" "warning: $T/warn.conf:2: memory.max = 2048 bytes is below 8M" "... warns about a tiny memory.max, with file:line"
+like "$out" "warning: $T/warn.conf:3: memory.high is above memory.max \\($T/warn.conf:2\\)" "... about memory.high above memory.max"
+like "$out" "warning: $T/warn.conf:4: \\[user tu-nosuchuser\\]: no such user" "... about a user NSS does not know"
+like "$out" "warning: $T/warn.conf:6: \\[group tu-nosuchgroup\\]: no such group" "... about a group NSS does not know"
+like "$out" "warning: $T/warn.conf:9: memory.max = 0: .*no login can work" "... about memory.max = 0"
+like "$out" "1 file\\(s\\) OK, 7 warning\\(s\\)" "... and counts them"
+unlike "$($TENANTCTL check 2>&1)" 'warning' "the test config has no warnings"
 
 out=$($TENANTCTL explain tu-ctl --service "$SSHD_PAM_SERVICE")
 like "$out" "tmp.size += 128M +# from $TENANT_ETC/tenant.conf:5" "explain shows the value and the line that decided it"
