@@ -2,7 +2,9 @@
 #
 #   make            build module, helper, tenantctl (release paths)
 #   make check      every test tier; root tiers skip unless run as root
-#   make install    DESTDIR/PREFIX honoured; helper 0755 root, never setuid
+#   make install    DESTDIR/PREFIX/DOCDIR honoured; helper 0755 root, never setuid
+#   make uninstall  refuses while /etc/pam.d names pam_tenant (FORCE=1 overrides)
+#   V=1             show full command lines; CPPFLAGS/CFLAGS/LDFLAGS honoured
 #   make demo       throwaway sshd + demo user, side-by-side view
 #
 # Three builds share the sources and differ only in compiled-in paths:
@@ -11,6 +13,9 @@
 #                  plus fault injection (common/fault.h: never in release)
 #   build/test     e2e paths plus TN_TESTING: the module accepts helper=
 #                  (used only by the module return-code tests)
+
+# The one place the version lives (tenantctl --version).
+VERSION    := 0.1.0
 
 PREFIX     ?= /usr
 SYSCONFDIR ?= /etc
@@ -23,20 +28,41 @@ DOCDIR     ?= $(PREFIX)/share/doc/pam_tenant
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
+# CPPFLAGS, CFLAGS and LDFLAGS are the builder's (dpkg-buildflags): they
+# come last, so they win.  V=1 shows every command line in full.
+V       ?= 0
+ifeq ($(V),1)
+Q        =
+quiet    = @:
+else
+Q        = @
+quiet    = @echo
+endif
+
+# cc-option FLAG: FLAG if $(CC) accepts it (no warning either), else nothing.
+cc-option = $(shell $(CC) -Werror $(1) -x c -c /dev/null -o /dev/null \
+              >/dev/null 2>&1 && echo $(1))
 WARN     = -Wall -Wextra -Wformat=2 -Werror=format-security -Wshadow \
            -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
            -Wpointer-arith -Wcast-qual -Wwrite-strings -Wundef \
            -Wnull-dereference -Wimplicit-fallthrough -Wswitch-enum \
-           -Wmisleading-indentation -Winit-self -Wvla
-HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
-           -fstack-clash-protection -fcf-protection \
-           -ftrivial-auto-var-init=zero -fno-strict-aliasing
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Icommon -Iconf $(WARN) $(HARDEN) \
-             -fPIC $(CFLAGS) $(EXTRA_CFLAGS)
+           -Winit-self -Wvla \
+           $(call cc-option,-Wmisleading-indentation)
+# Probed, not assumed: -fcf-protection is x86 only, -fstack-clash-protection
+# needs GCC 8 / clang 11, -ftrivial-auto-var-init=zero GCC 12 / clang 16.
+# _FORTIFY_SOURCE: the builder's level if CPPFLAGS sets one, else 2.
+HARDEN  := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS)),,-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2) \
+           -fstack-protector-strong \
+           $(call cc-option,-fstack-clash-protection) \
+           $(call cc-option,-fcf-protection) \
+           $(call cc-option,-ftrivial-auto-var-init=zero) \
+           -fno-strict-aliasing
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DTN_VERSION='"$(VERSION)"' -Icommon -Iconf $(WARN) $(HARDEN) \
+             -fPIC $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 LDHARDEN = -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack -Wl,--as-needed
 LDFLAGS_SO  = -shared -Wl,--version-script=pam_module/module.map \
-              -Wl,--no-undefined $(LDHARDEN)
-LDFLAGS_EXE = -pie $(LDHARDEN)
+              -Wl,--no-undefined $(LDHARDEN) $(LDFLAGS)
+LDFLAGS_EXE = -pie $(LDHARDEN) $(LDFLAGS)
 
 COMMON_SRCS = $(wildcard common/*.c) $(wildcard conf/*.c)
 MODULE_SRCS = $(wildcard pam_module/*.c)
@@ -68,19 +94,24 @@ all: build/release/pam_tenant.so build/release/tenant-helper \
 define variant
 build/$(1)/obj/%.o: %.c $$(wildcard common/*.h conf/*.h pam_module/*.h helper/*.h)
 	@mkdir -p $$(dir $$@)
-	@echo "  CC      $$@"
-	@$$(CC) $$(ALL_CFLAGS) $$($(1)_PATHS) -c -o $$@ $$<
+	$$(quiet) "  CC      $$@"
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $$($(1)_PATHS) -c -o $$@ $$<
 build/$(1)/libcommon.a: $$(call objs,$(1),$$(COMMON_SRCS))
-	$$(AR) rcs $$@ $$^
+	$$(quiet) "  AR      $$@"
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$^
 build/$(1)/pam_tenant.so: $$(call objs,$(1),$$(MODULE_SRCS)) build/$(1)/libcommon.a pam_module/module.map
-	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_SO) -o $$@ $$(filter %.o %.a,$$^) -lpam -laudit
+	$$(quiet) "  LD      $$@"
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_SO) -o $$@ $$(filter %.o %.a,$$^) -lpam -laudit
 build/$(1)/tenant-helper: $$(call objs,$(1),$$(HELPER_SRCS)) build/$(1)/libcommon.a
-	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_EXE) -o $$@ $$^ -laudit -lcap
+	$$(quiet) "  LD      $$@"
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_EXE) -o $$@ $$^ -laudit -lcap
 build/$(1)/tenantctl: $$(call objs,$(1),$$(CTL_SRCS)) build/$(1)/libcommon.a
-	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_EXE) -o $$@ $$^ -laudit -lcap
+	$$(quiet) "  LD      $$@"
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_EXE) -o $$@ $$^ -laudit -lcap
 # The systemd backend's bus half: dlopen()ed by the helper on systemd hosts only.
 build/$(1)/tenant-systemd.so: $$(call objs,$(1),$$(SD_SRCS)) build/$(1)/libcommon.a
-	$$(CC) $$(ALL_CFLAGS) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $$(LDHARDEN) \
+	$$(quiet) "  LD      $$@"
+	$$(Q)$$(CC) $$(ALL_CFLAGS) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $$(LDHARDEN) \
 	    -o $$@ $$^ -lsystemd
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant,$(v))))
@@ -91,30 +122,36 @@ MODULE_TESTS = $(patsubst tests/module/%.c,build/tests/%,$(wildcard tests/module
 
 build/tests/%: tests/unit/%.c tests/lib/tap.h build/test/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(test_PATHS) -Itests/lib -o $@ $< build/test/libcommon.a -lcap -laudit -lpam
+	$(quiet) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(test_PATHS) -Itests/lib $(LDFLAGS) -o $@ $< build/test/libcommon.a -lcap -laudit -lpam
 build/tests/%: tests/module/%.c tests/lib/tap.h build/test/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(test_PATHS) -Itests/lib -o $@ $< build/test/libcommon.a -lpam -ldl -lcap -laudit
+	$(quiet) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(test_PATHS) -Itests/lib $(LDFLAGS) -o $@ $< build/test/libcommon.a -lpam -ldl -lcap -laudit
 
 # Run in the cgroup v2 VM (tests/vm/guest/cgroup-attach.sh), built here.
 build/tests/cg-attach-check: tests/vm/cg-attach-check.c tests/lib/tap.h build/test/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(test_PATHS) -Itests/lib -o $@ $< build/test/libcommon.a
+	$(quiet) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(test_PATHS) -Itests/lib $(LDFLAGS) -o $@ $< build/test/libcommon.a
 
 build/tests/sshd-noaudit: tests/tools/sshd-noaudit.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $<
+	$(quiet) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
 
 build/tests/tenant-root: tests/tools/tenant-root.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< -lcap
+	$(quiet) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lcap
 
 FAKE_MODES = crash hang exit1 silent garbage huge wrong-cookie allow-then-crash \
              exempt exempt-then-fail isolated-no-fds
 FAKE_HELPERS = $(patsubst %,build/tests/fake-helper-%,$(FAKE_MODES))
 build/tests/fake-helper-%: tests/module/fake/fake-helper.c build/test/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DFAKE_MODE='"$*"' -o $@ $< build/test/libcommon.a
+	$(quiet) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -DFAKE_MODE='"$*"' $(LDFLAGS) -o $@ $< build/test/libcommon.a
 
 TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaudit \
             build/tests/tenant-root \
@@ -136,7 +173,8 @@ demo: build/e2e/pam_tenant.so build/e2e/tenant-helper build/e2e/tenantctl
 
 build/bench/bench-driver: bench/driver.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
+	$(quiet) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lpam
 
 bench: $(TEST_BINS)
 	bench/run.sh
@@ -154,14 +192,33 @@ install: all
 	    install -m 0644 conf/tenant.conf $(DESTDIR)$(SYSCONFDIR)/security/tenant.conf
 	install -m 0644 man/tenant.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/pam_tenant.8 man/tenantctl.8 man/tenant-helper.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d -m 0755 $(DESTDIR)$(DOCDIR)/docs
+	install -m 0644 README.md SECURITY.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(wildcard docs/*.md) $(DESTDIR)$(DOCDIR)/docs/
 
+# A "session required pam_tenant.so" line left behind fails every session,
+# root's included: refuse while the PAM configuration names the module.
+# FORCE=1 removes the files anyway (fix /etc/pam.d first, from a root
+# shell you keep open).
+PAMDIR ?= $(SYSCONFDIR)/pam.d
 uninstall:
+	@files=$$(grep -lsE '^[[:space:]]*[^#[:space:]].*pam_tenant' \
+	    $(DESTDIR)$(PAMDIR)/* $(DESTDIR)$(SYSCONFDIR)/pam.conf); \
+	if [ -n "$$files" ] && [ "$(FORCE)" != 1 ]; then \
+	    echo "make uninstall: refusing: the PAM configuration still names pam_tenant:" >&2; \
+	    for f in $$files; do echo "    $$f" >&2; done; \
+	    echo "Remove those lines first (a session line naming a missing module fails" >&2; \
+	    echo "every login, root's included), or run 'make uninstall FORCE=1'." >&2; \
+	    exit 1; \
+	fi
 	rm -f $(DESTDIR)$(SECUREDIR)/pam_tenant.so \
 	    $(DESTDIR)$(LIBEXECDIR)/pam_tenant/tenant-helper $(DESTDIR)$(SBINDIR)/tenantctl \
 	    $(DESTDIR)$(LIBEXECDIR)/pam_tenant/tenant-systemd.so \
 	    $(DESTDIR)$(MANDIR)/man5/tenant.conf.5 $(DESTDIR)$(MANDIR)/man8/pam_tenant.8 \
 	    $(DESTDIR)$(MANDIR)/man8/tenantctl.8 $(DESTDIR)$(MANDIR)/man8/tenant-helper.8
-	-rmdir $(DESTDIR)$(LIBEXECDIR)/pam_tenant
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/SECURITY.md \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(wildcard docs/*.md))
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/pam_tenant $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build tests/vm/.cache
@@ -174,4 +231,4 @@ format-check:
 	clang-format --dry-run -Werror $(SOURCES)
 analyze:
 	cppcheck --quiet --enable=warning,portability --error-exitcode=1 \
-	    -D_GNU_SOURCE -Icommon -Iconf common conf pam_module helper tools systemd
+	    -D_GNU_SOURCE -DTN_VERSION='"$(VERSION)"' -Icommon -Iconf common conf pam_module helper tools systemd

@@ -61,7 +61,7 @@ state_open(struct tn_state *s, bool create, struct tn_err *err)
 	r = walk_trusted("/run", 0, &parent, err);
 	if (r < 0)
 		return r;
-	s->root = open_private_dir(parent, TN_STATE_DIR + sizeof("/run"),
+	s->root = open_private_dir(parent, &TN_STATE_DIR[sizeof("/run")],
 	    create, TN_STATE_DIR, err);
 	if (s->root < 0)
 		return s->root;
@@ -127,7 +127,7 @@ state_tenant_marker(uid_t *owner, struct tn_err *err)
 	run = open("/run", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (run < 0)
 		return errno == ENOENT ? 0 : err_set(err, errno, "/run: %m");
-	dir = openat(run, TN_STATE_DIR + sizeof("/run"),
+	dir = openat(run, &TN_STATE_DIR[sizeof("/run")],
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	/* Missing, a symlink or not a directory: not a marker (the helper
 	 * judges a broken host directory, and root's login never waits

@@ -200,6 +200,16 @@ const char *conf_key_name(enum tn_key key);
 int conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf,
     size_t len);
 
+/* Warnings for values that parse but are almost certainly mistakes
+ * (tenantctl check): memory.max or memory.high of 0 or below 8M,
+ * memory.high above memory.max (in one section, or against [default]),
+ * [user]/[group] sections naming what known() says does not exist.
+ * known may be NULL (names not checked).  Pure; each warning is
+ * "file:line: message". */
+typedef bool conf_name_known_fn(bool is_user, const char *name);
+void conf_lint(const struct tn_conf *conf, conf_name_known_fn *known,
+    struct tn_diag *warn);
+
 /* Append one diagnostic; keeps the first 16 texts and counts all. */
 void diag_add(struct tn_diag *diag, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -1,5 +1,7 @@
 /* tenantctl check and explain: the configuration as the module sees it. */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,6 +78,36 @@ sd_check(const struct tn_conf *conf)
 	return false;
 }
 
+/* Does NSS know the name?  Only a definite "no such entry" says no: an
+ * NSS failure (LDAP down) is not worth a false warning. */
+static bool
+nss_knows(bool is_user, const char *name)
+{
+	errno = 0;
+	if (is_user ? getpwnam(name) != NULL : getgrnam(name) != NULL)
+		return true;
+	return errno != 0 && errno != ENOENT && errno != ESRCH &&
+	    errno != EBADF && errno != EPERM;
+}
+
+/* Warnings never change the exit status (tenantctl(8)). */
+static unsigned
+print_warnings(const struct tn_conf *conf)
+{
+	struct tn_diag warn = { 0 };
+
+	conf_lint(conf, nss_knows, &warn);
+	for (unsigned i = 0; i < warn.stored; i++) {
+		fputs("tenantctl: warning: ", stderr);
+		ctl_print_safe(stderr, warn.msg[i]);
+		fputc('\n', stderr);
+	}
+	if (warn.count > warn.stored)
+		fprintf(stderr, "tenantctl: ... and %u more warning(s)\n",
+		    warn.count - warn.stored);
+	return warn.count;
+}
+
 int
 cmd_check(int argc, char **argv)
 {
@@ -97,13 +129,20 @@ cmd_check(int argc, char **argv)
 	}
 	if (i < argc)
 		opts.main_path = argv[i]; /* that file alone */
+	unsigned nwarn;
+
 	if (load(&opts, &conf) != 0)
 		return CTL_EXIT_FAIL;
 	if (sd_host() && !sd_check(conf)) {
 		conf_free(conf);
 		return CTL_EXIT_FAIL;
 	}
-	printf("tenantctl: %u file(s) OK\n", conf_file_count(conf));
+	nwarn = print_warnings(conf);
+	if (nwarn)
+		printf("tenantctl: %u file(s) OK, %u warning(s)\n",
+		    conf_file_count(conf), nwarn);
+	else
+		printf("tenantctl: %u file(s) OK\n", conf_file_count(conf));
 	conf_free(conf);
 	return CTL_EXIT_OK;
 }

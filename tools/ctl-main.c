@@ -35,8 +35,10 @@ ctl_usage(FILE *f)
 	for (size_t i = 0; i < N_ELEMENTS(commands); i++)
 		fprintf(f, "  %s %s\n      %s\n", commands[i].name,
 		    commands[i].args, commands[i].help);
-	fprintf(f, "\nExit status: 0 success, 1 failure or config errors, "
-		   "2 usage error or unknown user.\nSee tenantctl(8).\n");
+	fprintf(f, "  --version\n      print the version\n"
+		   "\nExit status: 0 success, 1 failure or config errors, "
+		   "2 usage error or unknown user,\n3 no live tenant to terminate, "
+		   "4 needs root.  See tenantctl(8).\n");
 }
 
 /* Length of the valid UTF-8 sequence at s, 0 if it is not one. */
@@ -153,10 +155,14 @@ main(int argc, char **argv)
 		ctl_usage(stdout);
 		return CTL_EXIT_OK;
 	}
+	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
+		printf("tenantctl (pam_tenant) %s\n", TN_VERSION);
+		return CTL_EXIT_OK;
+	}
 	for (size_t i = 0; i < N_ELEMENTS(commands); i++)
 		if (strcmp(name, commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "tenantctl: unknown command '");
+	fprintf(stderr, "tenantctl: unknown %s '", name[0] == '-' ? "option" : "command");
 	ctl_print_safe(stderr, name);
 	fprintf(stderr, "'\n");
 	ctl_usage(stderr);

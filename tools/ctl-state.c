@@ -206,36 +206,58 @@ open_state(struct tn_state *st)
 	if (state_open(st, false, &err) < 0) {
 		if (err.code == ENOENT)
 			return 0; /* no tenant ever started: an empty list */
-		fprintf(stderr, "tenantctl: %s\n", err.msg);
+		fputs("tenantctl: ", stderr);
+		ctl_print_safe(stderr, err.msg);
+		fputc('\n', stderr);
 		return -1;
 	}
 	return 1;
 }
 
-/* Call fn for every tenant (of uid, unless uid == (uid_t)-1). */
+/* The runtime state is root's alone: say so plainly, before any output. */
 static int
-each_tenant(uid_t uid, void (*fn)(struct tenant_view *, void *), void *data)
+need_root(const char *cmd)
 {
-	struct tn_state st;
+	if (geteuid() == 0)
+		return 0;
+	fprintf(stderr, "tenantctl: %s needs root: the state of the live tenants "
+			"(%s) is readable by root only\n",
+	    cmd, TN_STATE_DIR);
+	return CTL_EXIT_NOPERM;
+}
+
+static int
+bad_option(const char *cmd, const char *arg, const char *usage)
+{
+	fprintf(stderr, "tenantctl: %s: %s '", cmd,
+	    arg[0] == '-' ? "unknown option" : "unexpected argument");
+	ctl_print_safe(stderr, arg);
+	fprintf(stderr, "'\nusage: tenantctl %s %s\n", cmd, usage);
+	return CTL_EXIT_USAGE;
+}
+
+/* Call fn for every tenant (of uid, unless uid == (uid_t)-1) in the open
+ * state; the number of tenants, or -1. */
+static int
+each_tenant_in(struct tn_state *st, uid_t uid, void (*fn)(struct tenant_view *, void *),
+    void *data)
+{
 	struct dirent *de;
 	DIR *d;
-	int fd, r, count = 0;
+	int fd, count = 0;
 
-	r = open_state(&st);
-	if (r <= 0)
-		return r;
-	fd = openat(st.tenants, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(st->tenants, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (d == NULL) {
+		fprintf(stderr, "tenantctl: %s/tenants: %s\n", TN_STATE_DIR, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		state_close(&st);
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
 		struct tenant_view t;
 
-		if (de->d_name[0] == '.' || load_view(&st, de->d_name, &t) < 0)
+		if (de->d_name[0] == '.' || load_view(st, de->d_name, &t) < 0)
 			continue;
 		if (uid != (uid_t)-1 && t.uid != uid)
 			continue;
@@ -243,8 +265,21 @@ each_tenant(uid_t uid, void (*fn)(struct tenant_view *, void *), void *data)
 		count++;
 	}
 	closedir(d);
-	state_close(&st);
 	return count;
+}
+
+static int
+each_tenant(uid_t uid, void (*fn)(struct tenant_view *, void *), void *data)
+{
+	struct tn_state st;
+	int r;
+
+	r = open_state(&st);
+	if (r <= 0)
+		return r;
+	r = each_tenant_in(&st, uid, fn, data);
+	state_close(&st);
+	return r;
 }
 
 static const char *
@@ -259,6 +294,63 @@ user_name(uid_t uid, char *buf, size_t len)
 		snprintf(buf, len, "%u", (unsigned)uid);
 	}
 	return buf;
+}
+
+/* "session COOKIE SINCE ON_LOGOUT SERVICE" (service: the rest of the line). */
+static void
+print_session_json(const char *line, size_t len, bool first)
+{
+	char buf[512], *f[4] = {NULL}, *save = NULL, *p;
+	int n = 0;
+
+	if (len >= sizeof(buf))
+		len = sizeof(buf) - 1;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	p = buf + strlen("session ");
+	for (; n < 3 && (f[n] = strtok_r(n ? NULL : p, " ", &save)) != NULL; n++)
+		;
+	f[3] = save && *save ? save : NULL;
+	printf("%s{\"cookie\":", first ? "" : ",");
+	ctl_json_string(stdout, f[0]);
+	if (f[1] && strspn(f[1], "0123456789") == strlen(f[1]) && f[1][0])
+		printf(",\"since\":%s", f[1]);
+	else
+		printf(",\"since\":null");
+	printf(",\"on_logout\":");
+	ctl_json_string(stdout, f[2]);
+	printf(",\"service\":");
+	ctl_json_string(stdout, f[3] && strcmp(f[3], "?") != 0 ? f[3] : NULL);
+	printf("}");
+}
+
+/* The keeper's info text as structured JSON: namespaces, cgroup, sessions. */
+static void
+print_detail_json(const struct tenant_view *t)
+{
+	char buf[TN_CGROUP_ROOT_MAX + 32];
+	bool first = true;
+
+	printf(",\"cgroup\":");
+	ctl_json_string(stdout, info_get(t->info, "cgroup", buf, sizeof(buf)));
+	printf(",\"namespaces\":{");
+	for (const char *p = t->info; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		size_t len = strcspn(p, "\n"), name = strcspn(p, " \n");
+
+		if (strncmp(p, "ns_", 3) != 0 || name >= len || name - 3 > 16)
+			continue;
+		printf("%s\"%.*s\":%lld", first ? "" : ",", (int)(name - 3), p + 3,
+		    strtoll(p + name + 1, NULL, 10));
+		first = false;
+	}
+	printf("},\"session_list\":[");
+	first = true;
+	for (const char *p = t->info; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, "session ", 8) == 0) {
+			print_session_json(p, strcspn(p, "\n"), first);
+			first = false;
+		}
+	printf("]");
 }
 
 struct print_opts {
@@ -285,10 +377,8 @@ print_tenant(struct tenant_view *t, void *data)
 			printf(",\"unit\":");
 			ctl_json_string(stdout, unit);
 		}
-		if (o->detail) {
-			printf(",\"info\":");
-			ctl_json_string(stdout, t->info);
-		}
+		if (o->detail)
+			print_detail_json(t);
 		printf("}");
 	} else if (o->detail) {
 		printf("tenant %s\n  user       ", t->key);
@@ -351,7 +441,9 @@ resolve_uid(const char *arg, uid_t *uid)
 	if (parse_uid(arg, uid) == 0)
 		return 0;
 	if (identity_by_name(arg, &u, &err) < 0) {
-		fprintf(stderr, "tenantctl: %s\n", err.msg);
+		fputs("tenantctl: ", stderr);
+		ctl_print_safe(stderr, err.msg);
+		fputc('\n', stderr);
 		return -1;
 	}
 	*uid = u.uid;
@@ -363,26 +455,41 @@ static int
 list_or_status(int argc, char **argv, bool detail)
 {
 	struct print_opts o = {.first = true, .detail = detail};
+	const char *cmd = detail ? "status" : "list";
+	const char *usage = detail ? "[USER] [--json]" : "[--json]";
+	const char *user = NULL;
 	uid_t uid = (uid_t)-1;
-	int n;
+	struct tn_state st;
+	bool opts_done = false;
+	int n, r;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+		if (!opts_done && strcmp(argv[i], "--") == 0)
+			opts_done = true;
+		else if (!opts_done && strcmp(argv[i], "--json") == 0)
 			o.json = true;
-		else if (detail && uid == (uid_t)-1 && argv[i][0] != '-') {
-			if (resolve_uid(argv[i], &uid) < 0)
-				return CTL_EXIT_USAGE;
-		} else {
-			ctl_usage(stderr);
-			return CTL_EXIT_USAGE;
-		}
+		else if (detail && user == NULL && (opts_done || argv[i][0] != '-'))
+			user = argv[i];
+		else
+			return bad_option(cmd, argv[i], usage);
 	}
+	if ((r = need_root(cmd)) != 0)
+		return r;
+	if (user && resolve_uid(user, &uid) < 0)
+		return CTL_EXIT_USAGE;
+	/* Open the state before the first byte of output: a failure then
+	 * prints nothing on stdout, and JSON that is printed is complete. */
+	r = open_state(&st);
+	if (r < 0)
+		return CTL_EXIT_FAIL;
 	if (o.json)
 		printf("{\"tenants\":[");
 	else if (!detail)
 		printf("%-42s %-10s %-16s %8s %9s %8s %15s %11s\n", "TENANT", "UID", "USER",
 		    "SESSIONS", "PROCESSES", "AGE(s)", "MEMORY", "PIDS");
-	n = each_tenant(uid, print_tenant, &o);
+	n = r == 0 ? 0 : each_tenant_in(&st, uid, print_tenant, &o);
+	if (r > 0)
+		state_close(&st);
 	if (o.json) {
 		printf("]");
 		print_quotas(true);
@@ -426,17 +533,34 @@ terminate_one(struct tenant_view *t, void *data)
 int
 cmd_terminate(int argc, char **argv)
 {
+	const char *user = NULL;
+	bool opts_done = false;
 	uid_t uid;
-	int failed = 0, n;
+	int failed = 0, n, r;
 
-	if (argc != 2) {
-		ctl_usage(stderr);
+	for (int i = 1; i < argc; i++) {
+		if (!opts_done && strcmp(argv[i], "--") == 0)
+			opts_done = true;
+		else if (user == NULL && (opts_done || argv[i][0] != '-'))
+			user = argv[i];
+		else
+			return bad_option("terminate", argv[i], "USER");
+	}
+	if (user == NULL) {
+		fprintf(stderr, "tenantctl: terminate: no user given\n"
+				"usage: tenantctl terminate USER\n");
 		return CTL_EXIT_USAGE;
 	}
-	if (resolve_uid(argv[1], &uid) < 0)
+	if ((r = need_root("terminate")) != 0)
+		return r;
+	if (resolve_uid(user, &uid) < 0)
 		return CTL_EXIT_USAGE;
 	n = each_tenant(uid, terminate_one, &failed);
-	if (n == 0)
-		printf("no live tenant for uid %u\n", (unsigned)uid);
+	if (n == 0) {
+		fprintf(stderr, "tenantctl: terminate: no live tenant for ");
+		ctl_print_safe(stderr, user);
+		fprintf(stderr, " (uid %u)\n", (unsigned)uid);
+		return CTL_EXIT_NOTENANT;
+	}
 	return n < 0 || failed ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }

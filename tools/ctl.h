@@ -6,10 +6,17 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Exit statuses (tenantctl(8)). */
+/* Exit statuses (tenantctl(8)), numbered as loginctl and systemctl use
+ * them (LSB): 3 as systemctl's "not running", 4 as EXIT_NOPERMISSION. */
 #define CTL_EXIT_OK 0
-#define CTL_EXIT_FAIL 1  /* config errors, a failed operation */
-#define CTL_EXIT_USAGE 2 /* bad arguments, unknown user */
+#define CTL_EXIT_FAIL 1     /* config errors, a failed operation */
+#define CTL_EXIT_USAGE 2    /* bad arguments, unknown user */
+#define CTL_EXIT_NOTENANT 3 /* terminate: the user has no live tenant */
+#define CTL_EXIT_NOPERM 4   /* list/status/terminate run by a non-root user */
+
+#ifndef TN_VERSION
+#error "TN_VERSION comes from the Makefile (VERSION)"
+#endif
 
 /* ctl-conf.c */
 int cmd_check(int argc, char **argv);

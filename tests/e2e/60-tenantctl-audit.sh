@@ -22,6 +22,16 @@ printf '[default]\nisolate = maybe\n' >"$T/bad.conf"
 out=$($TENANTCTL check "$T/bad.conf" 2>&1)
 is "$?" "1" "tenantctl check FILE exits 1 on an error"
 like "$out" "$T/bad.conf:2: isolate: " "... naming file:line"
+printf '[default]\nmemory.max = 2048\nmemory.high = 1G\n[user tu-nosuchuser]\ncpu = 50%%\n[group tu-nosuchgroup]\ncpu = 50%%\n[group students-x]\nmemory.max = 0\n' >"$T/warn.conf"
+out=$($TENANTCTL check "$T/warn.conf" 2>&1)
+is "$?" "0" "tenantctl check: warnings do not change the exit status"
+like "$out" "warning: $T/warn.conf:2: memory.max = 2048 bytes is below 8M" "... warns about a tiny memory.max, with file:line"
+like "$out" "warning: $T/warn.conf:3: memory.high is above memory.max \\($T/warn.conf:2\\)" "... about memory.high above memory.max"
+like "$out" "warning: $T/warn.conf:4: \\[user tu-nosuchuser\\]: no such user" "... about a user NSS does not know"
+like "$out" "warning: $T/warn.conf:6: \\[group tu-nosuchgroup\\]: no such group" "... about a group NSS does not know"
+like "$out" "warning: $T/warn.conf:9: memory.max = 0: .*no login can work" "... about memory.max = 0"
+like "$out" "1 file\\(s\\) OK, 7 warning\\(s\\)" "... and counts them"
+unlike "$($TENANTCTL check 2>&1)" 'warning' "the test config has no warnings"
 
 out=$($TENANTCTL explain tu-ctl --service "$SSHD_PAM_SERVICE")
 like "$out" "tmp.size += 128M +# from $TENANT_ETC/tenant.conf:5" "explain shows the value and the line that decided it"
@@ -43,7 +53,16 @@ wait_until 5 eval '[[ $($TENANTCTL list) =~ user-$uid\ +$uid\ +tu-ctl\ +1\  ]]'
 like "$($TENANTCTL list)" "user-$uid +$uid +tu-ctl +1 " "tenantctl list shows the tenant with one session"
 st=$($TENANTCTL status tu-ctl)
 like "$st" "session $cookie " "tenantctl status lists the session by its cookie"
-like "$($TENANTCTL status tu-ctl --json)" "\"tenant\":\"user-$uid\",\"uid\":$uid,\"user\":\"tu-ctl\",\"sessions\":1" "status --json"
+js=$($TENANTCTL status tu-ctl --json)
+is "$?" "0" "status --json exits 0"
+like "$js" "\"tenant\":\"user-$uid\",\"uid\":$uid,\"user\":\"tu-ctl\",\"sessions\":1" "status --json"
+like "$js" "\"session_list\":\\[\\{\"cookie\":\"$cookie\",\"since\":[0-9]+,\"on_logout\":\"keep\",\"service\":\"$SSHD_PAM_SERVICE\"\\}\\]" \
+	"... sessions as objects: cookie, since, on_logout, service"
+unlike "$js" '"info":' "... not the keeper's raw info text"
+if command -v python3 >/dev/null; then
+	printf '%s' "$js" | python3 -c 'import json,sys; json.load(sys.stdin)'
+	ok $? "... and it is valid JSON"
+fi
 if [ "$AUDIT_AVAILABLE" = 1 ]; then
 	audit_wait 5 "$amark" "type=USER .*op=tenant-isolate id=$uid tenant_session=$cookie acct=\"tu-ctl\""
 	ok $? "the isolate record carries the uid and the same cookie (ausearch)"
@@ -77,4 +96,19 @@ kill_user_procs "$(user_uid "$evil")"
 wait_no_tenants 15
 ok $? "nothing left"
 like "$($TENANTCTL list)" '^TENANT' "tenantctl list is empty again"
+
+# The command line: no tenant to end, needs root, bad options, version.
+out=$($TENANTCTL terminate tu-ctl 2>&1)
+is "$?" "3" "terminate of a user without a tenant exits 3"
+like "$out" "no live tenant for tu-ctl \\(uid $uid\\)" "... and says so"
+for args in list 'status --json' 'terminate tu-ctl'; do
+	cmd=${args%% *}
+	out=$(setpriv --reuid="$uid" --regid="$uid" --clear-groups -- $TENANTCTL $args 2>&1; echo "rc=$?")
+	like "$out" "tenantctl: $cmd needs root.*rc=4" "$cmd as a non-root user: needs root, exit 4"
+	unlike "$out" 'Permission denied' "... not an errno text"
+done
+out=$($TENANTCTL list --bogus 2>&1)
+is "$?" "2" "list --bogus exits 2"
+like "$out" "list: unknown option '--bogus'" "... naming the bad word"
+like "$($TENANTCTL --version)" '^tenantctl \(pam_tenant\) [0-9]+\.[0-9]+' "--version"
 done_testing

@@ -111,6 +111,18 @@ like() {
 	return 1
 }
 
+# unlike GOT REGEX DESC: ok if GOT does not match the extended REGEX.
+unlike() {
+	if ! [[ $1 =~ $2 ]]; then
+		ok 0 "${3:-}"
+		return 0
+	fi
+	ok 1 "${3:-}"
+	diag "  got:  '$1'"
+	diag "  want no match: /$2/"
+	return 1
+}
+
 # skip WHY [DESC]: emit one skipped assertion ("ok N - DESC # SKIP WHY").
 skip() {
 	_E2E_N=$((_E2E_N + 1))

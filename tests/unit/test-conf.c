@@ -603,6 +603,83 @@ test_load_trust(void)
 	}
 }
 
+static bool
+fake_known(bool is_user, const char *name)
+{
+	return strcmp(name, is_user ? "alice" : "staff") == 0;
+}
+
+/* Warnings: parse a text, lint it, expect these messages in this order. */
+static void
+lint_case(const char *text, const char *const *want, unsigned nwant, const char *what)
+{
+	struct tn_conf *conf = conf_new();
+	struct tn_diag diag = { 0 }, warn = { 0 };
+	char name[160];
+
+	OK(conf && conf_parse_buffer(conf, "l.conf", text, strlen(text), &diag) == 0,
+	    what);
+	conf_lint(conf, fake_known, &warn);
+	IS_INT(warn.count, nwant, what);
+	for (unsigned i = 0; i < nwant && i < warn.stored; i++) {
+		snprintf(name, sizeof(name), "%s: warning %u", what, i + 1);
+		IS_STR(warn.msg[i], want[i], name);
+	}
+	show_diag(&warn);
+	conf_free(conf);
+}
+
+static void
+test_lint(void)
+{
+	static const char *const zero[] = {
+		"l.conf:2: memory.max = 0: every process of the tenant is "
+		"throttled or OOM-killed at once; no login can work",
+	};
+	static const char *const tiny[] = {
+		"l.conf:4: memory.max = 2048 bytes is below 8M: too small for a "
+		"login (sizes without a suffix are bytes)",
+		"l.conf:5: memory.high = 1024 bytes is below 8M: too small for a "
+		"login (sizes without a suffix are bytes)",
+	};
+	static const char *const high[] = {
+		"l.conf:3: memory.high is above memory.max (l.conf:2): it never "
+		"takes effect",
+		"l.conf:6: memory.high is above memory.max (l.conf:2): it never "
+		"takes effect",
+	};
+	static const char *const names[] = {
+		"l.conf:3: [user bob]: no such user (NSS does not know it): the "
+		"section applies to nobody",
+		"l.conf:7: [group nogroup-x]: no such group (NSS does not know "
+		"it): the section applies to nobody",
+	};
+
+	lint_case("[default]\nmemory.max = 1G\nmemory.high = 512M\n[user alice]\n"
+		  "memory.max = 2G\n[group staff]\npids.max = 10\n",
+	    NULL, 0, "lint: a sane config has no warnings");
+	lint_case("[default]\nmemory.max = 0\n", zero, 1, "lint: memory.max = 0");
+	lint_case("[default]\n\n[user alice]\nmemory.max = 2048\nmemory.high = 1024\n",
+	    tiny, 2, "lint: tiny memory values");
+	lint_case("[default]\nmemory.max = 1G\nmemory.high = 2G\n[group staff]\n"
+		  "# inherits memory.max from [default]\nmemory.high = 3G\n",
+	    high, 2, "lint: memory.high above memory.max, in a section and inherited");
+	lint_case("[user alice]\ncpu = 50%\n[user bob]\ncpu = 50%\n[group staff]\n"
+		  "cpu = 50%\n[group nogroup-x]\ncpu = 50%\n",
+	    names, 2, "lint: [user]/[group] names NSS does not know");
+	{
+		struct tn_conf *conf = conf_new();
+		struct tn_diag diag = { 0 }, warn = { 0 };
+		const char *t = "[user bob]\ncpu = 50%\n";
+
+		OK(conf && conf_parse_buffer(conf, "l.conf", t, strlen(t), &diag) == 0,
+		    "lint: parse");
+		conf_lint(conf, NULL, &warn);
+		IS_INT(warn.count, 0, "lint: without a callback, names are not checked");
+		conf_free(conf);
+	}
+}
+
 int
 main(void)
 {
@@ -615,6 +692,7 @@ main(void)
 	test_buffer_limits();
 	test_cgroup_root_values();
 	test_shipped_config();
+	test_lint();
 
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tn-conf-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL) {
