@@ -15,6 +15,9 @@ enum tn_section_kind {
 	TN_SEC__COUNT
 };
 
+/* Section kinds as written in the config ("default", "group", ...). */
+extern const char *const tn_section_kind_names[TN_SEC__COUNT];
+
 /* One [section] as written.  Only the fields of keys in `set` are
  * meaningful in `val`. */
 struct tn_section {

@@ -9,14 +9,6 @@
 /* memory.max/high below this cannot hold a login shell and its sshd. */
 #define TN_CONF_MEMORY_TINY (8ull * 1024 * 1024)
 
-static const char *const kind_names[TN_SEC__COUNT] = {
-	[TN_SEC_DEFAULT] = "default",
-	[TN_SEC_GROUP] = "group",
-	[TN_SEC_UID] = "uid",
-	[TN_SEC_USER] = "user",
-	[TN_SEC_SERVICE] = "service",
-};
-
 static bool
 sec_has(const struct tn_section *s, enum tn_key k)
 {
@@ -66,7 +58,7 @@ conf_lint(const struct tn_conf *conf, conf_name_known_fn *known, struct tn_diag 
 		    s->name && !known(s->kind == TN_SEC_USER, s->name))
 			diag_add(warn, "%s:%u: [%s %s]: no such %s (NSS does not know "
 			    "it): the section applies to nobody",
-			    s->file, s->line, kind_names[s->kind], s->name,
-			    kind_names[s->kind]);
+			    s->file, s->line, tn_section_kind_names[s->kind], s->name,
+			    tn_section_kind_names[s->kind]);
 	}
 }

@@ -22,7 +22,7 @@ struct parser {
 	struct tn_section *cur;
 };
 
-static const char *const kind_names[TN_SEC__COUNT] = {
+const char *const tn_section_kind_names[TN_SEC__COUNT] = {
 	[TN_SEC_DEFAULT] = "default",
 	[TN_SEC_GROUP] = "group",
 	[TN_SEC_UID] = "uid",
@@ -208,7 +208,7 @@ parse_section(struct parser *p, char *s)
 		return;
 	}
 	for (k = 0; k < TN_SEC__COUNT; k++)
-		if (strcmp(kind, kind_names[k]) == 0)
+		if (strcmp(kind, tn_section_kind_names[k]) == 0)
 			break;
 	if (k == TN_SEC__COUNT) {
 		error_at(p,
