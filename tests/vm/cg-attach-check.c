@@ -37,6 +37,8 @@ sleeper(void)
 	return pid;
 }
 
+#define RECYCLE_TRIES 5
+
 /* fork a sleeper that gets pid `want` (ns_last_pid = want - 1), or -1 */
 static pid_t
 sleeper_with_pid(pid_t want)
@@ -160,10 +162,17 @@ main(void)
 
 	/* 3. Reaped, and its pid recycled before the call. */
 	leaf = make_leaf("reused");
-	a = sleeper();
-	pidfd = pidfd_open(a, 0);
-	kill_reap(a);
-	b = sleeper_with_pid(a);
+	b = -1;
+	/* Any other fork in the guest between our ns_last_pid write and our
+	 * fork takes the pid: then try with a new one. */
+	for (int try = 0; b < 0 && try < RECYCLE_TRIES; try++) {
+		if (try > 0)
+			close(pidfd);
+		a = sleeper();
+		pidfd = pidfd_open(a, 0);
+		kill_reap(a);
+		b = sleeper_with_pid(a);
+	}
 	if (b < 0) {
 		printf("Bail out! could not recycle pid %d through ns_last_pid\n", (int)a);
 		return 1;
@@ -189,32 +198,42 @@ main(void)
 	 * point sleeps there): the move happens, is seen, and is undone. */
 	leaf = make_leaf("window");
 	int pp[2];
-	if (pipe(pp) < 0)
-		return 1;
-	pid_t helper = fork();
-	if (helper == 0) {
-		/* A is our child so that we can reap it while the parent
-		 * sleeps in cg_attach; then B takes A's pid. */
-		pid_t ca = sleeper(), cb;
-		struct timespec t = {0, 500 * 1000 * 1000};
+	pid_t helper = -1;
+	b = -1;
+	for (int try = 0; b < 0 && try < RECYCLE_TRIES; try++) {
+		if (try > 0) { /* the pid went to another fork: again, anew */
+			close(pidfd);
+			kill_reap(helper);
+			close(pp[0]);
+			close(pp[1]);
+		}
+		if (pipe(pp) < 0)
+			return 1;
+		helper = fork();
+		if (helper == 0) {
+			/* A is our child so that we can reap it while the parent
+			 * sleeps in cg_attach; then B takes A's pid. */
+			pid_t ca = sleeper(), cb;
+			struct timespec t = {0, 500 * 1000 * 1000};
 
-		(void)!write(pp[1], &ca, sizeof(ca));
-		nanosleep(&t, NULL);
-		kill_reap(ca);
-		cb = sleeper_with_pid(ca);
-		(void)!write(pp[1], &cb, sizeof(cb));
-		pause();
-		_exit(0);
+			(void)!write(pp[1], &ca, sizeof(ca));
+			nanosleep(&t, NULL);
+			kill_reap(ca);
+			cb = sleeper_with_pid(ca);
+			(void)!write(pp[1], &cb, sizeof(cb));
+			pause();
+			_exit(0);
+		}
+		if (read(pp[0], &a, sizeof(a)) != sizeof(a))
+			return 1;
+		pidfd = pidfd_open(a, 0);
+		set_fault("sleep 1.5");
+		err = (struct tn_err){0};
+		r = cg_attach(leaf, pidfd, &err);
+		set_fault(NULL);
+		if (read(pp[0], &b, sizeof(b)) != sizeof(b))
+			return 1;
 	}
-	if (read(pp[0], &a, sizeof(a)) != sizeof(a))
-		return 1;
-	pidfd = pidfd_open(a, 0);
-	set_fault("sleep 1.5");
-	err = (struct tn_err){0};
-	r = cg_attach(leaf, pidfd, &err);
-	set_fault(NULL);
-	if (read(pp[0], &b, sizeof(b)) != sizeof(b))
-		return 1;
 	if (b < 0) {
 		printf("Bail out! could not recycle pid %d in the window\n", (int)a);
 		return 1;
