@@ -195,28 +195,6 @@ sd_runtime_dropin(const char *unit, const char *prop)
 }
 
 int
-sd_cgroup_of(pid_t pid, char *path, size_t len)
-{
-	char file[64], buf[1024];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-
-	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
-	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read_full(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return (int)n;
-	buf[n] = '\0';
-	/* Unified hierarchy: exactly one line, "0::/path". */
-	if (strncmp(buf, "0::/", 4) != 0)
-		return -ENOTSUP;
-	buf[strcspn(buf, "\n")] = '\0';
-	return str_copy(path, len, buf + 3);
-}
-
-int
 sd_cgroup_open(const char *path)
 {
 	_cleanup_close_ int root = open(TN_CGROUP_MOUNT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -100,9 +100,6 @@ int sd_limits_hold(int dir_fd, const struct tn_policy *pol, char *why, size_t le
  * runtime = true writes) exist for unit? */
 bool sd_runtime_dropin(const char *unit, const char *prop);
 
-/* The cgroup v2 path of pid ("/user.slice/..."), from /proc/PID/cgroup. */
-int sd_cgroup_of(pid_t pid, char *path, size_t len);
-
 /* Open /sys/fs/cgroup/<path> read-only (O_DIRECTORY, no symlinks). */
 int sd_cgroup_open(const char *path);
 

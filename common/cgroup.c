@@ -205,9 +205,8 @@ cg_lists(int dir_fd, pid_t pid)
 	return false;
 }
 
-/* The process's cgroup v2 path ("0::/x/y" in /proc/PID/cgroup). */
-static int
-proc_cgroup(pid_t pid, char *path, size_t len)
+int
+cg_proc_path(pid_t pid, bool unified_only, char *path, size_t len)
 {
 	_cleanup_close_ int fd = -1;
 	char name[64], text[4096], *p;
@@ -221,6 +220,8 @@ proc_cgroup(pid_t pid, char *path, size_t len)
 	if (n <= 0)
 		return n < 0 ? (int)n : -EBADMSG;
 	text[n] = '\0';
+	if (unified_only && strncmp(text, "0::/", 4) != 0)
+		return -ENOTSUP;
 	p = strncmp(text, "0::", 3) == 0 ? text : strstr(text, "\n0::");
 	if (p == NULL)
 		return -ENOENT;
@@ -269,7 +270,7 @@ cg_attach(int dir_fd, int pidfd, struct tn_err *err)
 	if (pidfd_pid(pidfd, &pid) < 0 || pidfd_exited(pidfd))
 		return err_set(err, ESRCH,
 		    "the login process exited before it could enter its session cgroup");
-	(void)proc_cgroup(pid, orig, sizeof(orig));
+	(void)cg_proc_path(pid, false, orig, sizeof(orig));
 	if (pidfd_exited(pidfd))
 		return err_set(err, ESRCH,
 		    "the login process exited before it could enter its session cgroup");

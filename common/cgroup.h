@@ -38,6 +38,10 @@ int cg_apply_limits(int user_fd, const struct tn_policy *pol, struct tn_err *err
 int cg_session_create(int user_fd, const char *cookie, struct tn_err *err);
 int cg_session_open(int user_fd, const char *cookie);
 
+/* The process's cgroup v2 path (the "0::/x/y" line of /proc/PID/cgroup);
+ * with unified_only, -ENOTSUP unless the unified hierarchy is its only one. */
+int cg_proc_path(pid_t pid, bool unified_only, char *path, size_t len);
+
 /* Move the process pidfd refers to into the cgroup and check that it
  * arrived and that it is still that process (not exited, so its pid was
  * not recycled meanwhile); if it exited, a move that happened is undone

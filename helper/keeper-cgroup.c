@@ -34,7 +34,7 @@ sd_session_cgroup(int leader)
 	pid_t pid = sd_pidfd_pid(leader);
 	int fd;
 
-	if (pid <= 0 || sd_cgroup_of(pid, cg, sizeof(cg)) < 0)
+	if (pid <= 0 || cg_proc_path(pid, true, cg, sizeof(cg)) < 0)
 		return -1;
 	fd = sd_cgroup_open(cg);
 	return fd >= 0 ? fd : -1;

@@ -115,7 +115,7 @@ sd_join_check(struct keeper *k, const struct tn_policy *pol, int leader,
 	size_t n, len = strlen(k->spec.sd_slice_cg);
 	int r;
 
-	if (pid <= 0 || sd_cgroup_of(pid, cg, sizeof(cg)) < 0 ||
+	if (pid <= 0 || cg_proc_path(pid, true, cg, sizeof(cg)) < 0 ||
 	    strncmp(cg, k->spec.sd_slice_cg, len) != 0 || cg[len] != '/')
 		return err_set(err, EPERM, "the login is not in a unit of the user's slice");
 	if (!conf_policy_has_limits(pol))

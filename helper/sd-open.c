@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cgroup-systemd.h"
+#include "cgroup.h"
 #include "helper.h"
 #include "util.h"
 
@@ -188,7 +189,7 @@ sd_keeper_scope(pid_t keeper, const char *key, uid_t uid, struct tn_err *err)
 	if (plugin(err) < 0 || bus(err) < 0 || sd.ops->start_scope(sd.bus, &s, err) < 0)
 		return -1;
 	/* The keeper is our unreaped (stopped) child: its pid is its own. */
-	r = sd_cgroup_of(keeper, cg, sizeof(cg));
+	r = cg_proc_path(keeper, true, cg, sizeof(cg));
 	snprintf(tail, sizeof(tail), "/%s", name);
 	if (r < 0 || strlen(cg) < strlen(tail) || strcmp(cg + strlen(cg) - strlen(tail), tail) != 0)
 		return err_set(err, EIO, "keeper %d is in cgroup %s, not in %s", (int)keeper,
