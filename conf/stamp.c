@@ -40,8 +40,13 @@ ns(const struct timespec *t)
 	return (uint64_t)t->tv_sec * 1000000000u + (uint64_t)t->tv_nsec;
 }
 
+/* What a file's stat says about it.  For a directory above the config
+ * only who it is and who may write it matter (dev, inode, mode, owner):
+ * its times and size change with every file made beside ours (/etc on a
+ * passwd update, /tmp in the tests), which would make every stamp racy
+ * and new, so the keeper would parse again for nothing. */
 static void
-mix_stat(struct hasher *x, int dirfd, const char *name)
+mix_stat(struct hasher *x, int dirfd, const char *name, bool above)
 {
 	struct stat st;
 	uint64_t f[9] = {0};
@@ -52,13 +57,15 @@ mix_stat(struct hasher *x, int dirfd, const char *name)
 		f[2] = st.st_mode;
 		f[3] = st.st_uid;
 		f[4] = st.st_gid;
-		f[5] = (uint64_t)st.st_size;
-		f[6] = ns(&st.st_mtim);
-		f[7] = ns(&st.st_ctim);
-		if (f[6] > x->newest)
-			x->newest = f[6];
-		if (f[7] > x->newest)
-			x->newest = f[7];
+		if (!above) {
+			f[5] = (uint64_t)st.st_size;
+			f[6] = ns(&st.st_mtim);
+			f[7] = ns(&st.st_ctim);
+			if (f[6] > x->newest)
+				x->newest = f[6];
+			if (f[7] > x->newest)
+				x->newest = f[7];
+		}
 	} else {
 		f[8] = (uint64_t)errno;
 	}
@@ -78,14 +85,14 @@ mix_path(struct hasher *x, const char *path)
 		return;
 	}
 	memcpy(buf, path, len + 1);
-	for (;;) {
-		mix_stat(x, AT_FDCWD, buf);
+	for (bool above = false;; above = true) {
+		mix_stat(x, AT_FDCWD, buf, above);
 		char *slash = strrchr(buf, '/');
 		if (slash == NULL || slash == buf)
 			break;
 		*slash = '\0';
 	}
-	mix_stat(x, AT_FDCWD, "/");
+	mix_stat(x, AT_FDCWD, "/", true);
 }
 
 static void
@@ -104,7 +111,7 @@ mix_dir_entries(struct hasher *x, const char *dir)
 	 * names also changes the directory's own mtime, mixed in above. */
 	while ((de = readdir(d)) != NULL)
 		if (de->d_name[0] != '.')
-			mix_stat(x, dirfd(d), de->d_name);
+			mix_stat(x, dirfd(d), de->d_name, false);
 	closedir(d);
 }
 

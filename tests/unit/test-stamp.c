@@ -12,7 +12,7 @@
 #include "tap.h"
 
 static char dir[] = "/tmp/tn-stamp-XXXXXX";
-static char main_path[64], dropins[64], dropin[96];
+static char main_path[64], dropins[64], dropin[96], sibling[64];
 
 static void
 write_text(const char *path, const char *text)
@@ -48,6 +48,7 @@ main(void)
 	snprintf(main_path, sizeof(main_path), "%s/tenant.conf", dir);
 	snprintf(dropins, sizeof(dropins), "%s/tenant.d", dir);
 	snprintf(dropin, sizeof(dropin), "%s/50-lab.conf", dropins);
+	snprintf(sibling, sizeof(sibling), "%s/passwd", dir);
 	mkdir(dropins, 0755);
 	write_text(main_path, "[default]\nscope = user\n");
 	o.main_path = main_path;
@@ -77,6 +78,14 @@ main(void)
 	b = settled(&o);
 	OK(!conf_stamp_same(&a, &b), "a chmod of a directory above changes it");
 	chmod(dir, 0700);
+
+	/* Files made beside the config (in /etc on a passwd update) change
+	 * the times of the directories above it, not the config. */
+	a = settled(&o);
+	write_text(sibling, "not config\n");
+	conf_stamp(&o, &b);
+	OK(!b.racy && conf_stamp_same(&a, &b), "a file made beside the config keeps the stamp");
+	unlink(sibling);
 
 	a = settled(&o);
 	write_text(dropin, "[user alice]\nisolate = no\n");
