@@ -38,6 +38,12 @@ extern const struct tn_conf_opts helper_conf_opts;
 /* open.c: the whole pam_open_session side, talking to the module on fd. */
 int helper_open(int fd);
 
+/* result.c: the RESULT for the module.  pol NULL when not known. */
+void result_init(struct tn_msg_result *r, const char *cookie, enum tn_status status,
+    const char *msg, const struct tn_policy *pol);
+void result_isolated(struct tn_msg_result *r, const struct tn_policy *pol, unsigned ns_mask,
+    const uint64_t ns_ino[TN_NS_COUNT]);
+
 /* sd-open.c: the systemd backend's helper side (cgroup-systemd.h). */
 struct sd_session {
 	char unit[256];     /* the login's unit, in user-UID.slice */

@@ -1,13 +1,14 @@
 /* The fast join.  A login of a user whose tenant is already running asks
  * the tenant's keeper directly (OPEN on a fresh connection) instead of
  * starting tenant-helper: an exec costs more than everything else a
- * joining login does.  The keeper serves only the plain case, by the same
- * rules as the helper: the current config (parsed again whenever its
- * stamp changes), the user's groups looked up afresh, isolate = yes with
- * scope = user, audit working, limits applied and read back under the
- * uid lock.  Anything else (a config error, an exemption, another scope,
- * a quota failure, a busy lock, sessions.max reached) is answered ASK_HELPER: the helper owns
- * every refusal and its audit record (docs/architecture.md, decision 13). */
+ * joining login does.  The keeper serves only the plain case: the current
+ * config (parsed again whenever its stamp changes), the user's groups
+ * looked up afresh, the one decision (decide.h) saying "isolate" with
+ * nothing to note, scope = user, and the limits applied and read back
+ * under the uid lock.  Anything else (a config error, an exemption,
+ * another scope, a quota failure, a busy lock, sessions.max reached) is
+ * answered ASK_HELPER: the helper owns every refusal and its audit record
+ * (docs/architecture.md, decisions 13 and 18). */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -16,15 +17,17 @@
 #include <unistd.h>
 
 #include "cgroup-systemd.h"
+#include "decide.h"
 #include "fault.h"
 #include "identity.h"
 #include "keeper.h"
 #include "util.h"
 
-/* The user's policy for this service under the current config. */
-static int
+/* The user's policy for this service under the current config: NULL, or
+ * what failed (config, or the user's groups: *user_error). */
+static const char *
 resolve(struct keeper *k, const struct tn_msg_open *req, struct tn_policy *pol,
-    struct tn_err *err)
+    const char **user_error, struct tn_err *err)
 {
 	struct tn_conf_stamp now;
 	struct tn_user u = {0};
@@ -37,40 +40,51 @@ resolve(struct keeper *k, const struct tn_msg_open *req, struct tn_policy *pol,
 		conf_free(k->conf);
 		k->conf = NULL;
 		if (conf_load(&helper_conf_opts, &k->conf, &diag) < 0)
-			return err_set(err, EINVAL, "configuration error");
+			return "configuration error";
 		k->conf_stamp = now;
 	}
 	/* Without [group] sections the groups cannot matter, and the
 	 * name is the one this tenant was made for: no NSS call at all. */
 	groups = conf_uses_groups(k->conf);
-	if (groups && identity_by_uid(req->uid, &u, err) < 0)
-		return -1;
+	if (groups && identity_by_uid(req->uid, &u, err) < 0) {
+		*user_error = err->msg;
+		return NULL;
+	}
 	struct tn_identity id = {.uid = k->spec.uid,
 	    .user = groups ? u.name : k->spec.user,
 	    .groups = (const char *const *)u.groups, .ngroups = u.ngroups,
 	    .service = req->service};
 	conf_resolve(k->conf, &id, pol);
 	identity_free(&u);
-	return 0;
+	return NULL;
 }
 
-/* Is this a login the keeper may serve, before any side effect? */
+/* May the keeper serve this login itself, before any side effect?  Only
+ * when the one decision (decide.h) says "isolate" with nothing to note,
+ * and the login is like the one the tenant was made for. */
 static int
-plain_case(const struct keeper *k, const struct tn_msg_open *req,
-    const struct tn_policy *pol, const struct tn_cgroup_probe *cg,
-    struct tn_err *err)
+served_here(struct keeper *k, const struct tn_msg_open *req, struct tn_policy *pol,
+    const struct tn_cgroup_probe *cg, struct tn_err *err)
 {
-	if (req->uid == 0 && !(req->flags & TN_REQ_ROOT_OPTIN))
-		return err_set(err, EPERM, "root is not isolated");
-	if (!pol->isolate || pol->scope != TN_SCOPE_USER)
-		return err_set(err, EPERM, "policy is not isolate = yes, scope = user");
-	if (k->audit.fd < 0 && !k->audit.disabled)
-		return err_set(err, EIO, "audit unavailable");
+	struct tn_login_facts f = {.uid = req->uid,
+	    .root_optin = req->flags & TN_REQ_ROOT_OPTIN,
+	    .ignore_config_error = req->flags & TN_REQ_IGNORE_CONFIG_ERROR,
+	    .pol = pol,
+	    .audit_error = k->audit.fd < 0 && !k->audit.disabled ? "audit unavailable" : NULL,
+	    .quota_error = k->spec.sd || cg->usable ? NULL : cg->why,
+	    .sessions_open = count_sessions(k)};
+	struct tn_decision d;
+
+	f.config_error = resolve(k, req, pol, &f.user_error, err);
+	d = tn_decide(&f);
+	if (d.verdict != TN_VERDICT_ISOLATE || d.quotas_skipped)
+		return err_set(err, EPERM, "%s: %s", tn_verdict_name(d.verdict), d.why);
+	if (pol->scope != TN_SCOPE_USER)
+		return err_set(err, EPERM, "scope = session: a tenant of its own");
 	if (k->spec.sd)
 		return k->spec.sd_slice_cg[0] ? 0
 		    : err_set(err, EPERM, "the tenant has no user slice to check");
-	if (cg->usable ? strcmp(pol->cgroup_root, k->spec.cgroup_root) != 0
-		       : conf_policy_has_limits(pol))
+	if (cg->usable && strcmp(pol->cgroup_root, k->spec.cgroup_root) != 0)
 		return err_set(err, EPERM, "cgroup setup differs from the tenant's");
 	return 0;
 }
@@ -130,6 +144,7 @@ sd_join_check(struct keeper *k, const struct tn_policy *pol, int leader,
 	return 0;
 }
 
+/* pol NULL: not resolved (the answer is ASK_HELPER). */
 static void
 answer(struct keeper *k, struct conn *c, const struct tn_msg_open *req,
     const struct tn_policy *pol, enum tn_status status, const char *msg)
@@ -138,21 +153,13 @@ answer(struct keeper *k, struct conn *c, const struct tn_msg_open *req,
 	int fds[TN_NS_COUNT];
 	size_t n = 0;
 
-	proto_init(&r, TN_MSG_RESULT);
-	r.status = status;
-	memcpy(r.cookie, req->cookie, sizeof(r.cookie));
-	str_copy(r.msg, sizeof(r.msg), msg);
+	result_init(&r, req->cookie, status, msg, pol);
 	if (status == TN_ST_ISOLATED) {
-		r.flags = TN_RES_LINK_IS_SOCKET |
-		    (pol->no_new_privs ? TN_RES_NO_NEW_PRIVS : 0) |
-		    (pol->on_error == TN_ONERR_ALLOW ? TN_RES_ON_ERROR_ALLOW : 0);
-		r.caps_drop = pol->caps_drop;
-		r.ns_mask = k->ns_mask;
-		for (int b = 0; b < TN_NS_COUNT; b++) {
-			r.ns_ino[b] = k->ns_ino[b];
+		result_isolated(&r, pol, k->ns_mask, k->ns_ino);
+		r.flags |= TN_RES_LINK_IS_SOCKET;
+		for (int b = 0; b < TN_NS_COUNT; b++)
 			if (k->ns_mask & (1u << b))
 				fds[n++] = k->ns_fd[b];
-		}
 	}
 	(void)proto_send(c->fd, &r, fds, n, NULL);
 }
@@ -172,16 +179,11 @@ serve_open(struct keeper *k, struct conn *c, const struct tn_msg_open *req)
 		err_set(&err, EPERM, "tenant belongs to another uid");
 		goto ask_helper;
 	}
-	if (resolve(k, req, &pol, &err) < 0)
-		goto ask_helper;
 	cgroup_probe(&cg);
-	if (plain_case(k, req, &pol, &cg, &err) < 0)
+	/* Anything but a plain "isolate" goes to the helper, which owns
+	 * every refusal and its audit record. */
+	if (served_here(k, req, &pol, &cg, &err) < 0)
 		goto ask_helper;
-	/* The helper refuses it, and audits that, in one place. */
-	if (count_sessions(k) >= pol.sessions_max) {
-		err_set(&err, EUSERS, "sessions.max = %u reached", (unsigned)pol.sessions_max);
-		goto ask_helper;
-	}
 	/* The login process is the peer that connected; it waits for our
 	 * answer, so its pid cannot have been reused unless the link broke. */
 	leader = pidfd_open(c->peer_pid, 0);
@@ -208,6 +210,6 @@ serve_open(struct keeper *k, struct conn *c, const struct tn_msg_open *req)
 ask_helper:
 	klog(LOG_DEBUG, "%s: session %s goes through the helper: %s", k->spec.key,
 	    req->cookie, err.msg);
-	answer(k, c, req, &pol, TN_ST_ASK_HELPER, err.msg);
+	answer(k, c, req, NULL, TN_ST_ASK_HELPER, err.msg);
 	drop_conn(c);
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "decide.h"
 #include "fault.h"
 #include "keeper.h"
 #include "util.h"
@@ -25,7 +26,7 @@ serve_join(struct keeper *k, struct conn *c, const struct tn_msg_join *j, int le
 	struct tn_err err = {0};
 
 	proto_init(&out, TN_MSG_JOINED);
-	if (j->uid != k->spec.uid || open_now >= j->sessions_max) {
+	if (j->uid != k->spec.uid || tn_sessions_full(open_now, j->sessions_max)) {
 		/* A tenant never spans two users, nor outgrows sessions.max. */
 		out.status = TN_ST_DENIED;
 		if (j->uid != k->spec.uid)

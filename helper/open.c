@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "cgroup.h"
 #include "cgroup-systemd.h"
+#include "decide.h"
 #include "fault.h"
 #include "fsutil.h"
 #include "helper.h"
@@ -75,25 +76,16 @@ audit_decision(struct open_ctx *c, const char *op, const char *reason, bool ok)
 }
 
 static int
-reply(struct open_ctx *c, enum tn_status status, const char *msg,
+reply(struct open_ctx *c, enum tn_status status, unsigned flags, const char *msg,
     const int *fds, size_t nfds, const struct tn_msg_joined *j)
 {
 	struct tn_msg_result r;
 	struct tn_err err = {0};
 
-	proto_init(&r, TN_MSG_RESULT);
-	r.status = status;
-	memcpy(r.cookie, c->req.cookie, sizeof(r.cookie));
-	str_copy(r.msg, sizeof(r.msg), msg);
-	if (c->policy_known && c->pol.on_error == TN_ONERR_ALLOW)
-		r.flags |= TN_RES_ON_ERROR_ALLOW;
-	if (j) {
-		r.ns_mask = j->ns_mask;
-		memcpy(r.ns_ino, j->ns_ino, sizeof(r.ns_ino));
-		r.caps_drop = c->pol.caps_drop;
-		if (c->pol.no_new_privs)
-			r.flags |= TN_RES_NO_NEW_PRIVS;
-	}
+	result_init(&r, c->req.cookie, status, msg, c->policy_known ? &c->pol : NULL);
+	r.flags |= flags;
+	if (j)
+		result_isolated(&r, &c->pol, j->ns_mask, j->ns_ino);
 	if (proto_send(c->fd, &r, fds, nfds, &err) < 0) {
 		syslog(LOG_ERR, "reply to module: %s", err.msg);
 		return HELPER_EXIT_SYSTEM;
@@ -101,40 +93,39 @@ reply(struct open_ctx *c, enum tn_status status, const char *msg,
 	return HELPER_EXIT_OK;
 }
 
-/* A refusal by policy (not a failure: on_error does not apply), whose
- * reason the user may read.  The module logs it. */
+/* Tell the module the outcome of a login that is not isolated, and audit
+ * it (an exemption is not audited: nothing was decided against anyone). */
 static int
-deny(struct open_ctx *c, const char *why)
+answer_not_isolated(struct open_ctx *c, const struct tn_decision *d)
 {
-	struct tn_msg_result r;
-	struct tn_err err = {0};
+	char msg[700];
 
-	audit_decision(c, "tenant-deny", why, false);
-	proto_init(&r, TN_MSG_RESULT);
-	r.status = TN_ST_DENIED;
-	r.flags = TN_RES_TELL_USER;
-	memcpy(r.cookie, c->req.cookie, sizeof(r.cookie));
-	str_copy(r.msg, sizeof(r.msg), why);
-	if (proto_send(c->fd, &r, NULL, 0, &err) < 0) {
-		syslog(LOG_ERR, "reply to module: %s", err.msg);
-		return HELPER_EXIT_SYSTEM;
+	switch (d->verdict) {
+	case TN_VERDICT_EXEMPT:
+		return reply(c, TN_ST_EXEMPT, 0, d->why, NULL, 0, NULL);
+	case TN_VERDICT_DEGRADE:
+		audit_decision(c, "tenant-degrade", d->why, false);
+		snprintf(msg, sizeof(msg), "%s; session not isolated", d->why);
+		return reply(c, TN_ST_DEGRADED, 0, msg, NULL, 0, NULL);
+	case TN_VERDICT_DENY:
+		/* A refusal by policy (tell_user) names a reason the user may read. */
+		audit_decision(c, "tenant-deny", d->why, false);
+		return reply(c, TN_ST_DENIED, d->tell_user ? TN_RES_TELL_USER : 0, d->why,
+		    NULL, 0, NULL);
+	case TN_VERDICT_ISOLATE:
+		break;
 	}
-	return HELPER_EXIT_OK;
+	return HELPER_EXIT_SYSTEM;
 }
 
-/* A failure after the policy is known: on_error decides. */
+/* A step failed after the verdict was "isolate": on_error decides. */
 static int
 fail(struct open_ctx *c, const char *why)
 {
-	char msg[512];
+	struct tn_decision d = {.verdict = tn_on_failure(c->policy_known ? &c->pol : NULL)};
 
-	if (c->policy_known && c->pol.on_error == TN_ONERR_ALLOW) {
-		snprintf(msg, sizeof(msg), "%s; on_error = allow: session not isolated", why);
-		audit_decision(c, "tenant-degrade", why, false);
-		return reply(c, TN_ST_DEGRADED, msg, NULL, 0, NULL);
-	}
-	audit_decision(c, "tenant-deny", why, false);
-	return reply(c, TN_ST_DENIED, why, NULL, 0, NULL);
+	str_copy(d.why, sizeof(d.why), why);
+	return answer_not_isolated(c, &d);
 }
 
 static int
@@ -278,6 +269,17 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 	return 0;
 }
 
+/* Quotas could not be set up: 0 to go on without them (audited), or -1. */
+static int
+quota_failure(struct open_ctx *c, const struct tn_err *err)
+{
+	if (!tn_quota_failure_tolerated(&c->pol))
+		return -1;
+	audit_decision(c, "tenant-quota-unavailable", err->msg, false);
+	syslog(LOG_WARNING, "%s; session without quotas", err->msg);
+	return 0;
+}
+
 /* The user's cgroup with its limits applied and read back, and a leaf
  * for this session.  With cgroup = optional a failure is audited and the
  * session goes on without (returns 0, no leaf); else -1 and why. */
@@ -300,12 +302,7 @@ setup_cgroup(struct open_ctx *c, int leader, struct tn_err *err)
 			return 0;
 		}
 		err_wrap(err, "systemd");
-		if (c->pol.cgroup == TN_CGROUP_OPTIONAL || !conf_policy_has_limits(&c->pol)) {
-			audit_decision(c, "tenant-quota-unavailable", err->msg, false);
-			syslog(LOG_WARNING, "%s; session without quotas", err->msg);
-			return 0;
-		}
-		return -1;
+		return quota_failure(c, err);
 	}
 	if (!c->use_cgroup)
 		return 0;
@@ -315,12 +312,7 @@ setup_cgroup(struct open_ctx *c, int leader, struct tn_err *err)
 	if (c->cg_leaf >= 0)
 		return 0;
 	err_wrap(err, "cgroup %s/user-%u", c->pol.cgroup_root, (unsigned)c->req.uid);
-	if (c->pol.cgroup == TN_CGROUP_OPTIONAL) {
-		audit_decision(c, "tenant-quota-unavailable", err->msg, false);
-		syslog(LOG_WARNING, "%s; cgroup = optional: session without quotas", err->msg);
-		return 0;
-	}
-	return -1;
+	return quota_failure(c, err);
 }
 
 /* Undo setup_cgroup() after a failure (under the uid lock): our leaf, and
@@ -379,8 +371,12 @@ isolate(struct open_ctx *c)
 		drop_cgroup(c);
 	close(lock);
 	state_close(&st);
-	if (r == -EUSERS)
-		return deny(c, err.msg);
+	if (r == -EUSERS) { /* the keeper refused: sessions.max */
+		struct tn_decision d = {.verdict = TN_VERDICT_DENY, .tell_user = true};
+
+		str_copy(d.why, sizeof(d.why), err.msg);
+		return answer_not_isolated(c, &d);
+	}
 	if (r < 0)
 		return fail(c, err.msg);
 	if (c->cg_user >= 0)
@@ -391,7 +387,7 @@ isolate(struct open_ctx *c)
 	snprintf(msg, sizeof(msg), "isolated in tenant %s", key);
 	audit_decision(c, "tenant-isolate", NULL, true);
 	FAULT_POINT("helper-before-result");
-	r = reply(c, TN_ST_ISOLATED, msg, fds, nfds, &j);
+	r = reply(c, TN_ST_ISOLATED, 0, msg, fds, nfds, &j);
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
 	return r;
@@ -414,24 +410,27 @@ read_request(struct open_ctx *c)
 	return 0;
 }
 
-/* Parse the config and resolve the user's policy.  Returns 0; the
- * config's negative errno (diag says what is wrong); or 1 when the
- * user's groups, needed only for [group] sections, cannot be looked up. */
-static int
-load_policy(struct open_ctx *c, struct tn_diag *diag, struct tn_err *err)
+/* Parse the config and resolve the user's policy.  Returns NULL, or what
+ * is wrong (in buf): the config (config error), or the user's groups,
+ * needed only for [group] sections (*user_error). */
+static const char *
+load_policy(struct open_ctx *c, const char **user_error, char *buf, size_t size)
 {
 	struct tn_conf *conf = NULL;
-	int r;
+	struct tn_diag diag = {0};
+	struct tn_err err = {0};
 
-	r = conf_load(&helper_conf_opts, &conf, diag);
-	if (r < 0) {
-		conf_defaults(&c->pol);
-		return r;
+	conf_defaults(&c->pol);
+	if (conf_load(&helper_conf_opts, &conf, &diag) < 0) {
+		snprintf(buf, size, "%s%s", diag.stored ? diag.msg[0] : "unreadable",
+		    diag.count > 1 ? " (and more: run 'tenantctl check')" : "");
+		return buf;
 	}
-	if (conf_uses_groups(conf) && identity_add_groups(&c->user, err) < 0) {
+	if (conf_uses_groups(conf) && identity_add_groups(&c->user, &err) < 0) {
 		conf_free(conf);
-		conf_defaults(&c->pol);
-		return 1;
+		str_copy(buf, size, err.msg);
+		*user_error = buf;
+		return NULL;
 	}
 	struct tn_identity id = {.uid = c->user.uid, .user = c->user.name,
 	    .groups = (const char *const *)c->user.groups,
@@ -442,18 +441,19 @@ load_policy(struct open_ctx *c, struct tn_diag *diag, struct tn_err *err)
 	for (int k = 0; k < TN_KEY__COUNT; k++)
 		c->pol.origin[k].file = NULL;
 	conf_free(conf);
-	return 0;
+	return NULL;
 }
 
 int
 helper_open(int fd)
 {
 	struct open_ctx c = {.fd = fd, .cg_user = -1, .cg_leaf = -1};
-	struct tn_diag diag = {0};
 	struct tn_err err = {0};
 	struct tn_cgroup_probe cg;
-	char why[600];
-	int conf_rc, r;
+	struct tn_login_facts facts;
+	struct tn_decision d;
+	char user_why[256], conf_why[600], audit_why[256];
+	int r;
 
 	if (read_request(&c) < 0)
 		return HELPER_EXIT_USAGE;
@@ -461,60 +461,42 @@ helper_open(int fd)
 	/* The module's deadline, as it was when it sent the request. */
 	deadline_in(&c.deadline, c.req.timeout_ms > ANSWER_MARGIN_MS
 		? (int)(c.req.timeout_ms - ANSWER_MARGIN_MS) : 1);
+	facts = (struct tn_login_facts){.uid = c.req.uid,
+	    .root_optin = c.req.flags & TN_REQ_ROOT_OPTIN,
+	    .ignore_config_error = c.req.flags & TN_REQ_IGNORE_CONFIG_ERROR};
 	if (audit_begin(&c.audit, &err) < 0) {
-		c.audit_broken = true;
-		str_copy(c.audit_why, sizeof(c.audit_why), err.msg);
+		str_copy(audit_why, sizeof(audit_why), err.msg);
+		facts.audit_error = audit_why;
 	}
 	if (identity_name_by_uid(c.req.uid, &c.user, &err) < 0) {
-		r = fail(&c, err.msg);
-		goto out;
+		str_copy(user_why, sizeof(user_why), err.msg);
+		facts.user_error = user_why;
+	} else {
+		facts.config_error = load_policy(&c, &facts.user_error, conf_why, sizeof(conf_why));
 	}
-	conf_rc = load_policy(&c, &diag, &err);
-	if (conf_rc > 0) {
-		r = fail(&c, err.msg);
-		goto out;
-	}
-	if (conf_rc < 0) {
-		snprintf(why, sizeof(why), "configuration error: %s%s",
-		    diag.stored ? diag.msg[0] : "unreadable",
-		    diag.count > 1 ? " (and more: run 'tenantctl check')" : "");
-		if (c.req.flags & TN_REQ_IGNORE_CONFIG_ERROR) {
-			audit_decision(&c, "tenant-degrade", why, false);
-			r = reply(&c, TN_ST_DEGRADED, why, NULL, 0, NULL);
-		} else {
-			r = fail(&c, why);
+	if (c.policy_known) {
+		facts.pol = &c.pol;
+		if (send_policy(&c) < 0) {
+			r = HELPER_EXIT_SYSTEM;
+			goto out;
 		}
-		goto out;
-	}
-	if (send_policy(&c) < 0) {
-		r = HELPER_EXIT_SYSTEM;
-		goto out;
-	}
-	if ((c.req.uid == 0 && !(c.req.flags & TN_REQ_ROOT_OPTIN)) || !c.pol.isolate) {
-		r = reply(&c, TN_ST_EXEMPT, c.req.uid == 0 ? "root is not isolated"
-							   : "isolate = no for this user",
-		    NULL, 0, NULL);
-		goto out;
-	}
-	if (c.audit_broken) {
-		snprintf(why, sizeof(why), "audit unavailable: %s", c.audit_why);
-		r = fail(&c, why);
-		goto out;
 	}
 	cgroup_probe(&cg);
 	c.use_sd = sd_host();
 	c.use_cgroup = cg.usable && !c.use_sd;
+	if (!c.use_sd && !cg.usable)
+		facts.quota_error = cg.why;
+	d = tn_decide(&facts);
+	if (d.verdict != TN_VERDICT_ISOLATE) {
+		r = answer_not_isolated(&c, &d);
+		goto out;
+	}
+	if (d.quotas_skipped) {
+		audit_decision(&c, "tenant-quota-unavailable", d.why, false);
+		syslog(LOG_WARNING, "%s; cgroup = optional: session without quotas", d.why);
+	}
 	if (c.use_sd)
 		sd_helper_begin(c.req.timeout_ms);
-	else if (conf_policy_has_limits(&c.pol) && !cg.usable) {
-		snprintf(why, sizeof(why), "quotas are configured but cannot be applied: %s", cg.why);
-		if (c.pol.cgroup == TN_CGROUP_REQUIRED) {
-			audit_decision(&c, "tenant-deny", why, false);
-			r = reply(&c, TN_ST_DENIED, why, NULL, 0, NULL);
-			goto out;
-		}
-		audit_decision(&c, "tenant-quota-unavailable", why, false);
-	}
 	r = isolate(&c);
 out:
 	sd_helper_end();
