@@ -105,7 +105,8 @@ answer_not_isolated(struct open_ctx *c, const struct tn_decision *d)
 		return reply(c, TN_ST_EXEMPT, 0, d->why, NULL, 0, NULL);
 	case TN_VERDICT_DEGRADE:
 		audit_decision(c, "tenant-degrade", d->why, false);
-		snprintf(msg, sizeof(msg), "%s; session not isolated", d->why);
+		snprintf(msg, sizeof(msg), "%s; %s: session not isolated", d->why,
+		    c->policy_known ? "on_error = allow" : "ignore_config_error");
 		return reply(c, TN_ST_DEGRADED, 0, msg, NULL, 0, NULL);
 	case TN_VERDICT_DENY:
 		/* A refusal by policy (tell_user) names a reason the user may read. */

@@ -98,7 +98,7 @@ like "$out" 'pam_tenant: login refused: too many sessions: 3 open, sessions.max 
     "... and the user is told why"
 syslog_wait 5 "$mark" "denied session for tu-lim \\(uid $uid\\): too many sessions: 3 open, sessions.max = 3"
 ok $? "... syslog says why"
-like "$(syslog_since "$mark")" 'goes through the helper: sessions.max = 3 reached' \
+like "$(syslog_since "$mark")" 'goes through the helper: deny: sessions.max = 3 reached' \
     "... the keeper left the refusal to the helper (fast join)"
 if [ "$AUDIT_AVAILABLE" = 1 ]; then
 	audit_wait 5 "$amark" "op=tenant-deny id=$uid .*reason=\"too many sessions: 3 open, sessions.max = 3\""
