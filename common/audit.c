@@ -67,30 +67,42 @@ append_text(char *buf, size_t size, const char *key, const char *value)
 }
 
 int
+audit_format(const struct tn_audit_event *ev, char *msg, size_t size, struct tn_err *err)
+{
+	int n, r;
+
+	n = snprintf(msg, size, "op=%s id=%u tenant_session=%s", ev->op, (unsigned)ev->uid,
+	    ev->cookie ? ev->cookie : "?");
+	if (n < 0 || (size_t)n >= size)
+		return err_set(err, ENAMETOOLONG, "audit message too long");
+	if ((r = append_field(msg, size, "acct", ev->user)) < 0 ||
+	    (r = append_field(msg, size, "service", ev->service)) < 0 ||
+	    (r = append_field(msg, size, "tty", ev->tty)) < 0 ||
+	    (r = append_field(msg, size, "rhost", ev->rhost)) < 0 ||
+	    (ev->reason && (r = append_text(msg, size, "reason", ev->reason)) < 0))
+		return err_set(err, -r, "audit message: %s", strerror(-r));
+	if (ev->extra) {
+		size_t used = strlen(msg);
+
+		n = snprintf(msg + used, size - used, " %s", ev->extra);
+		if (n < 0 || (size_t)n >= size - used)
+			return err_set(err, ENAMETOOLONG, "audit message too long");
+	}
+	return 0;
+}
+
+int
 audit_event(struct tn_audit *a, const struct tn_audit_event *ev,
     struct tn_err *err)
 {
 	char msg[2048];
-	int n, r;
+	int r;
 
 	if (a->fd < 0)
 		return 0;
-	n = snprintf(msg, sizeof(msg), "op=%s id=%u tenant_session=%s",
-	    ev->op, (unsigned)ev->uid, ev->cookie ? ev->cookie : "?");
-	if (n < 0 || (size_t)n >= sizeof(msg))
-		return err_set(err, ENAMETOOLONG, "audit message too long");
-	if ((r = append_field(msg, sizeof(msg), "acct", ev->user)) < 0 ||
-	    (r = append_field(msg, sizeof(msg), "service", ev->service)) < 0 ||
-	    (r = append_field(msg, sizeof(msg), "tty", ev->tty)) < 0 ||
-	    (r = append_field(msg, sizeof(msg), "rhost", ev->rhost)) < 0 ||
-	    (ev->reason && (r = append_text(msg, sizeof(msg), "reason", ev->reason)) < 0))
-		return err_set(err, -r, "audit message: %s", strerror(-r));
-	if (ev->extra) {
-		size_t used = strlen(msg);
-		n = snprintf(msg + used, sizeof(msg) - used, " %s", ev->extra);
-		if (n < 0 || (size_t)n >= sizeof(msg) - used)
-			return err_set(err, ENAMETOOLONG, "audit message too long");
-	}
+	r = audit_format(ev, msg, sizeof(msg), err);
+	if (r < 0)
+		return r;
 	r = audit_log_user_message(a->fd, ev->success ? AUDIT_USER : AUDIT_USER_ERR,
 	    msg, NULL, NULL, NULL, ev->success ? 1 : 0);
 	/* EPERM: not allowed to audit here (container); libpam tolerates it. */

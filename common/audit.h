@@ -5,6 +5,7 @@
 #define TENANT_AUDIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -35,5 +36,7 @@ int audit_begin(struct tn_audit *a, struct tn_err *err);
 int audit_event(struct tn_audit *a, const struct tn_audit_event *ev,
     struct tn_err *err);
 void audit_end(struct tn_audit *a);
+/* The record's text, as audit_event() sends it.  0, or negative errno. */
+int audit_format(const struct tn_audit_event *ev, char *msg, size_t size, struct tn_err *err);
 
 #endif
