@@ -44,7 +44,10 @@ cg_read(int dir_fd, const char *name, char *buf, size_t len)
 int
 cg_write(int dir_fd, const char *name, const char *text)
 {
-	_cleanup_close_ int fd = openat(dir_fd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_TRUNC is what a shell's '>' does: cgroup files ignore it, and a
+	 * plain file standing in for one (tests/unit/test-limits.c) then
+	 * holds exactly the last value written. */
+	_cleanup_close_ int fd = openat(dir_fd, name, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)
