@@ -28,7 +28,5 @@ int identity_name_by_uid(uid_t uid, struct tn_user *u, struct tn_err *err);
 int identity_add_groups(struct tn_user *u, struct tn_err *err);
 void identity_free(struct tn_user *u);
 
-/* Strict base-10 uid: no sign, no spaces, no overflow, not (uid_t)-1. */
-int parse_uid(const char *s, uid_t *out);
 
 #endif

@@ -11,11 +11,11 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "ns.h"
 
 #define TN_PROTO_MAGIC 0x544e4e54u /* "TNNT" */
 #define TN_PROTO_VERSION 1
 #define TN_COOKIE_HEX 32 /* 16 random bytes */
-#define TN_NS_COUNT 5    /* mnt pid ipc uts net, in this order */
 #define TN_MAX_FDS (TN_NS_COUNT + 1)
 
 enum tn_msg_type {

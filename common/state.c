@@ -16,6 +16,7 @@
 #include "fsutil.h"
 #include "identity.h"
 #include "state.h"
+#include "uid.h"
 #include "util.h"
 
 /* Open dirfd/name as a directory that must be root:root 0700. */

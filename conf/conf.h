@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ns.h"
+
 /* The Makefile passes -D per build variant; these are the fallbacks. */
 #ifndef TN_CONF_PATH
 #define TN_CONF_PATH "/etc/security/tenant.conf"
@@ -32,12 +34,7 @@
 #define TN_CGROUP_ROOT_MAX 128
 #define TN_CGROUP_ROOT_DEFAULT "tenant.slice"
 
-/* Namespace bits for tn_policy.namespaces. */
-#define TN_NS_MOUNT (1u << 0)
-#define TN_NS_PID (1u << 1)
-#define TN_NS_IPC (1u << 2)
-#define TN_NS_UTS (1u << 3)
-#define TN_NS_NET (1u << 4)
+/* Namespace bits for tn_policy.namespaces: TN_NS_* (ns.h). */
 
 /* sessions.max: open sessions a tenant accepts (its keeper serves at
  * most this many; the keeper's own limits are sized for the upper end). */

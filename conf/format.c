@@ -62,16 +62,14 @@ format_u64_or_max(uint64_t v, char *buf, size_t len)
 static int
 format_namespaces(unsigned ns, char *buf, size_t len)
 {
-	static const char *const names[] = { "mount", "pid", "ipc", "uts",
-		"net" };
 	size_t off = 0;
 	int r = 0;
 
 	buf[0] = '\0';
-	for (unsigned i = 0; i < N_ELEMENTS(names) && r == 0; i++)
-		if (ns & (1u << i))
+	for (unsigned i = 0; i < TN_NS_COUNT && r == 0; i++)
+		if (ns & tn_ns_kinds[i].bit)
 			r = append(buf, len, &off, "%s%s", off ? " " : "",
-			    names[i]);
+			    tn_ns_kinds[i].word);
 	return r;
 }
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "conf-int.h"
-#include "identity.h"
+#include "uid.h"
 #include "util.h"
 
 struct parser {

@@ -27,14 +27,6 @@ struct word {
 	int value;
 };
 
-static const struct word namespaces[] = {
-	{ "mount", TN_NS_MOUNT },
-	{ "pid", TN_NS_PID },
-	{ "ipc", TN_NS_IPC },
-	{ "uts", TN_NS_UTS },
-	{ "net", TN_NS_NET },
-};
-
 static bool
 is_digit(char c)
 {
@@ -189,22 +181,22 @@ namespaces_value(const char *val, unsigned *out, char *why, size_t len)
 	     tok = strtok_r(NULL, " \t,", &save)) {
 		size_t i;
 
-		for (i = 0; i < N_ELEMENTS(namespaces); i++)
-			if (strcmp(tok, namespaces[i].name) == 0)
+		for (i = 0; i < TN_NS_COUNT; i++)
+			if (strcmp(tok, tn_ns_kinds[i].word) == 0)
 				break;
-		if (i == N_ELEMENTS(namespaces)) {
+		if (i == TN_NS_COUNT) {
 			snprintf(why, len,
 			    "namespaces: unknown namespace '%.64s' (expected "
 			    "mount, pid, ipc, uts or net)",
 			    tok);
 			return -EINVAL;
 		}
-		if (mask & (unsigned)namespaces[i].value) {
+		if (mask & tn_ns_kinds[i].bit) {
 			snprintf(why, len, "namespaces: '%s' listed twice",
 			    tok);
 			return -EINVAL;
 		}
-		mask |= (unsigned)namespaces[i].value;
+		mask |= tn_ns_kinds[i].bit;
 	}
 	if (!(mask & TN_NS_MOUNT)) {
 		snprintf(why, len,

@@ -76,10 +76,9 @@ struct init_args {
 /* mounts.c: the tenant's mount table, built by fds. */
 int mounts_setup(const struct init_args *a, int *proc_fd, struct tn_err *err);
 
-/* main.c: rename this process in ps (overwrites the argv area). */
+/* proc-title.c: rename this process in ps (overwrites the argv area,
+ * which main() hands over first: the strings are contiguous). */
+void proc_title_init(int argc, char **argv);
 void proc_title(const char *title);
-
-/* Namespace file names in TN_NS_* bit order. */
-extern const char *const ns_names[TN_NS_COUNT];
 
 #endif

@@ -45,7 +45,7 @@ start_init(struct keeper *k, struct tn_err *err)
 	struct init_args a = {.namespaces = k->spec.namespaces,
 	    .tmp_size = k->spec.tmp_size, .tmp_inodes = k->spec.tmp_inodes,
 	    .uid = k->spec.uid};
-	int flags = CLONE_NEWNS | CLONE_PIDFD | SIGCHLD;
+	int flags = tn_ns_clone_flags(k->spec.namespaces | TN_NS_MOUNT) | CLONE_PIDFD | SIGCHLD;
 	union tn_msg m;
 	int fds[TN_MAX_FDS];
 	size_t nfds = 0;
@@ -58,14 +58,6 @@ start_init(struct keeper *k, struct tn_err *err)
 	chan_k = sp[0];
 	a.chan = sp[1];
 	str_copy(a.key, sizeof(a.key), k->spec.key);
-	if (k->spec.namespaces & TN_NS_PID)
-		flags |= CLONE_NEWPID;
-	if (k->spec.namespaces & TN_NS_IPC)
-		flags |= CLONE_NEWIPC;
-	if (k->spec.namespaces & TN_NS_UTS)
-		flags |= CLONE_NEWUTS;
-	if (k->spec.namespaces & TN_NS_NET)
-		flags |= CLONE_NEWNET;
 	stack = malloc(INIT_STACK);
 	if (stack == NULL)
 		return err_set(err, ENOMEM, "init stack");
@@ -103,14 +95,12 @@ open_namespaces(struct keeper *k, struct tn_err *err)
 	for (int i = 0; i < TN_NS_COUNT; i++) {
 		char path[64];
 		struct stat st;
-		static const unsigned bit_of[TN_NS_COUNT] = {TN_NS_MOUNT, TN_NS_PID,
-		    TN_NS_IPC, TN_NS_UTS, TN_NS_NET};
 
 		k->ns_fd[i] = -1;
-		if (!(k->spec.namespaces & bit_of[i]))
+		if (!(k->spec.namespaces & tn_ns_kinds[i].bit))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)k->init_pid,
-		    ns_names[i]);
+		    tn_ns_kinds[i].proc);
 		k->ns_fd[i] = open(path, O_RDONLY | O_CLOEXEC);
 		if (k->ns_fd[i] < 0 || fstat(k->ns_fd[i], &st) < 0)
 			return err_set(err, errno, "%s: %m", path);

@@ -37,7 +37,6 @@
 #define GIVE_UP_LOCK_MS 6000 /* a helper waits 5 s for our answer, then lets go */
 #define LOOP_FIXED_SLOTS 5   /* init, signals, listen, memory.events, pids.events */
 
-const char *const ns_names[TN_NS_COUNT] = {"mnt", "pid", "ipc", "uts", "net"};
 
 void
 klog(int prio, const char *fmt, ...)
@@ -148,7 +147,7 @@ write_info(struct keeper *k)
 	    (long long)k->created);
 	for (int i = 0; i < TN_NS_COUNT; i++)
 		if (k->ns_mask & (1u << i))
-			ADD("ns_%s %" PRIu64 "\n", ns_names[i], k->ns_ino[i]);
+			ADD("ns_%s %" PRIu64 "\n", tn_ns_kinds[i].proc, k->ns_ino[i]);
 	if (k->spec.cgroup_root[0])
 		ADD("cgroup %s/user-%u\n", k->spec.cgroup_root, (unsigned)k->spec.uid);
 	if (k->spec.sd) {

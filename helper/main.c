@@ -17,20 +17,6 @@
 
 #define MODULE_FD 3
 
-/* The argv strings, contiguous: room for a process title. */
-static char *title_start;
-static size_t title_len;
-
-void
-proc_title(const char *title)
-{
-	if (title_start == NULL)
-		return;
-	memset(title_start, 0, title_len);
-	memcpy(title_start, title, strnlen(title, title_len - 1));
-	(void)prctl(PR_SET_NAME, title, 0, 0, 0);
-}
-
 static int
 usage(const char *why)
 {
@@ -59,10 +45,7 @@ main(int argc, char **argv)
 	unsigned step;
 
 	openlog("pam_tenant", LOG_PID, LOG_AUTHPRIV);
-	if (argc >= 1) {
-		title_start = argv[0];
-		title_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
-	}
+	proc_title_init(argc, argv);
 	if (argc != 2 || strcmp(argv[1], "open") != 0)
 		return usage("wrong arguments");
 	if (geteuid() != 0 || getuid() != 0)

@@ -183,7 +183,7 @@ verify_ns_fds(const struct tn_msg_joined *j, const int *fds, struct tn_err *err)
 		if (!(j->ns_mask & (1u << i)))
 			continue;
 		if (fstat(fds[n], &st) < 0 || st.st_ino != j->ns_ino[i])
-			return err_set(err, EBADMSG, "%s namespace fd does not match", ns_names[i]);
+			return err_set(err, EBADMSG, "%s namespace fd does not match", tn_ns_kinds[i].proc);
 		n++;
 	}
 	return 0;

@@ -14,9 +14,6 @@
 #include "module.h"
 #include "util.h"
 
-static const char *const ns_file[TN_NS_COUNT] = {"mnt", "pid", "ipc", "uts", "net"};
-static const int ns_flag[TN_NS_COUNT] = {CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWIPC,
-    CLONE_NEWUTS, CLONE_NEWNET};
 /* Join order: the mount namespace last, because after it /proc/self no
  * longer resolves for us (the new /proc belongs to the tenant). */
 static const int join_order[TN_NS_COUNT] = {1, 2, 3, 4, 0};
@@ -41,7 +38,7 @@ leave_tenant(struct tn_session *s)
 	for (int k = TN_NS_COUNT; k-- > 0;) {
 		int i = join_order[k];
 		if ((s->joined & (1u << i)) && s->host_ns[i] >= 0)
-			(void)setns(s->host_ns[i], ns_flag[i]);
+			(void)setns(s->host_ns[i], tn_ns_kinds[i].clone_flag);
 	}
 	s->joined = 0;
 }
@@ -83,7 +80,7 @@ join_tenant(const struct tn_msg_result *res, int *fds, size_t nfds,
 		if (!(res->ns_mask & (1u << i)))
 			continue;
 		if (fstat(fds[n], &st) < 0 || st.st_ino != res->ns_ino[i]) {
-			snprintf(why, whylen, "%s namespace fd does not match the plan", ns_file[i]);
+			snprintf(why, whylen, "%s namespace fd does not match the plan", tn_ns_kinds[i].proc);
 			return -1;
 		}
 		ns[i] = fds[n++];
@@ -98,7 +95,7 @@ join_tenant(const struct tn_msg_result *res, int *fds, size_t nfds,
 
 		if (ns[i] < 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/self/ns/%s", ns_file[i]);
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", tn_ns_kinds[i].proc);
 		s->host_ns[i] = open(path, O_RDONLY | O_CLOEXEC);
 		if (s->host_ns[i] < 0) {
 			snprintf(why, whylen, "%s: %s", path, strerror(errno));
@@ -111,8 +108,8 @@ join_tenant(const struct tn_msg_result *res, int *fds, size_t nfds,
 
 		if (ns[i] < 0)
 			continue;
-		if (setns(ns[i], ns_flag[i]) < 0) {
-			snprintf(why, whylen, "setns %s: %s%s", ns_file[i], strerror(errno),
+		if (setns(ns[i], tn_ns_kinds[i].clone_flag) < 0) {
+			snprintf(why, whylen, "setns %s: %s%s", tn_ns_kinds[i].proc, strerror(errno),
 			    errno == EINVAL ? " (is the login program multi-threaded?)" : "");
 			leave_tenant(s);
 			return -1;

@@ -6,11 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cgroup.h"
 #include "cgroup-systemd.h"
+#include "cgroup.h"
 #include "conf.h"
 #include "ctl.h"
 #include "identity.h"
+#include "uid.h"
 #include "util.h"
 
 #define ROOT_NOTE \

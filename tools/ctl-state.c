@@ -12,13 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
 #include "cgroup-systemd.h"
+#include "cgroup.h"
 #include "ctl.h"
 #include "fsutil.h"
 #include "identity.h"
 #include "proto.h"
 #include "state.h"
+#include "uid.h"
 #include "util.h"
 
 struct tenant_view {

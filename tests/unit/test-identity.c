@@ -5,6 +5,7 @@
 
 #include "identity.h"
 #include "tap.h"
+#include "uid.h"
 
 static void
 test_parse_uid(void)
