@@ -187,7 +187,7 @@ state_connect_keeper(const char *key, int timeout_ms, struct tn_err *err)
 	struct timespec end;
 	int n;
 
-	n = snprintf(sa.sun_path, sizeof(sa.sun_path), TN_STATE_DIR "/tenants/%s/keeper.sock", key);
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), TN_STATE_DIR "/tenants/%s/" TN_STATE_SOCKET, key);
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
 		return err_set(err, ENAMETOOLONG, "keeper socket path too long");
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -221,4 +221,17 @@ state_connect_keeper(const char *key, int timeout_ms, struct tn_err *err)
 	struct timeval none = {0, 0};
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
 	return steal_fd(&fd);
+}
+
+void
+state_remove_tenant(const struct tn_state *s, const char *key)
+{
+	_cleanup_close_ int dir =
+	    openat(s->tenants, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (dir < 0)
+		return;
+	(void)unlinkat(dir, TN_STATE_SOCKET, 0);
+	(void)unlinkat(dir, TN_STATE_INFO, 0);
+	(void)unlinkat(s->tenants, key, AT_REMOVEDIR);
 }

@@ -25,6 +25,9 @@
 #endif
 #define TN_KEY_MAX 64
 #define TN_MARKER_NAME "tenant"
+/* In tenants/<key>/: */
+#define TN_STATE_SOCKET "keeper.sock"
+#define TN_STATE_INFO "info"
 
 struct tn_state {
 	int root, tenants, locks; /* O_DIRECTORY fds, -1 if closed */
@@ -49,6 +52,11 @@ int state_tenant_marker(uid_t *owner, struct tn_err *err);
 /* Take the per-uid lock (blocking unless nonblock).  Returns the lock fd. */
 int state_lock_uid(const struct tn_state *s, uid_t uid, bool nonblock,
     struct tn_err *err);
+
+/* Remove a tenant's state directory and what is in it, whoever ends the
+ * tenant: its keeper, or a helper that finds a dead keeper's leftovers
+ * (under the uid lock). */
+void state_remove_tenant(const struct tn_state *s, const char *key);
 
 /* Connect to a tenant's keeper, waiting at most timeout_ms (> 0) for room
  * in its backlog; -ENOENT/-ECONNREFUSED when none runs, -EAGAIN when it

@@ -120,7 +120,7 @@ start_listening(struct keeper *k, struct tn_err *err)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int n;
 
-	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/tenants/%s/keeper.sock",
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/tenants/%s/" TN_STATE_SOCKET,
 	    TN_STATE_DIR, k->spec.key);
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
 		return err_set(err, ENAMETOOLONG, "socket path too long");

@@ -168,7 +168,7 @@ write_info(struct keeper *k)
 	}
 #undef ADD
 	k->info_stale = false;
-	if (write_file_at(k->tenant_dir, "info", text, &err) < 0)
+	if (write_file_at(k->tenant_dir, TN_STATE_INFO, text, &err) < 0)
 		klog(LOG_WARNING, "%s: info: %s", k->spec.key, err.msg);
 }
 
@@ -265,9 +265,7 @@ end_session(struct keeper *k, struct conn *c, const char *reason)
 void
 remove_state(struct keeper *k)
 {
-	(void)unlinkat(k->tenant_dir, "keeper.sock", 0);
-	(void)unlinkat(k->tenant_dir, "info", 0);
-	(void)unlinkat(k->st.tenants, k->spec.key, AT_REMOVEDIR);
+	state_remove_tenant(&k->st, k->spec.key);
 }
 
 /* With no session left the tenant ends at once for on_logout = kill (or

@@ -148,14 +148,11 @@ send_policy(struct open_ctx *c)
 static void
 remove_stale(const struct tn_state *st, const char *key)
 {
-	_cleanup_close_ int dir = -1;
+	struct stat sb;
 
-	dir = openat(st->tenants, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dir < 0)
+	if (fstatat(st->tenants, key, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 		return;
-	(void)unlinkat(dir, "keeper.sock", 0);
-	(void)unlinkat(dir, "info", 0);
-	(void)unlinkat(st->tenants, key, AT_REMOVEDIR);
+	state_remove_tenant(st, key);
 	syslog(LOG_NOTICE, "removed stale state of tenant %s", key);
 }
 

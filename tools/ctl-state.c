@@ -182,7 +182,7 @@ load_view(const struct tn_state *st, const char *key, struct tenant_view *t)
 	dir = openat(st->tenants, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
 		return -errno;
-	fd = openat(dir, "info", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = openat(dir, TN_STATE_INFO, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = read_full(fd, t->info, sizeof(t->info) - 1);
