@@ -38,6 +38,19 @@ enum tn_status {
 	TN_ST_ASK_HELPER = 5, /* keeper to module: not the plain case, run the helper */
 };
 
+/* Why a login was refused or degraded, in words the user may read (the
+ * details, which may name files and internals, go to syslog and audit).
+ * 0 from a peer that does not send one: the module says nothing more. */
+enum tn_reason {
+	TN_REASON_NONE = 0,
+	TN_REASON_ACCOUNT = 1,  /* the user or its groups could not be looked up */
+	TN_REASON_CONFIG = 2,   /* the isolation policy has an error */
+	TN_REASON_AUDIT = 3,    /* audit is unavailable */
+	TN_REASON_SESSIONS = 4, /* sessions.max reached */
+	TN_REASON_QUOTAS = 5,   /* limits cannot be applied on this host */
+	TN_REASON_SETUP = 6,    /* setting up the isolation failed */
+};
+
 /* Request flags (module arguments the helper must know). */
 #define TN_REQ_ROOT_OPTIN (1u << 0)
 #define TN_REQ_IGNORE_CONFIG_ERROR (1u << 1)
@@ -75,7 +88,7 @@ struct tn_msg_result { /* POLICY and RESULT */
 	uint32_t status; /* enum tn_status; unused in POLICY */
 	uint32_t flags;  /* TN_RES_* */
 	uint32_t ns_mask; /* bit i set: ns i attached (TN_NS_* order) */
-	uint32_t reserved;
+	uint32_t reason;  /* enum tn_reason, with DENIED and DEGRADED */
 	uint64_t caps_drop;
 	uint64_t ns_ino[TN_NS_COUNT];
 	char cookie[TN_COOKIE_HEX + 1];

@@ -224,11 +224,12 @@ state_connect_keeper(const char *key, int timeout_ms, struct tn_err *err)
 }
 
 void
-state_remove_tenant(const struct tn_state *s, const char *key)
+state_remove_tenant(const struct tn_state *s, const char *key, int dir)
 {
-	_cleanup_close_ int dir =
-	    openat(s->tenants, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int opened = -1;
 
+	if (dir < 0)
+		dir = opened = openat(s->tenants, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
 		return;
 	(void)unlinkat(dir, TN_STATE_SOCKET, 0);

@@ -55,8 +55,9 @@ int state_lock_uid(const struct tn_state *s, uid_t uid, bool nonblock,
 
 /* Remove a tenant's state directory and what is in it, whoever ends the
  * tenant: its keeper, or a helper that finds a dead keeper's leftovers
- * (under the uid lock). */
-void state_remove_tenant(const struct tn_state *s, const char *key);
+ * (under the uid lock).  dir: the directory if open (a keeper out of fds
+ * must still clean up), else -1. */
+void state_remove_tenant(const struct tn_state *s, const char *key, int dir);
 
 /* Connect to a tenant's keeper, waiting at most timeout_ms (> 0) for room
  * in its backlog; -ENOENT/-ECONNREFUSED when none runs, -EAGAIN when it

@@ -25,13 +25,13 @@ tn_sessions_full(unsigned open, unsigned max)
 	return open >= max;
 }
 
-static struct tn_decision verdict(enum tn_verdict v, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static struct tn_decision verdict(enum tn_verdict v, enum tn_reason reason,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static struct tn_decision
-verdict(enum tn_verdict v, const char *fmt, ...)
+verdict(enum tn_verdict v, enum tn_reason reason, const char *fmt, ...)
 {
-	struct tn_decision d = {.verdict = v};
+	struct tn_decision d = {.verdict = v, .reason = reason};
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -49,32 +49,34 @@ tn_decide(const struct tn_login_facts *f)
 	/* Without the user or the config there is no policy: on_error is
 	 * not known, so a failure denies. */
 	if (f->user_error)
-		return verdict(TN_VERDICT_DENY, "%s", f->user_error);
+		return verdict(TN_VERDICT_DENY, TN_REASON_ACCOUNT, "%s", f->user_error);
 	if (f->config_error || pol == NULL)
 		return verdict(f->ignore_config_error ? TN_VERDICT_DEGRADE : TN_VERDICT_DENY,
-		    "configuration error: %s", f->config_error ? f->config_error : "no policy");
+		    TN_REASON_CONFIG, "configuration error: %s", f->config_error ? f->config_error : "no policy");
 	if (f->uid == 0 && !f->root_optin)
-		return verdict(TN_VERDICT_EXEMPT, "root is not isolated");
+		return verdict(TN_VERDICT_EXEMPT, TN_REASON_NONE, "root is not isolated");
 	if (!pol->isolate)
-		return verdict(TN_VERDICT_EXEMPT, "isolate = no for this user");
+		return verdict(TN_VERDICT_EXEMPT, TN_REASON_NONE, "isolate = no for this user");
 	if (f->audit_error)
-		return verdict(tn_on_failure(pol), "audit unavailable: %s", f->audit_error);
+		return verdict(tn_on_failure(pol), TN_REASON_AUDIT, "audit unavailable: %s",
+		    f->audit_error);
 	/* A limit, not a failure: on_error does not apply. */
 	if (tn_sessions_full(f->sessions_open, pol->sessions_max)) {
-		d = verdict(TN_VERDICT_DENY, "sessions.max = %u reached", (unsigned)pol->sessions_max);
+		d = verdict(TN_VERDICT_DENY, TN_REASON_SESSIONS, "sessions.max = %u reached",
+		    (unsigned)pol->sessions_max);
 		d.tell_user = true;
 		return d;
 	}
 	if (f->quota_error && conf_policy_has_limits(pol)) {
 		if (pol->cgroup == TN_CGROUP_REQUIRED)
-			return verdict(tn_on_failure(pol),
+			return verdict(tn_on_failure(pol), TN_REASON_QUOTAS,
 			    "quotas are configured but cannot be applied: %s", f->quota_error);
-		d = verdict(TN_VERDICT_ISOLATE, "quotas are configured but cannot be applied: %s",
-		    f->quota_error);
+		d = verdict(TN_VERDICT_ISOLATE, TN_REASON_NONE,
+		    "quotas are configured but cannot be applied: %s", f->quota_error);
 		d.quotas_skipped = true;
 		return d;
 	}
-	return verdict(TN_VERDICT_ISOLATE, "%s", "");
+	return verdict(TN_VERDICT_ISOLATE, TN_REASON_NONE, "%s", "");
 }
 
 const char *

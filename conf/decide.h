@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "conf.h"
+#include "proto.h"
 
 enum tn_verdict {
 	TN_VERDICT_ISOLATE,
@@ -36,6 +37,7 @@ struct tn_decision {
 	enum tn_verdict verdict;
 	bool tell_user;      /* a refusal by policy: the user may read why */
 	bool quotas_skipped; /* isolate without quotas (cgroup = optional): audit it */
+	enum tn_reason reason; /* the class of why, for the user */
 	char why[600];       /* empty for a plain "isolate" */
 };
 

@@ -265,7 +265,7 @@ end_session(struct keeper *k, struct conn *c, const char *reason)
 void
 remove_state(struct keeper *k)
 {
-	state_remove_tenant(&k->st, k->spec.key);
+	state_remove_tenant(&k->st, k->spec.key, k->tenant_dir);
 }
 
 /* With no session left the tenant ends at once for on_logout = kill (or

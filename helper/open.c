@@ -76,14 +76,15 @@ audit_decision(struct open_ctx *c, const char *op, const char *reason, bool ok)
 }
 
 static int
-reply(struct open_ctx *c, enum tn_status status, unsigned flags, const char *msg,
-    const int *fds, size_t nfds, const struct tn_msg_joined *j)
+reply(struct open_ctx *c, enum tn_status status, unsigned flags, enum tn_reason reason,
+    const char *msg, const int *fds, size_t nfds, const struct tn_msg_joined *j)
 {
 	struct tn_msg_result r;
 	struct tn_err err = {0};
 
 	result_init(&r, c->req.cookie, status, msg, c->policy_known ? &c->pol : NULL);
 	r.flags |= flags;
+	r.reason = reason;
 	if (j)
 		result_isolated(&r, &c->pol, j->ns_mask, j->ns_ino);
 	if (proto_send(c->fd, &r, fds, nfds, &err) < 0) {
@@ -102,17 +103,17 @@ answer_not_isolated(struct open_ctx *c, const struct tn_decision *d)
 
 	switch (d->verdict) {
 	case TN_VERDICT_EXEMPT:
-		return reply(c, TN_ST_EXEMPT, 0, d->why, NULL, 0, NULL);
+		return reply(c, TN_ST_EXEMPT, 0, TN_REASON_NONE, d->why, NULL, 0, NULL);
 	case TN_VERDICT_DEGRADE:
 		audit_decision(c, "tenant-degrade", d->why, false);
 		snprintf(msg, sizeof(msg), "%s; %s: session not isolated", d->why,
 		    c->policy_known ? "on_error = allow" : "ignore_config_error");
-		return reply(c, TN_ST_DEGRADED, 0, msg, NULL, 0, NULL);
+		return reply(c, TN_ST_DEGRADED, 0, d->reason, msg, NULL, 0, NULL);
 	case TN_VERDICT_DENY:
 		/* A refusal by policy (tell_user) names a reason the user may read. */
 		audit_decision(c, "tenant-deny", d->why, false);
-		return reply(c, TN_ST_DENIED, d->tell_user ? TN_RES_TELL_USER : 0, d->why,
-		    NULL, 0, NULL);
+		return reply(c, TN_ST_DENIED, d->tell_user ? TN_RES_TELL_USER : 0, d->reason,
+		    d->why, NULL, 0, NULL);
 	case TN_VERDICT_ISOLATE:
 		break;
 	}
@@ -123,7 +124,8 @@ answer_not_isolated(struct open_ctx *c, const struct tn_decision *d)
 static int
 fail(struct open_ctx *c, const char *why)
 {
-	struct tn_decision d = {.verdict = tn_on_failure(c->policy_known ? &c->pol : NULL)};
+	struct tn_decision d = {.verdict = tn_on_failure(c->policy_known ? &c->pol : NULL),
+	    .reason = TN_REASON_SETUP};
 
 	str_copy(d.why, sizeof(d.why), why);
 	return answer_not_isolated(c, &d);
@@ -152,7 +154,7 @@ remove_stale(const struct tn_state *st, const char *key)
 
 	if (fstatat(st->tenants, key, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 		return;
-	state_remove_tenant(st, key);
+	state_remove_tenant(st, key, -1);
 	syslog(LOG_NOTICE, "removed stale state of tenant %s", key);
 }
 
@@ -370,7 +372,8 @@ isolate(struct open_ctx *c)
 	close(lock);
 	state_close(&st);
 	if (r == -EUSERS) { /* the keeper refused: sessions.max */
-		struct tn_decision d = {.verdict = TN_VERDICT_DENY, .tell_user = true};
+		struct tn_decision d = {.verdict = TN_VERDICT_DENY, .tell_user = true,
+		    .reason = TN_REASON_SESSIONS};
 
 		str_copy(d.why, sizeof(d.why), err.msg);
 		return answer_not_isolated(c, &d);
@@ -385,7 +388,7 @@ isolate(struct open_ctx *c)
 	snprintf(msg, sizeof(msg), "isolated in tenant %s", key);
 	audit_decision(c, "tenant-isolate", NULL, true);
 	FAULT_POINT("helper-before-result");
-	r = reply(c, TN_ST_ISOLATED, 0, msg, fds, nfds, &j);
+	r = reply(c, TN_ST_ISOLATED, 0, TN_REASON_NONE, msg, fds, nfds, &j);
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
 	return r;

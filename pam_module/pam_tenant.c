@@ -59,6 +59,36 @@ parse_args(pam_handle_t *pamh, int argc, const char **argv, struct module_args *
 	}
 }
 
+/* What a refused user is told: the class of the reason, never the
+ * details (file names, internals), which only syslog and audit get. */
+static const char *
+reason_for_user(uint32_t reason)
+{
+	switch ((enum tn_reason)reason) {
+	case TN_REASON_ACCOUNT:
+		return "your account could not be looked up";
+	case TN_REASON_CONFIG:
+		return "the session isolation policy has an error";
+	case TN_REASON_AUDIT:
+		return "the audit system is unavailable";
+	case TN_REASON_SESSIONS:
+		return "you have too many sessions open";
+	case TN_REASON_QUOTAS:
+		return "resource limits cannot be applied on this host";
+	case TN_REASON_SETUP:
+	case TN_REASON_NONE:
+		break;
+	}
+	return "your session could not be isolated";
+}
+
+static void
+tell_refused(pam_handle_t *pamh, uint32_t reason)
+{
+	pam_error(pamh, "pam_tenant: login refused: %s (the system log has the details)",
+	    reason_for_user(reason));
+}
+
 /* Names go to syslog; keep them on one printable line. */
 static void
 printable(char *dst, size_t size, const char *src)
@@ -126,7 +156,7 @@ check_nested(pam_handle_t *pamh, const struct tn_msg_open *req,
 		    err.msg);
 		pam_syslog(pamh, LOG_ERR, "denied session for %s: %s", name, why);
 		module_audit(pamh, req, "tenant-deny", why, false);
-		pam_error(pamh, "pam_tenant: session isolation failed; login refused (see the system log)");
+		tell_refused(pamh, TN_REASON_SETUP);
 		return PAM_SESSION_ERR;
 	}
 	if (owner == req->uid) {
@@ -158,7 +188,7 @@ helper_failed(pam_handle_t *pamh, const struct tn_msg_open *req,
 	pam_syslog(pamh, LOG_ERR, "denied session for %s (uid %u): %s", name,
 	    (unsigned)req->uid, o->why);
 	module_audit(pamh, req, "tenant-deny", o->why, false);
-	pam_error(pamh, "pam_tenant: session isolation failed; login refused (see the system log)");
+	tell_refused(pamh, TN_REASON_SETUP);
 	return PAM_SESSION_ERR;
 }
 
@@ -171,7 +201,7 @@ refuse_joined(pam_handle_t *pamh, const struct tn_msg_open *req, const char *nam
 	pam_syslog(pamh, LOG_ERR, "denied session for %s (uid %u): %s", name,
 	    (unsigned)req->uid, why);
 	module_audit(pamh, req, "tenant-deny", why, false);
-	pam_error(pamh, "pam_tenant: session isolation failed; login refused (see the system log)");
+	tell_refused(pamh, TN_REASON_SETUP);
 	return PAM_SESSION_ERR;
 }
 
@@ -346,7 +376,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		if (o.res.status == TN_ST_DENIED && (o.res.flags & TN_RES_TELL_USER))
 			pam_error(pamh, "pam_tenant: login refused: %s", o.res.msg);
 		else
-			pam_error(pamh, "pam_tenant: session isolation failed; login refused (see the system log)");
+			tell_refused(pamh, o.res.status == TN_ST_DENIED ? o.res.reason : 0);
 		return PAM_SESSION_ERR;
 	}
 }

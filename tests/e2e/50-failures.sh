@@ -17,9 +17,10 @@ start_sshd "$T/stack"
 su_with_tenant
 wait_no_tenants 10
 
-# login_denied DESC SYSLOG_REGEX [AUDIT_REGEX]: ssh fails fast, syslog and audit say why
+# login_denied DESC SYSLOG_REGEX [AUDIT_REGEX] [USER_REGEX]: ssh fails fast, syslog and
+# audit say why, and the user is told the reason class without the details
 login_denied() {
-	local desc=$1 re=$2 are=${3:-op=tenant-deny id=$uid } mark amark t0 out st
+	local desc=$1 re=$2 are=${3:-op=tenant-deny id=$uid } user_re=${4:-} mark amark t0 out st
 	mark=$(syslog_mark)
 	amark=$(audit_mark)
 	t0=$SECONDS
@@ -27,6 +28,11 @@ login_denied() {
 	st=$?
 	ok "$([ $st != 0 ] && ! [[ $out =~ LOGGED-IN ]]; echo $?)" "$desc: login denied"
 	ok "$([ $((SECONDS - t0)) -lt 10 ]; echo $?)" "$desc: ... promptly ($((SECONDS - t0)) s)"
+	if [ -n "$user_re" ]; then
+		like "$out" "$user_re" "$desc: ... the user is told the reason class"
+		ok "$([[ $out =~ /etc/|tenant.conf|/run/ ]] && echo 1 || echo 0)" \
+		    "$desc: ... and no file names or internals"
+	fi
 	syslog_wait 5 "$mark" "$re"
 	ok $? "$desc: ... syslog says why" || syslog_since "$mark" | grep pam_tenant | diag
 	if [ "$AUDIT_AVAILABLE" = 1 ]; then
@@ -39,7 +45,8 @@ root_still_works() {
 }
 
 tenant_config '[default]' 'isolate = yes' 'frobnicate = 3'
-login_denied "broken config" "denied session for tu-fail \\(uid $uid\\): configuration error: .*/etc/tenant.conf:3: unknown key 'frobnicate'"
+login_denied "broken config" "denied session for tu-fail \\(uid $uid\\): configuration error: .*/etc/tenant.conf:3: unknown key 'frobnicate'" "" \
+    'pam_tenant: login refused: the session isolation policy has an error \(the system log has the details\)'
 root_still_works "broken config"
 
 tenant_config '[default]' 'isolate = yes'
@@ -63,7 +70,8 @@ tenant_config '[default]' 'isolate = yes'
 # Missing helper.
 mv "$E2E_BUILD/tenant-helper" "$T/helper.away"
 on_exit "[ -e '$T/helper.away' ] && mv '$T/helper.away' '$E2E_BUILD/tenant-helper'; true"
-login_denied "missing helper" "denied session for tu-fail \\(uid $uid\\): helper not found: .*tenant-helper"
+login_denied "missing helper" "denied session for tu-fail \\(uid $uid\\): helper not found: .*tenant-helper" "" \
+    'pam_tenant: login refused: your session could not be isolated \(the system log has the details\)'
 root_still_works "missing helper"
 mv "$T/helper.away" "$E2E_BUILD/tenant-helper"
 
@@ -86,7 +94,8 @@ chmod 0700 /run/pam_tenant
 # Quotas that cannot be applied (this host: no usable cgroup v2).
 if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
 	tenant_config '[default]' 'memory.max = 1G' 'cgroup = required'
-	login_denied "quotas without cgroup v2 (cgroup = required)" "quotas are configured but cannot be applied: /sys/fs/cgroup is not cgroup v2"
+	login_denied "quotas without cgroup v2 (cgroup = required)" "quotas are configured but cannot be applied: /sys/fs/cgroup is not cgroup v2" "" \
+	    'pam_tenant: login refused: resource limits cannot be applied on this host'
 	tenant_config '[default]' 'memory.max = 1G' 'cgroup = optional'
 	amark=$(audit_mark)
 	out=$(ssh_as tu-fail 'readlink /proc/self/ns/mnt')

@@ -33,28 +33,29 @@ struct rule {
 	enum tn_verdict verdict;
 	bool tell_user, quotas_skipped;
 	const char *why_prefix;
+	enum tn_reason reason;
 };
 
 static const struct rule rules[] = {
-	{"no user: deny (on_error not known)", USER_ERR, 0, TN_VERDICT_DENY, 0, 0, "nss"},
+	{"no user: deny (on_error not known)", USER_ERR, 0, TN_VERDICT_DENY, 0, 0, "nss", TN_REASON_ACCOUNT},
 	{"config error, ignore_config_error: degrade", CONF_ERR | IGNORE_CE, 0,
-	    TN_VERDICT_DEGRADE, 0, 0, "configuration error"},
+	    TN_VERDICT_DEGRADE, 0, 0, "configuration error", TN_REASON_CONFIG},
 	{"config error: deny (on_error not known)", CONF_ERR, 0, TN_VERDICT_DENY, 0, 0,
-	    "configuration error"},
-	{"root without root_optin: exempt", ROOT, OPTIN, TN_VERDICT_EXEMPT, 0, 0, "root"},
-	{"isolate = no: exempt", NOISOLATE, 0, TN_VERDICT_EXEMPT, 0, 0, "isolate = no"},
+	    "configuration error", TN_REASON_CONFIG},
+	{"root without root_optin: exempt", ROOT, OPTIN, TN_VERDICT_EXEMPT, 0, 0, "root", TN_REASON_NONE},
+	{"isolate = no: exempt", NOISOLATE, 0, TN_VERDICT_EXEMPT, 0, 0, "isolate = no", TN_REASON_NONE},
 	{"audit down, on_error = allow: degrade", AUDIT_ERR | ALLOW, 0, TN_VERDICT_DEGRADE, 0, 0,
-	    "audit unavailable"},
-	{"audit down: deny", AUDIT_ERR, 0, TN_VERDICT_DENY, 0, 0, "audit unavailable"},
+	    "audit unavailable", TN_REASON_AUDIT},
+	{"audit down: deny", AUDIT_ERR, 0, TN_VERDICT_DENY, 0, 0, "audit unavailable", TN_REASON_AUDIT},
 	{"sessions.max reached: deny, told, whatever on_error", FULL, 0, TN_VERDICT_DENY, 1, 0,
-	    "sessions.max"},
+	    "sessions.max", TN_REASON_SESSIONS},
 	{"limits, no cgroups, optional: isolate without quotas", LIMITS | NO_CG | OPTIONAL, 0,
-	    TN_VERDICT_ISOLATE, 0, 1, "quotas are configured"},
+	    TN_VERDICT_ISOLATE, 0, 1, "quotas are configured", TN_REASON_NONE},
 	{"limits, no cgroups, required, on_error = allow: degrade", LIMITS | NO_CG | ALLOW, 0,
-	    TN_VERDICT_DEGRADE, 0, 0, "quotas are configured"},
+	    TN_VERDICT_DEGRADE, 0, 0, "quotas are configured", TN_REASON_QUOTAS},
 	{"limits, no cgroups, required: deny", LIMITS | NO_CG, 0, TN_VERDICT_DENY, 0, 0,
-	    "quotas are configured"},
-	{"otherwise: isolate", 0, 0, TN_VERDICT_ISOLATE, 0, 0, ""},
+	    "quotas are configured", TN_REASON_QUOTAS},
+	{"otherwise: isolate", 0, 0, TN_VERDICT_ISOLATE, 0, 0, "", TN_REASON_NONE},
 };
 #define N_RULES (sizeof(rules) / sizeof(rules[0]))
 
@@ -111,7 +112,7 @@ test_every_combination(void)
 		cases++;
 		hits[r - rules]++;
 		if (d.verdict == r->verdict && d.tell_user == r->tell_user &&
-		    d.quotas_skipped == r->quotas_skipped && why_ok)
+		    d.quotas_skipped == r->quotas_skipped && d.reason == r->reason && why_ok)
 			continue;
 		if (wrong++ < 5)
 			printf("#   facts %#x (%s): got %s tell=%d skipped=%d why '%s'\n", f,
