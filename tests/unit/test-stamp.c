@@ -11,8 +11,11 @@
 #include "conf.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/tn-stamp-XXXXXX";
-static char main_path[64], dropins[64], dropin[96];
+/* Not under /tmp: the stamp covers every directory above the file, and
+ * on a busy machine /tmp changes often enough to make every stamp racy.
+ * Next to this binary instead. */
+static char dir[4096];
+static char main_path[4200], dropins[4200], dropin[4300];
 
 static void
 write_text(const char *path, const char *text)
@@ -43,6 +46,12 @@ main(void)
 	struct tn_conf_opts o = {.trusted_owner = 0};
 	struct tn_conf_stamp a, b;
 
+	ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 32);
+
+	if (n <= 0)
+		return 1;
+	dir[n] = '\0';
+	snprintf(strrchr(dir, '/'), 32, "/tn-stamp-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	snprintf(main_path, sizeof(main_path), "%s/tenant.conf", dir);
