@@ -87,7 +87,8 @@ VARIANTS = release e2e test
 objs = $(patsubst %.c,build/$(1)/obj/%.o,$(2))
 
 .PHONY: all check check-unit check-module check-e2e check-vm install \
-        uninstall clean demo format format-check analyze bench deb deb-lint
+        uninstall clean demo format format-check analyze bench deb deb-lint \
+        test-bins build-clang build-arm64
 all: build/release/pam_tenant.so build/release/tenant-helper \
      build/release/tenantctl build/release/tenant-systemd.so
 
@@ -242,6 +243,16 @@ deb-lint: deb
 	@test "$$(dpkg-parsechangelog -SVersion)" = "$(VERSION)" || \
 	    { echo "debian/changelog is not at version $(VERSION)" >&2; exit 1; }
 	lintian --fail-on error,warning --display-info --show-overrides build/deb/*.changes
+
+# ---- build matrix (tests/build-matrix.sh) ------------------------------
+# Every binary of every variant, nothing run.  build-clang / build-arm64:
+# the whole tree with clang / cross-built for arm64, -Werror, in copies
+# under build/matrix (the normal build/ is left alone).
+test-bins: all $(TEST_BINS)
+build-clang:
+	tests/build-matrix.sh clang
+build-arm64:
+	tests/build-matrix.sh arm64
 
 # ---- code quality ----------------------------------------------------
 SOURCES = $(wildcard common/*.[ch] conf/*.[ch] pam_module/*.[ch] helper/*.[ch] tools/*.[ch] systemd/*.c tests/unit/*.c tests/module/*.c tests/lib/*.h bench/*.c)

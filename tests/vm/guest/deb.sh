@@ -33,9 +33,11 @@ MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
 MOD=/usr/lib/$MA/security/pam_tenant.so
 
 diag "$(basename "$DEB"), systemd $(systemctl --version | head -1 | cut -d' ' -f2), $(dpkg-query -W -f='${Version}' libpam-runtime) libpam-runtime"
-# The guest sees the host's /etc as it was at boot: a host test running
-# meanwhile may have left a pam_tenant line there (tests/vm/README.md,
-# pitfall 8).  Drop such lines from the guest's copy only.
+# The guest's /etc/pam.d is the host's, live (tests/vm/README.md, pitfall
+# 8): a host test running meanwhile adds and removes files there.  Give
+# the guest a copy of its own (rm + cp on the overlay: an opaque upper
+# directory), and drop pam_tenant lines a host test may have left.
+cp -a /etc/pam.d "$T/pam.d" && rm -rf /etc/pam.d && cp -a "$T/pam.d" /etc/pam.d
 for f in $(grep -lsE '^[[:space:]]*[^#[:space:]].*pam_tenant' /etc/pam.d/*); do
 	diag "the host's $f names pam_tenant (a host test running?): removed in the guest's copy"
 	sed -i '/^[[:space:]]*[^#[:space:]].*pam_tenant/d' "$f"
