@@ -28,7 +28,11 @@ one() { tr '\n' ' ' | sed 's/  */ /g; s/ $//'; }
 pamdir_sums() { (cd /etc/pam.d && find . -xdev | LC_ALL=C sort | while read -r f; do
 	if [ -f "$f" ]; then echo "$(sha256sum <"$f" | cut -c1-16) $f"; else echo "$(stat -c %F "$f") $f"; fi
 done); }
-status() { dpkg-query -W -f='${db:Status-Status}' libpam-tenant 2>/dev/null; }
+status() { # a purged package is not in the database at all
+	local s
+	s=$(dpkg-query -W -f='${db:Status-Status}' libpam-tenant 2>/dev/null)
+	echo "${s:-not-installed}"
+}
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
 MOD=/usr/lib/$MA/security/pam_tenant.so
 
@@ -101,11 +105,17 @@ is "$changed" "common-session" "no other file in /etc/pam.d changed"
 line=$(login_line debt-a)
 [[ $line == "LOGIN mnt="* ]] && [[ $line != *"mnt=$HOSTNS "* ]] && [[ $line == *" marker=absent" ]] && [[ $line != *"ts=none"* ]]
 ok $? "a user's ssh login is in a tenant: own mount namespace, private /tmp, TENANT_SESSION set ($line)"
+# A tenant ends with its last process: hold a login open to look at it.
+timeout 300 ssh "${SSHO[@]}" -n debt-a@127.0.0.1 'echo held; exec sleep 250' >"$T/held.out" 2>&1 &
+held=$!
+for _ in $(seq 600); do grep -q held "$T/held.out" && break; sleep 0.1; done
 tenantctl list >"$T/list.out" 2>&1
 grep -q debt-a "$T/list.out"
-ok $? "tenantctl list shows the user's tenant ($(head -3 "$T/list.out" | one))"
+ok $? "tenantctl list shows the user's tenant while a login is open ($(head -3 "$T/list.out" | one))"
+kill "$held" 2>/dev/null
+wait "$held" 2>/dev/null
 is "$(login_line root)" "$host_view" "root's ssh login works and is not isolated"
-out=$(su - debt-a -c "$PROBE" 2>&1 | grep '^LOGIN')
+out=$(timeout 120 su - debt-a -c "$PROBE" 2>&1 | grep '^LOGIN')
 [[ $out == *" marker=absent" ]] && [[ $out != *"ts=none"* ]]
 ok $? "su - debt-a from root goes through common-session too: isolated ($out)"
 journalctl -q --no-pager >"$T/journal.all" 2>&1
@@ -144,7 +154,7 @@ ok $? "/etc/pam.d is byte-identical to before the install $(diff "$T/pam.before"
 ok $? "nothing in the PAM configuration names pam_tenant"
 is "$(login_line root)" "$host_view" "root logs in over ssh"
 is "$(login_line debt-a)" "$host_view" "the user logs in over ssh, not isolated"
-out=$(su - debt-a -c 'echo su-ok' 2>&1)
+out=$(timeout 120 su - debt-a -c 'echo su-ok' 2>&1)
 is "$out" su-ok "su - debt-a works"
 
 echo "1..$n"
