@@ -30,5 +30,5 @@ if [ ! -f "$deb" ] || [ -n "$(cd "$ROOT" && find common conf pam_module helper t
 		exit 1
 	fi
 fi
-exec nice -n 10 "$HERE/../vm-run" --systemd --timeout 1200 --smp 2 --mem 2G -- \
+exec nice -n 10 "$HERE/../vm-run" --systemd --timeout 1800 --smp 2 --mem 2G -- \
     "bash '$ROOT/tests/vm/guest/deb.sh' '$deb'"
