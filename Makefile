@@ -87,7 +87,8 @@ VARIANTS = release e2e test
 objs = $(patsubst %.c,build/$(1)/obj/%.o,$(2))
 
 .PHONY: all check check-unit check-module check-e2e check-vm install \
-        uninstall clean demo format format-check analyze bench
+        uninstall clean demo format format-check analyze bench deb deb-lint \
+        test-bins build-clang build-arm64
 all: build/release/pam_tenant.so build/release/tenant-helper \
      build/release/tenantctl build/release/tenant-systemd.so
 
@@ -222,6 +223,34 @@ uninstall:
 
 clean:
 	rm -rf build tests/vm/.cache
+
+# ---- Debian package (debian/) -----------------------------------------
+# dpkg-buildpackage writes next to the source tree and `debian/rules clean`
+# removes build/: build a copy of the tree in build/deb/src so that the
+# .deb lands in build/deb and nothing outside the clone is touched.
+DEB_SRC = build/deb/src/pam-tenant-$(VERSION)
+deb:
+	rm -rf build/deb && mkdir -p $(DEB_SRC)
+	tar -c --exclude=./build --exclude=./.git --exclude=./tests/vm/.cache -f - . | tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	mv build/deb/src/*.deb build/deb/src/*.buildinfo build/deb/src/*.changes build/deb/
+	rm -rf build/deb/src
+	@ls -l build/deb
+
+# The package built and lintian-clean (errors and warnings fatal), TAP;
+# skips without dpkg-dev/debhelper/lintian unless MUST_WORK=1.
+deb-lint:
+	tests/deb-lint.sh
+
+# ---- build matrix (tests/build-matrix.sh) ------------------------------
+# Every binary of every variant, nothing run.  build-clang / build-arm64:
+# the whole tree with clang / cross-built for arm64, -Werror, in copies
+# under build/matrix (the normal build/ is left alone).
+test-bins: all $(TEST_BINS)
+build-clang:
+	tests/build-matrix.sh clang
+build-arm64:
+	tests/build-matrix.sh arm64
 
 # ---- code quality ----------------------------------------------------
 SOURCES = $(wildcard common/*.[ch] conf/*.[ch] pam_module/*.[ch] helper/*.[ch] tools/*.[ch] systemd/*.c tests/unit/*.c tests/module/*.c tests/lib/*.h bench/*.c)

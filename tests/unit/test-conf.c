@@ -120,10 +120,10 @@ test_good_fixtures(void)
 		size_t len = 0;
 		int r;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		snprintf(path, sizeof(path), "%s/%.255s", dir, names[i]);
 		buf = read_file(path, &len);
 		r = buf ? conf_parse_buffer(conf, path, buf, len, &diag) : -1;
-		snprintf(what, sizeof(what), "good/%s parses cleanly",
+		snprintf(what, sizeof(what), "good/%.255s parses cleanly",
 		    names[i]);
 		if (!OK(r == 0 && diag.count == 0, what))
 			show_diag(&diag);
@@ -147,7 +147,7 @@ test_bad_fixture(const char *path, const char *base)
 	buf = read_file(path, &len);
 	if (buf == NULL || sscanf(buf, "# expect: %u: %n", &line, &off) != 1 ||
 	    off == 0) {
-		snprintf(what, sizeof(what), "bad/%s has an expect line", base);
+		snprintf(what, sizeof(what), "bad/%.255s has an expect line", base);
 		OK(0, what);
 		conf_free(conf);
 		return;
@@ -159,12 +159,12 @@ test_bad_fixture(const char *path, const char *base)
 	if (nl)
 		sscanf(nl + 1, "# expect-count: %u", &count);
 	r = conf_parse_buffer(conf, path, buf, len, &diag);
-	snprintf(what, sizeof(what), "bad/%s is rejected", base);
+	snprintf(what, sizeof(what), "bad/%.255s is rejected", base);
 	OK(r < 0 && diag.count > 0, what);
-	snprintf(what, sizeof(what), "bad/%s: first diagnostic", base);
+	snprintf(what, sizeof(what), "bad/%.255s: first diagnostic", base);
 	IS_STR(diag.stored ? diag.msg[0] : "(none)", want, what);
 	if (count) {
-		snprintf(what, sizeof(what), "bad/%s: every error counted",
+		snprintf(what, sizeof(what), "bad/%.255s: every error counted",
 		    base);
 		IS_INT(diag.count, count, what);
 	}
@@ -182,7 +182,7 @@ test_bad_fixtures(void)
 	n = list_fixtures(dir, names, 256);
 	OK(n >= 25, "at least 25 bad fixtures");
 	for (size_t i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		snprintf(path, sizeof(path), "%s/%.255s", dir, names[i]);
 		test_bad_fixture(path, names[i]);
 	}
 }
