@@ -5,19 +5,32 @@
 # backend does its D-Bus work; every pam_systemd login is a real logind
 # session (the driver's cycle process is its leader).  Under TCG absolute
 # times mean little: compare the rows, which take turns in rounds.
-# Environment: BENCH_SD_N (cycles per scenario, default 60), BENCH_SD_ROUNDS
-# (default 5), BENCH_SD_CALLS (logins per scenario in the D-Bus count, 4).
+# Environment: BENCH_SD_N (rounds, one login of each scenario per round;
+# default 30), BENCH_SD_CALLS (logins per scenario in the D-Bus count, 4).
 . "$(dirname "$0")/../tests/lib/tenant.sh"
 . "$(dirname "$0")/lib.sh"
 DRIVER=$E2E_ROOT/build/bench/bench-driver
-N=${BENCH_SD_N:-60}
-ROUNDS=${BENCH_SD_ROUNDS:-5}
+N=${BENCH_SD_N:-30}
 CALLS=${BENCH_SD_CALLS:-4}
 [ -d /run/systemd/system ] || { echo "not a systemd host"; exit 1; }
 tmpdir_create
-make_user bsd-first # scope = session: every login makes a tenant
-make_user bsd-ufirst # scope = user, on_logout = kill: every login makes one too
-make_user bsd-join  # scope = user: logins join the held session's tenant
+# The guest's /etc is the live host's under an overlay: a useradd on the
+# host can show its lock file here for a moment, so try again.
+add_user() {
+	local _
+	for _ in 1 2 3 4 5; do
+		if useradd -m -s /bin/bash "$1" 2>"$T/useradd.err"; then
+			on_exit "userdel -r -f '$1' 2>/dev/null"
+			return 0
+		fi
+		sleep 1
+	done
+	echo "useradd $1: $(cat "$T/useradd.err")"
+	exit 1
+}
+add_user bsd-first  # scope = session: every login makes a tenant
+add_user bsd-ufirst # scope = user, on_logout = kill: every login makes one too
+add_user bsd-join   # scope = user: logins join the held session's tenant
 PAMD=$T/pam.d
 mkdir -p "$PAMD"
 service() { # service NAME SESSION_LINE...
@@ -66,18 +79,37 @@ for s in $SCEN; do # warm-up, not timed
 	# shellcheck disable=SC2046
 	"$DRIVER" -c "$PAMD" -n 2 $(args_of "$s") >/dev/null 2>&1
 done
+# Each cycle starts once the previous one's session, tenant and scopes are
+# gone (logind, PID 1 and the keeper finish them after the driver returns):
+# a login's cost alone, not overlapped with the teardown of the one before.
+JOIN_UID=$(id -u bsd-join)
+settled() {
+	local s=(/sys/fs/cgroup/user.slice/user-*.slice/session-*.scope)
+	local u=(/sys/fs/cgroup/system.slice/pam_tenant-*.scope)
+	local t=(/run/pam_tenant/tenants/*)
+	[ ${#s[@]} = 3 ] && [ "${u[*]}" = "/sys/fs/cgroup/system.slice/pam_tenant-user-$JOIN_UID.scope" ] &&
+	    [ "${t[*]}" = "/run/pam_tenant/tenants/user-$JOIN_UID" ]
+}
+shopt -s nullglob
 declare -A failed
 for s in $SCEN; do failed[$s]=0; done
-for ((r = 1; r <= ROUNDS; r++)); do
+unsettled=0
+# Round r is one login of each scenario, back to back: on a host whose load
+# drifts, the rows of one round see about the same machine.
+for ((r = 1; r <= N; r++)); do
 	for s in $SCEN; do
+		wait_until 30 settled || unsettled=$((unsettled + 1))
+		rm -f "$T/cycle"
 		# shellcheck disable=SC2046
-		out=$("$DRIVER" -c "$PAMD" -n "$((N / ROUNDS))" -r "$T/$s.times" $(args_of "$s") 2>&1 | tail -n 1)
+		out=$("$DRIVER" -c "$PAMD" -n 1 -r "$T/cycle" $(args_of "$s") 2>&1 | tail -n 1)
 		failed[$s]=$((failed[$s] + $(field failed "$out")))
-		echo "$r $s $(field p50 "$out")" >>"$T/rounds"
+		cat "$T/cycle" >>"$T/$s.times"
+		echo "$r $s $(cat "$T/cycle")" >>"$T/rounds"
 	done
 done
-
-echo "systemd $(systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p') as PID 1, $(nproc) vCPUs (TCG), N=$N in $ROUNDS rounds; limits: memory.max = 256M, pids.max = 256"
+shopt -u nullglob
+echo "systemd $(systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p') as PID 1, $(nproc) vCPUs (TCG), N=$N rounds of one login each; limits: memory.max = 256M, pids.max = 256"
+[ "$unsettled" = 0 ] || echo "($unsettled cycles started before the previous one had settled, after 30 s)"
 declare -A res p50
 for s in $SCEN; do
 	res[$s]=$(pooled "$T/$s.times" "${failed[$s]}")
@@ -94,13 +126,14 @@ srow "3 pam_systemd + pam_tenant, first login, scope=session" first
 srow "4 pam_systemd + pam_tenant, first login, scope=user" ufirst
 srow "5 pam_systemd + pam_tenant, joining login" join
 echo
-# Added costs are differences of p50s; the ratios also per round (min-max).
+# Added costs are differences of p50s; the ratios also per round.
 added() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
-spread() { # spread SCENARIO: min-max over the rounds of (S - systemd) / (systemd - permit)
+spread() { # spread SCENARIO: median and quartiles over the rounds of (S - systemd) / (systemd - permit)
 	awk -v s="$1" '{ v[$1, $2] = $3; n = $1 > n ? $1 : n }
-	    END { for (r = 1; r <= n; r++) { d = v[r, "systemd"] - v[r, "permit"]; if (d <= 0) continue
-	            x = (v[r, s] - v[r, "systemd"]) / d; if (lo == "" || x < lo) lo = x; if (hi == "" || x > hi) hi = x }
-	          printf "%.2f-%.2f", lo, hi }' "$T/rounds"
+	    END { for (r = 1; r <= n; r++) { d = v[r, "systemd"] - v[r, "permit"]
+	            if (d > 0) print (v[r, s] - v[r, "systemd"]) / d } }' "$T/rounds" | sort -g |
+	    awk '{ x[NR] = $1 } function q(p) { return x[int(p * (NR - 1) + 0.5) + 1] }
+	        END { printf "%.2f, quartiles %.2f-%.2f, %d rounds", q(0.5), q(0.25), q(0.75), NR }'
 }
 sd_add=$(added "${p50[systemd]}" "${p50[permit]}")
 printf 'added to a login (p50), ms: pam_systemd %s' "$sd_add"
@@ -109,7 +142,7 @@ echo
 for s in first ufirst join; do
 	a=$(added "${p50[$s]}" "${p50[systemd]}")
 	rt=$(ratio "$a" "$sd_add")
-	printf '  pam_tenant %-7s / pam_systemd: %s (rounds: %s)  target < 1: %s\n' "$s" "$rt" \
+	printf '  pam_tenant %-7s / pam_systemd: %s (per round: median %s)  target < 1: %s\n' "$s" "$rt" \
 	    "$(spread $s)" "$(awk -v x="$rt" 'BEGIN { print (x != "-" && x < 1) ? "met" : "missed" }')"
 done
 
@@ -135,7 +168,7 @@ count_calls() { # count_calls SCENARIO: prints "TENANT_CALLS LOGIN1_CALLS LOGIND
 	ld=$(printf '%s\n' "$sd" | grep -c "\"sender\":\"$LOGIND\"")
 	what=$(printf '%s\n' "$sd" | grep -v "\"sender\":\"$LOGIND\"" |
 	    sed -n 's/.*"member":"\([A-Za-z]*\)".*"data":\["\([^"]*\)".*/\1(\2)/p' |
-	    sed 's/[0-9a-f]\{32\}/*/; s/-[0-9]\{1,\}\./-N./g' | sort | uniq -c | awk '{ printf "%s %s; ", $1, $2 }')
+	    sed 's/[0-9a-f]\{32\}/*/; s/-c\{0,1\}[0-9]\{1,\}\./-N./g' | sort | uniq -c | awk '{ printf "%s %s; ", $1, $2 }')
 	echo "$ours $l1 $ld ${what:-none}"
 }
 echo
