@@ -4,8 +4,11 @@
 # Environment: BENCH_N (cycles per scenario, default 200), BENCH_ROUNDS
 # (the scenarios take turns in this many rounds, default 5), BENCH_SCALE
 # (live-tenant counts, default "1 100 1000"), BENCH_VM=0 (skip the noisy
-# neighbour run in the cgroup v2 VM).
+# neighbour run in the cgroup v2 VM and the systemd-host rows in the
+# systemd VM), BENCH_SD_N / BENCH_SD_CALLS (passed to
+# bench/vm-systemd.sh).
 . "$(dirname "$0")/../tests/lib/tenant.sh"
+. "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
 DRIVER=$E2E_ROOT/build/bench/bench-driver
 N=${BENCH_N:-200}
@@ -41,22 +44,6 @@ EOF
 drive() { # drive ARGS...: run the driver, print its result line
 	"$DRIVER" -c "$PAMD" "$@" 2>&1 | tail -n 1
 }
-field() { # field NAME LINE: the value of NAME=... in LINE
-	printf '%s\n' "$2" | sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p"
-}
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
-}
-pooled() { # pooled FILE FAILED: percentiles of the cycle times in FILE
-	sort -n "$1" | awk -v failed="$2" '{ v[NR] = $1 }
-	    function p(q) { return v[int(q * (NR - 1) + 0.5) + 1] }
-	    END { printf "cycles=%d failed=%d p50=%.2f p90=%.2f p99=%.2f ms\n", NR, failed, p(0.5), p(0.9), p(0.99) }'
-}
-row() { # row LABEL RESULT_LINE
-	printf '%-46s %8s %8s %8s %7s\n' "$1" "$(field p50 "$2")" "$(field p90 "$2")" \
-	    "$(field p99 "$2")" "$(field failed "$2")"
-}
-
 echo "pam_tenant benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, kernel $(uname -r), N=$N in $ROUNDS rounds"
 echo "cgroup: $(stat -fc %T /sys/fs/cgroup) at /sys/fs/cgroup"
 echo
@@ -129,4 +116,16 @@ if [ "${BENCH_VM:-1}" != 0 ] && [ -z "$("$E2E_ROOT/tests/vm/prereq.sh")" ]; then
 	echo "fork bomb and a memory hog at their limits, against the same on an idle VM"
 	"$E2E_ROOT/tests/vm/vm-run" --timeout 900 -- "cd '$E2E_ROOT' && bash bench/vm-noisy.sh" 2>&1 |
 		sed 's/^/  /'
+fi
+
+if [ "${BENCH_VM:-1}" != 0 ] && [ -z "$("$E2E_ROOT/tests/vm/prereq.sh" --systemd)" ]; then
+	echo
+	echo "systemd host (systemd VM under TCG): what pam_tenant adds to a login, against"
+	echo "what pam_systemd adds (bench/vm-systemd.sh; compare ratios, not times)"
+	sd_env=()
+	for v in BENCH_SD_N BENCH_SD_CALLS; do
+		[ -z "${!v:-}" ] || sd_env+=(-e "$v=${!v}")
+	done
+	"$E2E_ROOT/tests/vm/vm-run" --systemd --timeout 2400 "${sd_env[@]}" -- \
+	    "cd '$E2E_ROOT' && bash bench/vm-systemd.sh" 2>&1 | sed 's/^/  /'
 fi

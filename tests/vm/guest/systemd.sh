@@ -52,10 +52,10 @@ mkuser() {
 	install -d -m 700 -o "$1" -g "$1" "/home/$1/.ssh"
 	install -m 600 -o "$1" -g "$1" "$T/key.pub" "/home/$1/.ssh/authorized_keys"
 }
-for u in sdt-a sdt-b sdt-c sdt-d sdt-s sdt-k; do mkuser $u; done
+for u in sdt-a sdt-b sdt-c sdt-d sdt-s sdt-k sdt-m; do mkuser $u; done
 install -d -m 700 /root/.ssh
 install -m 600 "$T/key.pub" /root/.ssh/authorized_keys
-A=$(id -u sdt-a) B=$(id -u sdt-b) SU=$(id -u sdt-s) K=$(id -u sdt-k)
+A=$(id -u sdt-a) B=$(id -u sdt-b) SU=$(id -u sdt-s) K=$(id -u sdt-k) M=$(id -u sdt-m)
 mkdir -p "$ETC" && chmod 0755 "$ETC"
 cat >"$ETC/tenant.conf" <<'EOF'
 [default]
@@ -76,6 +76,9 @@ memory.max = 64M
 pids.max = 40
 [user sdt-k]
 on_logout = kill
+[user sdt-m]
+memory.max = 128M
+pids.max = 64
 EOF
 chmod 0644 "$ETC/tenant.conf"
 echo "session required $MOD" >>/etc/pam.d/sshd
@@ -278,6 +281,69 @@ wait_for 100 eval '! pgrep -u $B -x sleep >/dev/null && [ ! -e /run/pam_tenant/t
 ok $? "KillUserProcesses=yes: the background process is killed at logout and the tenant ends ($(pgrep -a -u $B | one))"
 rm /etc/systemd/logind.conf.d/90-sdt.conf
 systemctl restart systemd-logind
+
+# ---- 9c. D-Bus calls, counted with busctl monitor -----------------------------
+# pam_tenant's calls are the method calls made by connections other than
+# logind's and PID 1's (its own bookkeeping with the bus daemon) that never
+# talk to login1 (pam_systemd's connections only do; logind makes the
+# session scopes).  A first login must show up there (the helper's
+# StartTransientUnit), or the method proves nothing.
+mon_start() {
+	LOGIND=$(busctl status org.freedesktop.login1 2>/dev/null | sed -n 's/^UniqueName=//p')
+	PID1=$(busctl status org.freedesktop.systemd1 2>/dev/null | sed -n 's/^UniqueName=//p')
+	busctl monitor --json=short >"$T/mon" 2>"$T/mon.err" &
+	MON=$!
+	wait_for 300 grep -q Monitoring "$T/mon.err"
+}
+mon_stop() { sleep 1; kill "$MON"; wait "$MON" 2>/dev/null; } # TERM: background jobs ignore SIGINT
+# The method calls of connections other than logind's and pam_systemd's,
+# one per line: MEMBER(first string argument) -> destination.
+foreign_calls() {
+	awk -v ld="$LOGIND" -v p1="$PID1" '/"type":"method_call"/ {
+		s = d = m = a = ""
+		if (match($0, /"sender":"[^"]*"/)) s = substr($0, RSTART + 10, RLENGTH - 11)
+		if (match($0, /"destination":"[^"]*"/)) d = substr($0, RSTART + 15, RLENGTH - 16)
+		if (match($0, /"member":"[^"]*"/)) m = substr($0, RSTART + 10, RLENGTH - 11)
+		if (match($0, /"data":\["[^"]*"/)) a = substr($0, RSTART + 9, RLENGTH - 10)
+		if (s == ld || s == p1) next
+		if (d == "org.freedesktop.login1") l1[s] = 1
+		c[++n] = s; t[n] = m "(" a ") -> " d }
+	    END { for (i = 1; i <= n; i++) if (!(c[i] in l1)) print t[i] }' "$T/mon"
+}
+mon_start
+held sdt-m m1
+mon_stop
+fc=$(foreign_calls)
+echo "$fc" | grep -q "^StartTransientUnit(pam_tenant-user-$M.scope) -> org.freedesktop.systemd1$" &&
+	echo "$fc" | grep -q "^SetUnitProperties(user-$M.slice) -> org.freedesktop.systemd1$"
+ok $? "busctl monitor sees a first login's calls from pam_tenant's own connection ($(echo "$fc" | sort | uniq -c | one))"
+is "$(cat /sys/fs/cgroup/user.slice/user-$M.slice/memory.max /sys/fs/cgroup/user.slice/user-$M.slice/pids.max | one)" \
+	"134217728 64" "... and the limits are in place (user-$M.slice)"
+mark=$(jmark)
+mon_start
+held sdt-m m2
+mon_stop
+fc=$(foreign_calls)
+sdc=$(grep '"type":"method_call"' "$T/mon" | grep '"destination":"org.freedesktop.systemd1"' | grep -vc "\"sender\":\"$LOGIND\"")
+[ "$(field m2 4)" = "$(field m1 4)" ] && [ -z "$fc" ] && [ "$sdc" = 0 ] &&
+	wait_for 50 eval 'jsince "$mark" | grep -q "(uid $M) isolated in tenant user-$M (joined by its keeper)"'
+ok $? "a joining login with the limits in place makes no D-Bus call: no call to systemd1 but logind's, no connection but pam_systemd's, logind's and PID 1's (systemd1 calls: $sdc; others: $(echo "$fc" | one))"
+loginctl terminate-user sdt-m
+wait_for 150 eval '! pgrep -u $M >/dev/null && [ ! -e /run/pam_tenant/tenants/user-$M ] && [ "$(systemctl show pam_tenant-user-$M.scope -p ActiveState --value)" = inactive ]'
+ok $? "terminate-user ends sdt-m's tenant ($(pgrep -a -u $M | one))"
+wait "$HELD_m1" "$HELD_m2" 2>/dev/null
+mon_start
+out=$(ssh_as sdt-m 'readlink /proc/self/ns/mnt' 2>&1)
+mon_stop
+# (user@UID.service starts again: its manager's own bus calls go to
+# org.freedesktop.DBus, not to systemd1)
+fc=$(foreign_calls | grep 'org.freedesktop.systemd1$')
+[ "$(echo "$fc" | grep -c .)" = 1 ] &&
+	echo "$fc" | grep -q "^StartTransientUnit(pam_tenant-user-$M.scope) -> org.freedesktop.systemd1$" &&
+	[[ $out == *mnt:* ]] && [[ $out != *"$(readlink /proc/self/ns/mnt)"* ]]
+ok $? "the next first login (a new tenant, the slice's limits still in place) makes one call, the keeper's scope; no SetUnitProperties ($(echo "$fc" | one); login: $(echo "$out" | one))"
+wait_for 100 eval '[ ! -e /run/pam_tenant/tenants/user-$M ] && [ "$(systemctl show pam_tenant-user-$M.scope -p ActiveState --value)" = inactive ]'
+ok $? "... and that tenant ends with its login ($(ls /run/pam_tenant/tenants | one))"
 
 # ---- 10. no failed units -----------------------------------------------------------------
 wait_for 150 eval '[ -z "$(systemctl list-jobs --no-legend 2>/dev/null)" ]'
