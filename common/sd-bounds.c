@@ -274,6 +274,8 @@ eval_io(const char *v, char dev[TN_SD_DEV_MAX], uint64_t *out)
 	char path[256];
 	const char *sp = strpbrk(v, " \t");
 	struct stat st;
+	unsigned maj, min;
+	int end = 0;
 	dev_t d;
 
 	if (!*v)
@@ -287,9 +289,14 @@ eval_io(const char *v, char dev[TN_SD_DEV_MAX], uint64_t *out)
 		*out = UINT64_MAX;
 	else if (parse_size(sp, 1000, out) < 0)
 		return -EINVAL;
-	if (stat(path, &st) < 0)
+	/* /dev/block/MAJ:MIN is taken by its name, as systemd does (udev's
+	 * symlink need not exist); any other path by what it is. */
+	if (sscanf(path, "/dev/block/%u:%u%n", &maj, &min, &end) == 2 && path[end] == '\0')
+		d = makedev(maj, min);
+	else if (stat(path, &st) < 0)
 		return -ENODEV; /* systemd cannot apply it either */
-	d = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
+	else
+		d = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
 	if (major(d) == 0)
 		return -ENODEV;
 	snprintf(dev, TN_SD_DEV_MAX, "/dev/block/%u:%u", major(d), minor(d));
