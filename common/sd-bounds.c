@@ -387,7 +387,11 @@ assign(struct tn_sd_bounds *b, const char *unit, const char *file, unsigned line
 	snprintf(mine, sizeof(mine), "50-%s.conf", keys[k].key);
 	s->admin = true;
 	s->prop.value = val;
-	s->after_ours = base && strcmp(base + 1, mine) > 0;
+	/* Only a drop-in (a file in a "<name>.d/" directory) can sort after
+	 * ours: the fragment (logind's transient session scope file says
+	 * TasksMax=infinity) is always applied first. */
+	s->after_ours = base && base - file > 2 && strncmp(base - 2, ".d", 2) == 0 &&
+	    strcmp(base + 1, mine) > 0;
 	snprintf(s->where, sizeof(s->where), "%s:%u", file, line);
 	return 0;
 }

@@ -47,14 +47,16 @@ main(void)
 	struct tn_err err = {0};
 	const struct tn_sd_slot *s;
 	const char *files[8];
+	char ours[300];
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
-	files[0] = file("10-defaults.conf", "[Unit]\nStopWhenUnneeded=yes\n\n[Slice]\nTasksMax=33%\n");
-	files[1] = file("20-admin.conf", "# admin\n[Slice]\nMemoryMax = 200M\nCPUQuota=150%\n"
+	mkdir(strcat(strcpy(ours, dir), "/user-1001.slice.d"), 0755);
+	files[0] = file("user-1001.slice.d/10-defaults.conf", "[Unit]\nStopWhenUnneeded=yes\n\n[Slice]\nTasksMax=33%\n");
+	files[1] = file("user-1001.slice.d/20-admin.conf", "# admin\n[Slice]\nMemoryMax = 200M\nCPUQuota=150%\n"
 					 "IOWeight=50\nMemoryHigh=1G\nMemoryHigh=\n");
-	files[2] = file("99-late.conf", "[Slice]\nMemorySwapMax=0\n[Service]\nCPUWeight=5\n");
+	files[2] = file("user-1001.slice.d/99-late.conf", "[Slice]\nMemorySwapMax=0\n[Service]\nCPUWeight=5\n");
 	IS_INT(sd_unit_bounds("user-1001.slice", files, 3, &b, &err), 0, "three files read");
 	s = slot(&b, "TasksMax", "");
 	OK(s && s->admin && s->prop.value == sd_system_tasks_max() * 3300 / 10000,
@@ -73,10 +75,23 @@ main(void)
 	OK(s && s->admin && s->after_ours && s->prop.value == 0,
 	    "99- sorts after 50-MemorySwapMax.conf: it overrides pam_tenant");
 	OK(slot(&b, "CPUWeight", "") == NULL, "other sections do not count");
+	for (int i = 0; i < 3; i++)
+		unlink(files[i]);
+	rmdir(ours);
+
+	/* A transient unit's own file (logind's session scope) comes first,
+	 * whatever its name. */
+	mkdir(strcat(strcpy(ours, dir), "/transient"), 0755);
+	files[0] = file("transient/session-9.scope", "[Unit]\nDescription=x\n[Scope]\nTasksMax=infinity\n");
+	IS_INT(sd_unit_bounds("session-9.scope", files, 1, &b, &err), 0, "a scope's fragment read");
+	s = slot(&b, "TasksMax", "");
+	OK(s && s->admin && !s->after_ours && s->prop.value == UINT64_MAX,
+	    "the fragment's TasksMax=infinity is a bound, never an override of 50-TasksMax.conf");
+	unlink(files[0]);
+	rmdir(ours);
+	npaths--;
 
 	/* pam_tenant's own runtime drop-ins are not bounds. */
-	char ours[300];
-	snprintf(ours, sizeof(ours), "%s/system.control", dir);
 	files[0] = file("5-pct.conf", "[Slice]\nMemoryMax=50%\nTasksMax=infinity\n");
 	files[1] = "/run/systemd/system.control/user-4294967294.slice.d/50-MemoryMax.conf";
 	IS_INT(sd_unit_bounds("user-4294967294.slice", files, 2, &b, &err), 0,

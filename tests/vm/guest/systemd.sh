@@ -126,6 +126,9 @@ held() {
 	diag "held $2: $line $(head -c 300 "$T/$2.err" | one)"
 }
 field() { awk -v f="$2" '{print $f}' "$T/$1"; }
+# Is held login NAME still there?  Its shell's pid is the tenant's (its
+# own PID namespace), so ask its session scope, which the host sees.
+alive() { [ -n "$(cat "/sys/fs/cgroup$(field "$1" 3)/cgroup.procs" 2>/dev/null)" ]; }
 
 # ---- 1. a login stays in logind's session scope, the tenant outside -------------
 held sdt-a a1
@@ -177,7 +180,7 @@ ok $? "tenantctl list --json names the unit and the backend ($(echo "$ls" | head
 out=$(ssh_as sdt-a 'perl -e "\$x = q(x) x (200 * 1024 * 1024); print qq(survived\n)"; echo rc=$?' 2>&1)
 [[ $out == *rc=137* ]]
 ok $? "a 200 MiB hog under memory.max = 96M is killed ($(echo "$out" | one))"
-kill -0 "$(field a1 1)" 2>/dev/null && kill -0 "$(field a2 1)" 2>/dev/null && kill -0 "$kp" && kill -0 "$ip"
+alive a1 && alive a2 && kill -0 "$kp" && kill -0 "$ip"
 ok $? "the other sessions, the keeper and tenant-init survive the OOM kill"
 grep -q 'oom_kill [1-9]' $S/memory.events
 ok $? "the slice's memory.events counts it ($(grep oom_kill $S/memory.events | one))"
@@ -276,8 +279,8 @@ ok $? "no directory at the top of /sys/fs/cgroup that systemd did not create (no
 
 # ---- 7. terminate-session of the first login ---------------------------------------
 loginctl terminate-session "$sid1"
-wait_for 100 eval '! kill -0 $pid1 2>/dev/null'
-kill -0 "$(field a2 1)" 2>/dev/null && kill -0 "$kp" && kill -0 "$ip" && [ -d /run/pam_tenant/tenants/user-$A ]
+wait_for 300 eval '! alive a1'
+alive a2 && kill -0 "$kp" && kill -0 "$ip" && [ -d /run/pam_tenant/tenants/user-$A ]
 ok $? "terminate-session of the first login leaves the second session and the tenant alive"
 is "$(ssh_as sdt-a 'readlink /proc/self/ns/mnt')" "$ns1" "a new login still joins the same tenant"
 
@@ -336,7 +339,7 @@ ok $rc "terminate-user ends every process of sdt-a, the keeper, tenant-init and 
 wait_for 100 eval '[ "$(systemctl show pam_tenant-user-$A.scope -p ActiveState --value)" = inactive ]'
 ok $? "the tenant's scope is gone ($(systemctl show pam_tenant-user-$A.scope -p ActiveState -p LoadState | one))"
 ends=$(jsince "$tmark" | grep -E "session [0-9a-f]{32} of uid $A ended \(" | one)
-[ "$(echo "$ends" | grep -Eo "ended \([a-z-]*\) cpu_usec=[1-9][0-9]* memory_peak=[1-9]" | wc -l)" -ge 2 ] &&
+[ "$(echo "$ends" | grep -Eo "ended \([a-z-]*\) cpu_usec=[1-9][0-9]* memory_peak=[1-9]" | wc -l)" -ge 1 ] &&
 	jsince "$tmark" | grep -Eq "tenant user-$A ended \([a-z-]*\) cpu_usec=[1-9][0-9]* memory_peak=[1-9]"
 ok $? "session-end and tenant-end records keep their usage although systemd removed the units ($(echo "$ends" | head -c 300))"
 wait "$HELD_a1" "$HELD_a2" 2>/dev/null
