@@ -76,35 +76,54 @@ sd_plugin(struct tn_err *err)
 	return ops;
 }
 
+static size_t
+add_io(struct tn_sd_prop *out, size_t k, const char *name, const struct tn_io_max *m,
+    uint64_t v)
+{
+	if (v == TN_UNLIMITED)
+		return k;
+	out[k] = (struct tn_sd_prop){.name = name, .value = v};
+	snprintf(out[k].dev, sizeof(out[k].dev), "/dev/block/%u:%u", m->major, m->minor);
+	return k + 1;
+}
+
 int
 sd_props(const struct tn_policy *p, struct tn_sd_prop out[TN_SD_MAX_PROPS], size_t *n,
     struct tn_err *err)
 {
 	size_t k = 0;
 
-	if (p->io_max_count)
-		return err_set(err, ENOTSUP,
-		    "io.max is not supported on a systemd host (set IO*BandwidthMax= "
-		    "on user-.slice instead)");
+	(void)err;
 	if (p->memory_max != TN_UNLIMITED)
-		out[k++] = (struct tn_sd_prop){"MemoryMax", p->memory_max};
+		out[k++] = (struct tn_sd_prop){"MemoryMax", p->memory_max, ""};
 	if (p->memory_high != TN_UNLIMITED)
-		out[k++] = (struct tn_sd_prop){"MemoryHigh", p->memory_high};
+		out[k++] = (struct tn_sd_prop){"MemoryHigh", p->memory_high, ""};
 	if (p->memory_swap_max != TN_UNLIMITED)
-		out[k++] = (struct tn_sd_prop){"MemorySwapMax", p->memory_swap_max};
+		out[k++] = (struct tn_sd_prop){"MemorySwapMax", p->memory_swap_max, ""};
 	if (p->cpu_percent)
-		out[k++] = (struct tn_sd_prop){"CPUQuotaPerSecUSec", (uint64_t)p->cpu_percent * 10000};
+		out[k++] = (struct tn_sd_prop){"CPUQuotaPerSecUSec",
+		    (uint64_t)p->cpu_percent * 10000, ""};
 	if (p->cpu_weight)
-		out[k++] = (struct tn_sd_prop){"CPUWeight", p->cpu_weight};
+		out[k++] = (struct tn_sd_prop){"CPUWeight", p->cpu_weight, ""};
 	if (p->pids_max != TN_UNLIMITED)
-		out[k++] = (struct tn_sd_prop){"TasksMax", p->pids_max};
+		out[k++] = (struct tn_sd_prop){"TasksMax", p->pids_max, ""};
 	if (p->io_weight)
-		out[k++] = (struct tn_sd_prop){"IOWeight", p->io_weight};
+		out[k++] = (struct tn_sd_prop){"IOWeight", p->io_weight, ""};
+	/* io.max: one a(st) entry per device and direction, by the device
+	 * node udev makes for every block device. */
+	for (unsigned i = 0; i < p->io_max_count && i < TN_CONF_MAX_IO_DEVICES; i++) {
+		const struct tn_io_max *m = &p->io_max[i];
+
+		k = add_io(out, k, "IOReadBandwidthMax", m, m->rbps);
+		k = add_io(out, k, "IOWriteBandwidthMax", m, m->wbps);
+		k = add_io(out, k, "IOReadIOPSMax", m, m->riops);
+		k = add_io(out, k, "IOWriteIOPSMax", m, m->wiops);
+	}
 	*n = k;
 	return 0;
 }
 
-/* One file against what the policy asks; 0 = as configured. */
+/* One file against what is expected; 0 = as expected. */
 static int
 differs(int dir_fd, const char *file, const char *expect, char *why, size_t len)
 {
@@ -115,67 +134,141 @@ differs(int dir_fd, const char *file, const char *expect, char *why, size_t len)
 		snprintf(why, len, "%s: %s", file, strerror(-r));
 		return r == -ENOENT ? 1 : r;
 	}
+	/* io.weight also lists per-device weights after its first line. */
+	if (strcmp(file, "io.weight") == 0)
+		got[strcspn(got, "\n")] = '\0';
 	if (strcmp(got, expect) != 0) {
-		snprintf(why, len, "%s reads '%.64s', configured '%s'", file, got, expect);
+		snprintf(why, len, "%s reads '%.64s', expected '%s'", file, got, expect);
 		return 1;
 	}
 	return 0;
 }
 
+/* io.max: the device's line has field=value ("max" for infinity; no
+ * line at all means every field is max). */
 static int
-bytes_differ(int dir_fd, const char *file, uint64_t v, char *why, size_t len)
+io_differs(int dir_fd, const struct tn_sd_prop *p, char *why, size_t len)
 {
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	char expect[32];
+	static const struct {
+		const char *prop, *field;
+	} f[] = {{"IOReadBandwidthMax", "rbps"}, {"IOWriteBandwidthMax", "wbps"},
+	    {"IOReadIOPSMax", "riops"}, {"IOWriteIOPSMax", "wiops"}};
+	char cur[4096], want[48], dev[24];
+	const char *field = NULL, *line;
+	int r;
 
-	if (v == TN_UNLIMITED)
+	for (size_t i = 0; i < N_ELEMENTS(f); i++)
+		if (strcmp(p->name, f[i].prop) == 0)
+			field = f[i].field;
+	if (field == NULL || strncmp(p->dev, "/dev/block/", 11) != 0)
+		return -EINVAL;
+	snprintf(dev, sizeof(dev), "%s ", p->dev + 11);
+	if (p->value == UINT64_MAX)
+		snprintf(want, sizeof(want), "%s=max", field);
+	else
+		snprintf(want, sizeof(want), "%s=%" PRIu64, field, p->value);
+	r = cg_read(dir_fd, "io.max", cur, sizeof(cur));
+	if (r < 0) {
+		snprintf(why, len, "io.max: %s", strerror(-r));
+		return r == -ENOENT ? 1 : r;
+	}
+	for (line = cur; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (strncmp(line, dev, strlen(dev)) == 0) {
+			size_t ll = strcspn(line, "\n"), wl = strlen(want);
+
+			for (const char *q = line; q + wl <= line + ll; q++)
+				if (strncmp(q, want, wl) == 0 && q[-1] == ' ' &&
+				    (q[wl] == ' ' || q[wl] == '\n' || q[wl] == '\0'))
+					return 0;
+			snprintf(why, len, "io.max reads '%.*s', expected %s", (int)ll, line, want);
+			return 1;
+		}
+	if (p->value == UINT64_MAX)
 		return 0;
-	snprintf(expect, sizeof(expect), "%" PRIu64, v / page * page);
+	snprintf(why, len, "io.max has no line for %.*s, expected %s", (int)strlen(dev) - 1,
+	    dev, want);
+	return 1;
+}
+
+/* 0 = reads as p asks, 1 = differs (why says how), <0 = error. */
+static int
+prop_differs(int dir_fd, const struct tn_sd_prop *p, char *why, size_t len)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), v = p->value;
+	char expect[64];
+	const char *file = NULL;
+
+	if (p->dev[0])
+		return io_differs(dir_fd, p, why, len);
+	if (strncmp(p->name, "Memory", 6) == 0) {
+		file = strcmp(p->name, "MemoryMax") == 0 ? "memory.max"
+		    : strcmp(p->name, "MemoryHigh") == 0 ? "memory.high" : "memory.swap.max";
+		if (v == UINT64_MAX)
+			snprintf(expect, sizeof(expect), "max");
+		else
+			snprintf(expect, sizeof(expect), "%" PRIu64, v / page * page);
+	} else if (strcmp(p->name, "TasksMax") == 0) {
+		file = "pids.max";
+		if (v == UINT64_MAX)
+			snprintf(expect, sizeof(expect), "max");
+		else
+			snprintf(expect, sizeof(expect), "%" PRIu64, v);
+	} else if (strcmp(p->name, "CPUQuotaPerSecUSec") == 0) {
+		file = "cpu.max";
+		/* systemd writes at least 1 ms per period. */
+		if (v == UINT64_MAX)
+			snprintf(expect, sizeof(expect), "max %d", CPU_PERIOD);
+		else
+			snprintf(expect, sizeof(expect), "%" PRIu64 " %d",
+			    v / 10 < 1000 ? 1000 : v / 10, CPU_PERIOD);
+	} else if (strcmp(p->name, "CPUWeight") == 0) {
+		file = "cpu.weight";
+		snprintf(expect, sizeof(expect), "%" PRIu64, v == UINT64_MAX ? 100 : v);
+	} else if (strcmp(p->name, "IOWeight") == 0) {
+		file = "io.weight";
+		snprintf(expect, sizeof(expect), "default %" PRIu64, v == UINT64_MAX ? 100 : v);
+	} else {
+		return -EINVAL;
+	}
 	return differs(dir_fd, file, expect, why, len);
+}
+
+int
+sd_prop_holds(int dir_fd, const struct tn_sd_prop *p, char *why, size_t len)
+{
+	int r = prop_differs(dir_fd, p, why, len);
+
+	return r < 0 ? r : !r;
+}
+
+int
+sd_props_hold(int dir_fd, const struct tn_sd_prop *props, size_t n, char *why, size_t len,
+    const char **prop)
+{
+	why[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int r = prop_differs(dir_fd, &props[i], why, len);
+
+		if (r != 0) {
+			if (prop)
+				*prop = props[i].name;
+			return r < 0 ? r : 0;
+		}
+	}
+	if (prop)
+		*prop = NULL;
+	return 1;
 }
 
 int
 sd_limits_hold(int dir_fd, const struct tn_policy *p, char *why, size_t len,
     const char **prop)
 {
-	char expect[64];
-	const char *unused;
-	int r;
+	struct tn_sd_prop props[TN_SD_MAX_PROPS];
+	size_t n = 0;
 
-	why[0] = '\0';
-	if (prop == NULL)
-		prop = &unused;
-	/* The drop-in name systemd uses for each (50-<name>.conf). */
-#define CHECK(name, call)                     \
-	do {                                  \
-		*prop = name;                 \
-		if ((r = (call)) != 0)        \
-			return r < 0 ? r : 0; \
-	} while (0)
-	CHECK("MemoryMax", bytes_differ(dir_fd, "memory.max", p->memory_max, why, len));
-	CHECK("MemoryHigh", bytes_differ(dir_fd, "memory.high", p->memory_high, why, len));
-	CHECK("MemorySwapMax",
-	    bytes_differ(dir_fd, "memory.swap.max", p->memory_swap_max, why, len));
-	if (p->pids_max != TN_UNLIMITED) {
-		snprintf(expect, sizeof(expect), "%" PRIu64, p->pids_max);
-		CHECK("TasksMax", differs(dir_fd, "pids.max", expect, why, len));
-	}
-	if (p->cpu_percent) {
-		snprintf(expect, sizeof(expect), "%" PRIu64 " %d",
-		    (uint64_t)p->cpu_percent * CPU_PERIOD / 100, CPU_PERIOD);
-		CHECK("CPUQuota", differs(dir_fd, "cpu.max", expect, why, len));
-	}
-	if (p->cpu_weight) {
-		snprintf(expect, sizeof(expect), "%u", p->cpu_weight);
-		CHECK("CPUWeight", differs(dir_fd, "cpu.weight", expect, why, len));
-	}
-	if (p->io_weight) {
-		snprintf(expect, sizeof(expect), "default %u", p->io_weight);
-		CHECK("IOWeight", differs(dir_fd, "io.weight", expect, why, len));
-	}
-#undef CHECK
-	*prop = NULL;
-	return 1;
+	(void)sd_props(p, props, &n, NULL);
+	return sd_props_hold(dir_fd, props, n, why, len, prop);
 }
 
 bool
@@ -187,7 +280,8 @@ sd_runtime_dropin(const char *unit, const char *prop)
 	struct stat st;
 
 	for (size_t i = 0; i < N_ELEMENTS(dirs); i++) {
-		snprintf(path, sizeof(path), "%s/%s.d/50-%s.conf", dirs[i], unit, prop);
+		snprintf(path, sizeof(path), "%s/%s.d/50-%s.conf", dirs[i], unit,
+		    sd_prop_file_key(prop));
 		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
 			return true;
 	}

@@ -23,14 +23,19 @@
 #include "conf.h"
 #include "err.h"
 
-#define TN_SD_SYMBOL "tn_sd_ops_v1"
-#define TN_SD_ABI 1
-#define TN_SD_MAX_PROPS 8
+#define TN_SD_SYMBOL "tn_sd_ops_v2"
+#define TN_SD_ABI 2
+/* 7 scalar properties and 4 IO*Max ones per io.max device. */
+#define TN_SD_MAX_PROPS (7 + 4 * TN_CONF_MAX_IO_DEVICES)
+#define TN_SD_DEV_MAX 32
+#define TN_SD_MAX_FILES 64
 
-/* One resource property of a unit, all of D-Bus type "t". */
+/* One resource property of a unit: D-Bus type "t", or for IO*Max one
+ * (device, value) entry of an "a(st)". */
 struct tn_sd_prop {
 	const char *name; /* MemoryMax, TasksMax, CPUQuotaPerSecUSec, ... */
-	uint64_t value;
+	uint64_t value;   /* UINT64_MAX: infinity (unset, for weights) */
+	char dev[TN_SD_DEV_MAX]; /* IO*Max: "/dev/block/MAJ:MIN"; else "" */
 };
 
 /* Where a process is, by sd-login (from its cgroup; no D-Bus). */
@@ -72,6 +77,11 @@ struct tn_sd_ops {
 	 * A unit of that name left from before is killed and replaced. */
 	int (*start_scope)(struct tn_sd_bus *b, const struct tn_sd_scope *s,
 	    struct tn_err *err);
+	/* The files systemd loaded the unit from: FragmentPath (if any),
+	 * then DropInPaths in the order systemd applies them, as
+	 * NUL-terminated strings packed into buf; *n of them. */
+	int (*unit_files)(struct tn_sd_bus *b, const char *unit, char *buf, size_t len,
+	    size_t *n, struct tn_err *err);
 };
 
 /* ---- cgroup-sd.c (libcommon; no libsystemd) ---------------------------- */
@@ -85,8 +95,8 @@ bool sd_host(void);
  * or others) and return its operations; NULL and err on failure. */
 const struct tn_sd_ops *sd_plugin(struct tn_err *err);
 
-/* The configured limits as properties: only the keys the policy sets.
- * io.max has no counterpart here (device paths): an error. */
+/* The configured limits as properties: only the keys the policy sets;
+ * io.max as IO*Max entries for /dev/block/MAJ:MIN. */
 int sd_props(const struct tn_policy *pol, struct tn_sd_prop out[TN_SD_MAX_PROPS],
     size_t *n, struct tn_err *err);
 
@@ -96,9 +106,65 @@ int sd_props(const struct tn_policy *pol, struct tn_sd_prop out[TN_SD_MAX_PROPS]
 int sd_limits_hold(int dir_fd, const struct tn_policy *pol, char *why, size_t len,
     const char **prop);
 
+/* Does the cgroup dir_fd read as property p asks (the file systemd
+ * writes it to)?  1 yes, 0 no (why says what it reads), <0 error. */
+int sd_prop_holds(int dir_fd, const struct tn_sd_prop *p, char *why, size_t len);
+/* All of props: 1, or 0 with why and *prop naming the first that does not. */
+int sd_props_hold(int dir_fd, const struct tn_sd_prop *props, size_t n, char *why,
+    size_t len, const char **prop);
+
 /* Does a runtime drop-in 50-<prop>.conf (what SetUnitProperties with
  * runtime = true writes) exist for unit? */
 bool sd_runtime_dropin(const char *unit, const char *prop);
+
+/* Every property of a unit's files (sd-bounds.c), each value in D-Bus
+ * units: what the files other than pam_tenant's own runtime drop-ins
+ * assign last (the administrator's value: Debian's TasksMax=33%, an
+ * admin's user-.slice.d drop-in), and whether one of ours assigns it. */
+struct tn_sd_slot {
+	struct tn_sd_prop prop; /* name, dev; value: the admin's, if admin */
+	bool admin;             /* a file that is not ours assigns it */
+	bool after_ours;        /* ... and sorts after 50-<Key>.conf: it overrides ours */
+	bool ours;              /* one of our runtime drop-ins assigns it */
+	uint64_t ours_value;
+	char where[300];        /* file:line of the admin's assignment */
+};
+
+struct tn_sd_bounds {
+	struct tn_sd_slot slot[TN_SD_MAX_PROPS + 16];
+	size_t n;
+};
+
+/* Read files (FragmentPath, then DropInPaths, as systemd applies them)
+ * of unit; ours are the 50-*.conf in its system.control/transient
+ * drop-in directories.  A value that cannot be evaluated is an error
+ * naming file:line. */
+int sd_unit_bounds(const char *unit, const char *const *files, size_t nfiles,
+    struct tn_sd_bounds *b, struct tn_err *err);
+/* The key a property is written as in unit files (CPUQuotaPerSecUSec:
+ * CPUQuota), which also names its runtime drop-in, 50-<key>.conf. */
+const char *sd_prop_file_key(const char *prop);
+/* The property name (a static string) for a name read back, or NULL. */
+const char *sd_prop_name(const char *name);
+bool sd_prop_is_io(const char *prop);
+/* Does unit have a runtime drop-in 50-<Key>.conf for any key we set? */
+bool sd_has_runtime_dropins(const char *unit);
+/* What systemd scales percentages against (physical_memory(),
+ * system_tasks_max()). */
+uint64_t sd_physical_memory(void);
+uint64_t sd_system_tasks_max(void);
+
+/* sd-expect.c: what the helper last put in force on a unit (want: the
+ * configured values, expect: min(configured, admin's) and resets), so
+ * that the keeper's fast join can check the cgroup files without D-Bus.
+ * load: 1 when want is exactly what was saved (then expect is filled),
+ * -ENOENT when there is no record, 0 when the configuration asks
+ * something else (or the record cannot be read). */
+int sd_expect_save(const char *unit, const struct tn_sd_prop *want, size_t nwant,
+    const struct tn_sd_prop *expect, size_t nexpect, struct tn_err *err);
+int sd_expect_load(const char *unit, const struct tn_sd_prop *want, size_t nwant,
+    struct tn_sd_prop *expect, size_t max, size_t *nexpect);
+void sd_expect_forget(const char *unit);
 
 /* Open /sys/fs/cgroup/<path> read-only (O_DIRECTORY, no symlinks). */
 int sd_cgroup_open(const char *path);

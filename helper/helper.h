@@ -49,6 +49,7 @@ struct sd_session {
 	char unit[256];     /* the login's unit, in user-UID.slice */
 	char unit_cg[512];  /* its cgroup path */
 	char slice_cg[512]; /* user-UID.slice's cgroup path */
+	char note[1024];    /* limits the unit's own files bound (audited) */
 };
 /* Bus calls must end by what is left of the module's timeout. */
 void sd_helper_begin(uint32_t timeout_ms);

@@ -73,6 +73,18 @@ kcg_join(struct keeper *k, struct conn *c)
 		c->cg_leaf = k->cg_user >= 0 ? cg_session_open(k->cg_user, c->cookie) : -1;
 	if (c->cg_leaf >= 0)
 		c->cg_pids_events = openat(c->cg_leaf, "pids.events", O_RDONLY | O_CLOEXEC);
+	if (k->spec.sd && c->cg_leaf >= 0) {
+		cg_usage(c->cg_leaf, &c->usage);
+		c->usage_at = keeper_now_ms();
+	}
+}
+
+static void
+usage_text(const struct tn_cg_usage *u, char *buf, size_t len)
+{
+	snprintf(buf, len, "cpu_usec=%" PRIu64 " memory_peak=%" PRIu64 " oom_kills=%" PRIu64
+			   " pids_denied=%" PRIu64,
+	    u->cpu_usec, u->memory_peak, u->oom_kills, u->pids_denied);
 }
 
 void
@@ -86,9 +98,62 @@ kcg_usage_text(int dir_fd, char *buf, size_t len)
 	if (dir_fd < 0 || cg_populated(dir_fd) < 0)
 		return;
 	cg_usage(dir_fd, &u);
-	snprintf(buf, len, "cpu_usec=%" PRIu64 " memory_peak=%" PRIu64 " oom_kills=%" PRIu64
-			   " pids_denied=%" PRIu64,
-	    u.cpu_usec, u.memory_peak, u.oom_kills, u.pids_denied);
+	usage_text(&u, buf, len);
+}
+
+void
+kcg_usage_or_last(int dir_fd, const struct tn_cg_usage *last, int64_t at, char *buf,
+    size_t len)
+{
+	size_t n;
+
+	kcg_usage_text(dir_fd, buf, len);
+	if (buf[0] || at <= 0)
+		return;
+	/* systemd removed the unit's cgroup before we could read it (all
+	 * its processes were killed at once: terminate-user): the last
+	 * snapshot, figures as of usage_age_ms ago (lower bounds). */
+	usage_text(last, buf, len);
+	n = strlen(buf);
+	snprintf(buf + n, len - n, " usage_age_ms=%lld", (long long)(keeper_now_ms() - at));
+}
+
+/* Often enough that a session ended by terminate-user, whose scope
+ * systemd may remove before the keeper reads it, still has figures. */
+#define SNAPSHOT_MS 5000
+
+static void
+snap(int dir_fd, struct tn_cg_usage *u, int64_t *at, int64_t now)
+{
+	if (dir_fd < 0 || cg_populated(dir_fd) < 0)
+		return;
+	cg_usage(dir_fd, u);
+	*at = now;
+}
+
+int
+kcg_snapshot(struct keeper *k)
+{
+	int64_t now = keeper_now_ms();
+	bool any = false;
+
+	if (!k->spec.sd)
+		return -1;
+	for (size_t i = 0; i < k->nconns; i++)
+		any |= k->conns[i].kind == CONN_SESSION && k->conns[i].cg_leaf >= 0;
+	if (!any && k->cg_user < 0)
+		return -1;
+	if (now >= k->usage_next) {
+		for (size_t i = 0; i < k->nconns; i++) {
+			struct conn *c = &k->conns[i];
+
+			if (c->kind == CONN_SESSION)
+				snap(c->cg_leaf, &c->usage, &c->usage_at, now);
+		}
+		snap(k->cg_user, &k->user_usage, &k->user_usage_at, now);
+		k->usage_next = now + SNAPSHOT_MS;
+	}
+	return (int)(k->usage_next - now);
 }
 
 /* Re-arm a *.events fd: read it again from the start. */

@@ -117,28 +117,35 @@ join_cgroup(struct keeper *k, const struct tn_msg_open *req,
 }
 
 /* systemd backend: read only.  The login must already sit in a unit of
- * its user's slice (logind's session scope) and the limits must read back
- * as configured; else the helper does what needs D-Bus. */
+ * its user's slice (logind's session scope) and the slice's cgroup files
+ * must read as the helper last put them in force for this very
+ * configuration (min(configured, the admin's), sd-expect.c); else the
+ * helper does what needs D-Bus. */
 static int
 sd_join_check(struct keeper *k, const struct tn_policy *pol, int leader,
     struct tn_err *err)
 {
 	pid_t pid = sd_pidfd_pid(leader);
-	struct tn_sd_prop props[TN_SD_MAX_PROPS];
-	char cg[512], why[300];
-	size_t n, len = strlen(k->spec.sd_slice_cg);
+	struct tn_sd_prop props[TN_SD_MAX_PROPS], expect[TN_SD_MAX_PROPS];
+	char cg[512], why[300], unit[64];
+	size_t n = 0, ne = 0, len = strlen(k->spec.sd_slice_cg);
 	int r;
 
 	if (pid <= 0 || cg_proc_path(pid, true, cg, sizeof(cg)) < 0 ||
 	    strncmp(cg, k->spec.sd_slice_cg, len) != 0 || cg[len] != '/')
 		return err_set(err, EPERM, "the login is not in a unit of the user's slice");
-	if (!conf_policy_has_limits(pol))
-		return 0;
 	if (sd_props(pol, props, &n, err) < 0)
 		return -1;
+	snprintf(unit, sizeof(unit), "user-%u.slice", (unsigned)k->spec.uid);
+	r = sd_expect_load(unit, props, n, expect, N_ELEMENTS(expect), &ne);
+	if (r == -ENOENT && n == 0)
+		return 0; /* no limits, now or before */
+	if (r != 1)
+		return err_set(err, EAGAIN, "limits of %s not on record for this configuration",
+		    unit);
 	if (k->cg_user < 0)
 		return err_set(err, ENOENT, "the user's slice cgroup is not open");
-	r = sd_limits_hold(k->cg_user, pol, why, sizeof(why), NULL);
+	r = sd_props_hold(k->cg_user, expect, ne, why, sizeof(why), NULL);
 	if (r != 1)
 		return err_set(err, EAGAIN, "limits not in place: %s", why);
 	return 0;

@@ -240,11 +240,11 @@ end_session(struct keeper *k, struct conn *c, const char *reason)
 		drop_conn(c);
 		return;
 	}
-	klog(LOG_INFO, "session %s of uid %u ended (%s)", c->cookie,
-	    (unsigned)k->spec.uid, reason);
 	k->gc_until = time(NULL) + 10; /* its cgroup empties soon */
-	kcg_usage_text(c->cg_leaf, usage, sizeof(usage));
+	kcg_usage_or_last(c->cg_leaf, &c->usage, c->usage_at, usage, sizeof(usage));
 	keeper_audit(k, "tenant-session-end", c, reason, usage[0] ? usage : NULL, true);
+	klog(LOG_INFO, "session %s of uid %u ended (%s)%s%s", c->cookie,
+	    (unsigned)k->spec.uid, reason, usage[0] ? " " : "", usage);
 	if (count_sessions(k) == 1)
 		k->kill_on_empty = c->on_logout == TN_LOGOUT_KILL;
 	if (c->on_logout == TN_LOGOUT_KILL && c->cg_leaf >= 0) {
@@ -317,7 +317,7 @@ end_tenant(struct keeper *k, int lock, const char *reason, bool ok)
 	char extra[384], usage[256];
 
 	stop_serving(k);
-	kcg_usage_text(k->cg_user, usage, sizeof(usage));
+	kcg_usage_or_last(k->cg_user, &k->user_usage, k->user_usage_at, usage, sizeof(usage));
 	if (lock >= 0)
 		kcg_teardown(k);
 	else if (k->cg_user >= 0 && !k->spec.sd)
@@ -334,7 +334,8 @@ end_tenant(struct keeper *k, int lock, const char *reason, bool ok)
 	snprintf(extra, sizeof(extra), "sessions=%u duration=%lld%s%s",
 	    k->sessions_ever, (long long)(time(NULL) - k->created), usage[0] ? " " : "", usage);
 	keeper_audit(k, "tenant-end", NULL, reason, extra, ok);
-	klog(ok ? LOG_INFO : LOG_ERR, "tenant %s ended (%s)", k->spec.key, reason);
+	klog(ok ? LOG_INFO : LOG_ERR, "tenant %s ended (%s)%s%s", k->spec.key, reason,
+	    usage[0] ? " " : "", usage);
 }
 
 /* Try to end the tenant.  Returns true when done (the keeper may exit).
@@ -524,6 +525,9 @@ keeper_loop(struct keeper *k)
 			}
 		}
 		timeout = clock_timeout(k, timeout);
+		int snap_ms = kcg_snapshot(k);
+		if (snap_ms >= 0 && (timeout < 0 || timeout > snap_ms))
+			timeout = snap_ms;
 		slot_init = add_slot(p, &np, k->init_pidfd, POLLIN);
 		slot_signal = add_slot(p, &np, k->signal_fd, POLLIN);
 		slot_listen = add_slot(p, &np, listening(k) ? k->listen_fd : -1, POLLIN);

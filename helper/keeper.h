@@ -42,6 +42,11 @@ struct conn {
 	pid_t peer_pid; /* who connected (SO_PEERCRED) */
 	int cg_leaf; /* the session's cgroup, -1 without */
 	int cg_pids_events; /* its pids.events (refused forks land here) */
+	/* systemd backend: its unit's usage as last read, for the
+	 * session-end record if systemd removed the unit's cgroup first
+	 * (terminate-user); usage_at 0 = never read. */
+	struct tn_cg_usage usage;
+	int64_t usage_at; /* keeper_now_ms() */
 	char cookie[TN_COOKIE_HEX + 1];
 	char user[257], service[64], tty[64], rhost[256];
 	enum tn_on_logout on_logout;
@@ -76,6 +81,9 @@ struct keeper {
 	uint64_t seen_oom, seen_pids;
 	uint64_t pids_removed; /* refused forks counted in removed leaves */
 	time_t gc_until; /* look for emptied session cgroups until then */
+	/* systemd backend: the slice's usage as last read (see conn.usage) */
+	struct tn_cg_usage user_usage;
+	int64_t user_usage_at, usage_next;
 	struct pollfd *poll; /* keeper_loop's array, grown as needed */
 	size_t poll_cap;
 	/* the config as last parsed for a fast join (keeper-open.c) */
@@ -114,6 +122,13 @@ size_t count_sessions(const struct keeper *k);
 void kcg_open(struct keeper *k);
 void kcg_join(struct keeper *k, struct conn *c);
 void kcg_usage_text(int dir_fd, char *buf, size_t len);
+/* The same, falling back to the last snapshot (with its age) when the
+ * cgroup is gone. */
+void kcg_usage_or_last(int dir_fd, const struct tn_cg_usage *last, int64_t at, char *buf,
+    size_t len);
+/* systemd backend: snapshot every session's and the slice's usage when
+ * due; returns the poll timeout (ms) until the next one, -1 if none. */
+int kcg_snapshot(struct keeper *k);
 void kcg_events(struct keeper *k);
 int kcg_populated(const struct keeper *k);
 void kcg_kill_session(struct keeper *k, struct conn *c);

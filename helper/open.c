@@ -299,6 +299,12 @@ setup_cgroup(struct open_ctx *c, int leader, struct tn_err *err)
 		if (sd_session_setup(&c->pol, c->req.uid, c->req.cookie, login, &c->sds,
 			err) == 0) {
 			c->sd_placed = true;
+			/* The unit's own files hold some limits below the
+			 * configured ones: in force, and on record. */
+			if (c->sds.note[0]) {
+				audit_decision(c, "tenant-quota-bounded", c->sds.note, true);
+				syslog(LOG_NOTICE, "systemd: %s", c->sds.note);
+			}
 			return 0;
 		}
 		err_wrap(err, "systemd");

@@ -7,6 +7,7 @@
  * system.slice.  Nothing is written under /sys/fs/cgroup.  A joining
  * login whose limits are in place makes no D-Bus call at all. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -90,44 +91,154 @@ cut_after(const char *path, const char *name, char *out, size_t len)
 	return -ENOENT;
 }
 
-/* Set props on unit and read them back from dir; the reply of
- * SetUnitProperties means applied, a short re-read guards anyway. */
+static const struct tn_sd_prop *
+find_prop(const struct tn_sd_prop *p, size_t n, const char *name, const char *dev)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(p[i].name, name) == 0 && strcmp(p[i].dev, dev) == 0)
+			return &p[i];
+	return NULL;
+}
+
+static struct tn_sd_slot *
+find_slot(struct tn_sd_bounds *b, const char *name, const char *dev)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (strcmp(b->slot[i].prop.name, name) == 0 && strcmp(b->slot[i].prop.dev, dev) == 0)
+			return &b->slot[i];
+	return NULL;
+}
+
+/* "TasksMax=5163 (configured 100000) bounded by FILE:LINE" */
+static void
+note_add(char *note, size_t len, const struct tn_sd_prop *t, uint64_t configured,
+    const char *how, const char *where)
+{
+	size_t off = strlen(note);
+
+	if (off + 2 < len)
+		snprintf(note + off, len - off, "%s%s%s%s=%" PRIu64 " (configured %" PRIu64
+		    ") %s %s", off ? "; " : "", t->name, t->dev[0] ? " " : "", t->dev, t->value,
+		    configured, how, where);
+}
+
+/* What to send and what must then read back: for each configured value
+ * min(configured, admin's) (pam_tenant never loosens a value of the
+ * unit's own files: Debian's TasksMax=33%, an admin's user-.slice.d
+ * drop-in); for a value only an earlier configuration set (our drop-in
+ * holds it) the admin's value or systemd's default, so that removing a
+ * key takes effect.  An admin assignment sorting after our drop-in wins
+ * whatever we send: it is not sent; stricter than configured is noted,
+ * looser is an error (the quota is not in force). */
 static int
-apply(const char *unit, const char *cg, const struct tn_policy *pol,
-    const struct tn_sd_prop *props, size_t n, struct tn_err *err)
+targets(const char *unit, struct tn_sd_bounds *b, const struct tn_sd_prop *want,
+    size_t nwant, struct tn_sd_prop *send, size_t *nsend, struct tn_sd_prop *expect,
+    size_t *nexpect, char *note, size_t nlen, struct tn_err *err)
+{
+	size_t ns = 0, ne = 0;
+
+	for (size_t i = 0; i < nwant; i++) {
+		struct tn_sd_slot *s = find_slot(b, want[i].name, want[i].dev);
+		struct tn_sd_prop t = want[i];
+
+		if (s && s->admin && s->prop.value < t.value) {
+			t.value = s->prop.value;
+			if (!s->after_ours)
+				note_add(note, nlen, &t, want[i].value, "bounded by", s->where);
+		}
+		if (s && s->after_ours) {
+			if (s->prop.value > want[i].value)
+				return err_set(err, EPERM, "%s: %s%s%s=%" PRIu64 " from %s overrides "
+				    "pam_tenant's %" PRIu64 " (it sorts after 50-%s.conf): the "
+				    "limit is not in force", unit, want[i].name,
+				    want[i].dev[0] ? " " : "", want[i].dev, s->prop.value, s->where,
+				    want[i].value, sd_prop_file_key(want[i].name));
+			if (s->prop.value < want[i].value)
+				note_add(note, nlen, &t, want[i].value,
+				    "overridden (stricter) by a later drop-in,", s->where);
+		} else {
+			send[ns++] = t;
+		}
+		expect[ne++] = t;
+	}
+	/* Keys an earlier configuration set and this one does not; IO*Max
+	 * entries of the admin's for devices we do not limit (our drop-in
+	 * for that property replaces the whole list). */
+	for (size_t i = 0; i < b->n; i++) {
+		struct tn_sd_slot *s = &b->slot[i];
+		bool io_sent = sd_prop_is_io(s->prop.name);
+
+		if (find_prop(want, nwant, s->prop.name, s->prop.dev) ||
+		    s->after_ours)
+			continue;
+		if (io_sent) {
+			io_sent = false;
+			for (size_t j = 0; j < ns && !io_sent; j++)
+				io_sent = strcmp(send[j].name, s->prop.name) == 0;
+		}
+		if (!s->ours && !(io_sent && s->admin))
+			continue;
+		if (ns >= TN_SD_MAX_PROPS || ne >= TN_SD_MAX_PROPS)
+			return err_set(err, E2BIG, "%s: too many limits", unit);
+		struct tn_sd_prop t = s->prop;
+
+		if (!s->admin)
+			t.value = UINT64_MAX; /* systemd's default: infinity, unset weight */
+		send[ns++] = t;
+		expect[ne++] = t;
+	}
+	*nsend = ns;
+	*nexpect = ne;
+	return 0;
+}
+
+/* The limits of props on unit, with the unit's own files as outer
+ * bounds, read back from its cgroup dir. */
+static int
+apply(const char *unit, const char *cg, const struct tn_sd_prop *props, size_t n,
+    bool record, char *note, size_t nlen, struct tn_err *err)
 {
 	_cleanup_close_ int dir = sd_cgroup_open(cg);
-	const char *prop = NULL;
-	char why[300];
+	static struct tn_sd_bounds b;
+	struct tn_sd_prop send[TN_SD_MAX_PROPS], expect[TN_SD_MAX_PROPS];
+	const char *files[TN_SD_MAX_FILES], *prop = NULL;
+	char buf[16384], why[300];
+	size_t nfiles = 0, nsend = 0, nexpect = 0;
 	int r;
 
 	if (dir < 0)
 		return err_set(err, -dir, "cgroup %s of %s: %s", cg, unit, strerror(-dir));
-	r = sd_limits_hold(dir, pol, why, sizeof(why), &prop);
-	if (r == 1)
-		return 0; /* in place: no bus call */
-	/* Our runtime drop-in is there, yet the value is not ours: a drop-in
-	 * sorting after it won at the last daemon-reload (an admin's, most
-	 * likely).  Setting it again would only hold until the next reload:
-	 * report it instead, the policy decides. */
-	if (r == 0 && prop && sd_runtime_dropin(unit, prop))
-		return err_set(err, EPERM, "%s: %s: overridden by a drop-in sorting after "
-		    "50-%s.conf", unit, why, prop);
-	if (bus(err) < 0 || sd.ops->set_properties(sd.bus, unit, props, n, err) < 0)
+	if (bus(err) < 0 || sd.ops->unit_files(sd.bus, unit, buf, sizeof(buf), &nfiles, err) < 0)
 		return -1;
-	for (int i = 0; i < 10; i++) {
-		struct timespec pause = {0, 20 * 1000 * 1000};
-
-		r = sd_limits_hold(dir, pol, why, sizeof(why), NULL);
-		if (r != 0)
-			break;
-		nanosleep(&pause, NULL);
+	for (size_t i = 0, off = 0; i < nfiles && i < TN_SD_MAX_FILES; i++) {
+		files[i] = buf + off;
+		off += strlen(buf + off) + 1;
 	}
-	if (r == 1)
-		return 0;
+	if (nfiles > TN_SD_MAX_FILES)
+		return err_set(err, E2BIG, "%s: more than %d unit files", unit, TN_SD_MAX_FILES);
+	if (sd_unit_bounds(unit, files, nfiles, &b, err) < 0 ||
+	    targets(unit, &b, props, n, send, &nsend, expect, &nexpect, note, nlen, err) < 0)
+		return -1;
+	r = sd_props_hold(dir, expect, nexpect, why, sizeof(why), &prop);
+	if (r == 0 && nsend) {
+		if (sd.ops->set_properties(sd.bus, unit, send, nsend, err) < 0)
+			return -1;
+		for (int i = 0; i < 10; i++) {
+			struct timespec pause = {0, 20 * 1000 * 1000};
+
+			r = sd_props_hold(dir, expect, nexpect, why, sizeof(why), &prop);
+			if (r != 0)
+				break;
+			nanosleep(&pause, NULL);
+		}
+	}
 	if (r < 0)
 		return err_set(err, -r, "%s: read back: %s", unit, strerror(-r));
-	return err_set(err, EIO, "%s: %s after SetUnitProperties", unit, why);
+	if (r == 0)
+		return err_set(err, EIO, "%s: %s (%s)", unit, why, prop ? prop : "?");
+	if (record && sd_expect_save(unit, props, n, expect, nexpect, err) < 0)
+		return -1;
+	return 0;
 }
 
 int
@@ -169,10 +280,15 @@ sd_session_setup(const struct tn_policy *pol, uid_t uid, const char *cookie,
 	    (r = cut_after(pl.cgroup, pl.unit, out->unit_cg, sizeof(out->unit_cg))) < 0)
 		return err_set(err, -r, "cannot find %s and %s in cgroup %s", slice, pl.unit,
 		    pl.cgroup);
-	if (limits && !session)
-		r = apply(slice, out->slice_cg, pol, props, n, err);
-	else if (limits)
-		r = apply(pl.unit, out->unit_cg, pol, props, n, err);
+	/* Also without limits: keys an earlier configuration set are reset. */
+	if (!session && (limits || sd_has_runtime_dropins(slice))) {
+		r = apply(slice, out->slice_cg, props, n, true, out->note, sizeof(out->note), err);
+		if (r < 0)
+			sd_expect_forget(slice);
+	} else if (session && limits) {
+		r = apply(pl.unit, out->unit_cg, props, n, false, out->note, sizeof(out->note),
+		    err);
+	}
 	return r < 0 ? -1 : 0;
 }
 

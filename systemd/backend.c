@@ -36,6 +36,8 @@ struct waiter {
 	char job[256];   /* object path of the job, for JobRemoved */
 	char result[32]; /* JobRemoved's result */
 	bool want_job;
+	sd_bus_message *reply; /* kept when keep_reply */
+	bool keep_reply;
 };
 
 static uint64_t
@@ -125,6 +127,8 @@ on_reply(sd_bus_message *m, void *data, sd_bus_error *unused)
 		    e->message ? e->message : strerror(-w->error));
 		return 0;
 	}
+	if (w->keep_reply)
+		w->reply = sd_bus_message_ref(m);
 	if (w->want_job) {
 		if (sd_bus_message_read(m, "o", &job) < 0 || job == NULL) {
 			w->error = -EBADMSG;
@@ -192,13 +196,37 @@ got_job(const struct waiter *w)
 	return w->replied && (w->error < 0 || w->job_done);
 }
 
+/* "t" properties as they are; IO*Max entries (a device each) grouped
+ * into one a(st) per property, as systemd takes them. */
 static int
 append_props(sd_bus_message *m, const struct tn_sd_prop *props, size_t n)
 {
 	int r = 0;
 
-	for (size_t i = 0; i < n && r >= 0; i++)
-		r = sd_bus_message_append(m, "(sv)", props[i].name, "t", props[i].value);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		bool first = true;
+
+		if (!props[i].dev[0]) {
+			r = sd_bus_message_append(m, "(sv)", props[i].name, "t", props[i].value);
+			continue;
+		}
+		for (size_t j = 0; j < i && first; j++)
+			first = !props[j].dev[0] || strcmp(props[j].name, props[i].name) != 0;
+		if (!first)
+			continue;
+		r = sd_bus_message_open_container(m, 'r', "sv");
+		if (r >= 0)
+			r = sd_bus_message_append(m, "s", props[i].name);
+		if (r >= 0)
+			r = sd_bus_message_open_container(m, 'v', "a(st)");
+		if (r >= 0)
+			r = sd_bus_message_open_container(m, 'a', "(st)");
+		for (size_t j = i; j < n && r >= 0; j++)
+			if (props[j].dev[0] && strcmp(props[j].name, props[i].name) == 0)
+				r = sd_bus_message_append(m, "(st)", props[j].dev, props[j].value);
+		for (int c = 0; c < 3 && r >= 0; c++)
+			r = sd_bus_message_close_container(m);
+	}
 	return r;
 }
 
@@ -334,7 +362,93 @@ start_scope(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_err *err
 	return r;
 }
 
-const struct tn_sd_ops tn_sd_ops_v1 = {
+/* Properties.Get of one property of the unit's Unit interface; the
+ * reply, positioned at the variant's contents, in *out. */
+static int
+get_unit_property(struct tn_sd_bus *b, const char *unit, const char *prop,
+    const char *type, sd_bus_message **out, struct tn_err *err)
+{
+	sd_bus_message *m = NULL;
+	sd_bus_slot *slot = NULL;
+	struct waiter w = {.keep_reply = true};
+	char *path = NULL, what[300];
+	int r;
+
+	snprintf(what, sizeof(what), "%s of %s", prop, unit);
+	r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
+	if (r >= 0)
+		r = sd_bus_message_new_method_call(b->bus, &m, SD_DEST, path,
+		    "org.freedesktop.DBus.Properties", "Get");
+	free(path);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "ss", "org.freedesktop.systemd1.Unit", prop);
+	if (r >= 0)
+		r = sd_bus_call_async(b->bus, &slot, m, on_reply, &w, 0);
+	sd_bus_message_unref(m);
+	if (r < 0)
+		return err_set(err, -r, "%s: %s", what, strerror(-r));
+	r = drive(b, got_reply, &w, what, err);
+	sd_bus_slot_unref(slot);
+	if (r >= 0 && w.error < 0)
+		r = err_set(err, -w.error, "%s: %s", what, w.errmsg);
+	if (r >= 0 && (w.reply == NULL || sd_bus_message_enter_container(w.reply, 'v', type) < 0))
+		r = err_set(err, EBADMSG, "%s: not of type %s", what, type);
+	if (r < 0) {
+		sd_bus_message_unref(w.reply);
+		return r;
+	}
+	*out = w.reply;
+	return 0;
+}
+
+static int
+pack(char *buf, size_t len, size_t *off, size_t *n, const char *s, struct tn_err *err)
+{
+	size_t l = strlen(s) + 1;
+
+	if (!*s)
+		return 0;
+	if (*off + l > len)
+		return err_set(err, E2BIG, "too many unit files");
+	memcpy(buf + *off, s, l);
+	*off += l;
+	(*n)++;
+	return 0;
+}
+
+static int
+unit_files(struct tn_sd_bus *b, const char *unit, char *buf, size_t len, size_t *n,
+    struct tn_err *err)
+{
+	sd_bus_message *m = NULL;
+	const char *s = NULL;
+	size_t off = 0;
+	int r;
+
+	*n = 0;
+	if (get_unit_property(b, unit, "FragmentPath", "s", &m, err) < 0)
+		return -1;
+	r = sd_bus_message_read(m, "s", &s);
+	if (r >= 0)
+		r = pack(buf, len, &off, n, s ? s : "", err);
+	sd_bus_message_unref(m);
+	if (r < 0)
+		return r == -1 ? -1 : err_set(err, -r, "FragmentPath of %s: %s", unit, strerror(-r));
+	if (get_unit_property(b, unit, "DropInPaths", "as", &m, err) < 0)
+		return -1;
+	r = sd_bus_message_enter_container(m, 'a', "s");
+	while (r >= 0 && (r = sd_bus_message_read(m, "s", &s)) > 0)
+		if (pack(buf, len, &off, n, s, err) < 0) {
+			sd_bus_message_unref(m);
+			return -1;
+		}
+	sd_bus_message_unref(m);
+	if (r < 0)
+		return err_set(err, -r, "DropInPaths of %s: %s", unit, strerror(-r));
+	return 0;
+}
+
+const struct tn_sd_ops tn_sd_ops_v2 = {
 	.abi = TN_SD_ABI,
 	.booted = sd_booted_op,
 	.where = where,
@@ -342,4 +456,5 @@ const struct tn_sd_ops tn_sd_ops_v1 = {
 	.close = bus_close,
 	.set_properties = set_properties,
 	.start_scope = start_scope,
+	.unit_files = unit_files,
 };

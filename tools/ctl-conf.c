@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,24 +60,114 @@ load(const struct tn_conf_opts *opts, struct tn_conf **conf)
 	return CTL_EXIT_FAIL;
 }
 
-/* On a systemd host (limits are unit properties, docs/architecture.md):
- * io.max has no property that takes major:minor, and cgroup.root names a
- * tree pam_tenant does not use there.  False when the config cannot work. */
-static bool
-sd_check(const struct tn_conf *conf)
+static void
+host_warn(unsigned *nwarn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+host_warn(unsigned *nwarn, const char *fmt, ...)
 {
-	const char *file;
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fputs("tenantctl: warning: ", stderr);
+	ctl_print_safe(stderr, buf);
+	fputc('\n', stderr);
+	(*nwarn)++;
+}
+
+/* The first key that sets a limit, for file:line. */
+static bool
+limit_set_anywhere(const struct tn_conf *conf, const char **key, const char **file,
+    unsigned *line)
+{
+	static const enum tn_key limits[] = {TN_KEY_MEMORY_MAX, TN_KEY_MEMORY_HIGH,
+	    TN_KEY_MEMORY_SWAP_MAX, TN_KEY_CPU, TN_KEY_CPU_WEIGHT, TN_KEY_PIDS_MAX,
+	    TN_KEY_IO_WEIGHT, TN_KEY_IO_MAX};
+
+	for (size_t i = 0; i < N_ELEMENTS(limits); i++)
+		if (conf_key_set_anywhere(conf, limits[i], file, line)) {
+			*key = conf_key_name(limits[i]);
+			return true;
+		}
+	return false;
+}
+
+/* Does the PAM stack of service (and the files it @includes, one level)
+ * have a session line naming pam_tenant? */
+static bool
+stack_has_tenant(const char *service, int depth)
+{
+	static const char *const dirs[] = {"/etc/pam.d", "/usr/lib/pam.d"};
+	char path[300], line[512];
+	FILE *f = NULL;
+	bool found = false;
+
+	for (size_t i = 0; i < N_ELEMENTS(dirs) && f == NULL; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], service);
+		f = fopen(path, "re");
+	}
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char inc[256];
+		const char *p = line + strspn(line, " \t");
+
+		if (*p == '#')
+			continue;
+		if (depth < 2 && sscanf(p, "@include %255s", inc) == 1 && !strchr(inc, '/'))
+			found = stack_has_tenant(inc, depth + 1);
+		else if (strncmp(p, "session", 7) == 0 && strstr(p, "pam_tenant"))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/* What this host makes of the configuration (docs/architecture.md,
+ * decision 17): errors (false) where no login with it can work here,
+ * warnings (counted) where a setting is ignored or will not hold. */
+static bool
+host_check(const struct tn_conf *conf, unsigned *nwarn)
+{
+	struct tn_cgroup_probe cg;
+	struct tn_err err = {0};
+	const char *file, *key;
 	unsigned line;
 
-	if (conf_key_set_anywhere(conf, TN_KEY_CGROUP_ROOT, &file, &line))
-		printf("tenantctl: %s:%u: note: cgroup.root is not used on this systemd host "
-		       "(limits go on user-UID.slice)\n", file, line);
-	if (!conf_key_set_anywhere(conf, TN_KEY_IO_MAX, &file, &line))
+	if (!sd_host()) {
+		cgroup_probe(&cg);
+		if (!cg.usable && limit_set_anywhere(conf, &key, &file, &line))
+			host_warn(nwarn, "%s:%u: %s is set, but this host has no usable cgroup v2 "
+			    "hierarchy (%s): logins with limits are refused (cgroup = required) "
+			    "or get none (cgroup = optional)", file, line, key, cg.why);
 		return true;
-	fprintf(stderr, "tenantctl: %s:%u: io.max cannot be applied on this systemd host "
-			"(set IOReadBandwidthMax= etc. on user-.slice instead); logins with it "
-			"get no quotas (cgroup = optional) or are refused (required)\n", file, line);
-	return false;
+	}
+	/* systemd owns /sys/fs/cgroup here: the subtree is never used. */
+	if (conf_key_set_anywhere(conf, TN_KEY_CGROUP_ROOT, &file, &line))
+		host_warn(nwarn, "%s:%u: cgroup.root is ignored on this systemd host: systemd "
+		    "owns the cgroup tree, limits become properties of user-UID.slice", file,
+		    line);
+	/* Every isolated login needs it (the tenant's own scope). */
+	if (sd_plugin(&err) == NULL) {
+		fprintf(stderr, "tenantctl: this is a systemd host, but the systemd backend "
+				"cannot be loaded: ");
+		ctl_print_safe(stderr, err.msg);
+		fprintf(stderr, "; every isolated login fails (on_error decides)\n");
+		return false;
+	}
+	struct tn_identity id = {.uid = 65534, .user = "", .service = "systemd-user"};
+	struct tn_policy pol;
+
+	conf_resolve(conf, &id, &pol);
+	if (pol.isolate && stack_has_tenant("systemd-user", 0))
+		host_warn(nwarn, "the systemd-user PAM stack runs pam_tenant and the "
+		    "configuration isolates it: user@UID.service cannot start (status "
+		    "203/EXEC) and systemctl --user fails; add [service systemd-user] "
+		    "isolate = no");
+	return true;
 }
 
 /* Does NSS know the name?  Only a definite "no such entry" says no: an
@@ -130,15 +221,15 @@ cmd_check(int argc, char **argv)
 	}
 	if (i < argc)
 		opts.main_path = argv[i]; /* that file alone */
-	unsigned nwarn;
+	unsigned nwarn = 0;
 
 	if (load(&opts, &conf) != 0)
 		return CTL_EXIT_FAIL;
-	if (sd_host() && !sd_check(conf)) {
+	if (!host_check(conf, &nwarn)) {
 		conf_free(conf);
 		return CTL_EXIT_FAIL;
 	}
-	nwarn = print_warnings(conf);
+	nwarn += print_warnings(conf);
 	if (nwarn)
 		printf("tenantctl: %u file(s) OK, %u warning(s)\n",
 		    conf_file_count(conf), nwarn);

@@ -320,6 +320,9 @@ test_shipped_config(void)
 	pol.origin[TN_KEY_ISOLATE] = def.origin[TN_KEY_ISOLATE];
 	OK(memcmp(&pol, &def, sizeof(pol)) == 0,
 	    "everything else is the built-in default");
+	id.service = "systemd-user";
+	conf_resolve(conf, &id, &pol);
+	OK(!pol.isolate, "the shipped config leaves systemd's user manager (systemd-user) out");
 	conf_free(conf);
 
 	/* Every key is documented in the shipped file and the man page. */

@@ -67,8 +67,17 @@ main(void)
 	OK(find(props, n, "MemoryHigh") == NULL, "memory.high not set, not sent");
 
 	pol.io_max_count = 1;
-	OK(sd_props(&pol, props, &n, &err) < 0 && strstr(err.msg, "io.max"),
-	    "io.max is refused on a systemd host");
+	pol.io_max[0] = (struct tn_io_max){.major = 8, .minor = 16, .rbps = 10000000,
+	    .wbps = TN_UNLIMITED, .riops = TN_UNLIMITED, .wiops = 100};
+	IS_INT(sd_props(&pol, props, &n, &err), 0, "io.max: no error");
+	IS_INT((int)n, 5, "io.max: one entry per direction that is set");
+	OK(find(props, n, "IOReadBandwidthMax") &&
+		strcmp(find(props, n, "IOReadBandwidthMax")->dev, "/dev/block/8:16") == 0 &&
+		find(props, n, "IOReadBandwidthMax")->value == 10000000,
+	    "rbps is IOReadBandwidthMax for /dev/block/MAJ:MIN");
+	OK(find(props, n, "IOWriteIOPSMax") && find(props, n, "IOWriteIOPSMax")->value == 100,
+	    "wiops is IOWriteIOPSMax");
+	OK(find(props, n, "IOWriteBandwidthMax") == NULL, "wbps not set, not sent");
 	pol.io_max_count = 0;
 
 	if (mkdtemp(dir) == NULL)
@@ -88,12 +97,12 @@ main(void)
 	put("pids.max", "max\n");
 	IS_INT(sd_limits_hold(fd, &pol, why, sizeof(why), &prop), 0, "a different pids.max: not held");
 	IS_STR(prop, "TasksMax", "... naming the property");
-	OK(strstr(why, "pids.max reads 'max', configured '48'") != NULL, why);
+	OK(strstr(why, "pids.max reads 'max', expected '48'") != NULL, why);
 
 	put("pids.max", "48\n");
 	put("cpu.max", "max 100000\n");
 	IS_INT(sd_limits_hold(fd, &pol, why, sizeof(why), &prop), 0, "a different cpu.max: not held");
-	IS_STR(prop, "CPUQuota", "... named as its drop-in is (50-CPUQuota.conf)");
+	IS_STR(prop, "CPUQuotaPerSecUSec", "... naming the property");
 
 	pol.memory_high = 50u << 20;
 	put("cpu.max", "50000 100000\n");
@@ -101,13 +110,33 @@ main(void)
 	    "a configured key whose file is missing: not held");
 	IS_STR(prop, "MemoryHigh", "... naming it");
 
+	{
+		struct tn_sd_prop io = {.name = "IOReadBandwidthMax", .value = 10000000,
+		    .dev = "/dev/block/8:16"};
+
+		put("io.max", "8:0 rbps=5 wbps=max riops=max wiops=max\n"
+			      "8:16 rbps=10000000 wbps=max riops=max wiops=100\n");
+		IS_INT(sd_prop_holds(fd, &io, why, sizeof(why)), 1, "io.max: the device's field");
+		io.value = 5;
+		IS_INT(sd_prop_holds(fd, &io, why, sizeof(why)), 0,
+		    "io.max: another device's value does not count");
+		io.value = UINT64_MAX;
+		snprintf(io.dev, sizeof(io.dev), "/dev/block/9:9");
+		IS_INT(sd_prop_holds(fd, &io, why, sizeof(why)), 1,
+		    "io.max: no line for a device is max");
+		struct tn_sd_prop w = {.name = "CPUWeight", .value = UINT64_MAX};
+		put("cpu.weight", "100\n");
+		IS_INT(sd_prop_holds(fd, &w, why, sizeof(why)), 1,
+		    "an unset weight reads as the default 100");
+	}
 	OK(!sd_runtime_dropin("user-4294967294.slice", "MemoryMax"),
 	    "no runtime drop-in for a unit that has none");
 	sd_keeper_unit(unit, sizeof(unit), "user-1001");
 	IS_STR(unit, "pam_tenant-user-1001.scope", "the keeper's unit name");
 
 	close(fd);
-	for (const char *f = "memory.max\0pids.max\0cpu.max\0"; *f; f += strlen(f) + 1) {
+	for (const char *f = "memory.max\0pids.max\0cpu.max\0io.max\0cpu.weight\0"; *f;
+	     f += strlen(f) + 1) {
 		char path[128];
 		snprintf(path, sizeof(path), "%s/%s", dir, f);
 		unlink(path);

@@ -1,0 +1,156 @@
+/* The limits last put in force on a unit, for the keeper's fast join
+ * (docs/architecture.md, "cgroups on a systemd host").  The values in
+ * force are min(configured, administrator's) and only the helper can
+ * learn the administrator's (a D-Bus call for the unit's files); so the
+ * helper records, per unit, what the configuration asked and what it
+ * put in force, and a joining login whose configuration still asks the
+ * same is checked against what is in force, from the cgroup files, with
+ * no D-Bus call.  One file per unit, /run/pam_tenant/limits/<unit>,
+ * replaced atomically; lines "W|E <property> <device|-> <value>". */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgroup-systemd.h"
+#include "fsutil.h"
+#include "proto.h"
+#include "state.h"
+#include "util.h"
+
+#define EXPECT_DIR "limits"
+
+static int
+open_dir(bool create, struct tn_err *err)
+{
+	struct tn_state st;
+	_cleanup_close_ int fd = -1;
+	struct stat sb;
+
+	if (state_open(&st, create, err) < 0)
+		return -1;
+	if (create && mkdirat(st.root, EXPECT_DIR, 0700) < 0 && errno != EEXIST) {
+		state_close(&st);
+		return err_set(err, errno, "mkdir %s/%s: %m", TN_STATE_DIR, EXPECT_DIR);
+	}
+	fd = openat(st.root, EXPECT_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	state_close(&st);
+	if (fd < 0)
+		return err_set(err, errno, "%s/%s: %m", TN_STATE_DIR, EXPECT_DIR);
+	if (fstat(fd, &sb) < 0 || sb.st_uid != 0 || (sb.st_mode & 07777) != 0700)
+		return err_set(err, EPERM, "%s/%s: not root's 0700 directory", TN_STATE_DIR,
+		    EXPECT_DIR);
+	return steal_fd(&fd);
+}
+
+static bool
+unit_name_ok(const char *unit)
+{
+	return unit[0] && unit[0] != '.' && strlen(unit) < 200 && !strchr(unit, '/');
+}
+
+static int
+put(char *buf, size_t len, size_t *off, char tag, const struct tn_sd_prop *p)
+{
+	int n = snprintf(buf + *off, len - *off, "%c %s %s %" PRIu64 "\n", tag, p->name,
+	    p->dev[0] ? p->dev : "-", p->value);
+
+	if (n < 0 || (size_t)n >= len - *off)
+		return -E2BIG;
+	*off += (size_t)n;
+	return 0;
+}
+
+int
+sd_expect_save(const char *unit, const struct tn_sd_prop *want, size_t nwant,
+    const struct tn_sd_prop *expect, size_t nexpect, struct tn_err *err)
+{
+	_cleanup_close_ int dir = -1, fd = -1;
+	char buf[8192], tmp[256];
+	size_t off = 0;
+
+	if (!unit_name_ok(unit))
+		return err_set(err, EINVAL, "bad unit name");
+	for (size_t i = 0; i < nwant; i++)
+		if (put(buf, sizeof(buf), &off, 'W', &want[i]) < 0)
+			return err_set(err, E2BIG, "too many limits");
+	for (size_t i = 0; i < nexpect; i++)
+		if (put(buf, sizeof(buf), &off, 'E', &expect[i]) < 0)
+			return err_set(err, E2BIG, "too many limits");
+	if ((dir = open_dir(true, err)) < 0)
+		return -1;
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", unit);
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write_full(fd, buf, off) < 0 || renameat(dir, tmp, dir, unit) < 0)
+		return err_set(err, errno, "%s/%s/%s: %m", TN_STATE_DIR, EXPECT_DIR, unit);
+	return 0;
+}
+
+void
+sd_expect_forget(const char *unit)
+{
+	_cleanup_close_ int dir = -1;
+
+	if (unit_name_ok(unit) && (dir = open_dir(false, NULL)) >= 0)
+		(void)unlinkat(dir, unit, 0);
+}
+
+static bool
+same(const struct tn_sd_prop *a, const char *name, const char *dev, uint64_t v)
+{
+	return strcmp(a->name, name) == 0 &&
+	    strcmp(a->dev[0] ? a->dev : "-", dev) == 0 && a->value == v;
+}
+
+int
+sd_expect_load(const char *unit, const struct tn_sd_prop *want, size_t nwant,
+    struct tn_sd_prop *expect, size_t max, size_t *nexpect)
+{
+	_cleanup_close_ int dir = -1, fd = -1;
+	char buf[8192], *save = NULL;
+	size_t nw = 0;
+	ssize_t n;
+
+	*nexpect = 0;
+	if (!unit_name_ok(unit))
+		return 0;
+	if ((dir = open_dir(false, NULL)) < 0)
+		return -ENOENT;
+	fd = openat(dir, unit, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : 0;
+	if ((n = read_full(fd, buf, sizeof(buf) - 1)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char tag, name[64], dev[TN_SD_DEV_MAX];
+		uint64_t v;
+		bool found = false;
+
+		if (sscanf(l, "%c %63s %31s %" SCNu64, &tag, name, dev, &v) != 4)
+			return 0;
+		if (tag == 'W') {
+			for (size_t i = 0; i < nwant && !found; i++)
+				found = same(&want[i], name, dev, v);
+			if (!found)
+				return 0; /* the configuration asks something else now */
+			nw++;
+		} else if (tag == 'E' && *nexpect < max) {
+			const char *prop = sd_prop_name(name);
+
+			if (prop == NULL)
+				return 0;
+			expect[*nexpect] = (struct tn_sd_prop){.name = prop, .value = v};
+			if (strcmp(dev, "-") != 0)
+				str_copy(expect[*nexpect].dev, TN_SD_DEV_MAX, dev);
+			(*nexpect)++;
+		} else {
+			return 0;
+		}
+	}
+	return nw == nwant ? 1 : 0;
+}
