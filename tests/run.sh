@@ -150,6 +150,8 @@ san_check() {
 	[ -n "$SAN_DIR" ] || return 0
 	for f in "$SAN_DIR"/*; do
 		[ -f "$f" ] || continue
+		# an empty file is a test sshd's stderr with nothing in it
+		[ -s "$f" ] || { rm -f -- "$f"; continue; }
 		n=$((n + 1))
 		note "$1: sanitizer report $(basename "$f"):"
 		head -n 60 -- "$f" | sed 's/^/#   /'

@@ -7,6 +7,9 @@
  * Reports go to files under TN_SAN_LOG_DIR, which tests/run.sh reads; a
  * report fails the test it followed.  Leaks are checked in these
  * programs (the keeper asks for a check before its final _exit). */
+#include <dlfcn.h>
+#include <stddef.h>
+
 #ifndef TN_SAN_LOG_DIR
 #error "TN_SAN_LOG_DIR: the asan build's report directory"
 #endif
@@ -36,4 +39,22 @@ const char *
 __ubsan_default_options(void)
 {
 	return TN_SAN_LOG ":print_stacktrace=1:halt_on_error=1";
+}
+
+/* GCC's libubsan beside libasan ignores log_path (its own report path is
+ * never set: the runtime's setter is interposed by libasan's), so UBSan
+ * would write to stderr, which is /dev/null for the helper and keeper.
+ * Set libubsan's own report path by hand. */
+__attribute__((constructor)) static void
+ubsan_report_path(void)
+{
+	void *ubsan = dlopen("libubsan.so.1", RTLD_NOW | RTLD_NOLOAD);
+	void (*set_path)(const char *);
+
+	if (ubsan == NULL)
+		return;
+	*(void **)&set_path = dlsym(ubsan, "__sanitizer_set_report_path");
+	if (set_path != NULL)
+		set_path(TN_SAN_LOG_DIR "/report");
+	dlclose(ubsan);
 }
