@@ -22,6 +22,10 @@
 #include "keeper.h"
 #include "util.h"
 
+#ifdef TN_SAN_LOG_DIR /* the asan build (make check-asan) */
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #define INIT_STACK (256 * 1024)
 #define SETUP_TIMEOUT_MS 5000
 
@@ -298,6 +302,10 @@ keeper_main(const struct tenant_spec *spec, int ready)
 	close(ready);
 	klog(LOG_INFO, "tenant %s started (init pid %d)", k.spec.key, (int)k.init_pid);
 	keeper_loop(&k);
+#ifdef TN_SAN_LOG_DIR
+	/* _exit skips LeakSanitizer's check at exit: ask for it here. */
+	__lsan_do_leak_check();
+#endif
 	_exit(HELPER_EXIT_OK);
 }
 
