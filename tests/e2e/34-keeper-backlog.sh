@@ -48,7 +48,11 @@ ok "$([ "$rc" != 0 ] && [ "$rc" != 124 ]; echo $?)" "the login is refused, not h
 unlike=$(printf '%s\n' "$out" | grep -c LOGGED-IN)
 is "$unlike" 0 "... and runs nothing"
 ok "$([ "$ms" -lt $((tmo * 2000)) ]; echo $?)" "... within about the module's $tmo s timeout ($ms ms)"
-syslog_wait 5 "$mark" "denied session for tu-backlog \\(uid $uid\\): .*keeper of user-$uid accepts no connections"
+why="denied session for tu-backlog \\(uid $uid\\): .*keeper of user-$uid accepts no connections"
+# make check-asan: under load the sanitized helper can overrun its answer
+# margin and be killed at the deadline; the module's own line names the keeper
+[ -z "${TN_SAN_PRELOAD:-}" ] || why="session of tu-backlog \\(uid $uid\\): .*keeper of user-$uid accepts no connections"
+syslog_wait 5 "$mark" "$why"
 ok $? "... and syslog says the keeper accepts no connections" ||
 	syslog_since "$mark" | grep -F pam_tenant | tail -n 5 | diag
 wait_until 5 eval "[ \$(_e2e_descendants $SSHD_PID | wc -l) -le $before ]"
