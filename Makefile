@@ -60,7 +60,8 @@ HARDEN  := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS)),,-U_FORTIFY_SOURCE -D_
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DTN_VERSION='"$(VERSION)"' -Icommon -Iconf $(WARN) $(HARDEN) \
              -fPIC $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 LDHARDEN = -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack -Wl,--as-needed
-LDFLAGS_SO  = -shared -Wl,--version-script=pam_module/module.map \
+MODULE_MAP  = pam_module/module.map
+LDFLAGS_SO  = -shared -Wl,--version-script=$(MODULE_MAP) \
               -Wl,--no-undefined $(LDHARDEN) $(LDFLAGS)
 LDFLAGS_EXE = -pie $(LDHARDEN) $(LDFLAGS)
 
@@ -88,7 +89,8 @@ objs = $(patsubst %.c,build/$(1)/obj/%.o,$(2))
 
 .PHONY: all check check-unit check-module check-e2e check-vm install \
         uninstall clean demo format format-check analyze bench deb deb-lint \
-        test-bins build-clang build-arm64
+        test-bins build-clang build-arm64 \
+        check-asan
 all: build/release/pam_tenant.so build/release/tenant-helper \
      build/release/tenantctl build/release/tenant-systemd.so
 
@@ -155,7 +157,7 @@ build/tests/fake-helper-%: tests/module/fake/fake-helper.c build/test/libcommon.
 	$(Q)$(CC) $(ALL_CFLAGS) -DFAKE_MODE='"$*"' $(LDFLAGS) -o $@ $< build/test/libcommon.a
 
 TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaudit \
-            build/tests/tenant-root \
+            build/tests/tenant-root build/tests/valgrind-helper \
             build/tests/cg-attach-check \
             build/test/pam_tenant.so build/test/tenant-helper \
             build/e2e/pam_tenant.so build/e2e/tenant-helper build/e2e/tenantctl \
@@ -261,3 +263,63 @@ format-check:
 analyze:
 	cppcheck --quiet --enable=warning,portability --error-exitcode=1 \
 	    -D_GNU_SOURCE -DTN_VERSION='"$(VERSION)"' -Icommon -Iconf common conf pam_module helper tools systemd
+
+# ---- sanitizers: make check-asan (docs/testing.md, "Sanitizers") -------
+# The module, helper (keeper, tenant-init) and tenantctl built with ASan and
+# UBSan (every report fatal) into build/asan (e2e paths) and build/asan-test
+# (test paths, helper= hook); the unit, module and e2e tiers run against
+# them.  Reports go to SAN_LOG_DIR, compiled in (the helper clears its
+# environment): outside /tmp, which a tenant replaces.  tests/run.sh fails
+# the test after which a report appears.
+SAN_LOG_DIR ?= /run/pam_tenant-asan
+SAN_FLAGS    = -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer -g
+ASAN_DIR     = $(CURDIR)/build/asan
+asan_PATHS      = -DTN_HELPER_PATH='"$(ASAN_DIR)/tenant-helper"' \
+                  -DTN_SD_PLUGIN_PATH='"$(ASAN_DIR)/tenant-systemd.so"' \
+                  -DTN_CONF_PATH='"$(ASAN_DIR)/etc/tenant.conf"' \
+                  -DTN_CONF_DIR='"$(ASAN_DIR)/etc/tenant.d"' \
+                  -DTN_FAULT_DIR='"$(ASAN_DIR)/faults"' \
+                  -DTN_SAN_LOG_DIR='"$(SAN_LOG_DIR)"'
+asan-test_PATHS = $(asan_PATHS) -DTN_TESTING=1
+$(foreach v,asan asan-test,$(eval $(call variant,$(v))))
+build/asan/%: ALL_CFLAGS += $(SAN_FLAGS)
+build/asan-test/%: ALL_CFLAGS += $(SAN_FLAGS)
+
+# Sanitizer options for processes whose environment says nothing; the
+# module's set is for the login program that loads it (exported: see
+# tests/lib/sanitizer-defaults.c).
+SAN_DEFAULTS = build/asan/obj/tests/lib/sanitizer-defaults.o
+$(foreach v,asan asan-test,$(eval build/$(v)/tenant-helper build/$(v)/tenantctl: $(SAN_DEFAULTS)))
+$(foreach v,asan asan-test,$(eval build/$(v)/pam_tenant.so: build/$(v)/obj/tests/lib/sanitizer-defaults-host.o tests/lib/module-asan.map))
+build/asan/pam_tenant.so build/asan-test/pam_tenant.so: MODULE_MAP = tests/lib/module-asan.map
+
+# e2e 85-valgrind: the ordinary e2e helper under memcheck (helper= hook).
+VG_LOG_DIR ?= /run/pam_tenant-valgrind
+build/tests/valgrind-helper: tests/tools/valgrind-helper.c
+	@mkdir -p $(dir $@)
+	$(quiet) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -DVG_HELPER='"$(E2E_DIR)/tenant-helper"' \
+	    -DVG_LOG_DIR='"$(VG_LOG_DIR)"' $(LDFLAGS) -o $@ $<
+
+ASAN_TEST_DEFS = -DTN_TEST_E2E_SO='"build/asan/pam_tenant.so"' \
+                 -DTN_TEST_TEST_SO='"build/asan-test/pam_tenant.so"' \
+                 -DTN_TEST_SAN=1
+build/asan/tests/%: tests/unit/%.c tests/lib/tap.h build/asan-test/libcommon.a $(SAN_DEFAULTS)
+	@mkdir -p $(dir $@)
+	$(quiet) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(asan-test_PATHS) $(ASAN_TEST_DEFS) -Itests/lib $(LDFLAGS) -o $@ $< $(SAN_DEFAULTS) build/asan-test/libcommon.a -lcap -laudit -lpam
+build/asan/tests/%: tests/module/%.c tests/lib/tap.h build/asan-test/libcommon.a $(SAN_DEFAULTS)
+	@mkdir -p $(dir $@)
+	$(quiet) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(asan-test_PATHS) $(ASAN_TEST_DEFS) -Itests/lib $(LDFLAGS) -o $@ $< $(SAN_DEFAULTS) build/asan-test/libcommon.a -lpam -ldl -lcap -laudit
+
+ASAN_BINS = $(patsubst build/tests/%,build/asan/tests/%,$(UNIT_TESTS) $(MODULE_TESTS)) \
+            build/asan/pam_tenant.so build/asan/tenant-helper build/asan/tenantctl \
+            build/asan/tenant-systemd.so build/asan-test/pam_tenant.so
+# The e2e tier's own tools (tenant-root, sshd-noaudit, fake helpers, the
+# bench driver) and the release build come from the ordinary build.
+check-asan: $(TEST_BINS) $(ASAN_BINS)
+	BUILD_DIR=build/asan E2E_BUILD=$(ASAN_DIR) TN_SAN_LOG_DIR=$(SAN_LOG_DIR) \
+	    TN_SAN_PRELOAD=$$($(CC) -print-file-name=libasan.so) \
+	    tests/run.sh asan

@@ -8,6 +8,7 @@
 #   e2e     bash tests/e2e/*.sh  (sort order; root; each self-skips with exit 77)
 #   vm      tests/vm/run-tier.sh if present
 #   all     unit module e2e vm
+#   asan    unit module e2e      (make check-asan: the sanitizer build)
 #
 # NAME_FILTER (optional) is an extended regex; only tests whose name
 # (e.g. "e2e/00-harness") matches it are run.
@@ -23,7 +24,7 @@
 #
 # Environment: TEST_TIMEOUT (seconds per test, default 600; the whole vm
 # tier: VM_TIER_TIMEOUT, default 2400), MUST_WORK=1,
-# BUILD_DIR (default build).
+# BUILD_DIR (default build), TN_SAN_LOG_DIR (below).
 
 set -u
 
@@ -125,6 +126,38 @@ run_test() {
 	else
 		note "$name: exit $rc, $((n_ok - n_skip)) ok, $((n_notok - n_todo)) not ok, $((n_skip + n_todo)) skipped, $(((t1 - t0) / 1000000)) ms"
 	fi
+	san_check "$name"
+}
+
+# ---- sanitizer reports (make check-asan) ----------------------------
+# The asan build writes ASan/UBSan/LSan reports to files in
+# $TN_SAN_LOG_DIR (compiled in; the test sshd's ASAN_OPTIONS say the
+# same).  Any report found after a test fails that test; it is shown and
+# kept in $BUILD_DIR/san-reports.
+SAN_DIR=${TN_SAN_LOG_DIR:-}
+
+san_setup() {
+	[ -n "$SAN_DIR" ] || return 0
+	# 1777: sshd's unprivileged children report there too
+	mkdir -p -- "$SAN_DIR" "$BUILD_DIR/san-reports" && chmod 1777 "$SAN_DIR" ||
+		note "cannot create $SAN_DIR: a report would abort its program instead"
+	san_check "before the first test"
+}
+
+# san_check NAME: fail NAME for each report that appeared; move it away.
+san_check() {
+	local f n=0
+	[ -n "$SAN_DIR" ] || return 0
+	for f in "$SAN_DIR"/*; do
+		[ -f "$f" ] || continue
+		# an empty file is a test sshd's stderr with nothing in it
+		[ -s "$f" ] || { rm -f -- "$f"; continue; }
+		n=$((n + 1))
+		note "$1: sanitizer report $(basename "$f"):"
+		head -n 60 -- "$f" | sed 's/^/#   /'
+		mv -f -- "$f" "$BUILD_DIR/san-reports/$(date +%s)-$(basename "$f")" 2>/dev/null || rm -f -- "$f"
+	done
+	[ "$n" = 0 ] || fail_test "$1" "$n sanitizer report(s) (kept in $BUILD_DIR/san-reports)"
 }
 
 # missing NAME WHY: a test source exists but its binary does not.
@@ -168,6 +201,8 @@ tier_e2e() {
 	mapfile -t list < <(printf '%s\n' tests/e2e/*.sh | LC_ALL=C sort)
 	for t in "${list[@]}"; do
 		[ -e "$t" ] || continue
+		# the asan tier: valgrind cannot run the sanitizer build
+		[ "$TIER" = asan ] && [[ $t == *-valgrind.sh ]] && continue
 		run_test "e2e/$(basename "$t" .sh)" bash "$t"
 	done
 }
@@ -183,6 +218,8 @@ tier_vm() {
 	fi
 }
 
+TIER=${1:-}
+san_setup
 case ${1:-} in
 unit) tier_unit ;;
 module) tier_module ;;
@@ -193,6 +230,14 @@ all)
 	tier_module
 	tier_e2e
 	tier_vm
+	;;
+asan)
+	tier_unit
+	tier_module
+	tier_e2e
+	# a keeper of the last test may still be ending
+	[ -z "$SAN_DIR" ] || sleep 3
+	san_check "asan/after-the-last-test"
 	;;
 *) usage ;;
 esac

@@ -12,7 +12,11 @@ start_syslog
 make_user tu-backlog
 uid=$(user_uid tu-backlog)
 tenant_config '[default]' 'on_logout = keep'
-tenant_stack "$T/stack" timeout=4
+# make check-asan: the sanitized helper starts slower; give it the same
+# share of a longer deadline
+tmo=4
+[ -z "${TN_SAN_PRELOAD:-}" ] || tmo=8
+tenant_stack "$T/stack" timeout=$tmo
 start_sshd "$T/stack"
 wait_no_tenants 10
 
@@ -43,9 +47,14 @@ diag "login returned after $ms ms with status $rc"
 ok "$([ "$rc" != 0 ] && [ "$rc" != 124 ]; echo $?)" "the login is refused, not hung (status $rc)"
 unlike=$(printf '%s\n' "$out" | grep -c LOGGED-IN)
 is "$unlike" 0 "... and runs nothing"
-ok "$([ "$ms" -lt 8000 ]; echo $?)" "... within about the module's 4 s timeout ($ms ms)"
-syslog_wait 5 "$mark" "denied session for tu-backlog \\(uid $uid\\): .*keeper of user-$uid accepts no connections"
-ok $? "... and syslog says the keeper accepts no connections"
+ok "$([ "$ms" -lt $((tmo * 2000)) ]; echo $?)" "... within about the module's $tmo s timeout ($ms ms)"
+why="denied session for tu-backlog \\(uid $uid\\): .*keeper of user-$uid accepts no connections"
+# make check-asan: under load the sanitized helper can overrun its answer
+# margin and be killed at the deadline; the module's own line names the keeper
+[ -z "${TN_SAN_PRELOAD:-}" ] || why="session of tu-backlog \\(uid $uid\\): .*keeper of user-$uid accepts no connections"
+syslog_wait 5 "$mark" "$why"
+ok $? "... and syslog says the keeper accepts no connections" ||
+	syslog_since "$mark" | grep -F pam_tenant | tail -n 5 | diag
 wait_until 5 eval "[ \$(_e2e_descendants $SSHD_PID | wc -l) -le $before ]"
 ok $? "no sshd process of that login is left"
 is "$(helper_pids | wc -l)" 0 "no tenant-helper is left"

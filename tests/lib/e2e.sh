@@ -486,7 +486,7 @@ start_sshd() {
 			for l in "${post[@]}"; do printf '%s\n' "$l"; done
 		} >"$dir/sshd_config"
 		: >"$dir/sshd.log"
-		"$dir/bin/$svc" -D -e -E "$dir/sshd.log" -f "$dir/sshd_config" </dev/null >/dev/null 2>&1 &
+		"${_E2E_SAN_ENV[@]}" "$dir/bin/$svc" -D -e -E "$dir/sshd.log" -f "$dir/sshd_config" </dev/null >/dev/null 2>>"$_E2E_SAN_ERR" &
 		pid=$!
 		if wait_until 10 eval "grep -q 'Server listening on 127.0.0.1 port $port' $(_e2e_q "$dir/sshd.log") || ! _e2e_alive $pid"; then
 			if _e2e_alive "$pid" && ! _e2e_port_free "$port"; then
@@ -505,6 +505,21 @@ start_sshd() {
 	done
 	bail_out "start_sshd: no free port found"
 }
+
+# make check-asan (TN_SAN_PRELOAD, TN_SAN_LOG_DIR): the test sshd runs
+# with the ASan runtime preloaded, so the module it loads is checked with
+# heap interception; reports go where tests/run.sh reads them; sshd's own
+# leaks are not ours to check.
+# sshd logs to its -E file; its stderr gets only what GCC's UBSan writes
+# there when it was loaded with the module (it ignores log_path then).
+_E2E_SAN_ENV=()
+_E2E_SAN_ERR=/dev/null
+if [ -n "${TN_SAN_PRELOAD:-}" ]; then
+	_E2E_SAN_ERR=${TN_SAN_LOG_DIR:-/run/pam_tenant-asan}/sshd-stderr.$$
+	_E2E_SAN_ENV=(env "LD_PRELOAD=$TN_SAN_PRELOAD"
+		"ASAN_OPTIONS=log_path=${TN_SAN_LOG_DIR:-/run/pam_tenant-asan}/report:detect_leaks=0"
+		"UBSAN_OPTIONS=log_path=${TN_SAN_LOG_DIR:-/run/pam_tenant-asan}/report:print_stacktrace=1:halt_on_error=1")
+fi
 
 # _e2e_sshd_stop PID: stop a test sshd and every session process below it.
 _e2e_sshd_stop() {

@@ -49,6 +49,14 @@ su_with_tenant() {
 	done
 }
 
+# make check-asan: root's su gets the ASan runtime preloaded like the test
+# sshd (root running su is no secure-exec, so LD_PRELOAD is honoured).  su
+# run by a user ignores it: there the runtime arrives with the module,
+# whose exported defaults allow that (tests/lib/sanitizer-defaults.c).
+if [ "${#_E2E_SAN_ENV[@]}" -gt 0 ]; then
+	su() { "${_E2E_SAN_ENV[@]}" su "$@"; }
+fi
+
 # host_ns NS: this (host) process's namespace link, e.g. "mnt:[4026531841]".
 host_ns() {
 	readlink "/proc/self/ns/$1"
