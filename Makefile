@@ -48,6 +48,10 @@ WARN     = -Wall -Wextra -Wformat=2 -Werror=format-security -Wshadow \
            -Wnull-dereference -Wimplicit-fallthrough -Wswitch-enum \
            -Winit-self -Wvla \
            $(call cc-option,-Wmisleading-indentation)
+# WERROR=1: every warning is an error (CI builds with gcc and clang so).
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
 # Probed, not assumed: -fcf-protection is x86 only, -fstack-clash-protection
 # needs GCC 8 / clang 11, -ftrivial-auto-var-init=zero GCC 12 / clang 16.
 # _FORTIFY_SOURCE: the builder's level if CPPFLAGS sets one, else 2.
@@ -161,6 +165,9 @@ TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaud
             build/e2e/tenant-systemd.so build/release/tenant-systemd.so \
             build/release/pam_tenant.so build/release/tenant-helper build/release/tenantctl \
             build/bench/bench-driver
+
+# libFuzzer harnesses: make fuzz, make check-fuzz (and make check's fuzz tier).
+include tests/fuzz/fuzz.mk
 
 check: $(TEST_BINS)
 	tests/run.sh all
