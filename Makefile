@@ -235,7 +235,7 @@ clean:
 	rm -rf build tests/vm/.cache
 
 # ---- code quality ----------------------------------------------------
-SOURCES = $(wildcard common/*.[ch] conf/*.[ch] pam_module/*.[ch] helper/*.[ch] tools/*.[ch] systemd/*.c tests/unit/*.c tests/module/*.c tests/lib/*.h bench/*.c)
+SOURCES = $(wildcard common/*.[ch] conf/*.[ch] pam_module/*.[ch] helper/*.[ch] tools/*.[ch] systemd/*.c tests/unit/*.c tests/module/*.c tests/lib/*.h bench/*.c tests/fuzz/*.[ch])
 format:
 	clang-format -i $(SOURCES)
 format-check:
