@@ -1,7 +1,8 @@
 # ---- fuzzing (tests/fuzz, included by the Makefile) --------------------
-#   make fuzz          each harness for FUZZ_SECONDS (default 60), one after
-#                      the other; new inputs go to build/fuzz/corpus/<harness>,
-#                      crashes to build/fuzz/artifacts/
+#   make fuzz          each harness for FUZZ_SECONDS (default 60) or FUZZ_RUNS
+#                      executions (default: no limit), one after the other;
+#                      new inputs go to build/fuzz/corpus/<harness>, crashes
+#                      to build/fuzz/artifacts/; FUZZ_NICE (default 10)
 #   make check-fuzz    each harness for FUZZ_CHECK_SECONDS (default 5), the
 #                      "fuzz" tier of make check (TAP, tests/fuzz/run.sh)
 # The harnesses are libFuzzer programs (clang -fsanitize=fuzzer,address,
@@ -9,6 +10,7 @@
 # build's paths; nothing here is linked into what make install installs.
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 60
+FUZZ_RUNS     ?= -1
 FUZZ_HARNESSES = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS      = $(patsubst %,build/fuzz/%,$(FUZZ_HARNESSES))
 FUZZ_LIB_SRCS  = $(wildcard conf/*.c) common/proto.c common/err.c common/identity.c
@@ -28,7 +30,7 @@ build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_SRCS) \
 
 .PHONY: fuzz check-fuzz
 fuzz: $(FUZZ_BINS)
-	tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+	tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) --runs $(FUZZ_RUNS) $(FUZZ_HARNESSES)
 
 # Without the fuzzer runtime the tier skips (a failure under MUST_WORK=1).
 check-fuzz: $(if $(HAVE_FUZZ),$(FUZZ_BINS))

@@ -1,7 +1,8 @@
 #!/bin/bash
-# tests/fuzz/run.sh [--seconds N] [HARNESS...] - run libFuzzer harnesses
-# (build/fuzz/fuzz-*) one after the other, each for N seconds (default
-# FUZZ_CHECK_SECONDS or 5), and print TAP: one result per harness.
+# tests/fuzz/run.sh [--seconds N] [--runs N] [HARNESS...] - run libFuzzer
+# harnesses (build/fuzz/fuzz-*) one after the other, each for N seconds
+# (default FUZZ_CHECK_SECONDS or 5) or until it made --runs executions,
+# whichever comes first, and print TAP: one result per harness.
 #
 # Each run first replays the committed corpus tests/fuzz/corpus/HARNESS
 # (seeds and every input that once found a bug), then mutates; what it
@@ -15,10 +16,15 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 2
 BUILD_DIR=${BUILD_DIR:-build}
 SECONDS_EACH=${FUZZ_CHECK_SECONDS:-5}
-if [ "${1:-}" = --seconds ]; then
-	SECONDS_EACH=$2
+RUNS=-1
+while [ $# -ge 2 ]; do
+	case $1 in
+	--seconds) SECONDS_EACH=$2 ;;
+	--runs) RUNS=$2 ;;
+	*) break ;;
+	esac
 	shift 2
-fi
+done
 harnesses=("$@")
 if [ "${#harnesses[@]}" = 0 ]; then
 	for src in tests/fuzz/fuzz-*.c; do
@@ -59,14 +65,16 @@ for h in "${harnesses[@]}"; do
 	fuzz-conf-* | fuzz-values) dict=(-dict=tests/fuzz/conf.dict) ;;
 	esac
 	# -timeout: one input may take at most 10 s; -rss_limit_mb the default.
-	nice -n "${FUZZ_NICE:-10}" "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 \
+	t0=$(date +%s)
+	nice -n "${FUZZ_NICE:-10}" "$bin" -max_total_time="$SECONDS_EACH" -runs="$RUNS" -timeout=10 \
 		-print_final_stats=1 -artifact_prefix="$BUILD_DIR/fuzz/artifacts/$h-" \
 		"${dict[@]}" "$work" "$seeds" >"$log" 2>&1
 	rc=$?
+	t1=$(date +%s)
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	secs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
 	if [ "$rc" = 0 ] && [ -n "$runs" ]; then
-		echo "ok $n - $h: ${runs} executions in ${SECONDS_EACH} s (${secs}/s), no crash"
+		echo "ok $n - $h: ${runs} executions in $((t1 - t0)) s (${secs}/s), no crash"
 	else
 		echo "not ok $n - $h: exit $rc; libFuzzer's report:"
 		grep -E 'ERROR|property failed|SUMMARY|Test unit written|==[0-9]+==' "$log" |
