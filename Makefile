@@ -48,6 +48,10 @@ WARN     = -Wall -Wextra -Wformat=2 -Werror=format-security -Wshadow \
            -Wnull-dereference -Wimplicit-fallthrough -Wswitch-enum \
            -Winit-self -Wvla \
            $(call cc-option,-Wmisleading-indentation)
+# WERROR=1: every warning is an error (CI builds with gcc and clang so).
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
 # Probed, not assumed: -fcf-protection is x86 only, -fstack-clash-protection
 # needs GCC 8 / clang 11, -ftrivial-auto-var-init=zero GCC 12 / clang 16.
 # _FORTIFY_SOURCE: the builder's level if CPPFLAGS sets one, else 2.
@@ -165,6 +169,13 @@ TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaud
             build/release/pam_tenant.so build/release/tenant-helper build/release/tenantctl \
             build/bench/bench-driver
 
+# libFuzzer harnesses: make fuzz, make check-fuzz (and make check's fuzz tier).
+include tests/fuzz/fuzz.mk
+
+# Everything make check runs, built and not run (CI: the clang -Werror build).
+.PHONY: test-bins
+test-bins: $(TEST_BINS)
+
 check: $(TEST_BINS)
 	tests/run.sh all
 
@@ -255,14 +266,15 @@ build-arm64:
 	tests/build-matrix.sh arm64
 
 # ---- code quality ----------------------------------------------------
-SOURCES = $(wildcard common/*.[ch] conf/*.[ch] pam_module/*.[ch] helper/*.[ch] tools/*.[ch] systemd/*.c tests/unit/*.c tests/module/*.c tests/lib/*.h bench/*.c)
+SOURCES = $(wildcard common/*.[ch] conf/*.[ch] pam_module/*.[ch] helper/*.[ch] tools/*.[ch] systemd/*.c tests/unit/*.c tests/module/*.c tests/lib/*.h bench/*.c tests/fuzz/*.[ch])
 format:
 	clang-format -i $(SOURCES)
 format-check:
 	clang-format --dry-run -Werror $(SOURCES)
+# cppcheck and clang --analyze; known false findings, each justified, in
+# tests/analyze/suppressions.
 analyze:
-	cppcheck --quiet --enable=warning,portability --error-exitcode=1 \
-	    -D_GNU_SOURCE -DTN_VERSION='"$(VERSION)"' -Icommon -Iconf common conf pam_module helper tools systemd
+	VERSION=$(VERSION) tests/analyze/run.sh
 
 # ---- sanitizers: make check-asan (docs/testing.md, "Sanitizers") -------
 # The module, helper (keeper, tenant-init) and tenantctl built with ASan and

@@ -406,7 +406,8 @@ read_u64(int dir_fd, const char *name)
 static uint64_t
 read_key(int dir_fd, const char *name, const char *key)
 {
-	char buf[2048], *p;
+	char buf[2048] = { 0 }, *p; /* zeroed: the analyzer cannot see that
+				     * strncmp() stops p[n] past the text */
 	size_t n = strlen(key);
 
 	if (cg_read(dir_fd, name, buf, sizeof(buf)) < 0)

@@ -5,6 +5,10 @@
 
 #include "err.h"
 
+/* err.h's analyzer-only wrappers are for callers, not the definitions. */
+#undef err_set
+#undef err_wrap
+
 int
 err_set(struct tn_err *err, int code, const char *fmt, ...)
 {

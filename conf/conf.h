@@ -196,6 +196,11 @@ const char *conf_key_name(enum tn_key key);
 /* Render the value of key in pol as config text ("1G", "mount pid", ...). */
 int conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf,
     size_t len);
+/* One line of the policy block `tenantctl explain` prints: "key = value"
+ * with the key padded to 15 columns, no newline.  The block parses back
+ * to the same policy (tests/fuzz/fuzz-conf-roundtrip.c checks that). */
+int conf_format_setting(const struct tn_policy *pol, enum tn_key key, char *buf,
+    size_t len);
 
 /* Warnings for values that parse but are almost certainly mistakes
  * (tenantctl check): memory.max or memory.high of 0 or below 8M,

@@ -213,3 +213,19 @@ conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf,
 	}
 	return -EINVAL;
 }
+
+int
+conf_format_setting(const struct tn_policy *pol, enum tn_key key, char *buf,
+    size_t len)
+{
+	const char *name = conf_key_name(key);
+	size_t off = 0;
+	int r;
+
+	if (name == NULL || buf == NULL || len == 0)
+		return -EINVAL;
+	r = append(buf, len, &off, "%-15s = ", name);
+	if (r < 0)
+		return r;
+	return conf_format_value(pol, key, buf + off, len - off);
+}

@@ -176,7 +176,7 @@ load_at(const struct loader *l, int dfd, const char *base, const char *shown)
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
-	size_t len = 0;
+	size_t len = 0, cap;
 
 	/* lstat first so that a FIFO or device is never opened at all;
 	 * the fstat below is what decides. */
@@ -208,15 +208,33 @@ load_at(const struct loader *l, int dfd, const char *base, const char *shown)
 	}
 	if (!stat_is_ok(l, &st, shown))
 		return -EPERM;
-	buf = malloc(TN_CONF_MAX_FILE_BYTES + 1);
+	/* Room for what fstat says plus one byte; grown, should the file
+	 * grow while it is read, up to one byte more than allowed, which
+	 * tells "too big" from "exactly full".  (Not 1 MiB for every file:
+	 * every login's helper reads them.) */
+	cap = st.st_size >= 0 && st.st_size < TN_CONF_MAX_FILE_BYTES
+	    ? (size_t)st.st_size + 1 : TN_CONF_MAX_FILE_BYTES + 1;
+	buf = malloc(cap);
 	if (buf == NULL) {
 		diag_add(l->diag, "%s: out of memory", shown);
 		return -ENOMEM;
 	}
-	/* One byte more than allowed tells "too big" from "exactly full". */
 	while (len < TN_CONF_MAX_FILE_BYTES + 1) {
-		size_t room = TN_CONF_MAX_FILE_BYTES + 1 - len;
-		ssize_t n = read(fd, buf + len, room);
+		ssize_t n;
+
+		if (len == cap) {
+			size_t bigger = cap > TN_CONF_MAX_FILE_BYTES / 2
+			    ? TN_CONF_MAX_FILE_BYTES + 1 : 2 * cap;
+			char *grown = realloc(buf, bigger);
+
+			if (grown == NULL) {
+				diag_add(l->diag, "%s: out of memory", shown);
+				return -ENOMEM;
+			}
+			buf = grown;
+			cap = bigger;
+		}
+		n = read(fd, buf + len, cap - len);
 
 		if (n < 0 && errno == EINTR)
 			continue;

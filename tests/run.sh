@@ -1,13 +1,14 @@
 #!/bin/bash
 # tests/run.sh - run one test tier (or all) and summarise the TAP it prints.
 #
-#   tests/run.sh all|unit|module|e2e|vm [NAME_FILTER]
+#   tests/run.sh all|unit|module|fuzz|e2e|vm [NAME_FILTER]
 #
 #   unit    build/tests/test-*   for each tests/unit/test-*.c
 #   module  build/tests/NAME     for each tests/module/NAME.c
+#   fuzz    tests/fuzz/run.sh    each libFuzzer harness for a few seconds
 #   e2e     bash tests/e2e/*.sh  (sort order; root; each self-skips with exit 77)
 #   vm      tests/vm/run-tier.sh if present
-#   all     unit module e2e vm
+#   all     unit module fuzz e2e vm
 #   asan    unit module e2e      (make check-asan: the sanitizer build)
 #
 # NAME_FILTER (optional) is an extended regex; only tests whose name
@@ -45,7 +46,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 usage() {
-	echo "usage: $0 all|unit|module|e2e|vm [NAME_FILTER]" >&2
+	echo "usage: $0 all|unit|module|fuzz|e2e|vm [NAME_FILTER]" >&2
 	exit 2
 }
 
@@ -196,6 +197,19 @@ tier_module() {
 	done
 }
 
+# ---- fuzz tier (tests/fuzz) ----
+# Each harness for FUZZ_CHECK_SECONDS (default 5) after replaying its
+# committed corpus; skipped as a whole without clang's fuzzer runtime.
+tier_fuzz() {
+	local src base
+	for src in tests/fuzz/fuzz-*.c; do
+		[ -e "$src" ] || continue
+		base=$(basename "$src" .c)
+		run_test "fuzz/$base" bash tests/fuzz/run.sh "$base"
+	done
+}
+# ---- end fuzz tier ----
+
 tier_e2e() {
 	local t list=()
 	mapfile -t list < <(printf '%s\n' tests/e2e/*.sh | LC_ALL=C sort)
@@ -223,11 +237,13 @@ san_setup
 case ${1:-} in
 unit) tier_unit ;;
 module) tier_module ;;
+fuzz) tier_fuzz ;;
 e2e) tier_e2e ;;
 vm) tier_vm ;;
 all)
 	tier_unit
 	tier_module
+	tier_fuzz
 	tier_e2e
 	tier_vm
 	;;

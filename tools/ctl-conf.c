@@ -345,11 +345,13 @@ origin_text(const struct tn_origin *o, char *buf, size_t len)
 		snprintf(buf, len, "from %s:%u", o->file, o->line);
 }
 
-/* One key's value as config text; says so on stderr if it cannot. */
+/* One key's value as config text (or, with line, the whole "key = value"
+ * line); says so on stderr if it cannot. */
 static int
-format_key(const struct explain *e, enum tn_key k, char *val, size_t len)
+format_key(const struct explain *e, enum tn_key k, bool line, char *val, size_t len)
 {
-	if (conf_format_value(e->pol, k, val, len) == 0)
+	if ((line ? conf_format_setting(e->pol, k, val, len)
+		  : conf_format_value(e->pol, k, val, len)) == 0)
 		return 0;
 	fprintf(stderr, "tenantctl: explain: cannot format %s\n", conf_key_name(k));
 	return -1;
@@ -378,10 +380,10 @@ explain_text(const struct explain *e)
 	    why ? ": " : "", why ? why : "");
 	printf("[default]\n");
 	for (int k = 0; k < TN_KEY__COUNT; k++) {
-		if (format_key(e, (enum tn_key)k, val, sizeof(val)) < 0)
+		if (format_key(e, (enum tn_key)k, true, val, sizeof(val)) < 0)
 			return CTL_EXIT_FAIL;
 		origin_text(&e->pol->origin[k], from, sizeof(from));
-		printf("%-15s = %s   # ", conf_key_name((enum tn_key)k), val);
+		printf("%s   # ", val);
 		ctl_print_safe(stdout, from);
 		putchar('\n');
 	}
@@ -415,7 +417,7 @@ explain_json(const struct explain *e)
 	for (int k = 0; k < TN_KEY__COUNT; k++) {
 		const struct tn_origin *o = &e->pol->origin[k];
 
-		if (format_key(e, (enum tn_key)k, val, sizeof(val)) < 0)
+		if (format_key(e, (enum tn_key)k, false, val, sizeof(val)) < 0)
 			return CTL_EXIT_FAIL;
 		printf("%s\"%s\":{\"value\":", k ? "," : "",
 		    conf_key_name((enum tn_key)k));

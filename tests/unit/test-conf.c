@@ -563,6 +563,24 @@ test_load_trust(void)
 	snprintf(want, sizeof(want), "%s: larger than 1048576 bytes", f);
 	expect_load_error(f, NULL, want, "file over 1 MiB refused");
 
+	/* Exactly the limit is fine (the buffer is sized by fstat and must
+	 * still tell "full" from "too big"). */
+	path_in(f, sizeof(f), "full.conf");
+	{
+		_cleanup_free_ char *full = malloc(TN_CONF_MAX_FILE_BYTES + 1);
+		struct tn_conf_opts opts = { .trusted_owner = getuid(), .main_path = f };
+
+		memset(full, '#', TN_CONF_MAX_FILE_BYTES);
+		for (size_t i = 1023; i < TN_CONF_MAX_FILE_BYTES; i += 1024)
+			full[i] = '\n'; /* comment lines */
+		full[TN_CONF_MAX_FILE_BYTES] = '\0';
+		write_file(f, full, 0644);
+		memset(&diag, 0, sizeof(diag));
+		OK(conf_load(&opts, &conf, &diag) == 0 && diag.count == 0,
+		    "file of exactly 1 MiB loads");
+		conf_free(conf);
+	}
+
 	/* A parent directory writable by others (and not sticky). */
 	path_in(sub, sizeof(sub), "open-dir");
 	mkdir(sub, 0755);
