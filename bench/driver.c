@@ -75,7 +75,7 @@ run_as_user(const struct passwd *pw)
 static int
 session(const char *service, const char *user, int hold_fd)
 {
-	struct pam_conv c = {conv, NULL};
+	struct pam_conv c = { conv, NULL };
 	pam_handle_t *pamh = NULL;
 	struct passwd *pw = getpwnam(user);
 	int r;
@@ -83,7 +83,7 @@ session(const char *service, const char *user, int hold_fd)
 	if (pw == NULL)
 		return 2;
 	r = confdir ? pam_start_confdir(service, user, &c, confdir, &pamh)
-		    : pam_start(service, user, &c, &pamh);
+	            : pam_start(service, user, &c, &pamh);
 	if (r != PAM_SUCCESS)
 		return 3;
 	r = pam_open_session(pamh, 0);
@@ -211,8 +211,10 @@ main(int argc, char **argv)
 		else
 			return 2;
 	}
-	if (argc - optind != 2 || n < 0 || (n == 0 && hold == 0) || jobs < 1 || hold < 0) {
-		fprintf(stderr, "usage: bench-driver [-n N] [-c DIR] [-j N] [-k K] [-r FILE] [-u PREFIX] SERVICE USER\n");
+	if (argc - optind != 2 || n < 0 || (n == 0 && hold == 0) || jobs < 1 ||
+	    hold < 0) {
+		fprintf(stderr,
+		    "usage: bench-driver [-n N] [-c DIR] [-j N] [-k K] [-r FILE] [-u PREFIX] SERVICE USER\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -221,11 +223,12 @@ main(int argc, char **argv)
 		holders = calloc((size_t)hold, sizeof(*holders));
 		for (int i = 0; i < hold; i++)
 			if (hold_one(argv[optind], argv[optind + 1], &holders[i]) < 0) {
-				fprintf(stderr, "bench-driver: held session %d failed\n", i + 1);
+				fprintf(stderr, "bench-driver: held session %d failed\n",
+				    i + 1);
 				return 1;
 			}
-		printf("held=%d open_time=%.1f ms pss_per_tenant=%.1f KiB\n", hold, now_ms() - h0,
-		    pss_kib("tenant-keeper", "tenant-init") / hold);
+		printf("held=%d open_time=%.1f ms pss_per_tenant=%.1f KiB\n", hold,
+		    now_ms() - h0, pss_kib("tenant-keeper", "tenant-init") / hold);
 		fflush(stdout);
 	}
 	if (n == 0) { /* only hold: until our standard input closes */
@@ -247,24 +250,28 @@ main(int argc, char **argv)
 		for (int i = 0; i < jobs && i < n; i++) {
 			if (prefix)
 				snprintf(name, sizeof(name), "%s%d", prefix, i + 1);
-			pids[i] = start_cycle(argv[optind], prefix ? name : argv[optind + 1]);
+			pids[i] =
+			    start_cycle(argv[optind], prefix ? name : argv[optind + 1]);
 		}
-		int why[8] = {0};
+		int why[8] = { 0 };
 		for (int i = 0; i < jobs && i < n; i++) {
 			int st;
 			waitpid(pids[i], &st, 0);
 			if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 				failed++;
-				why[WIFEXITED(st) && WEXITSTATUS(st) < 8 ? WEXITSTATUS(st) : 0]++;
+				why[WIFEXITED(st) && WEXITSTATUS(st) < 8 ? WEXITSTATUS(st)
+				                                         : 0]++;
 			}
 			done++;
 		}
 		t[0] = now_ms() - t0;
-		printf("storm=%d failed=%d wall=%.1f ms rate=%.1f sessions/s", done, failed,
-		    t[0], done / (t[0] / 1e3));
+		printf("storm=%d failed=%d wall=%.1f ms rate=%.1f sessions/s", done,
+		    failed, t[0], done / (t[0] / 1e3));
 		if (failed) /* 2 no such user, 3 pam_start, 4 open_session, 5 the command */
-			printf(" (failures: user %d, start %d, open %d, command %d, other %d)",
-			    why[2], why[3], why[4], why[5], why[0] + why[1] + why[6] + why[7]);
+			printf(
+			    " (failures: user %d, start %d, open %d, command %d, other %d)",
+			    why[2], why[3], why[4], why[5],
+			    why[0] + why[1] + why[6] + why[7]);
 		printf("\n");
 	} else {
 		for (int i = 0; i < n; i++) {
@@ -284,8 +291,8 @@ main(int argc, char **argv)
 				fclose(f);
 		}
 		qsort(t, (size_t)n, sizeof(*t), cmp);
-		printf("cycles=%d failed=%d p50=%.2f p90=%.2f p99=%.2f mean=%.2f ms\n", n, failed,
-		    pct(t, n, 0.5), pct(t, n, 0.9), pct(t, n, 0.99), sum / n);
+		printf("cycles=%d failed=%d p50=%.2f p90=%.2f p99=%.2f mean=%.2f ms\n", n,
+		    failed, pct(t, n, 0.5), pct(t, n, 0.9), pct(t, n, 0.99), sum / n);
 	}
 	for (int i = 0; i < hold; i++)
 		close(holders[i].fd);

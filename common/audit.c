@@ -58,7 +58,8 @@ append_text(char *buf, size_t size, const char *key, const char *value)
 		return -ENAMETOOLONG;
 	used += (size_t)n;
 	for (; *value && used + 2 < size; value++)
-		buf[used++] = (*value >= 0x20 && *value < 0x7f && *value != '"') ? *value : '_';
+		buf[used++] =
+		    (*value >= 0x20 && *value < 0x7f && *value != '"') ? *value : '_';
 	if (used + 2 > size)
 		return -ENAMETOOLONG;
 	buf[used++] = '"';
@@ -71,8 +72,8 @@ audit_format(const struct tn_audit_event *ev, char *msg, size_t size, struct tn_
 {
 	int n, r;
 
-	n = snprintf(msg, size, "op=%s id=%u tenant_session=%s", ev->op, (unsigned)ev->uid,
-	    ev->cookie ? ev->cookie : "?");
+	n = snprintf(msg, size, "op=%s id=%u tenant_session=%s", ev->op,
+	    (unsigned)ev->uid, ev->cookie ? ev->cookie : "?");
 	if (n < 0 || (size_t)n >= size)
 		return err_set(err, ENAMETOOLONG, "audit message too long");
 	if ((r = append_field(msg, size, "acct", ev->user)) < 0 ||
@@ -92,8 +93,7 @@ audit_format(const struct tn_audit_event *ev, char *msg, size_t size, struct tn_
 }
 
 int
-audit_event(struct tn_audit *a, const struct tn_audit_event *ev,
-    struct tn_err *err)
+audit_event(struct tn_audit *a, const struct tn_audit_event *ev, struct tn_err *err)
 {
 	char msg[2048];
 	int r;
@@ -103,8 +103,8 @@ audit_event(struct tn_audit *a, const struct tn_audit_event *ev,
 	r = audit_format(ev, msg, sizeof(msg), err);
 	if (r < 0)
 		return r;
-	r = audit_log_user_message(a->fd, ev->success ? AUDIT_USER : AUDIT_USER_ERR,
-	    msg, NULL, NULL, NULL, ev->success ? 1 : 0);
+	r = audit_log_user_message(a->fd, ev->success ? AUDIT_USER : AUDIT_USER_ERR, msg,
+	    NULL, NULL, NULL, ev->success ? 1 : 0);
 	/* EPERM: not allowed to audit here (container); libpam tolerates it. */
 	if (r <= 0 && errno != EPERM && errno != ECONNREFUSED)
 		return err_set(err, errno, "audit_log_user_message: %m");

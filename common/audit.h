@@ -17,8 +17,8 @@ struct tn_audit {
 
 /* What one record says.  Strings may be NULL; all are encoded. */
 struct tn_audit_event {
-	const char *op;     /* tenant-isolate, tenant-deny, ... (trusted text) */
-	const char *user;   /* account name (untrusted: encoded) */
+	const char *op;   /* tenant-isolate, tenant-deny, ... (trusted text) */
+	const char *user; /* account name (untrusted: encoded) */
 	uid_t uid;
 	const char *cookie; /* session cookie */
 	const char *service;
@@ -33,10 +33,10 @@ struct tn_audit_event {
  * negative errno on any other failure. */
 int audit_begin(struct tn_audit *a, struct tn_err *err);
 /* Write one USER or USER_ERR record.  0, or negative errno. */
-int audit_event(struct tn_audit *a, const struct tn_audit_event *ev,
-    struct tn_err *err);
+int audit_event(struct tn_audit *a, const struct tn_audit_event *ev, struct tn_err *err);
 void audit_end(struct tn_audit *a);
 /* The record's text, as audit_event() sends it.  0, or negative errno. */
-int audit_format(const struct tn_audit_event *ev, char *msg, size_t size, struct tn_err *err);
+int audit_format(const struct tn_audit_event *ev, char *msg, size_t size,
+    struct tn_err *err);
 
 #endif

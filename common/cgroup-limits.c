@@ -36,7 +36,8 @@ set_checked(int dir_fd, const char *file, const char *value, const char *expect,
 	if (r < 0)
 		return err_set(err, -r, "read back %s: %s", file, strerror(-r));
 	if (strcmp(got, expect) != 0)
-		return err_set(err, EIO, "%s reads back '%s', wrote '%s'", file, got, value);
+		return err_set(err, EIO, "%s reads back '%s', wrote '%s'", file, got,
+		    value);
 	return 0;
 }
 
@@ -117,10 +118,12 @@ set_io(int dir_fd, const struct tn_policy *p, struct tn_err *err)
 	r = cg_write(dir_fd, "io.weight", weight);
 	if (r < 0 && (p->io_weight || r != -ENOENT))
 		return err_set(err, -r, "write io.weight = %s: %s", weight, strerror(-r));
-	if (r == 0 && (cg_read(dir_fd, "io.weight", cur, sizeof(cur)) < 0 ||
-			  strncmp(cur, weight, strlen(weight)) != 0 ||
-			  (cur[strlen(weight)] != '\0' && cur[strlen(weight)] != '\n')))
-		return err_set(err, EIO, "io.weight reads back '%.64s', wrote '%s'", cur, weight);
+	if (r == 0 &&
+	    (cg_read(dir_fd, "io.weight", cur, sizeof(cur)) < 0 ||
+	        strncmp(cur, weight, strlen(weight)) != 0 ||
+	        (cur[strlen(weight)] != '\0' && cur[strlen(weight)] != '\n')))
+		return err_set(err, EIO, "io.weight reads back '%.64s', wrote '%s'", cur,
+		    weight);
 
 	/* Devices limited before but not any more: back to max. */
 	if (cg_read(dir_fd, "io.max", cur, sizeof(cur)) == 0) {
@@ -131,21 +134,25 @@ set_io(int dir_fd, const struct tn_policy *p, struct tn_err *err)
 			if (sscanf(l, "%u:%u", &maj, &min) != 2)
 				continue;
 			for (unsigned i = 0; i < p->io_max_count; i++)
-				wanted |= p->io_max[i].major == maj && p->io_max[i].minor == min;
+				wanted |= p->io_max[i].major == maj &&
+				    p->io_max[i].minor == min;
 			if (!wanted) {
-				snprintf(line, sizeof(line), "%u:%u rbps=max wbps=max riops=max wiops=max", maj, min);
+				snprintf(line, sizeof(line),
+				    "%u:%u rbps=max wbps=max riops=max wiops=max", maj,
+				    min);
 				(void)cg_write(dir_fd, "io.max", line);
 			}
 		}
 	} else if (p->io_max_count) {
-		return err_set(err, ENOENT, "io.max: controller io not enabled for this cgroup");
+		return err_set(err, ENOENT,
+		    "io.max: controller io not enabled for this cgroup");
 	}
 	for (unsigned i = 0; i < p->io_max_count; i++) {
 		io_line(line, sizeof(line), &p->io_max[i]);
 		r = cg_write(dir_fd, "io.max", line);
 		if (r < 0)
-			return err_set(err, -r, "write io.max = %s: %s%s", line, strerror(-r),
-			    r == -ENODEV ? " (no such block device)" : "");
+			return err_set(err, -r, "write io.max = %s: %s%s", line,
+			    strerror(-r), r == -ENODEV ? " (no such block device)" : "");
 		if (cg_read(dir_fd, "io.max", cur, sizeof(cur)) < 0 || !strstr(cur, line))
 			return err_set(err, EIO, "io.max does not read back '%s'", line);
 	}

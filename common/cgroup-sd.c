@@ -69,8 +69,8 @@ sd_plugin(struct tn_err *err)
 	if (ops == NULL || ops->abi != TN_SD_ABI) {
 		ops = NULL;
 		dlclose(h);
-		err_set(err, ELIBBAD, "%s: no %s of ABI %d", TN_SD_PLUGIN_PATH, TN_SD_SYMBOL,
-		    TN_SD_ABI);
+		err_set(err, ELIBBAD, "%s: no %s of ABI %d", TN_SD_PLUGIN_PATH,
+		    TN_SD_SYMBOL, TN_SD_ABI);
 		return NULL;
 	}
 	return ops;
@@ -82,7 +82,7 @@ add_io(struct tn_sd_prop *out, size_t k, const char *name, const struct tn_io_ma
 {
 	if (v == TN_UNLIMITED)
 		return k;
-	out[k] = (struct tn_sd_prop){.name = name, .value = v};
+	out[k] = (struct tn_sd_prop){ .name = name, .value = v };
 	snprintf(out[k].dev, sizeof(out[k].dev), "/dev/block/%u:%u", m->major, m->minor);
 	return k + 1;
 }
@@ -95,20 +95,20 @@ sd_props(const struct tn_policy *p, struct tn_sd_prop out[TN_SD_MAX_PROPS], size
 
 	(void)err;
 	if (p->memory_max != TN_UNLIMITED)
-		out[k++] = (struct tn_sd_prop){"MemoryMax", p->memory_max, ""};
+		out[k++] = (struct tn_sd_prop){ "MemoryMax", p->memory_max, "" };
 	if (p->memory_high != TN_UNLIMITED)
-		out[k++] = (struct tn_sd_prop){"MemoryHigh", p->memory_high, ""};
+		out[k++] = (struct tn_sd_prop){ "MemoryHigh", p->memory_high, "" };
 	if (p->memory_swap_max != TN_UNLIMITED)
-		out[k++] = (struct tn_sd_prop){"MemorySwapMax", p->memory_swap_max, ""};
+		out[k++] = (struct tn_sd_prop){ "MemorySwapMax", p->memory_swap_max, "" };
 	if (p->cpu_percent)
-		out[k++] = (struct tn_sd_prop){"CPUQuotaPerSecUSec",
-		    (uint64_t)p->cpu_percent * 10000, ""};
+		out[k++] = (struct tn_sd_prop){ "CPUQuotaPerSecUSec",
+			(uint64_t)p->cpu_percent * 10000, "" };
 	if (p->cpu_weight)
-		out[k++] = (struct tn_sd_prop){"CPUWeight", p->cpu_weight, ""};
+		out[k++] = (struct tn_sd_prop){ "CPUWeight", p->cpu_weight, "" };
 	if (p->pids_max != TN_UNLIMITED)
-		out[k++] = (struct tn_sd_prop){"TasksMax", p->pids_max, ""};
+		out[k++] = (struct tn_sd_prop){ "TasksMax", p->pids_max, "" };
 	if (p->io_weight)
-		out[k++] = (struct tn_sd_prop){"IOWeight", p->io_weight, ""};
+		out[k++] = (struct tn_sd_prop){ "IOWeight", p->io_weight, "" };
 	/* io.max: one a(st) entry per device and direction, by the device
 	 * node udev makes for every block device. */
 	for (unsigned i = 0; i < p->io_max_count && i < TN_CONF_MAX_IO_DEVICES; i++) {
@@ -151,8 +151,8 @@ io_differs(int dir_fd, const struct tn_sd_prop *p, char *why, size_t len)
 {
 	static const struct {
 		const char *prop, *field;
-	} f[] = {{"IOReadBandwidthMax", "rbps"}, {"IOWriteBandwidthMax", "wbps"},
-	    {"IOReadIOPSMax", "riops"}, {"IOWriteIOPSMax", "wiops"}};
+	} f[] = { { "IOReadBandwidthMax", "rbps" }, { "IOWriteBandwidthMax", "wbps" },
+		{ "IOReadIOPSMax", "riops" }, { "IOWriteIOPSMax", "wiops" } };
 	char cur[4096], want[48], dev[24];
 	const char *field = NULL, *line;
 	int r;
@@ -172,7 +172,8 @@ io_differs(int dir_fd, const struct tn_sd_prop *p, char *why, size_t len)
 		snprintf(why, len, "io.max: %s", strerror(-r));
 		return r == -ENOENT ? 1 : r;
 	}
-	for (line = cur; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+	for (line = cur; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
 		if (strncmp(line, dev, strlen(dev)) == 0) {
 			size_t ll = strcspn(line, "\n"), wl = strlen(want);
 
@@ -180,13 +181,14 @@ io_differs(int dir_fd, const struct tn_sd_prop *p, char *why, size_t len)
 				if (strncmp(q, want, wl) == 0 && q[-1] == ' ' &&
 				    (q[wl] == ' ' || q[wl] == '\n' || q[wl] == '\0'))
 					return 0;
-			snprintf(why, len, "io.max reads '%.*s', expected %s", (int)ll, line, want);
+			snprintf(why, len, "io.max reads '%.*s', expected %s", (int)ll,
+			    line, want);
 			return 1;
 		}
 	if (p->value == UINT64_MAX)
 		return 0;
-	snprintf(why, len, "io.max has no line for %.*s, expected %s", (int)strlen(dev) - 1,
-	    dev, want);
+	snprintf(why, len, "io.max has no line for %.*s, expected %s",
+	    (int)strlen(dev) - 1, dev, want);
 	return 1;
 }
 
@@ -202,7 +204,8 @@ prop_differs(int dir_fd, const struct tn_sd_prop *p, char *why, size_t len)
 		return io_differs(dir_fd, p, why, len);
 	if (strncmp(p->name, "Memory", 6) == 0) {
 		file = strcmp(p->name, "MemoryMax") == 0 ? "memory.max"
-		    : strcmp(p->name, "MemoryHigh") == 0 ? "memory.high" : "memory.swap.max";
+		    : strcmp(p->name, "MemoryHigh") == 0 ? "memory.high"
+		                                         : "memory.swap.max";
 		if (v == UINT64_MAX)
 			snprintf(expect, sizeof(expect), "max");
 		else
@@ -226,7 +229,8 @@ prop_differs(int dir_fd, const struct tn_sd_prop *p, char *why, size_t len)
 		snprintf(expect, sizeof(expect), "%" PRIu64, v == UINT64_MAX ? 100 : v);
 	} else if (strcmp(p->name, "IOWeight") == 0) {
 		file = "io.weight";
-		snprintf(expect, sizeof(expect), "default %" PRIu64, v == UINT64_MAX ? 100 : v);
+		snprintf(expect, sizeof(expect), "default %" PRIu64,
+		    v == UINT64_MAX ? 100 : v);
 	} else {
 		return -EINVAL;
 	}
@@ -274,8 +278,8 @@ sd_limits_hold(int dir_fd, const struct tn_policy *p, char *why, size_t len,
 bool
 sd_runtime_dropin(const char *unit, const char *prop)
 {
-	static const char *const dirs[] = {"/run/systemd/system.control",
-	    "/run/systemd/transient"};
+	static const char *const dirs[] = { "/run/systemd/system.control",
+		"/run/systemd/transient" };
 	char path[512];
 	struct stat st;
 
@@ -291,7 +295,8 @@ sd_runtime_dropin(const char *unit, const char *prop)
 int
 sd_cgroup_open(const char *path)
 {
-	_cleanup_close_ int root = open(TN_CGROUP_MOUNT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int root =
+	    open(TN_CGROUP_MOUNT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	const char *rel = path;
 
 	if (root < 0)
@@ -332,7 +337,7 @@ sd_keeper_unit(char *buf, size_t len, const char *key)
 int
 sd_kill_cgroup(int dir_fd, int wait_ms)
 {
-	struct timespec pause = {0, 20 * 1000 * 1000};
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
 
 	for (int waited = 0;; waited += 20) {
 		char procs[8192];

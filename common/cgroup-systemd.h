@@ -33,26 +33,26 @@
 /* One resource property of a unit: D-Bus type "t", or for IO*Max one
  * (device, value) entry of an "a(st)". */
 struct tn_sd_prop {
-	const char *name; /* MemoryMax, TasksMax, CPUQuotaPerSecUSec, ... */
-	uint64_t value;   /* UINT64_MAX: infinity (unset, for weights) */
+	const char *name;        /* MemoryMax, TasksMax, CPUQuotaPerSecUSec, ... */
+	uint64_t value;          /* UINT64_MAX: infinity (unset, for weights) */
 	char dev[TN_SD_DEV_MAX]; /* IO*Max: "/dev/block/MAJ:MIN"; else "" */
 };
 
 /* Where a process is, by sd-login (from its cgroup; no D-Bus). */
 struct tn_sd_place {
-	char unit[256];    /* session-2.scope, cron.service, "" if none */
-	char slice[256];   /* user-1001.slice, system.slice, "" if none */
-	char session[64];  /* logind session id, "" if none */
-	char cgroup[512];  /* path below /sys/fs/cgroup, "/user.slice/..." */
-	uid_t owner;       /* owner uid of its session or user slice */
+	char unit[256];   /* session-2.scope, cron.service, "" if none */
+	char slice[256];  /* user-1001.slice, system.slice, "" if none */
+	char session[64]; /* logind session id, "" if none */
+	char cgroup[512]; /* path below /sys/fs/cgroup, "/user.slice/..." */
+	uid_t owner;      /* owner uid of its session or user slice */
 	bool has_owner;
 };
 
 struct tn_sd_scope {
-	const char *name;        /* "pam_tenant-....scope" */
-	const char *slice;       /* user-1001.slice, system.slice */
+	const char *name;  /* "pam_tenant-....scope" */
+	const char *slice; /* user-1001.slice, system.slice */
 	const char *description;
-	pid_t pid;               /* the one process to put in it */
+	pid_t pid; /* the one process to put in it */
 	bool delegate;
 	const struct tn_sd_prop *props;
 	size_t nprops;
@@ -127,7 +127,7 @@ struct tn_sd_slot {
 	bool after_ours;        /* ... and sorts after 50-<Key>.conf: it overrides ours */
 	bool ours;              /* one of our runtime drop-ins assigns it */
 	uint64_t ours_value;
-	char where[300];        /* file:line of the admin's assignment */
+	char where[300]; /* file:line of the admin's assignment */
 };
 
 struct tn_sd_bounds {

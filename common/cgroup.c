@@ -22,7 +22,7 @@
 #include "util.h"
 
 /* Controllers pam_tenant uses, enabled down the tree when available. */
-static const char *const wanted[] = {"memory", "pids", "cpu", "io"};
+static const char *const wanted[] = { "memory", "pids", "cpu", "io" };
 
 int
 cg_read(int dir_fd, const char *name, char *buf, size_t len)
@@ -47,7 +47,8 @@ cg_write(int dir_fd, const char *name, const char *text)
 	/* O_TRUNC is what a shell's '>' does: cgroup files ignore it, and a
 	 * plain file standing in for one (tests/unit/test-limits.c) then
 	 * holds exactly the last value written. */
-	_cleanup_close_ int fd = openat(dir_fd, name, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd =
+	    openat(dir_fd, name, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)
@@ -65,7 +66,8 @@ cg_has_word(const char *list, const char *word)
 	size_t n = strlen(word);
 
 	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
-		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0' || p[n] == '\n'))
+		if ((p == list || p[-1] == ' ') &&
+		    (p[n] == ' ' || p[n] == '\0' || p[n] == '\n'))
 			return true;
 	return false;
 }
@@ -88,8 +90,10 @@ cgroup_probe(struct tn_cgroup_probe *p)
 		return;
 	}
 	fd = open(TN_CGROUP_MOUNT, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || cg_read(fd, "cgroup.controllers", p->controllers,
-			  sizeof(p->controllers)) < 0 || !p->controllers[0]) {
+	if (fd < 0 ||
+	    cg_read(fd, "cgroup.controllers", p->controllers, sizeof(p->controllers)) <
+	        0 ||
+	    !p->controllers[0]) {
 		snprintf(p->why, sizeof(p->why),
 		    "%s/cgroup.controllers lists no controllers", TN_CGROUP_MOUNT);
 		return;
@@ -152,7 +156,7 @@ cg_user_open(const char *root, uid_t uid, bool create, struct tn_err *err)
 	if (str_copy(path, sizeof(path), root) < 0 || !path[0])
 		return err_set(err, EINVAL, "bad cgroup root '%s'", root);
 	snprintf(user, sizeof(user), "user-%u", (unsigned)uid);
-	for (comp = strtok_r(path, "/", &save); ; comp = strtok_r(NULL, "/", &save)) {
+	for (comp = strtok_r(path, "/", &save);; comp = strtok_r(NULL, "/", &save)) {
 		const char *name = comp ? comp : user;
 
 		if (create)
@@ -241,9 +245,10 @@ undo_move(int dir_fd, const char *orig)
 	_cleanup_close_ int back = -1;
 	char path[PATH_MAX], procs[4096];
 
-	if (snprintf(path, sizeof(path), "%s%s", TN_CGROUP_MOUNT, orig) >= (int)sizeof(path) ||
-	    walk_trusted(path, 0, &back, NULL) < 0 || cg_read(dir_fd, "cgroup.procs", procs,
-	    sizeof(procs)) < 0)
+	if (snprintf(path, sizeof(path), "%s%s", TN_CGROUP_MOUNT, orig) >=
+	        (int)sizeof(path) ||
+	    walk_trusted(path, 0, &back, NULL) < 0 ||
+	    cg_read(dir_fd, "cgroup.procs", procs, sizeof(procs)) < 0)
 		return;
 	for (char *p = procs, *end; *p; p = end) {
 		long pid = strtol(p, &end, 10);
@@ -281,8 +286,8 @@ cg_attach(int dir_fd, int pidfd, struct tn_err *err)
 	snprintf(text, sizeof(text), "%d", (int)pid);
 	r = cg_write(dir_fd, "cgroup.procs", text);
 	if (r < 0 && !pidfd_exited(pidfd))
-		return err_set(err, -r, "move pid %d into its session cgroup: %s", (int)pid,
-		    strerror(-r));
+		return err_set(err, -r, "move pid %d into its session cgroup: %s",
+		    (int)pid, strerror(-r));
 	if (pidfd_exited(pidfd)) {
 		if (orig[0])
 			undo_move(dir_fd, orig);
@@ -292,7 +297,8 @@ cg_attach(int dir_fd, int pidfd, struct tn_err *err)
 	}
 	/* Verify: the pid is listed (the leaf is new, so the list is short). */
 	if (!cg_lists(dir_fd, pid))
-		return err_set(err, EIO, "pid %d is not in its session cgroup after the move", (int)pid);
+		return err_set(err, EIO,
+		    "pid %d is not in its session cgroup after the move", (int)pid);
 	return 0;
 }
 
@@ -321,7 +327,7 @@ cg_populated(int dir_fd)
 int
 cg_remove(int parent_fd, const char *name)
 {
-	struct timespec pause = {0, 20 * 1000 * 1000};
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
 
 	for (int i = 0; i < 50; i++) {
 		if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
@@ -350,7 +356,8 @@ cg_each_session(int user_fd, cg_leaf_fn fn, void *data)
 
 		if (strncmp(de->d_name, "session-", 8) != 0)
 			continue;
-		leaf = openat(user_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		leaf = openat(user_fd, de->d_name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (leaf >= 0 && !fn(user_fd, de->d_name, leaf, data))
 			break;
 	}
@@ -376,12 +383,13 @@ void
 cg_remove_empty(const char *root, uid_t uid, bool all)
 {
 	_cleanup_close_ int user = cg_user_open(root, uid, false, NULL);
-	struct remove_ctx r = {.all = all};
+	struct remove_ctx r = { .all = all };
 
 	if (user < 0 || !cg_each_session(user, remove_leaf, &r))
 		return;
 	if (!r.left && cg_populated(user) == 0) {
-		_cleanup_close_ int parent = openat(user, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int parent =
+		    openat(user, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		char name[32];
 
 		snprintf(name, sizeof(name), "user-%u", (unsigned)uid);

@@ -19,9 +19,9 @@
 #define TN_CGROUP_MOUNT "/sys/fs/cgroup"
 
 struct tn_cgroup_probe {
-	bool usable;          /* unified v2 at /sys/fs/cgroup with controllers */
-	char controllers[256];/* from cgroup.controllers, when usable */
-	char why[256];        /* when not usable: a sentence for admins */
+	bool usable;           /* unified v2 at /sys/fs/cgroup with controllers */
+	char controllers[256]; /* from cgroup.controllers, when usable */
+	char why[256];         /* when not usable: a sentence for admins */
 };
 
 void cgroup_probe(struct tn_cgroup_probe *p);

@@ -21,10 +21,20 @@ int err_wrap(struct tn_err *err, const char *fmt, ...)
  * otherwise follow paths where these return 0 or more, which they never
  * do ("return err_set(...)" leaving outputs unset).  Analysis only: no
  * build compiles this. */
-#define err_set(...) \
-	({ int err_r_ = (err_set)(__VA_ARGS__); if (err_r_ >= 0) __builtin_unreachable(); err_r_; })
-#define err_wrap(...) \
-	({ int err_r_ = (err_wrap)(__VA_ARGS__); if (err_r_ >= 0) __builtin_unreachable(); err_r_; })
+#define err_set(...)                                 \
+	({                                           \
+		int err_r_ = (err_set)(__VA_ARGS__); \
+		if (err_r_ >= 0)                     \
+			__builtin_unreachable();     \
+		err_r_;                              \
+	})
+#define err_wrap(...)                                 \
+	({                                            \
+		int err_r_ = (err_wrap)(__VA_ARGS__); \
+		if (err_r_ >= 0)                      \
+			__builtin_unreachable();      \
+		err_r_;                               \
+	})
 #endif
 
 #endif

@@ -22,7 +22,8 @@ root_only(int fd)
 {
 	struct stat st;
 
-	return fstat(fd, &st) == 0 && st.st_uid == 0 && !(st.st_mode & (S_IWGRP | S_IWOTH));
+	return fstat(fd, &st) == 0 && st.st_uid == 0 &&
+	    !(st.st_mode & (S_IWGRP | S_IWOTH));
 }
 
 void
@@ -42,7 +43,8 @@ fault_point(const char *name)
 		return;
 	if (!root_only(dir) || !root_only(fd) ||
 	    (n = read_full(fd, action, sizeof(action) - 1)) <= 0) {
-		syslog(LOG_WARNING, "fault injection: %s: file ignored (not root's, or empty)", name);
+		syslog(LOG_WARNING,
+		    "fault injection: %s: file ignored (not root's, or empty)", name);
 		return;
 	}
 	action[n] = '\0';
@@ -50,8 +52,8 @@ fault_point(const char *name)
 		*nl = '\0';
 	syslog(LOG_NOTICE, "fault injection: %s: %s", name, action);
 	if (sscanf(action, "sleep %lf", &secs) == 1 && secs >= 0 && secs < 3600) {
-		struct timespec ts = {.tv_sec = (time_t)secs,
-		    .tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9)};
+		struct timespec ts = { .tv_sec = (time_t)secs,
+			.tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9) };
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	} else if (sscanf(action, "exit %d", &status) == 1) {
@@ -61,7 +63,8 @@ fault_point(const char *name)
 	} else if (strcmp(action, "stop") == 0) {
 		(void)raise(SIGSTOP);
 	} else {
-		syslog(LOG_WARNING, "fault injection: %s: unknown action '%s' ignored", name, action);
+		syslog(LOG_WARNING, "fault injection: %s: unknown action '%s' ignored",
+		    name, action);
 	}
 }
 #else

@@ -64,8 +64,8 @@ walk_trusted(const char *path, uid_t owner, int *out, struct tn_err *err)
 	if (S_ISLNK(st.st_mode))
 		return err_set(err, ELOOP, "%s: is a symbolic link", path);
 	if (S_ISDIR(st.st_mode) && !dir_trusted(&st, owner))
-		return err_set(err, EPERM,
-		    "%s: not owned by root or writable by others", path);
+		return err_set(err, EPERM, "%s: not owned by root or writable by others",
+		    path);
 	*out = steal_fd(&fd);
 	return 0;
 }
@@ -105,8 +105,7 @@ write_full(int fd, const void *buf, size_t len)
 }
 
 int
-write_file_at(int dirfd, const char *name, const char *text,
-    struct tn_err *err)
+write_file_at(int dirfd, const char *name, const char *text, struct tn_err *err)
 {
 	_cleanup_close_ int fd = -1;
 	char tmp[300];
@@ -116,7 +115,8 @@ write_file_at(int dirfd, const char *name, const char *text,
 	if (r < 0 || (size_t)r >= sizeof(tmp))
 		return err_set(err, ENAMETOOLONG, "%s: name too long", name);
 	(void)unlinkat(dirfd, tmp, 0);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
 	if (fd < 0)
 		return err_set(err, errno, "create %s: %m", tmp);
 	r = write_full(fd, text, strlen(text));
@@ -161,7 +161,7 @@ pidfd_pid(int pidfd, pid_t *pid)
 bool
 pidfd_exited(int pidfd)
 {
-	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 	int r;
 
 	do

@@ -25,8 +25,7 @@ int write_full(int fd, const void *buf, size_t len);
 
 /* Write a small file atomically under dirfd: temp name, fsync-free
  * (it lives on tmpfs), renameat. Mode 0600, O_NOFOLLOW. */
-int write_file_at(int dirfd, const char *name, const char *text,
-    struct tn_err *err);
+int write_file_at(int dirfd, const char *name, const char *text, struct tn_err *err);
 
 /* The pid a pidfd refers to (from /proc/self/fdinfo); -ESRCH once the
  * process has been reaped. */

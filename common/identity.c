@@ -34,8 +34,7 @@ grow(char **buf, size_t *len)
 
 /* Name of gid, or the decimal gid when NSS has none. */
 static int
-group_name(gid_t gid, char **buf, size_t *len, char **out,
-    struct tn_err *err)
+group_name(gid_t gid, char **buf, size_t *len, char **out, struct tn_err *err)
 {
 	struct group gr, *res = NULL;
 	char num[16];
@@ -46,20 +45,19 @@ group_name(gid_t gid, char **buf, size_t *len, char **out,
 		if (r != ERANGE)
 			break;
 		if ((r = grow(buf, len)) < 0)
-			return err_set(err, -r, "getgrgid_r(%u): %s",
-			    (unsigned)gid, strerror(-r));
+			return err_set(err, -r, "getgrgid_r(%u): %s", (unsigned)gid,
+			    strerror(-r));
 	}
 	if (r != 0)
-		return err_set(err, r, "getgrgid_r(%u): %s", (unsigned)gid,
-		    strerror(r));
+		return err_set(err, r, "getgrgid_r(%u): %s", (unsigned)gid, strerror(r));
 	if (res == NULL) {
 		snprintf(num, sizeof(num), "%u", (unsigned)gid);
 		*out = strdup(num);
 	} else {
 		if (strlen(res->gr_name) > TN_MAX_NAME)
 			return err_set(err, ENAMETOOLONG,
-			    "group %u: name longer than %d bytes",
-			    (unsigned)gid, TN_MAX_NAME);
+			    "group %u: name longer than %d bytes", (unsigned)gid,
+			    TN_MAX_NAME);
 		*out = strdup(res->gr_name);
 	}
 	if (*out == NULL)
@@ -69,8 +67,7 @@ group_name(gid_t gid, char **buf, size_t *len, char **out,
 
 /* Every gid of user, primary first, at most TN_MAX_GROUPS. */
 static int
-group_list(const char *user, gid_t gid, gid_t **out, size_t *count,
-    struct tn_err *err)
+group_list(const char *user, gid_t gid, gid_t **out, size_t *count, struct tn_err *err)
 {
 	_cleanup_free_ gid_t *g = NULL;
 	int n = 64;
@@ -87,9 +84,8 @@ group_list(const char *user, gid_t gid, gid_t **out, size_t *count,
 			break;
 		}
 		if (n >= TN_MAX_GROUPS)
-			return err_set(err, E2BIG,
-			    "user %s is in more than %d groups", user,
-			    TN_MAX_GROUPS);
+			return err_set(err, E2BIG, "user %s is in more than %d groups",
+			    user, TN_MAX_GROUPS);
 		/* want is the size needed now; membership may still grow. */
 		n = want > n ? want : n * 2;
 		if (n > TN_MAX_GROUPS)
@@ -104,8 +100,8 @@ group_list(const char *user, gid_t gid, gid_t **out, size_t *count,
 		}
 	}
 	if (n == 0 || g[0] != gid)
-		return err_set(err, EIO, "getgrouplist(%s) left out gid %u",
-		    user, (unsigned)gid);
+		return err_set(err, EIO, "getgrouplist(%s) left out gid %u", user,
+		    (unsigned)gid);
 	*count = (size_t)n;
 	*out = steal_ptr(&g);
 	return 0;
@@ -116,8 +112,8 @@ fill_name(const struct passwd *pw, struct tn_user *u, struct tn_err *err)
 {
 	if (strlen(pw->pw_name) > TN_MAX_NAME)
 		return err_set(err, ENAMETOOLONG,
-		    "uid %u: user name longer than %d bytes",
-		    (unsigned)pw->pw_uid, TN_MAX_NAME);
+		    "uid %u: user name longer than %d bytes", (unsigned)pw->pw_uid,
+		    TN_MAX_NAME);
 	if (pw->pw_uid == (uid_t)-1)
 		return err_set(err, EINVAL, "user %s has uid -1", pw->pw_name);
 	u->uid = pw->pw_uid;
@@ -144,8 +140,7 @@ identity_add_groups(struct tn_user *u, struct tn_err *err)
 	if (u->groups == NULL || buf == NULL)
 		return err_set(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
-		r = group_name(gids[i], &buf, &len, &u->groups[u->ngroups],
-		    err);
+		r = group_name(gids[i], &buf, &len, &u->groups[u->ngroups], err);
 		if (r < 0)
 			return r;
 		u->ngroups++;
@@ -154,8 +149,7 @@ identity_add_groups(struct tn_user *u, struct tn_err *err)
 }
 
 static int
-lookup(const char *name, uid_t uid, bool groups, struct tn_user *u,
-    struct tn_err *err)
+lookup(const char *name, uid_t uid, bool groups, struct tn_user *u, struct tn_err *err)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct passwd pw, *res = NULL;
@@ -179,8 +173,7 @@ lookup(const char *name, uid_t uid, bool groups, struct tn_user *u,
 		if (r != ERANGE)
 			break;
 		if ((r = grow(&buf, &len)) < 0)
-			return err_set(err, -r, "looking up %s: %s", what,
-			    strerror(-r));
+			return err_set(err, -r, "looking up %s: %s", what, strerror(-r));
 	}
 	if (r != 0)
 		return err_set(err, r, "looking up %s: %s", what, strerror(r));
@@ -201,8 +194,8 @@ identity_by_name(const char *name, struct tn_user *u, struct tn_err *err)
 	if (name == NULL || name[0] == '\0')
 		return err_set(err, EINVAL, "empty user name");
 	if (strlen(name) > TN_MAX_NAME)
-		return err_set(err, ENAMETOOLONG,
-		    "user name longer than %d bytes", TN_MAX_NAME);
+		return err_set(err, ENAMETOOLONG, "user name longer than %d bytes",
+		    TN_MAX_NAME);
 	return lookup(name, 0, true, u, err);
 }
 

@@ -8,14 +8,15 @@
 
 #include "err.h"
 
-#define TN_MAX_NAME 256      /* longer user/group names are refused */
+#define TN_MAX_NAME 256 /* longer user/group names are refused */
 #define TN_MAX_GROUPS 65536
 
 struct tn_user {
 	uid_t uid;
 	gid_t gid;
-	char *name;    /* canonical pw_name */
-	char **groups; /* names of all groups (primary first); unresolvable gids as decimal */
+	char *name; /* canonical pw_name */
+	char **
+	    groups; /* names of all groups (primary first); unresolvable gids as decimal */
 	size_t ngroups;
 };
 
@@ -27,6 +28,5 @@ int identity_by_uid(uid_t uid, struct tn_user *u, struct tn_err *err);
 int identity_name_by_uid(uid_t uid, struct tn_user *u, struct tn_err *err);
 int identity_add_groups(struct tn_user *u, struct tn_err *err);
 void identity_free(struct tn_user *u);
-
 
 #endif

@@ -3,11 +3,11 @@
 #include "ns.h"
 
 const struct tn_ns_kind tn_ns_kinds[TN_NS_COUNT] = {
-	{TN_NS_MOUNT, CLONE_NEWNS, "mnt", "mount"},
-	{TN_NS_PID, CLONE_NEWPID, "pid", "pid"},
-	{TN_NS_IPC, CLONE_NEWIPC, "ipc", "ipc"},
-	{TN_NS_UTS, CLONE_NEWUTS, "uts", "uts"},
-	{TN_NS_NET, CLONE_NEWNET, "net", "net"},
+	{ TN_NS_MOUNT, CLONE_NEWNS, "mnt", "mount" },
+	{ TN_NS_PID, CLONE_NEWPID, "pid", "pid" },
+	{ TN_NS_IPC, CLONE_NEWIPC, "ipc", "ipc" },
+	{ TN_NS_UTS, CLONE_NEWUTS, "uts", "uts" },
+	{ TN_NS_NET, CLONE_NEWNET, "net", "net" },
 };
 
 int

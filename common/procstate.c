@@ -36,32 +36,32 @@
  * LOCKS), or our processes never use it (MEMLOCK, MSGQUEUE, RT, NICE;
  * SIGPENDING: they send no queued signals, and SIGKILL never queues). */
 const struct tn_rlimit tn_rlimits[] = {
-	{RLIMIT_CPU, RLIM_INFINITY, RLIM_INFINITY, RLIM_INFINITY, "RLIMIT_CPU"},
-	{RLIMIT_FSIZE, RLIM_INFINITY, RLIM_INFINITY, RLIM_INFINITY, "RLIMIT_FSIZE"},
-	{RLIMIT_DATA, RLIM_INFINITY, RLIM_INFINITY, RLIM_INFINITY, "RLIMIT_DATA"},
-	{RLIMIT_STACK, 8 * MiB, RLIM_INFINITY, 8 * MiB, "RLIMIT_STACK"},
+	{ RLIMIT_CPU, RLIM_INFINITY, RLIM_INFINITY, RLIM_INFINITY, "RLIMIT_CPU" },
+	{ RLIMIT_FSIZE, RLIM_INFINITY, RLIM_INFINITY, RLIM_INFINITY, "RLIMIT_FSIZE" },
+	{ RLIMIT_DATA, RLIM_INFINITY, RLIM_INFINITY, RLIM_INFINITY, "RLIMIT_DATA" },
+	{ RLIMIT_STACK, 8 * MiB, RLIM_INFINITY, 8 * MiB, "RLIMIT_STACK" },
 	/* No core dumps (the helper is non-dumpable anyway); the hard limit
 	 * stays open as at boot. */
-	{RLIMIT_CORE, 0, RLIM_INFINITY, 0, "RLIMIT_CORE"},
-	{RLIMIT_RSS, RLIM_INFINITY, RLIM_INFINITY, 0, "RLIMIT_RSS"},
+	{ RLIMIT_CORE, 0, RLIM_INFINITY, 0, "RLIMIT_CORE" },
+	{ RLIMIT_RSS, RLIM_INFINITY, RLIM_INFINITY, 0, "RLIMIT_RSS" },
 	/* Boot sets this from the RAM size (max_threads / 2), and the kernel
 	 * never applies it to uid 0; infinity says so. */
-	{RLIMIT_NPROC, RLIM_INFINITY, RLIM_INFINITY, 0, "RLIMIT_NPROC"},
+	{ RLIMIT_NPROC, RLIM_INFINITY, RLIM_INFINITY, 0, "RLIMIT_NPROC" },
 	/* 1024 keeps select() safe.  The hard limit is systemd's default
 	 * for services rather than the boot value (4096): a keeper holds a
 	 * few fds per session and raises its own soft limit as it needs.
 	 * Above fs.nr_open (default 1048576) the kernel says EPERM, and the
 	 * fallback below keeps the current hard limit. */
-	{RLIMIT_NOFILE, 1024, 524288, 1024, "RLIMIT_NOFILE"},
-	{RLIMIT_MEMLOCK, 8 * MiB, 8 * MiB, 0, "RLIMIT_MEMLOCK"},
-	{RLIMIT_AS, RLIM_INFINITY, RLIM_INFINITY, RLIM_INFINITY, "RLIMIT_AS"},
-	{RLIMIT_LOCKS, RLIM_INFINITY, RLIM_INFINITY, 0, "RLIMIT_LOCKS"},
+	{ RLIMIT_NOFILE, 1024, 524288, 1024, "RLIMIT_NOFILE" },
+	{ RLIMIT_MEMLOCK, 8 * MiB, 8 * MiB, 0, "RLIMIT_MEMLOCK" },
+	{ RLIMIT_AS, RLIM_INFINITY, RLIM_INFINITY, RLIM_INFINITY, "RLIMIT_AS" },
+	{ RLIMIT_LOCKS, RLIM_INFINITY, RLIM_INFINITY, 0, "RLIMIT_LOCKS" },
 	/* Boot sets this from the RAM size too. */
-	{RLIMIT_SIGPENDING, RLIM_INFINITY, RLIM_INFINITY, 0, "RLIMIT_SIGPENDING"},
-	{RLIMIT_MSGQUEUE, 819200, 819200, 0, "RLIMIT_MSGQUEUE"},
-	{RLIMIT_NICE, 0, 0, 0, "RLIMIT_NICE"},
-	{RLIMIT_RTPRIO, 0, 0, 0, "RLIMIT_RTPRIO"},
-	{RLIMIT_RTTIME, RLIM_INFINITY, RLIM_INFINITY, 0, "RLIMIT_RTTIME"},
+	{ RLIMIT_SIGPENDING, RLIM_INFINITY, RLIM_INFINITY, 0, "RLIMIT_SIGPENDING" },
+	{ RLIMIT_MSGQUEUE, 819200, 819200, 0, "RLIMIT_MSGQUEUE" },
+	{ RLIMIT_NICE, 0, 0, 0, "RLIMIT_NICE" },
+	{ RLIMIT_RTPRIO, 0, 0, 0, "RLIMIT_RTPRIO" },
+	{ RLIMIT_RTTIME, RLIM_INFINITY, RLIM_INFINITY, 0, "RLIMIT_RTTIME" },
 };
 const unsigned tn_rlimits_count = N_ELEMENTS(tn_rlimits);
 _Static_assert(N_ELEMENTS(tn_rlimits) == RLIM_NLIMITS, "one entry per rlimit");
@@ -141,7 +141,7 @@ write_oom_score_adj(void)
 static int
 reset_rlimit(const struct tn_rlimit *t)
 {
-	struct rlimit rl = {.rlim_cur = t->soft, .rlim_max = t->hard}, cur;
+	struct rlimit rl = { .rlim_cur = t->soft, .rlim_max = t->hard }, cur;
 
 	if (setrlimit(t->resource, &rl) == 0)
 		return 0;
@@ -159,14 +159,14 @@ reset_rlimit(const struct tn_rlimit *t)
 int
 proc_reset(unsigned *step)
 {
-	static const struct sched_param other = {.sched_priority = 0};
+	static const struct sched_param other = { .sched_priority = 0 };
 	cpu_set_t all;
 
-#define STEP(n, call)                                                        \
-	do {                                                                 \
-		*step = (n);                                                 \
-		if ((call) < 0)                                              \
-			return -1;                                           \
+#define STEP(n, call)              \
+	do {                       \
+		*step = (n);       \
+		if ((call) < 0)    \
+			return -1; \
 	} while (0)
 
 	/* Groups before uids (R12); with euid 0 all three are allowed. */
@@ -181,8 +181,8 @@ proc_reset(unsigned *step)
 	/* Every CPU; the kernel intersects the mask with the cpuset's. */
 	memset(&all, 0xff, sizeof(all));
 	STEP(STEP_AFFINITY, sched_setaffinity(0, sizeof(all), &all));
-	STEP(STEP_IOPRIO, syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
-	    IOPRIO_CLASS_NONE << 13));
+	STEP(STEP_IOPRIO,
+	    syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_CLASS_NONE << 13));
 	STEP(STEP_OOM, write_oom_score_adj());
 	STEP(STEP_PERSONALITY, personality(PER_LINUX));
 	/* Kernels without NUMA have no memory policy to reset. */

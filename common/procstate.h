@@ -23,7 +23,7 @@
 struct tn_rlimit {
 	int resource;
 	rlim_t soft, hard;
-	rlim_t at_least; /* without CAP_SYS_RESOURCE: the least soft limit accepted */
+	rlim_t at_least;  /* without CAP_SYS_RESOURCE: the least soft limit accepted */
 	const char *name; /* "RLIMIT_NOFILE" */
 };
 

@@ -131,7 +131,8 @@ check_body(const union tn_msg *m, size_t nfds, struct tn_err *err)
 			if (!(m->result.ns_mask & 1))
 				return err_set(err, EBADMSG, "no mount namespace");
 			if (nfds != want)
-				return err_set(err, EBADMSG, "got %zu fds, want %zu", nfds, want);
+				return err_set(err, EBADMSG, "got %zu fds, want %zu",
+				    nfds, want);
 			return 0;
 		}
 		return nfds == 0 ? 0 : err_set(err, EBADMSG, "unexpected fds");
@@ -141,15 +142,18 @@ check_body(const union tn_msg *m, size_t nfds, struct tn_err *err)
 			return err_set(err, EBADMSG, "unterminated string");
 		if (!cookie_valid(m->join.cookie) || m->join.on_logout > 1)
 			return err_set(err, EBADMSG, "bad cookie or on_logout");
-		if (m->join.sessions_max < 1 || m->join.sessions_max > TN_SESSIONS_MAX_LIMIT)
-			return err_set(err, EBADMSG, "bad sessions_max %u", m->join.sessions_max);
-		return nfds == 1 ? 0 : err_set(err, EBADMSG, "JOIN needs the leader's pidfd");
+		if (m->join.sessions_max < 1 ||
+		    m->join.sessions_max > TN_SESSIONS_MAX_LIMIT)
+			return err_set(err, EBADMSG, "bad sessions_max %u",
+			    m->join.sessions_max);
+		return nfds == 1 ? 0
+		                 : err_set(err, EBADMSG, "JOIN needs the leader's pidfd");
 	case TN_MSG_JOINED:
 		if (!FIELD_OK(m->joined.msg) || !ns_mask_ok(m->joined.ns_mask))
 			return err_set(err, EBADMSG, "bad string or mask");
 		if (m->joined.status == TN_ST_ISOLATED)
 			return nfds == (size_t)__builtin_popcount(m->joined.ns_mask) &&
-				    (m->joined.ns_mask & 1)
+			        (m->joined.ns_mask & 1)
 			    ? 0
 			    : err_set(err, EBADMSG, "fd count does not match mask");
 		if (m->joined.status == TN_ST_DENIED)
@@ -197,16 +201,15 @@ proto_decode(const void *buf, size_t len, unsigned allowed, size_t nfds,
 }
 
 int
-proto_send(int sock, const void *msg, const int *fds, size_t nfds,
-    struct tn_err *err)
+proto_send(int sock, const void *msg, const int *fds, size_t nfds, struct tn_err *err)
 {
 	const struct tn_hdr *h = msg;
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * TN_MAX_FDS)];
 		struct cmsghdr align;
 	} ctl;
-	struct iovec iov = {.iov_base = (void *)(uintptr_t)msg, .iov_len = h->size};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = h->size };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
 	if (nfds > TN_MAX_FDS)
@@ -242,17 +245,19 @@ close_all(int *fds, size_t n)
 }
 
 int
-proto_recv(int sock, unsigned allowed, union tn_msg *out, int *fds,
-    size_t *nfds, struct tn_err *err)
+proto_recv(int sock, unsigned allowed, union tn_msg *out, int *fds, size_t *nfds,
+    struct tn_err *err)
 {
 	union tn_msg buf;
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * TN_MAX_FDS)];
 		struct cmsghdr align;
 	} ctl;
-	struct iovec iov = {.iov_base = &buf, .iov_len = sizeof(buf)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-	    .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+	struct iovec iov = { .iov_base = &buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf) };
 	int got[TN_MAX_FDS];
 	size_t ngot = 0;
 	ssize_t n;

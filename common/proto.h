@@ -31,10 +31,10 @@ enum tn_msg_type {
 };
 
 enum tn_status {
-	TN_ST_ISOLATED = 1, /* fds attached: namespaces, then keeper link */
-	TN_ST_EXEMPT = 2,   /* policy says not to isolate: PAM_IGNORE */
-	TN_ST_DENIED = 3,   /* refuse the session */
-	TN_ST_DEGRADED = 4, /* on_error = allow: session goes on unisolated */
+	TN_ST_ISOLATED = 1,   /* fds attached: namespaces, then keeper link */
+	TN_ST_EXEMPT = 2,     /* policy says not to isolate: PAM_IGNORE */
+	TN_ST_DENIED = 3,     /* refuse the session */
+	TN_ST_DEGRADED = 4,   /* on_error = allow: session goes on unisolated */
 	TN_ST_ASK_HELPER = 5, /* keeper to module: not the plain case, run the helper */
 };
 
@@ -60,7 +60,7 @@ enum tn_reason {
 #define TN_RES_NO_NEW_PRIVS (1u << 0)
 #define TN_RES_ON_ERROR_ALLOW (1u << 1)
 #define TN_RES_LINK_IS_SOCKET (1u << 2) /* keeper answered: the link is this socket */
-#define TN_RES_TELL_USER (1u << 3) /* DENIED: msg is meant for the user too */
+#define TN_RES_TELL_USER (1u << 3)      /* DENIED: msg is meant for the user too */
 
 struct tn_hdr {
 	uint32_t magic;
@@ -85,8 +85,8 @@ struct tn_msg_open {
 
 struct tn_msg_result { /* POLICY and RESULT */
 	struct tn_hdr hdr;
-	uint32_t status; /* enum tn_status; unused in POLICY */
-	uint32_t flags;  /* TN_RES_* */
+	uint32_t status;  /* enum tn_status; unused in POLICY */
+	uint32_t flags;   /* TN_RES_* */
 	uint32_t ns_mask; /* bit i set: ns i attached (TN_NS_* order) */
 	uint32_t reason;  /* enum tn_reason, with DENIED and DEGRADED */
 	uint64_t caps_drop;
@@ -153,8 +153,8 @@ int proto_send(int sock, const void *msg, const int *fds, size_t nfds,
 /* Receive one datagram (and up to TN_MAX_FDS fds, O_CLOEXEC) and decode
  * it.  Truncated data or fds are an error; received fds are closed on
  * every error.  Returns 0, or -EPIPE at end of stream. */
-int proto_recv(int sock, unsigned allowed, union tn_msg *out, int *fds,
-    size_t *nfds, struct tn_err *err);
+int proto_recv(int sock, unsigned allowed, union tn_msg *out, int *fds, size_t *nfds,
+    struct tn_err *err);
 
 /* A cookie is exactly TN_COOKIE_HEX lowercase hex digits. */
 int cookie_valid(const char *s);

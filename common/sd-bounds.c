@@ -33,17 +33,17 @@ static const struct {
 	const char *prop; /* the D-Bus property pam_tenant sends */
 	enum { V_BYTES, V_TASKS, V_CPU_QUOTA, V_WEIGHT, V_IO } kind;
 } keys[] = {
-	{"MemoryMax", "MemoryMax", V_BYTES},
-	{"MemoryHigh", "MemoryHigh", V_BYTES},
-	{"MemorySwapMax", "MemorySwapMax", V_BYTES},
-	{"TasksMax", "TasksMax", V_TASKS},
-	{"CPUQuota", "CPUQuotaPerSecUSec", V_CPU_QUOTA},
-	{"CPUWeight", "CPUWeight", V_WEIGHT},
-	{"IOWeight", "IOWeight", V_WEIGHT},
-	{"IOReadBandwidthMax", "IOReadBandwidthMax", V_IO},
-	{"IOWriteBandwidthMax", "IOWriteBandwidthMax", V_IO},
-	{"IOReadIOPSMax", "IOReadIOPSMax", V_IO},
-	{"IOWriteIOPSMax", "IOWriteIOPSMax", V_IO},
+	{ "MemoryMax", "MemoryMax", V_BYTES },
+	{ "MemoryHigh", "MemoryHigh", V_BYTES },
+	{ "MemorySwapMax", "MemorySwapMax", V_BYTES },
+	{ "TasksMax", "TasksMax", V_TASKS },
+	{ "CPUQuota", "CPUQuotaPerSecUSec", V_CPU_QUOTA },
+	{ "CPUWeight", "CPUWeight", V_WEIGHT },
+	{ "IOWeight", "IOWeight", V_WEIGHT },
+	{ "IOReadBandwidthMax", "IOReadBandwidthMax", V_IO },
+	{ "IOWriteBandwidthMax", "IOWriteBandwidthMax", V_IO },
+	{ "IOReadIOPSMax", "IOReadIOPSMax", V_IO },
+	{ "IOWriteIOPSMax", "IOWriteIOPSMax", V_IO },
 };
 
 const char *
@@ -89,7 +89,8 @@ permyriad(const char *v)
 		const char *sign;
 		unsigned scale; /* per 10000 of one unit of the number */
 		unsigned decimals;
-	} signs[] = {{"%", 100, 2}, {"\xe2\x80\xb0", 10, 1}, {"\xe2\x80\xb1", 1, 0}};
+	} signs[] = { { "%", 100, 2 }, { "\xe2\x80\xb0", 10, 1 },
+		{ "\xe2\x80\xb1", 1, 0 } };
 	size_t len = strlen(v);
 
 	for (size_t s = 0; s < N_ELEMENTS(signs); s++) {
@@ -118,8 +119,9 @@ permyriad(const char *v)
 			nfrac++;
 		}
 		uint64_t r = whole * signs[s].scale +
-		    (signs[s].decimals ? frac * signs[s].scale /
-			    (signs[s].decimals == 2 ? 100 : 10) : 0);
+		    (signs[s].decimals
+		            ? frac * signs[s].scale / (signs[s].decimals == 2 ? 100 : 10)
+		            : 0);
 		return r > 10000 ? -1 : (int64_t)r;
 	}
 	return -1;
@@ -195,7 +197,7 @@ uint64_t
 sd_system_tasks_max(void)
 {
 	uint64_t t = TASKS_MAX_KERNEL, a = read_u64("/proc/sys/kernel/threads-max"),
-		 b = read_u64("/proc/sys/kernel/pid_max");
+	         b = read_u64("/proc/sys/kernel/pid_max");
 
 	if (a > 0 && a < t)
 		t = a;
@@ -220,7 +222,8 @@ eval(int kind, const char *v, uint64_t *out)
 	switch (kind) {
 	case V_BYTES:
 		if ((pm = permyriad(v)) >= 0) {
-			uint64_t mem = sd_physical_memory(), page = (uint64_t)sysconf(_SC_PAGESIZE);
+			uint64_t mem = sd_physical_memory(),
+			         page = (uint64_t)sysconf(_SC_PAGESIZE);
 
 			*out = (mem / page) * (uint64_t)pm / 10000 * page;
 			return 0;
@@ -233,7 +236,8 @@ eval(int kind, const char *v, uint64_t *out)
 		}
 		errno = 0;
 		*out = strtoull(v, &end, 10);
-		return errno || *end || *out == 0 || !isdigit((unsigned char)*v) ? -EINVAL : 0;
+		return errno || *end || *out == 0 || !isdigit((unsigned char)*v) ? -EINVAL
+		                                                                 : 0;
 	case V_CPU_QUOTA:
 		/* CPUQuota=N% is N * 10000 µs per second; no upper bound. */
 		if (v[strlen(v) - 1] == '%') {
@@ -259,8 +263,10 @@ eval(int kind, const char *v, uint64_t *out)
 	case V_WEIGHT:
 		errno = 0;
 		*out = strtoull(v, &end, 10);
-		return errno || *end || *out < 1 || *out > 10000 || !isdigit((unsigned char)*v)
-		    ? -EINVAL : 0;
+		return errno || *end || *out < 1 || *out > 10000 ||
+		        !isdigit((unsigned char)*v)
+		    ? -EINVAL
+		    : 0;
 	}
 	return -EINVAL;
 }
@@ -291,7 +297,8 @@ eval_io(const char *v, char dev[TN_SD_DEV_MAX], uint64_t *out)
 		return -EINVAL;
 	/* /dev/block/MAJ:MIN is taken by its name, as systemd does (udev's
 	 * symlink need not exist); any other path by what it is. */
-	if (sscanf(path, "/dev/block/%u:%u%n", &maj, &min, &end) == 2 && path[end] == '\0')
+	if (sscanf(path, "/dev/block/%u:%u%n", &maj, &min, &end) == 2 &&
+	    path[end] == '\0')
 		d = makedev(maj, min);
 	else if (stat(path, &st) < 0)
 		return -ENODEV; /* systemd cannot apply it either */
@@ -309,8 +316,8 @@ eval_io(const char *v, char dev[TN_SD_DEV_MAX], uint64_t *out)
 static bool
 is_ours(const char *unit, const char *path)
 {
-	static const char *const dirs[] = {"/run/systemd/system.control/",
-	    "/run/systemd/transient/"};
+	static const char *const dirs[] = { "/run/systemd/system.control/",
+		"/run/systemd/transient/" };
 	const char *base = strrchr(path, '/');
 
 	if (base == NULL || strncmp(base + 1, "50-", 3) != 0)
@@ -318,7 +325,8 @@ is_ours(const char *unit, const char *path)
 	for (size_t i = 0; i < N_ELEMENTS(dirs); i++) {
 		size_t dl = strlen(dirs[i]), ul = strlen(unit);
 
-		if (strncmp(path, dirs[i], dl) == 0 && strncmp(path + dl, unit, ul) == 0 &&
+		if (strncmp(path, dirs[i], dl) == 0 &&
+		    strncmp(path + dl, unit, ul) == 0 &&
 		    strncmp(path + dl + ul, ".d/", 3) == 0 && base == path + dl + ul + 2)
 			return true;
 	}
@@ -329,7 +337,8 @@ static struct tn_sd_slot *
 slot_for(struct tn_sd_bounds *b, const char *prop, const char *dev)
 {
 	for (size_t i = 0; i < b->n; i++)
-		if (strcmp(b->slot[i].prop.name, prop) == 0 && strcmp(b->slot[i].prop.dev, dev) == 0)
+		if (strcmp(b->slot[i].prop.name, prop) == 0 &&
+		    strcmp(b->slot[i].prop.dev, dev) == 0)
 			return &b->slot[i];
 	if (b->n == N_ELEMENTS(b->slot))
 		return NULL;
@@ -374,8 +383,10 @@ assign(struct tn_sd_bounds *b, const char *unit, const char *file, unsigned line
 	if (r == -ENODEV)
 		return 0; /* a device that is not there: systemd skips it too */
 	if (r < 0)
-		return err_set(err, EINVAL, "%s:%u: %s=%s: pam_tenant cannot evaluate this "
-		    "value, so it cannot keep it as a bound", file, line, keys[k].key, v);
+		return err_set(err, EINVAL,
+		    "%s:%u: %s=%s: pam_tenant cannot evaluate this "
+		    "value, so it cannot keep it as a bound",
+		    file, line, keys[k].key, v);
 	s = slot_for(b, keys[k].prop, dev);
 	if (s == NULL)
 		return err_set(err, E2BIG, "%s: too many resource settings", unit);
@@ -411,7 +422,9 @@ read_one(struct tn_sd_bounds *b, const char *unit, const char *section, const ch
 	if (text == NULL)
 		return err_set(err, ENOMEM, "out of memory");
 	if (fd < 0)
-		return errno == ENOENT ? 0 : err_set(err, errno, "%s: %s", file, strerror(errno));
+		return errno == ENOENT
+		    ? 0
+		    : err_set(err, errno, "%s: %s", file, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0; /* /dev/null masks: nothing assigned */
 	n = read_full(fd, text, MAX_FILE_BYTES + 1);

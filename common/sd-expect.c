@@ -42,8 +42,8 @@ open_dir(bool create, struct tn_err *err)
 	if (fd < 0)
 		return err_set(err, errno, "%s/%s: %m", TN_STATE_DIR, EXPECT_DIR);
 	if (fstat(fd, &sb) < 0 || sb.st_uid != 0 || (sb.st_mode & 07777) != 0700)
-		return err_set(err, EPERM, "%s/%s: not root's 0700 directory", TN_STATE_DIR,
-		    EXPECT_DIR);
+		return err_set(err, EPERM, "%s/%s: not root's 0700 directory",
+		    TN_STATE_DIR, EXPECT_DIR);
 	return steal_fd(&fd);
 }
 
@@ -84,9 +84,11 @@ sd_expect_save(const char *unit, const struct tn_sd_prop *want, size_t nwant,
 	if ((dir = open_dir(true, err)) < 0)
 		return -1;
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", unit);
-	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd =
+	    openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || write_full(fd, buf, off) < 0 || renameat(dir, tmp, dir, unit) < 0)
-		return err_set(err, errno, "%s/%s/%s: %m", TN_STATE_DIR, EXPECT_DIR, unit);
+		return err_set(err, errno, "%s/%s/%s: %m", TN_STATE_DIR, EXPECT_DIR,
+		    unit);
 	return 0;
 }
 
@@ -102,8 +104,8 @@ sd_expect_forget(const char *unit)
 static bool
 same(const struct tn_sd_prop *a, const char *name, const char *dev, uint64_t v)
 {
-	return strcmp(a->name, name) == 0 &&
-	    strcmp(a->dev[0] ? a->dev : "-", dev) == 0 && a->value == v;
+	return strcmp(a->name, name) == 0 && strcmp(a->dev[0] ? a->dev : "-", dev) == 0 &&
+	    a->value == v;
 }
 
 int
@@ -144,7 +146,8 @@ sd_expect_load(const char *unit, const struct tn_sd_prop *want, size_t nwant,
 
 			if (prop == NULL)
 				return 0;
-			expect[*nexpect] = (struct tn_sd_prop){.name = prop, .value = v};
+			expect[*nexpect] =
+			    (struct tn_sd_prop){ .name = prop, .value = v };
 			if (strcmp(dev, "-") != 0)
 				str_copy(expect[*nexpect].dev, TN_SD_DEV_MAX, dev);
 			(*nexpect)++;

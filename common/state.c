@@ -43,7 +43,7 @@ open_private_dir(int dirfd, const char *name, bool create, const char *what,
 void
 state_close(struct tn_state *s)
 {
-	int *fds[] = {&s->root, &s->tenants, &s->locks};
+	int *fds[] = { &s->root, &s->tenants, &s->locks };
 
 	for (size_t i = 0; i < N_ELEMENTS(fds); i++) {
 		if (*fds[i] >= 0)
@@ -62,14 +62,14 @@ state_open(struct tn_state *s, bool create, struct tn_err *err)
 	r = walk_trusted("/run", 0, &parent, err);
 	if (r < 0)
 		return r;
-	s->root = open_private_dir(parent, &TN_STATE_DIR[sizeof("/run")],
-	    create, TN_STATE_DIR, err);
+	s->root = open_private_dir(parent, &TN_STATE_DIR[sizeof("/run")], create,
+	    TN_STATE_DIR, err);
 	if (s->root < 0)
 		return s->root;
 	if ((s->tenants = open_private_dir(s->root, "tenants", create,
-		 TN_STATE_DIR "/tenants", err)) < 0 ||
-	    (s->locks = open_private_dir(s->root, "locks", create,
-		 TN_STATE_DIR "/locks", err)) < 0) {
+	         TN_STATE_DIR "/tenants", err)) < 0 ||
+	    (s->locks = open_private_dir(s->root, "locks", create, TN_STATE_DIR "/locks",
+	         err)) < 0) {
 		r = s->tenants < 0 ? s->tenants : s->locks;
 		state_close(s);
 		return r;
@@ -78,11 +78,10 @@ state_open(struct tn_state *s, bool create, struct tn_err *err)
 }
 
 int
-tenant_key(char *buf, size_t len, bool per_session, uid_t uid,
-    const char *cookie)
+tenant_key(char *buf, size_t len, bool per_session, uid_t uid, const char *cookie)
 {
 	int n = per_session ? snprintf(buf, len, "session-%s", cookie)
-			    : snprintf(buf, len, "user-%u", (unsigned)uid);
+	                    : snprintf(buf, len, "user-%u", (unsigned)uid);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
@@ -106,7 +105,8 @@ read_marker(int dir, uid_t *owner, struct tn_err *err)
 		return err_set(err, EPERM, "tenant marker: not a small root-owned file");
 	n = read_full(fd, text, sizeof(text) - 1);
 	if (n < 0)
-		return err_set(err, (int)-n, "tenant marker: read: %s", strerror((int)-n));
+		return err_set(err, (int)-n, "tenant marker: read: %s",
+		    strerror((int)-n));
 	text[n] = '\0';
 	sp = strchr(text, ' ');
 	if (sp == NULL || text[n - 1] != '\n')
@@ -135,9 +135,10 @@ state_tenant_marker(uid_t *owner, struct tn_err *err)
 	 * for it). */
 	if (dir < 0)
 		return errno == ENOENT || errno == ELOOP || errno == ENOTDIR
-		    ? 0 : err_set(err, errno, TN_STATE_DIR ": %m");
+		    ? 0
+		    : err_set(err, errno, TN_STATE_DIR ": %m");
 	if (statx(dir, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
-		STATX_TYPE | STATX_MODE | STATX_UID, &stx) < 0 ||
+	        STATX_TYPE | STATX_MODE | STATX_UID, &stx) < 0 ||
 	    statx(run, "", AT_EMPTY_PATH, STATX_TYPE, &parent) < 0 ||
 	    fstatfs(dir, &sfs) < 0)
 		return err_set(err, errno, TN_STATE_DIR ": stat: %m");
@@ -149,17 +150,17 @@ state_tenant_marker(uid_t *owner, struct tn_err *err)
 	mount_root = stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT
 	    ? (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0
 	    : stx.stx_dev_major != parent.stx_dev_major ||
-		stx.stx_dev_minor != parent.stx_dev_minor;
+	        stx.stx_dev_minor != parent.stx_dev_minor;
 	if (!mount_root || sfs.f_type != TMPFS_MAGIC || !(sfs.f_flags & ST_RDONLY))
 		return 0;
 	if (stx.stx_uid != 0 || (stx.stx_mode & 07777) != 0700)
-		return err_set(err, EPERM, TN_STATE_DIR ": a read-only tmpfs not owned by root with mode 0700");
+		return err_set(err, EPERM,
+		    TN_STATE_DIR ": a read-only tmpfs not owned by root with mode 0700");
 	return read_marker(dir, owner, err);
 }
 
 int
-state_lock_uid(const struct tn_state *s, uid_t uid, bool nonblock,
-    struct tn_err *err)
+state_lock_uid(const struct tn_state *s, uid_t uid, bool nonblock, struct tn_err *err)
 {
 	_cleanup_close_ int fd = -1;
 	char name[32];
@@ -182,12 +183,13 @@ state_lock_uid(const struct tn_state *s, uid_t uid, bool nonblock,
 int
 state_connect_keeper(const char *key, int timeout_ms, struct tn_err *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
 	struct timespec end;
 	int n;
 
-	n = snprintf(sa.sun_path, sizeof(sa.sun_path), TN_STATE_DIR "/tenants/%s/" TN_STATE_SOCKET, key);
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path),
+	    TN_STATE_DIR "/tenants/%s/" TN_STATE_SOCKET, key);
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
 		return err_set(err, ENAMETOOLONG, "keeper socket path too long");
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -203,7 +205,8 @@ state_connect_keeper(const char *key, int timeout_ms, struct tn_err *err)
 
 		if (left < 1)
 			left = 1; /* 0 would mean "wait forever" */
-		tv = (struct timeval){.tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000};
+		tv = (struct timeval){ .tv_sec = left / 1000,
+			.tv_usec = (left % 1000) * 1000 };
 		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
 			return err_set(err, errno, "SO_SNDTIMEO: %m");
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
@@ -218,7 +221,7 @@ state_connect_keeper(const char *key, int timeout_ms, struct tn_err *err)
 		return err_set(err, errno, "connect %s: %m", sa.sun_path);
 	}
 	/* Later sends on this link have their own bounds (MSG_DONTWAIT). */
-	struct timeval none = {0, 0};
+	struct timeval none = { 0, 0 };
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
 	return steal_fd(&fd);
 }
@@ -228,10 +231,13 @@ state_remove_tenant(const struct tn_state *s, const char *key, int dir)
 {
 	_cleanup_close_ int opened = -1;
 
-	if (dir < 0)
-		dir = opened = openat(s->tenants, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dir < 0)
-		return;
+	if (dir < 0) {
+		opened = openat(s->tenants, key,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (opened < 0)
+			return;
+		dir = opened;
+	}
 	(void)unlinkat(dir, TN_STATE_SOCKET, 0);
 	(void)unlinkat(dir, TN_STATE_INFO, 0);
 	(void)unlinkat(s->tenants, key, AT_REMOVEDIR);

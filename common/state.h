@@ -39,8 +39,7 @@ int state_open(struct tn_state *s, bool create, struct tn_err *err);
 void state_close(struct tn_state *s);
 
 /* "user-1000" or "session-<cookie>". */
-int tenant_key(char *buf, size_t len, bool per_session, uid_t uid,
-    const char *cookie);
+int tenant_key(char *buf, size_t len, bool per_session, uid_t uid, const char *cookie);
 
 /* Is this process inside a tenant?  1: yes, in the tenant of *owner
  * (/run/pam_tenant is the read-only marker mount); 0: no (it is absent

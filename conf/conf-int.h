@@ -22,12 +22,12 @@ extern const char *const tn_section_kind_names[TN_SEC__COUNT];
  * meaningful in `val`. */
 struct tn_section {
 	enum tn_section_kind kind;
-	char *name;         /* group, user or service name; NULL otherwise */
+	char *name; /* group, user or service name; NULL otherwise */
 	uid_t uid_lo, uid_hi;
-	const char *file;   /* owned by tn_conf.files */
+	const char *file; /* owned by tn_conf.files */
 	unsigned line;
-	uint32_t set;       /* 1u << tn_key for each key given */
-	bool caps_keep;     /* the caps slot was written as caps.keep */
+	uint32_t set;   /* 1u << tn_key for each key given */
+	bool caps_keep; /* the caps slot was written as caps.keep */
 	unsigned key_line[TN_KEY__COUNT];
 	struct tn_policy val;
 };
@@ -40,8 +40,8 @@ struct tn_conf {
 };
 
 /* Key flags. */
-#define TN_KF_SESSION (1u << 0) /* allowed in [service] */
-#define TN_KF_KEEP (1u << 1)    /* caps.keep: a keep list for the caps slot */
+#define TN_KF_SESSION (1u << 0)      /* allowed in [service] */
+#define TN_KF_KEEP (1u << 1)         /* caps.keep: a keep list for the caps slot */
 #define TN_KF_DEFAULT_ONLY (1u << 2) /* host-wide: allowed only in [default] */
 
 /* tn_section.set has one bit per key. */
@@ -57,8 +57,8 @@ const struct tn_keydef *conf_key_lookup(const char *name);
 
 /* Parse val (trimmed, comment removed) for kd into dst.  On error
  * returns -EINVAL with a message (no file:line) in why. */
-int conf_parse_value(const struct tn_keydef *kd, const char *val,
-    struct tn_policy *dst, char *why, size_t whylen);
+int conf_parse_value(const struct tn_keydef *kd, const char *val, struct tn_policy *dst,
+    char *why, size_t whylen);
 
 /* A size in config syntax: the largest exact K/M/G/T suffix. */
 int conf_format_size(uint64_t v, char *buf, size_t len);

@@ -91,7 +91,7 @@ struct tn_policy {
 	bool isolate;
 	unsigned namespaces; /* TN_NS_* bits; TN_NS_MOUNT always set */
 	enum tn_scope scope;
-	uint64_t tmp_size;   /* bytes, for each of /tmp, /var/tmp, /dev/shm */
+	uint64_t tmp_size; /* bytes, for each of /tmp, /var/tmp, /dev/shm */
 	uint64_t tmp_inodes;
 	uint64_t memory_max, memory_high, memory_swap_max; /* bytes */
 	uint32_t cpu_percent; /* 0 = unlimited; 150 = 1.5 CPUs */
@@ -107,14 +107,14 @@ struct tn_policy {
 	enum tn_on_error on_error;
 	enum tn_cgroup_mode cgroup;
 	char cgroup_root[TN_CGROUP_ROOT_MAX]; /* relative, e.g. "tenant.slice" */
-	uint32_t sessions_max; /* 1..TN_SESSIONS_MAX_LIMIT */
+	uint32_t sessions_max;                /* 1..TN_SESSIONS_MAX_LIMIT */
 	struct tn_origin origin[TN_KEY__COUNT];
 };
 
 /* Diagnostics collected while loading: one "file:line: message" each. */
 struct tn_diag {
-	unsigned count;   /* total errors seen */
-	unsigned stored;  /* how many fit below */
+	unsigned count;  /* total errors seen */
+	unsigned stored; /* how many fit below */
 	char msg[16][512];
 };
 
@@ -142,8 +142,8 @@ int conf_load(const struct tn_conf_opts *opts, struct tn_conf **out,
 /* Parse one buffer as file `name` into conf (pure; for tests and fuzzing).
  * conf_new() gives an empty conf to parse into. */
 struct tn_conf *conf_new(void);
-int conf_parse_buffer(struct tn_conf *conf, const char *name, const char *buf,
-    size_t len, struct tn_diag *diag);
+int conf_parse_buffer(struct tn_conf *conf, const char *name, const char *buf, size_t len,
+    struct tn_diag *diag);
 void conf_free(struct tn_conf *conf);
 
 /* How many files went into conf (the main file, then each drop-in). */
@@ -152,10 +152,10 @@ unsigned conf_file_count(const struct tn_conf *conf);
 /* Who is logging in, as resolved by the caller through NSS. */
 struct tn_identity {
 	uid_t uid;
-	const char *user;           /* canonical pw_name */
-	const char *const *groups;  /* names of every group the user is in */
+	const char *user;          /* canonical pw_name */
+	const char *const *groups; /* names of every group the user is in */
 	size_t ngroups;
-	const char *service;        /* PAM_SERVICE, may be NULL */
+	const char *service; /* PAM_SERVICE, may be NULL */
 };
 
 /* Does any [group NAME] section exist?  If not, a user's groups cannot
@@ -163,8 +163,8 @@ struct tn_identity {
 bool conf_uses_groups(const struct tn_conf *conf);
 
 /* Does any section set key?  Then where the first one does. */
-bool conf_key_set_anywhere(const struct tn_conf *conf, enum tn_key key,
-    const char **file, unsigned *line);
+bool conf_key_set_anywhere(const struct tn_conf *conf, enum tn_key key, const char **file,
+    unsigned *line);
 
 /* Built-in defaults, then [default] < [group] < [uid] < [user], later
  * section wins among equals; [service] last (session keys only). */
@@ -188,8 +188,7 @@ struct tn_conf_stamp {
 };
 
 void conf_stamp(const struct tn_conf_opts *opts, struct tn_conf_stamp *out);
-bool conf_stamp_same(const struct tn_conf_stamp *cached,
-    const struct tn_conf_stamp *now);
+bool conf_stamp_same(const struct tn_conf_stamp *cached, const struct tn_conf_stamp *now);
 
 /* Key names and value rendering, shared by explain and the docs test. */
 const char *conf_key_name(enum tn_key key);

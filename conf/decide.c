@@ -10,7 +10,8 @@
 enum tn_verdict
 tn_on_failure(const struct tn_policy *pol)
 {
-	return pol && pol->on_error == TN_ONERR_ALLOW ? TN_VERDICT_DEGRADE : TN_VERDICT_DENY;
+	return pol && pol->on_error == TN_ONERR_ALLOW ? TN_VERDICT_DEGRADE
+	                                              : TN_VERDICT_DENY;
 }
 
 bool
@@ -31,7 +32,7 @@ static struct tn_decision verdict(enum tn_verdict v, enum tn_reason reason,
 static struct tn_decision
 verdict(enum tn_verdict v, enum tn_reason reason, const char *fmt, ...)
 {
-	struct tn_decision d = {.verdict = v, .reason = reason};
+	struct tn_decision d = { .verdict = v, .reason = reason };
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -51,26 +52,30 @@ tn_decide(const struct tn_login_facts *f)
 	if (f->user_error)
 		return verdict(TN_VERDICT_DENY, TN_REASON_ACCOUNT, "%s", f->user_error);
 	if (f->config_error || pol == NULL)
-		return verdict(f->ignore_config_error ? TN_VERDICT_DEGRADE : TN_VERDICT_DENY,
-		    TN_REASON_CONFIG, "configuration error: %s", f->config_error ? f->config_error : "no policy");
+		return verdict(f->ignore_config_error ? TN_VERDICT_DEGRADE
+		                                      : TN_VERDICT_DENY,
+		    TN_REASON_CONFIG, "configuration error: %s",
+		    f->config_error ? f->config_error : "no policy");
 	if (f->uid == 0 && !f->root_optin)
 		return verdict(TN_VERDICT_EXEMPT, TN_REASON_NONE, "root is not isolated");
 	if (!pol->isolate)
-		return verdict(TN_VERDICT_EXEMPT, TN_REASON_NONE, "isolate = no for this user");
+		return verdict(TN_VERDICT_EXEMPT, TN_REASON_NONE,
+		    "isolate = no for this user");
 	if (f->audit_error)
-		return verdict(tn_on_failure(pol), TN_REASON_AUDIT, "audit unavailable: %s",
-		    f->audit_error);
+		return verdict(tn_on_failure(pol), TN_REASON_AUDIT,
+		    "audit unavailable: %s", f->audit_error);
 	/* A limit, not a failure: on_error does not apply. */
 	if (tn_sessions_full(f->sessions_open, pol->sessions_max)) {
-		d = verdict(TN_VERDICT_DENY, TN_REASON_SESSIONS, "sessions.max = %u reached",
-		    (unsigned)pol->sessions_max);
+		d = verdict(TN_VERDICT_DENY, TN_REASON_SESSIONS,
+		    "sessions.max = %u reached", (unsigned)pol->sessions_max);
 		d.tell_user = true;
 		return d;
 	}
 	if (f->quota_error && conf_policy_has_limits(pol)) {
 		if (pol->cgroup == TN_CGROUP_REQUIRED)
 			return verdict(tn_on_failure(pol), TN_REASON_QUOTAS,
-			    "quotas are configured but cannot be applied: %s", f->quota_error);
+			    "quotas are configured but cannot be applied: %s",
+			    f->quota_error);
 		d = verdict(TN_VERDICT_ISOLATE, TN_REASON_NONE,
 		    "quotas are configured but cannot be applied: %s", f->quota_error);
 		d.quotas_skipped = true;

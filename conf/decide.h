@@ -28,17 +28,17 @@ struct tn_login_facts {
 	const char *user_error;   /* NSS: the user, or its groups when needed */
 	const char *config_error; /* else pol is the user's resolved policy */
 	const struct tn_policy *pol;
-	const char *audit_error;  /* NULL also when audit is off on purpose */
-	const char *quota_error;  /* the host cannot apply limits */
-	unsigned sessions_open;   /* in the user's tenant; 0 when none or unknown */
+	const char *audit_error; /* NULL also when audit is off on purpose */
+	const char *quota_error; /* the host cannot apply limits */
+	unsigned sessions_open;  /* in the user's tenant; 0 when none or unknown */
 };
 
 struct tn_decision {
 	enum tn_verdict verdict;
-	bool tell_user;      /* a refusal by policy: the user may read why */
-	bool quotas_skipped; /* isolate without quotas (cgroup = optional): audit it */
+	bool tell_user;        /* a refusal by policy: the user may read why */
+	bool quotas_skipped;   /* isolate without quotas (cgroup = optional): audit it */
 	enum tn_reason reason; /* the class of why, for the user */
-	char why[600];       /* empty for a plain "isolate" */
+	char why[600];         /* empty for a plain "isolate" */
 };
 
 struct tn_decision tn_decide(const struct tn_login_facts *f);

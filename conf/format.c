@@ -11,8 +11,7 @@
 #include "util.h"
 
 /* Append to buf at *off; -ENOSPC once it no longer fits. */
-static int
-append(char *buf, size_t len, size_t *off, const char *fmt, ...)
+static int append(char *buf, size_t len, size_t *off, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int
@@ -44,8 +43,8 @@ conf_format_size(uint64_t v, char *buf, size_t len)
 	/* The largest suffix that divides exactly. */
 	for (i = 4; i > 0; i--)
 		if (v != 0 && v % (1ull << (10 * i)) == 0)
-			return append(buf, len, &off, "%" PRIu64 "%c",
-			    v >> (10 * i), suffix[i - 1]);
+			return append(buf, len, &off, "%" PRIu64 "%c", v >> (10 * i),
+			    suffix[i - 1]);
 	return append(buf, len, &off, "%" PRIu64, v);
 }
 
@@ -100,8 +99,7 @@ format_caps(uint64_t mask, char *buf, size_t len)
 static int
 format_io_max(const struct tn_policy *pol, char *buf, size_t len)
 {
-	static const char *const names[] = { "rbps", "wbps", "riops",
-		"wiops" };
+	static const char *const names[] = { "rbps", "wbps", "riops", "wiops" };
 	size_t off = 0;
 	int r = 0;
 
@@ -111,8 +109,7 @@ format_io_max(const struct tn_policy *pol, char *buf, size_t len)
 		const uint64_t v[] = { d->rbps, d->wbps, d->riops, d->wiops };
 		bool all_max = true;
 
-		r = append(buf, len, &off, "%s%u:%u", i ? ", " : "", d->major,
-		    d->minor);
+		r = append(buf, len, &off, "%s%u:%u", i ? ", " : "", d->major, d->minor);
 		for (unsigned j = 0; j < N_ELEMENTS(v); j++)
 			all_max = all_max && v[j] == TN_UNLIMITED;
 		/* A device with every limit at max still has to say so. */
@@ -122,10 +119,9 @@ format_io_max(const struct tn_policy *pol, char *buf, size_t len)
 			if (v[j] == TN_UNLIMITED && !all_max)
 				continue;
 			r = j < 2 ? conf_format_size(v[j], num, sizeof(num))
-				  : format_u64_or_max(v[j], num, sizeof(num));
+			          : format_u64_or_max(v[j], num, sizeof(num));
 			if (r == 0)
-				r = append(buf, len, &off, " %s=%s", names[j],
-				    num);
+				r = append(buf, len, &off, " %s=%s", names[j], num);
 		}
 	}
 	return r;
@@ -140,8 +136,7 @@ format_word(const char *w, char *buf, size_t len)
 }
 
 int
-conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf,
-    size_t len)
+conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf, size_t len)
 {
 	size_t off = 0;
 
@@ -154,8 +149,7 @@ conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf,
 	case TN_KEY_NAMESPACES:
 		return format_namespaces(pol->namespaces, buf, len);
 	case TN_KEY_SCOPE:
-		return format_word(pol->scope == TN_SCOPE_SESSION ? "session"
-								  : "user",
+		return format_word(pol->scope == TN_SCOPE_SESSION ? "session" : "user",
 		    buf, len);
 	case TN_KEY_TMP_SIZE:
 		return conf_format_size(pol->tmp_size, buf, len);
@@ -170,8 +164,7 @@ conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf,
 	case TN_KEY_CPU:
 		if (pol->cpu_percent == 0)
 			return format_word("max", buf, len);
-		return append(buf, len, &off, "%" PRIu32 "%%",
-		    pol->cpu_percent);
+		return append(buf, len, &off, "%" PRIu32 "%%", pol->cpu_percent);
 	case TN_KEY_CPU_WEIGHT:
 		/* Unset is written as nothing, which parses back as unset. */
 		if (pol->cpu_weight == 0)
@@ -192,17 +185,14 @@ conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf,
 	case TN_KEY_NO_NEW_PRIVS:
 		return format_word(pol->no_new_privs ? "yes" : "no", buf, len);
 	case TN_KEY_ON_LOGOUT:
-		return format_word(pol->on_logout == TN_LOGOUT_KILL ? "kill"
-								    : "keep",
+		return format_word(pol->on_logout == TN_LOGOUT_KILL ? "kill" : "keep",
 		    buf, len);
 	case TN_KEY_ON_ERROR:
-		return format_word(pol->on_error == TN_ONERR_ALLOW ? "allow"
-								   : "deny",
+		return format_word(pol->on_error == TN_ONERR_ALLOW ? "allow" : "deny",
 		    buf, len);
 	case TN_KEY_CGROUP:
-		return format_word(pol->cgroup == TN_CGROUP_OPTIONAL
-			? "optional"
-			: "required",
+		return format_word(pol->cgroup == TN_CGROUP_OPTIONAL ? "optional"
+		                                                     : "required",
 		    buf, len);
 	case TN_KEY_CGROUP_ROOT:
 		return format_word(pol->cgroup_root, buf, len);
@@ -215,8 +205,7 @@ conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf,
 }
 
 int
-conf_format_setting(const struct tn_policy *pol, enum tn_key key, char *buf,
-    size_t len)
+conf_format_setting(const struct tn_policy *pol, enum tn_key key, char *buf, size_t len)
 {
 	const char *name = conf_key_name(key);
 	size_t off = 0;

@@ -38,8 +38,8 @@ check_trust(const struct loader *l, const struct stat *st, const char *shown)
 		if (l->owner == 0)
 			diag_add(l->diag, "%s: not owned by root", shown);
 		else
-			diag_add(l->diag, "%s: not owned by root or uid %u",
-			    shown, (unsigned)l->owner);
+			diag_add(l->diag, "%s: not owned by root or uid %u", shown,
+			    (unsigned)l->owner);
 		r = -EPERM;
 	}
 	if ((st->st_mode & (S_IWGRP | S_IWOTH)) &&
@@ -52,8 +52,8 @@ check_trust(const struct loader *l, const struct stat *st, const char *shown)
 
 /* Why openat() of a directory component failed. */
 static int
-report_dir_error(const struct loader *l, int dfd, const char *comp,
-    const char *shown, int e)
+report_dir_error(const struct loader *l, int dfd, const char *comp, const char *shown,
+    int e)
 {
 	struct stat st;
 
@@ -106,8 +106,8 @@ walk_dir(const struct loader *l, const char *abs, size_t dirlen)
 			;
 		saved = path[end];
 		path[end] = '\0';
-		next = openat(fd, path + i,
-		    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		next =
+		    openat(fd, path + i, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0) {
 			int e = errno;
 
@@ -144,8 +144,7 @@ absolute(const char *path, char *out, size_t len)
 	} else {
 		if (getcwd(cwd, sizeof(cwd)) == NULL)
 			return -errno;
-		r = snprintf(out, len, "%s/%s", strcmp(cwd, "/") ? cwd : "",
-		    path);
+		r = snprintf(out, len, "%s/%s", strcmp(cwd, "/") ? cwd : "", path);
 	}
 	if (r < 0 || (size_t)r >= len)
 		return -ENAMETOOLONG;
@@ -189,8 +188,7 @@ load_at(const struct loader *l, int dfd, const char *base, const char *shown)
 	}
 	if (!stat_is_ok(l, &st, shown))
 		return -EPERM;
-	fd = openat(dfd, base,
-	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		int e = errno;
 
@@ -213,7 +211,8 @@ load_at(const struct loader *l, int dfd, const char *base, const char *shown)
 	 * tells "too big" from "exactly full".  (Not 1 MiB for every file:
 	 * every login's helper reads them.) */
 	cap = st.st_size >= 0 && st.st_size < TN_CONF_MAX_FILE_BYTES
-	    ? (size_t)st.st_size + 1 : TN_CONF_MAX_FILE_BYTES + 1;
+	    ? (size_t)st.st_size + 1
+	    : TN_CONF_MAX_FILE_BYTES + 1;
 	buf = malloc(cap);
 	if (buf == NULL) {
 		diag_add(l->diag, "%s: out of memory", shown);
@@ -224,7 +223,8 @@ load_at(const struct loader *l, int dfd, const char *base, const char *shown)
 
 		if (len == cap) {
 			size_t bigger = cap > TN_CONF_MAX_FILE_BYTES / 2
-			    ? TN_CONF_MAX_FILE_BYTES + 1 : 2 * cap;
+			    ? TN_CONF_MAX_FILE_BYTES + 1
+			    : 2 * cap;
 			char *grown = realloc(buf, bigger);
 
 			if (grown == NULL) {
@@ -303,8 +303,8 @@ free_names(char **names, size_t n)
 
 /* The *.conf names in dirfd, sorted by strcmp. */
 static int
-list_dropins(const struct loader *l, int dirfd, const char *dir,
-    char ***out, size_t *count)
+list_dropins(const struct loader *l, int dirfd, const char *dir, char ***out,
+    size_t *count)
 {
 	const size_t max = TN_CONF_MAX_FILES - 1; /* the main file is one */
 	char **names = NULL;
@@ -332,8 +332,7 @@ list_dropins(const struct loader *l, int dirfd, const char *dir,
 		if (!is_dropin_name(de->d_name))
 			continue;
 		if (n == max) {
-			diag_add(l->diag, "%s: more than %zu drop-in files",
-			    dir, max);
+			diag_add(l->diag, "%s: more than %zu drop-in files", dir, max);
 			goto fail;
 		}
 		names[n] = strdup(de->d_name);
@@ -382,8 +381,7 @@ load_dropins(const struct loader *l, const char *dir)
 		r = snprintf(shown, sizeof(shown), "%s%s%s", dir,
 		    dl && dir[dl - 1] == '/' ? "" : "/", names[i]);
 		if (r < 0 || (size_t)r >= sizeof(shown)) {
-			diag_add(l->diag, "%s/%s: name too long", dir,
-			    names[i]);
+			diag_add(l->diag, "%s/%s: name too long", dir, names[i]);
 			ret = -ENAMETOOLONG;
 			continue;
 		}
@@ -398,8 +396,7 @@ load_dropins(const struct loader *l, const char *dir)
 }
 
 int
-conf_load(const struct tn_conf_opts *opts, struct tn_conf **out,
-    struct tn_diag *diag)
+conf_load(const struct tn_conf_opts *opts, struct tn_conf **out, struct tn_diag *diag)
 {
 	static const struct tn_conf_opts defaults = { .trusted_owner = 0 };
 	struct loader l = { .diag = diag };

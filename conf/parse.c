@@ -30,8 +30,7 @@ const char *const tn_section_kind_names[TN_SEC__COUNT] = {
 	[TN_SEC_SERVICE] = "service",
 };
 
-static void
-error_at(struct parser *p, const char *fmt, ...)
+static void error_at(struct parser *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -142,8 +141,7 @@ section_name(struct parser *p, char *s, char *name, size_t len)
 	if (*s == '"') {
 		for (s++; *s != '"'; s++) {
 			if (*s == '\0') {
-				error_at(p,
-				    "section header: unterminated quote");
+				error_at(p, "section header: unterminated quote");
 				return -1;
 			}
 			if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
@@ -203,8 +201,9 @@ parse_section(struct parser *p, char *s)
 		kind[n++] = *s++;
 	kind[n] = '\0';
 	if (n == 0 || (*s != ']' && !is_space(*s) && *s != '\0')) {
-		error_at(p, "section header: expected [default], [group NAME], "
-			    "[uid N-M], [user NAME] or [service NAME]");
+		error_at(p,
+		    "section header: expected [default], [group NAME], "
+		    "[uid N-M], [user NAME] or [service NAME]");
 		return;
 	}
 	for (k = 0; k < TN_SEC__COUNT; k++)
@@ -319,11 +318,12 @@ parse_setting(struct parser *p, char *s, char *eq)
 		unsigned line = sec->key_line[kd->key];
 
 		if (strcmp(first, kd->name) == 0)
-			error_at(p, "duplicate key '%s' (first set on line %u)",
-			    kd->name, line);
+			error_at(p, "duplicate key '%s' (first set on line %u)", kd->name,
+			    line);
 		else
-			error_at(p, "duplicate key '%s' (%s, which sets the "
-				     "same thing, is on line %u)",
+			error_at(p,
+			    "duplicate key '%s' (%s, which sets the "
+			    "same thing, is on line %u)",
 			    kd->name, first, line);
 		return;
 	}
@@ -361,8 +361,8 @@ parse_line(struct parser *p, char *s)
 }
 
 int
-conf_parse_buffer(struct tn_conf *conf, const char *name, const char *buf,
-    size_t len, struct tn_diag *diag)
+conf_parse_buffer(struct tn_conf *conf, const char *name, const char *buf, size_t len,
+    struct tn_diag *diag)
 {
 	struct parser p = { .conf = conf, .diag = diag };
 	char line[TN_CONF_MAX_LINE + 1];
@@ -374,8 +374,7 @@ conf_parse_buffer(struct tn_conf *conf, const char *name, const char *buf,
 		return -E2BIG;
 	}
 	if (len > TN_CONF_MAX_FILE_BYTES) {
-		diag_add(diag, "%s: larger than %d bytes", name,
-		    TN_CONF_MAX_FILE_BYTES);
+		diag_add(diag, "%s: larger than %d bytes", name, TN_CONF_MAX_FILE_BYTES);
 		return -EFBIG;
 	}
 	p.file = conf_add_file(conf, name);
@@ -395,8 +394,7 @@ conf_parse_buffer(struct tn_conf *conf, const char *name, const char *buf,
 		if (n > 0 && start[n - 1] == '\r')
 			n--;
 		if (n > TN_CONF_MAX_LINE) {
-			error_at(&p, "line longer than %d bytes",
-			    TN_CONF_MAX_LINE);
+			error_at(&p, "line longer than %d bytes", TN_CONF_MAX_LINE);
 			continue;
 		}
 		if (memchr(start, '\0', n) != NULL) {

@@ -15,15 +15,13 @@ _Static_assert(sizeof(TN_CGROUP_ROOT_DEFAULT) <= TN_CGROUP_ROOT_MAX,
  * host or defeat audit; tenant.conf(5) gives the reason for each.
  * cap_net_raw, the setuid/setgid/dac caps and cap_audit_write stay so
  * that ping, su and passwd keep working. */
-static const uint64_t default_caps_drop =
-    CAP(CAP_SYS_ADMIN) | CAP(CAP_SYS_MODULE) | CAP(CAP_SYS_RAWIO) |
-    CAP(CAP_SYS_PTRACE) | CAP(CAP_SYS_BOOT) | CAP(CAP_SYS_TIME) |
-    CAP(CAP_SYS_RESOURCE) | CAP(CAP_MKNOD) | CAP(CAP_NET_ADMIN) |
-    CAP(CAP_MAC_ADMIN) | CAP(CAP_MAC_OVERRIDE) | CAP(CAP_AUDIT_CONTROL) |
-    CAP(CAP_SYSLOG) | CAP(CAP_BPF) | CAP(CAP_PERFMON) |
-    CAP(CAP_CHECKPOINT_RESTORE) | CAP(CAP_SYS_PACCT) |
-    CAP(CAP_LINUX_IMMUTABLE) | CAP(CAP_BLOCK_SUSPEND) |
-    CAP(CAP_WAKE_ALARM) | CAP(CAP_SETFCAP);
+static const uint64_t default_caps_drop = CAP(CAP_SYS_ADMIN) | CAP(CAP_SYS_MODULE) |
+    CAP(CAP_SYS_RAWIO) | CAP(CAP_SYS_PTRACE) | CAP(CAP_SYS_BOOT) | CAP(CAP_SYS_TIME) |
+    CAP(CAP_SYS_RESOURCE) | CAP(CAP_MKNOD) | CAP(CAP_NET_ADMIN) | CAP(CAP_MAC_ADMIN) |
+    CAP(CAP_MAC_OVERRIDE) | CAP(CAP_AUDIT_CONTROL) | CAP(CAP_SYSLOG) | CAP(CAP_BPF) |
+    CAP(CAP_PERFMON) | CAP(CAP_CHECKPOINT_RESTORE) | CAP(CAP_SYS_PACCT) |
+    CAP(CAP_LINUX_IMMUTABLE) | CAP(CAP_BLOCK_SUSPEND) | CAP(CAP_WAKE_ALARM) |
+    CAP(CAP_SETFCAP);
 
 void
 conf_defaults(struct tn_policy *out)
@@ -50,16 +48,14 @@ conf_defaults(struct tn_policy *out)
 	out->cgroup = TN_CGROUP_REQUIRED;
 	out->sessions_max = TN_SESSIONS_MAX_DEFAULT;
 	/* The rest of the array stays zero: policies compare with memcmp. */
-	memcpy(out->cgroup_root, TN_CGROUP_ROOT_DEFAULT,
-	    sizeof(TN_CGROUP_ROOT_DEFAULT));
+	memcpy(out->cgroup_root, TN_CGROUP_ROOT_DEFAULT, sizeof(TN_CGROUP_ROOT_DEFAULT));
 	/* origin[] is all { NULL, 0 }: built-in. */
 }
 
 bool
 conf_policy_has_limits(const struct tn_policy *pol)
 {
-	return pol->memory_max != TN_UNLIMITED ||
-	    pol->memory_high != TN_UNLIMITED ||
+	return pol->memory_max != TN_UNLIMITED || pol->memory_high != TN_UNLIMITED ||
 	    pol->memory_swap_max != TN_UNLIMITED || pol->cpu_percent != 0 ||
 	    pol->cpu_weight != 0 || pol->pids_max != TN_UNLIMITED ||
 	    pol->io_weight != 0 || pol->io_max_count != 0;
@@ -128,8 +124,7 @@ copy_key(struct tn_policy *dst, const struct tn_policy *src, enum tn_key k)
 		dst->cgroup = src->cgroup;
 		break;
 	case TN_KEY_CGROUP_ROOT:
-		memcpy(dst->cgroup_root, src->cgroup_root,
-		    sizeof(dst->cgroup_root));
+		memcpy(dst->cgroup_root, src->cgroup_root, sizeof(dst->cgroup_root));
 		break;
 	case TN_KEY_SESSIONS_MAX:
 		dst->sessions_max = src->sessions_max;
@@ -160,12 +155,11 @@ cmp_str(const void *a, const void *b)
 /* Group membership through a sorted copy of the names; without memory
  * for it, a linear scan gives the same answer. */
 static bool
-in_groups(const struct tn_identity *id, const char **sorted,
-    const char *name)
+in_groups(const struct tn_identity *id, const char **sorted, const char *name)
 {
 	if (sorted != NULL)
-		return bsearch(&name, sorted, id->ngroups, sizeof(*sorted),
-			   cmp_str) != NULL;
+		return bsearch(&name, sorted, id->ngroups, sizeof(*sorted), cmp_str) !=
+		    NULL;
 	for (size_t i = 0; i < id->ngroups; i++)
 		if (id->groups[i] && strcmp(id->groups[i], name) == 0)
 			return true;
@@ -173,8 +167,7 @@ in_groups(const struct tn_identity *id, const char **sorted,
 }
 
 static bool
-matches(const struct tn_section *sec, const struct tn_identity *id,
-    const char **sorted)
+matches(const struct tn_section *sec, const struct tn_identity *id, const char **sorted)
 {
 	switch (sec->kind) {
 	case TN_SEC_DEFAULT:
@@ -186,8 +179,7 @@ matches(const struct tn_section *sec, const struct tn_identity *id,
 	case TN_SEC_USER:
 		return id->user != NULL && strcmp(id->user, sec->name) == 0;
 	case TN_SEC_SERVICE:
-		return id->service != NULL &&
-		    strcmp(id->service, sec->name) == 0;
+		return id->service != NULL && strcmp(id->service, sec->name) == 0;
 	case TN_SEC__COUNT:
 		break;
 	}

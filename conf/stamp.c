@@ -49,7 +49,7 @@ static void
 mix_stat(struct hasher *x, int dirfd, const char *name, bool above)
 {
 	struct stat st;
-	uint64_t f[9] = {0};
+	uint64_t f[9] = { 0 };
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		f[0] = st.st_dev;
@@ -120,7 +120,7 @@ conf_stamp(const struct tn_conf_opts *opts, struct tn_conf_stamp *out)
 {
 	const char *main_path = opts->main_path ? opts->main_path : TN_CONF_PATH;
 	const char *dropin = opts->dropin_dir;
-	struct hasher x = {.h = 0xcbf29ce484222325ULL};
+	struct hasher x = { .h = 0xcbf29ce484222325ULL };
 	struct timespec now;
 
 	if (opts->main_path == NULL && dropin == NULL)

@@ -13,10 +13,10 @@
 #define WEIGHT_MAX 10000u        /* cgroup v2 cpu.weight / io.weight */
 #define PIDS_LIMIT 4194304u      /* the kernel's PID_MAX_LIMIT */
 #define IOPS_MAX UINT32_MAX
-#define DEV_MAJOR_MAX 4095u      /* 12-bit major, 20-bit minor */
+#define DEV_MAJOR_MAX 4095u /* 12-bit major, 20-bit minor */
 #define DEV_MINOR_MAX 1048575u
-#define CGROUP_ROOT_DEPTH 4      /* components in cgroup.root */
-#define CGROUP_ROOT_NAME_MAX 64  /* bytes in one component */
+#define CGROUP_ROOT_DEPTH 4     /* components in cgroup.root */
+#define CGROUP_ROOT_NAME_MAX 64 /* bytes in one component */
 
 _Static_assert(CAP_LAST_CAP < 64, "caps_drop is a 64-bit mask");
 
@@ -92,11 +92,24 @@ parse_size(const char *s, bool allow_max, uint64_t *out)
 		return r;
 	if (*end != '\0') {
 		switch (*end) {
-		case 'k': case 'K': mult = 1ull << 10; break;
-		case 'm': case 'M': mult = 1ull << 20; break;
-		case 'g': case 'G': mult = 1ull << 30; break;
-		case 't': case 'T': mult = 1ull << 40; break;
-		default: return is_alpha(*end) ? NUM_SUFFIX : NUM_BAD;
+		case 'k':
+		case 'K':
+			mult = 1ull << 10;
+			break;
+		case 'm':
+		case 'M':
+			mult = 1ull << 20;
+			break;
+		case 'g':
+		case 'G':
+			mult = 1ull << 30;
+			break;
+		case 't':
+		case 'T':
+			mult = 1ull << 40;
+			break;
+		default:
+			return is_alpha(*end) ? NUM_SUFFIX : NUM_BAD;
 		}
 		if (end[1] != '\0')
 			return is_alpha(end[1]) ? NUM_SUFFIX : NUM_BAD;
@@ -109,8 +122,8 @@ parse_size(const char *s, bool allow_max, uint64_t *out)
 }
 
 static int
-size_value(const char *key, const char *val, bool allow_max, uint64_t *out,
-    char *why, size_t len)
+size_value(const char *key, const char *val, bool allow_max, uint64_t *out, char *why,
+    size_t len)
 {
 	switch (parse_size(val, allow_max, out)) {
 	case NUM_OK:
@@ -119,9 +132,8 @@ size_value(const char *key, const char *val, bool allow_max, uint64_t *out,
 		snprintf(why, len, "%s: size '%.64s' is negative", key, val);
 		break;
 	case NUM_SUFFIX:
-		snprintf(why, len,
-		    "%s: bad suffix in '%.64s' (expected K, M, G or T)", key,
-		    val);
+		snprintf(why, len, "%s: bad suffix in '%.64s' (expected K, M, G or T)",
+		    key, val);
 		break;
 	case NUM_RANGE:
 		snprintf(why, len, "%s: size '%.64s' is too large", key, val);
@@ -137,16 +149,14 @@ size_value(const char *key, const char *val, bool allow_max, uint64_t *out,
 }
 
 static int
-bool_value(const char *key, const char *val, bool *out, char *why,
-    size_t len)
+bool_value(const char *key, const char *val, bool *out, char *why, size_t len)
 {
 	if (strcmp(val, "yes") == 0)
 		*out = true;
 	else if (strcmp(val, "no") == 0)
 		*out = false;
 	else {
-		snprintf(why, len, "%s: expected yes or no, got '%.64s'", key,
-		    val);
+		snprintf(why, len, "%s: expected yes or no, got '%.64s'", key, val);
 		return -EINVAL;
 	}
 	return 0;
@@ -154,16 +164,16 @@ bool_value(const char *key, const char *val, bool *out, char *why,
 
 /* One of two words: the first maps to 0, the second to 1. */
 static int
-choice_value(const char *key, const char *val, const char *w0,
-    const char *w1, int *out, char *why, size_t len)
+choice_value(const char *key, const char *val, const char *w0, const char *w1, int *out,
+    char *why, size_t len)
 {
 	if (strcmp(val, w0) == 0)
 		*out = 0;
 	else if (strcmp(val, w1) == 0)
 		*out = 1;
 	else {
-		snprintf(why, len, "%s: expected %s or %s, got '%.64s'", key,
-		    w0, w1, val);
+		snprintf(why, len, "%s: expected %s or %s, got '%.64s'", key, w0, w1,
+		    val);
 		return -EINVAL;
 	}
 	return 0;
@@ -192,8 +202,7 @@ namespaces_value(const char *val, unsigned *out, char *why, size_t len)
 			return -EINVAL;
 		}
 		if (mask & tn_ns_kinds[i].bit) {
-			snprintf(why, len, "namespaces: '%s' listed twice",
-			    tok);
+			snprintf(why, len, "namespaces: '%s' listed twice", tok);
 			return -EINVAL;
 		}
 		mask |= tn_ns_kinds[i].bit;
@@ -226,8 +235,8 @@ cpu_value(const char *val, uint32_t *out, char *why, size_t len)
 		return -EINVAL;
 	}
 	if (v < 1 || v > CPU_PERCENT_MAX) {
-		snprintf(why, len, "cpu: '%.64s' is out of range (1%% to %u%%)",
-		    val, CPU_PERCENT_MAX);
+		snprintf(why, len, "cpu: '%.64s' is out of range (1%% to %u%%)", val,
+		    CPU_PERCENT_MAX);
 		return -EINVAL;
 	}
 	*out = (uint32_t)v;
@@ -236,8 +245,7 @@ cpu_value(const char *val, uint32_t *out, char *why, size_t len)
 
 /* Empty means unset (0): lets a more specific section clear it. */
 static int
-weight_value(const char *key, const char *val, uint32_t *out, char *why,
-    size_t len)
+weight_value(const char *key, const char *val, uint32_t *out, char *why, size_t len)
 {
 	uint64_t v = 0;
 
@@ -316,15 +324,12 @@ cgroup_component(const char *s, size_t n, char *why, size_t len)
 		return -EINVAL;
 	}
 	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) {
-		snprintf(why, len, "cgroup.root: '%.*s' is not allowed",
-		    (int)n, s);
+		snprintf(why, len, "cgroup.root: '%.*s' is not allowed", (int)n, s);
 		return -EINVAL;
 	}
 	if (s[0] == '-') {
-		snprintf(why, len,
-		    "cgroup.root: component '%.*s' starts with '-'",
-		    (int)(n < CGROUP_ROOT_NAME_MAX ? n : CGROUP_ROOT_NAME_MAX),
-		    s);
+		snprintf(why, len, "cgroup.root: component '%.*s' starts with '-'",
+		    (int)(n < CGROUP_ROOT_NAME_MAX ? n : CGROUP_ROOT_NAME_MAX), s);
 		return -EINVAL;
 	}
 	if (n > CGROUP_ROOT_NAME_MAX) {
@@ -371,14 +376,12 @@ cgroup_root_value(const char *val, char *out, char *why, size_t len)
 		int r;
 
 		if (cn == 0 && *s == '\0') {
-			snprintf(why, len,
-			    "cgroup.root: trailing '/' in '%.64s'", val);
+			snprintf(why, len, "cgroup.root: trailing '/' in '%.64s'", val);
 			return -EINVAL;
 		}
 		if (cn == 0) {
 			snprintf(why, len,
-			    "cgroup.root: empty component ('//') in '%.64s'",
-			    val);
+			    "cgroup.root: empty component ('//') in '%.64s'", val);
 			return -EINVAL;
 		}
 		if (++depth > CGROUP_ROOT_DEPTH) {
@@ -421,8 +424,8 @@ cap_lookup(const char *tok, cap_value_t *v)
 }
 
 static int
-caps_value(const char *key, const char *val, bool keep, uint64_t *out,
-    char *why, size_t len)
+caps_value(const char *key, const char *val, bool keep, uint64_t *out, char *why,
+    size_t len)
 {
 	const uint64_t all = (2ull << CAP_LAST_CAP) - 1;
 	char buf[TN_CONF_MAX_LINE + 1];
@@ -435,13 +438,11 @@ caps_value(const char *key, const char *val, bool keep, uint64_t *out,
 		cap_value_t c = 0;
 
 		if (cap_lookup(tok, &c) < 0) {
-			snprintf(why, len, "%s: unknown capability '%.64s'",
-			    key, tok);
+			snprintf(why, len, "%s: unknown capability '%.64s'", key, tok);
 			return -EINVAL;
 		}
 		if (mask & (1ull << c)) {
-			snprintf(why, len, "%s: '%.64s' listed twice", key,
-			    tok);
+			snprintf(why, len, "%s: '%.64s' listed twice", key, tok);
 			return -EINVAL;
 		}
 		mask |= 1ull << c;
@@ -456,8 +457,7 @@ parse_dev(const char *s, unsigned *major, unsigned *minor)
 	const char *end = NULL;
 	uint64_t ma = 0, mi = 0;
 
-	if (parse_digits(s, &ma, &end) != NUM_OK || *end != ':' ||
-	    ma > DEV_MAJOR_MAX)
+	if (parse_digits(s, &ma, &end) != NUM_OK || *end != ':' || ma > DEV_MAJOR_MAX)
 		return -1;
 	if (!parse_uint(end + 1, 0, DEV_MINOR_MAX, &mi))
 		return -1;
@@ -468,11 +468,9 @@ parse_dev(const char *s, unsigned *major, unsigned *minor)
 
 /* "rbps=10M" on the device d. */
 static int
-io_limit(char *tok, struct tn_io_max *d, unsigned *seen, char *why,
-    size_t len)
+io_limit(char *tok, struct tn_io_max *d, unsigned *seen, char *why, size_t len)
 {
-	static const char *const names[] = { "rbps", "wbps", "riops",
-		"wiops" };
+	static const char *const names[] = { "rbps", "wbps", "riops", "wiops" };
 	uint64_t *slots[] = { &d->rbps, &d->wbps, &d->riops, &d->wiops };
 	char *eq = strchr(tok, '=');
 	const char *v;
@@ -498,8 +496,8 @@ io_limit(char *tok, struct tn_io_max *d, unsigned *seen, char *why,
 		return -EINVAL;
 	}
 	if (*seen & (1u << i)) {
-		snprintf(why, len, "io.max: '%s' given twice for %u:%u",
-		    names[i], d->major, d->minor);
+		snprintf(why, len, "io.max: '%s' given twice for %u:%u", names[i],
+		    d->major, d->minor);
 		return -EINVAL;
 	}
 	*seen |= 1u << i;
@@ -509,14 +507,14 @@ io_limit(char *tok, struct tn_io_max *d, unsigned *seen, char *why,
 	}
 	/* Bytes take size suffixes; operation counts are plain. */
 	if (i < 2 ? parse_size(v, false, slots[i]) != NUM_OK || *slots[i] == 0
-		  : !parse_uint(v, 1, IOPS_MAX, slots[i])) {
+	          : !parse_uint(v, 1, IOPS_MAX, slots[i])) {
 		snprintf(why, len,
 		    "io.max: bad value '%.64s' for %s on %u:%u (expected %s, "
 		    "or max)",
 		    v, names[i], d->major, d->minor,
 		    i < 2 ? "bytes per second > 0 with an optional K, M, G "
-			    "or T suffix"
-			  : "operations per second > 0");
+		            "or T suffix"
+		          : "operations per second > 0");
 		return -EINVAL;
 	}
 	return 0;
@@ -538,8 +536,7 @@ io_device(char *entry, struct tn_io_max *d, char *why, size_t len)
 	}
 	if (parse_dev(tok, &d->major, &d->minor) < 0) {
 		snprintf(why, len,
-		    "io.max: bad device '%.64s' (expected MAJ:MIN such as 8:0)",
-		    tok);
+		    "io.max: bad device '%.64s' (expected MAJ:MIN such as 8:0)", tok);
 		return -EINVAL;
 	}
 	d->rbps = d->wbps = d->riops = d->wiops = TN_UNLIMITED;
@@ -585,8 +582,7 @@ io_max_value(const char *val, struct tn_policy *dst, char *why, size_t len)
 		for (unsigned i = 0; i < n; i++) {
 			if (dev[i].major == dev[n].major &&
 			    dev[i].minor == dev[n].minor) {
-				snprintf(why, len,
-				    "io.max: device %u:%u listed twice",
+				snprintf(why, len, "io.max: device %u:%u listed twice",
 				    dev[n].major, dev[n].minor);
 				return -EINVAL;
 			}
@@ -602,8 +598,8 @@ io_max_value(const char *val, struct tn_policy *dst, char *why, size_t len)
 }
 
 int
-conf_parse_value(const struct tn_keydef *kd, const char *val,
-    struct tn_policy *dst, char *why, size_t len)
+conf_parse_value(const struct tn_keydef *kd, const char *val, struct tn_policy *dst,
+    char *why, size_t len)
 {
 	const char *k = kd->name;
 	int r, c = 0;
@@ -635,8 +631,8 @@ conf_parse_value(const struct tn_keydef *kd, const char *val,
 		return cgroup_root_value(val, dst->cgroup_root, why, len);
 	case TN_KEY_TMP_SIZE:
 	case TN_KEY_TMP_INODES: {
-		uint64_t *p = kd->key == TN_KEY_TMP_SIZE ? &dst->tmp_size
-							 : &dst->tmp_inodes;
+		uint64_t *p =
+		    kd->key == TN_KEY_TMP_SIZE ? &dst->tmp_size : &dst->tmp_inodes;
 
 		if ((r = size_value(k, val, false, p, why, len)) < 0)
 			return r;
@@ -651,8 +647,7 @@ conf_parse_value(const struct tn_keydef *kd, const char *val,
 	case TN_KEY_MEMORY_HIGH:
 		return size_value(k, val, true, &dst->memory_high, why, len);
 	case TN_KEY_MEMORY_SWAP_MAX:
-		return size_value(k, val, true, &dst->memory_swap_max, why,
-		    len);
+		return size_value(k, val, true, &dst->memory_swap_max, why, len);
 	case TN_KEY_CPU:
 		return cpu_value(val, &dst->cpu_percent, why, len);
 	case TN_KEY_CPU_WEIGHT:
@@ -666,8 +661,8 @@ conf_parse_value(const struct tn_keydef *kd, const char *val,
 	case TN_KEY_IO_MAX:
 		return io_max_value(val, dst, why, len);
 	case TN_KEY_CAPS_DROP:
-		return caps_value(k, val, kd->flags & TN_KF_KEEP,
-		    &dst->caps_drop, why, len);
+		return caps_value(k, val, kd->flags & TN_KF_KEEP, &dst->caps_drop, why,
+		    len);
 	case TN_KEY_CAPS_AMBIENT:
 		if (val[0] != '\0') {
 			snprintf(why, len,

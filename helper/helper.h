@@ -41,8 +41,8 @@ int helper_open(int fd);
 /* result.c: the RESULT for the module.  pol NULL when not known. */
 void result_init(struct tn_msg_result *r, const char *cookie, enum tn_status status,
     const char *msg, const struct tn_policy *pol);
-void result_isolated(struct tn_msg_result *r, const struct tn_policy *pol, unsigned ns_mask,
-    const uint64_t ns_ino[TN_NS_COUNT]);
+void result_isolated(struct tn_msg_result *r, const struct tn_policy *pol,
+    unsigned ns_mask, const uint64_t ns_ino[TN_NS_COUNT]);
 
 /* sd-open.c: the systemd backend's helper side (cgroup-systemd.h). */
 struct sd_session {
@@ -70,8 +70,8 @@ struct init_args {
 	int chan;
 	unsigned namespaces;
 	uint64_t tmp_size, tmp_inodes;
-	uid_t uid;             /* the tenant's owner and key, for the */
-	char key[TN_KEY_MAX];  /* marker over /run/pam_tenant */
+	uid_t uid;            /* the tenant's owner and key, for the */
+	char key[TN_KEY_MAX]; /* marker over /run/pam_tenant */
 };
 
 /* mounts.c: the tenant's mount table, built by fds. */

@@ -70,9 +70,11 @@ kcg_join(struct keeper *k, struct conn *c)
 	if (k->spec.sd)
 		c->cg_leaf = sd_session_cgroup(c->leader);
 	else
-		c->cg_leaf = k->cg_user >= 0 ? cg_session_open(k->cg_user, c->cookie) : -1;
+		c->cg_leaf =
+		    k->cg_user >= 0 ? cg_session_open(k->cg_user, c->cookie) : -1;
 	if (c->cg_leaf >= 0)
-		c->cg_pids_events = openat(c->cg_leaf, "pids.events", O_RDONLY | O_CLOEXEC);
+		c->cg_pids_events =
+		    openat(c->cg_leaf, "pids.events", O_RDONLY | O_CLOEXEC);
 	if (k->spec.sd && c->cg_leaf >= 0) {
 		cg_usage(c->cg_leaf, &c->usage);
 		c->usage_at = keeper_now_ms();
@@ -82,8 +84,9 @@ kcg_join(struct keeper *k, struct conn *c)
 static void
 usage_text(const struct tn_cg_usage *u, char *buf, size_t len)
 {
-	snprintf(buf, len, "cpu_usec=%" PRIu64 " memory_peak=%" PRIu64 " oom_kills=%" PRIu64
-			   " pids_denied=%" PRIu64,
+	snprintf(buf, len,
+	    "cpu_usec=%" PRIu64 " memory_peak=%" PRIu64 " oom_kills=%" PRIu64
+	    " pids_denied=%" PRIu64,
 	    u->cpu_usec, u->memory_peak, u->oom_kills, u->pids_denied);
 }
 
@@ -115,7 +118,8 @@ kcg_usage_or_last(int dir_fd, const struct tn_cg_usage *last, int64_t at, char *
 	 * snapshot, figures as of usage_age_ms ago (lower bounds). */
 	usage_text(last, buf, len);
 	n = strlen(buf);
-	snprintf(buf + n, len - n, " usage_age_ms=%lld", (long long)(keeper_now_ms() - at));
+	snprintf(buf + n, len - n, " usage_age_ms=%lld",
+	    (long long)(keeper_now_ms() - at));
 }
 
 /* Often enough that a session ended by terminate-user, whose scope
@@ -182,19 +186,25 @@ kcg_events(struct keeper *k)
 	cg_usage(k->cg_user, &u);
 	u.pids_denied += k->pids_removed;
 	if (u.oom_kills > k->seen_oom) {
-		snprintf(extra, sizeof(extra), "oom_kills=%" PRIu64 " memory_max=%" PRIu64,
-		    u.oom_kills, u.memory_max);
-		klog(LOG_WARNING, "tenant %s: %" PRIu64 " process(es) killed at memory.max",
+		snprintf(extra, sizeof(extra),
+		    "oom_kills=%" PRIu64 " memory_max=%" PRIu64, u.oom_kills,
+		    u.memory_max);
+		klog(LOG_WARNING,
+		    "tenant %s: %" PRIu64 " process(es) killed at memory.max",
 		    k->spec.key, u.oom_kills - k->seen_oom);
-		keeper_audit(k, "tenant-oom-kill", NULL, "memory.max reached", extra, false);
+		keeper_audit(k, "tenant-oom-kill", NULL, "memory.max reached", extra,
+		    false);
 		k->seen_oom = u.oom_kills;
 	}
 	if (u.pids_denied > k->seen_pids) {
-		snprintf(extra, sizeof(extra), "pids_denied=%" PRIu64 " pids_max=%" PRIu64,
-		    u.pids_denied, u.pids_max);
-		klog(LOG_WARNING, "tenant %s: fork refused at pids.max (%" PRIu64 " times)",
+		snprintf(extra, sizeof(extra),
+		    "pids_denied=%" PRIu64 " pids_max=%" PRIu64, u.pids_denied,
+		    u.pids_max);
+		klog(LOG_WARNING,
+		    "tenant %s: fork refused at pids.max (%" PRIu64 " times)",
 		    k->spec.key, u.pids_denied - k->seen_pids);
-		keeper_audit(k, "tenant-pids-max", NULL, "pids.max reached", extra, false);
+		keeper_audit(k, "tenant-pids-max", NULL, "pids.max reached", extra,
+		    false);
 		k->seen_pids = u.pids_denied;
 	}
 }
@@ -213,19 +223,21 @@ kcg_populated(const struct keeper *k)
 void
 kcg_kill_session(struct keeper *k, struct conn *c)
 {
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 
 	if (c->cg_leaf < 0)
 		return;
 	if (k->spec.sd) {
 		/* The session's own unit, by signals (no cgroup.kill). */
 		if (sd_kill_cgroup(c->cg_leaf, 2000) < 0)
-			klog(LOG_ERR, "tenant %s, session %s: processes left after SIGKILL",
+			klog(LOG_ERR,
+			    "tenant %s, session %s: processes left after SIGKILL",
 			    k->spec.key, c->cookie);
 		return;
 	}
 	if (cg_kill(c->cg_leaf, &err) < 0)
-		klog(LOG_ERR, "tenant %s, session %s: %s", k->spec.key, c->cookie, err.msg);
+		klog(LOG_ERR, "tenant %s, session %s: %s", k->spec.key, c->cookie,
+		    err.msg);
 }
 
 static bool
@@ -271,7 +283,7 @@ kcg_gc(struct keeper *k)
 void
 kcg_teardown(struct keeper *k)
 {
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 
 	if (k->cg_user < 0)
 		return;

@@ -30,12 +30,12 @@ resolve(struct keeper *k, const struct tn_msg_open *req, struct tn_policy *pol,
     const char **user_error, struct tn_err *err)
 {
 	struct tn_conf_stamp now;
-	struct tn_user u = {0};
+	struct tn_user u = { 0 };
 	bool groups;
 
 	conf_stamp(&helper_conf_opts, &now);
 	if (k->conf == NULL || !conf_stamp_same(&k->conf_stamp, &now)) {
-		struct tn_diag diag = {0};
+		struct tn_diag diag = { 0 };
 
 		conf_free(k->conf);
 		k->conf = NULL;
@@ -50,10 +50,11 @@ resolve(struct keeper *k, const struct tn_msg_open *req, struct tn_policy *pol,
 		*user_error = err->msg;
 		return NULL;
 	}
-	struct tn_identity id = {.uid = k->spec.uid,
-	    .user = groups ? u.name : k->spec.user,
-	    .groups = (const char *const *)u.groups, .ngroups = u.ngroups,
-	    .service = req->service};
+	struct tn_identity id = { .uid = k->spec.uid,
+		.user = groups ? u.name : k->spec.user,
+		.groups = (const char *const *)u.groups,
+		.ngroups = u.ngroups,
+		.service = req->service };
 	conf_resolve(k->conf, &id, pol);
 	identity_free(&u);
 	return NULL;
@@ -66,13 +67,14 @@ static int
 served_here(struct keeper *k, const struct tn_msg_open *req, struct tn_policy *pol,
     const struct tn_cgroup_probe *cg, struct tn_err *err)
 {
-	struct tn_login_facts f = {.uid = req->uid,
-	    .root_optin = req->flags & TN_REQ_ROOT_OPTIN,
-	    .ignore_config_error = req->flags & TN_REQ_IGNORE_CONFIG_ERROR,
-	    .pol = pol,
-	    .audit_error = k->audit.fd < 0 && !k->audit.disabled ? "audit unavailable" : NULL,
-	    .quota_error = k->spec.sd || cg->usable ? NULL : cg->why,
-	    .sessions_open = count_sessions(k)};
+	struct tn_login_facts f = { .uid = req->uid,
+		.root_optin = req->flags & TN_REQ_ROOT_OPTIN,
+		.ignore_config_error = req->flags & TN_REQ_IGNORE_CONFIG_ERROR,
+		.pol = pol,
+		.audit_error =
+		    k->audit.fd < 0 && !k->audit.disabled ? "audit unavailable" : NULL,
+		.quota_error = k->spec.sd || cg->usable ? NULL : cg->why,
+		.sessions_open = count_sessions(k) };
 	struct tn_decision d;
 
 	f.config_error = resolve(k, req, pol, &f.user_error, err);
@@ -82,7 +84,8 @@ served_here(struct keeper *k, const struct tn_msg_open *req, struct tn_policy *p
 	if (pol->scope != TN_SCOPE_USER)
 		return err_set(err, EPERM, "scope = session: a tenant of its own");
 	if (k->spec.sd)
-		return k->spec.sd_slice_cg[0] ? 0
+		return k->spec.sd_slice_cg[0]
+		    ? 0
 		    : err_set(err, EPERM, "the tenant has no user slice to check");
 	if (cg->usable && strcmp(pol->cgroup_root, k->spec.cgroup_root) != 0)
 		return err_set(err, EPERM, "cgroup setup differs from the tenant's");
@@ -93,8 +96,8 @@ served_here(struct keeper *k, const struct tn_msg_open *req, struct tn_policy *p
  * and the login process moved into it: what the helper does, under the
  * same lock, which we only try (the lock holder may be waiting for us). */
 static int
-join_cgroup(struct keeper *k, const struct tn_msg_open *req,
-    const struct tn_policy *pol, int leader, struct tn_err *err)
+join_cgroup(struct keeper *k, const struct tn_msg_open *req, const struct tn_policy *pol,
+    int leader, struct tn_err *err)
 {
 	_cleanup_close_ int lock = -1, user = -1, leaf = -1;
 	char name[64];
@@ -133,7 +136,8 @@ sd_join_check(struct keeper *k, const struct tn_policy *pol, int leader,
 
 	if (pid <= 0 || cg_proc_path(pid, true, cg, sizeof(cg)) < 0 ||
 	    strncmp(cg, k->spec.sd_slice_cg, len) != 0 || cg[len] != '/')
-		return err_set(err, EPERM, "the login is not in a unit of the user's slice");
+		return err_set(err, EPERM,
+		    "the login is not in a unit of the user's slice");
 	if (sd_props(pol, props, &n, err) < 0)
 		return -1;
 	snprintf(unit, sizeof(unit), "user-%u.slice", (unsigned)k->spec.uid);
@@ -141,8 +145,8 @@ sd_join_check(struct keeper *k, const struct tn_policy *pol, int leader,
 	if (r == -ENOENT && n == 0)
 		return 0; /* no limits, now or before */
 	if (r != 1)
-		return err_set(err, EAGAIN, "limits of %s not on record for this configuration",
-		    unit);
+		return err_set(err, EAGAIN,
+		    "limits of %s not on record for this configuration", unit);
 	if (k->cg_user < 0)
 		return err_set(err, ENOENT, "the user's slice cgroup is not open");
 	r = sd_props_hold(k->cg_user, expect, ne, why, sizeof(why), NULL);
@@ -176,8 +180,8 @@ serve_open(struct keeper *k, struct conn *c, const struct tn_msg_open *req)
 {
 	struct tn_policy pol;
 	struct tn_cgroup_probe cg;
-	struct tn_err err = {0};
-	struct pollfd p = {.fd = c->fd, .events = POLLRDHUP};
+	struct tn_err err = { 0 };
+	struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
 	bool with_cgroup;
 	char msg[128];
 	int leader;
@@ -202,14 +206,15 @@ serve_open(struct keeper *k, struct conn *c, const struct tn_msg_open *req)
 	}
 	with_cgroup = cg.usable;
 	if (k->spec.sd ? sd_join_check(k, &pol, leader, &err) < 0
-		       : with_cgroup && join_cgroup(k, req, &pol, leader, &err) < 0) {
+	               : with_cgroup && join_cgroup(k, req, &pol, leader, &err) < 0) {
 		close(leader);
 		goto ask_helper;
 	}
-	keeper_add_session(k, c, leader, req->cookie, req->user, req->service,
-	    req->tty, req->rhost, pol.on_logout, with_cgroup);
+	keeper_add_session(k, c, leader, req->cookie, req->user, req->service, req->tty,
+	    req->rhost, pol.on_logout, with_cgroup);
 	keeper_audit(k, "tenant-isolate", c, NULL, NULL, true);
-	snprintf(msg, sizeof(msg), "isolated in tenant %s (joined by its keeper)", k->spec.key);
+	snprintf(msg, sizeof(msg), "isolated in tenant %s (joined by its keeper)",
+	    k->spec.key);
 	FAULT_POINT("keeper-open-before-answer");
 	answer(k, c, req, &pol, TN_ST_ISOLATED, msg);
 	return;

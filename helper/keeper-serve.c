@@ -23,14 +23,15 @@ serve_join(struct keeper *k, struct conn *c, const struct tn_msg_join *j, int le
 	struct tn_msg_joined out;
 	int fds[TN_NS_COUNT];
 	size_t n = 0, open_now = count_sessions(k);
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 
 	proto_init(&out, TN_MSG_JOINED);
 	if (j->uid != k->spec.uid || tn_sessions_full(open_now, j->sessions_max)) {
 		/* A tenant never spans two users, nor outgrows sessions.max. */
 		out.status = TN_ST_DENIED;
 		if (j->uid != k->spec.uid)
-			str_copy(out.msg, sizeof(out.msg), "tenant belongs to another uid");
+			str_copy(out.msg, sizeof(out.msg),
+			    "tenant belongs to another uid");
 		else
 			snprintf(out.msg, sizeof(out.msg),
 			    "too many sessions: %zu open, sessions.max = %u", open_now,
@@ -54,15 +55,15 @@ serve_join(struct keeper *k, struct conn *c, const struct tn_msg_join *j, int le
 		end_session(k, c, "join-failed");
 		return;
 	}
-	keeper_add_session(k, c, leader, j->cookie, j->user, j->service, j->tty,
-	    j->rhost, j->on_logout == TN_LOGOUT_KILL ? TN_LOGOUT_KILL : TN_LOGOUT_KEEP,
+	keeper_add_session(k, c, leader, j->cookie, j->user, j->service, j->tty, j->rhost,
+	    j->on_logout == TN_LOGOUT_KILL ? TN_LOGOUT_KILL : TN_LOGOUT_KEEP,
 	    j->flags & TN_JOIN_CGROUP);
 }
 
 void
-keeper_add_session(struct keeper *k, struct conn *c, int leader,
-    const char *cookie, const char *user, const char *service, const char *tty,
-    const char *rhost, enum tn_on_logout on_logout, bool with_cgroup)
+keeper_add_session(struct keeper *k, struct conn *c, int leader, const char *cookie,
+    const char *user, const char *service, const char *tty, const char *rhost,
+    enum tn_on_logout on_logout, bool with_cgroup)
 {
 	c->kind = CONN_SESSION;
 	c->leader = leader;
@@ -87,9 +88,8 @@ serve_status(struct keeper *k, struct conn *c)
 	struct tn_msg_ctl out;
 
 	proto_init(&out, TN_MSG_STATUS);
-	snprintf(out.text, sizeof(out.text),
-	    "sessions %zu\nprocesses %ld\n", count_sessions(k),
-	    count_processes(k));
+	snprintf(out.text, sizeof(out.text), "sessions %zu\nprocesses %ld\n",
+	    count_sessions(k), count_processes(k));
 	(void)proto_send(c->fd, &out, NULL, 0, NULL);
 	end_session(k, c, "status");
 }
@@ -100,11 +100,10 @@ on_conn_readable(struct keeper *k, struct conn *c)
 	union tn_msg m;
 	int fds[TN_MAX_FDS];
 	size_t nfds = 0;
-	struct tn_err err = {0};
-	unsigned allowed = c->kind == CONN_PENDING
-	    ? (1u << TN_MSG_OPEN) | (1u << TN_MSG_JOIN) | (1u << TN_MSG_TERMINATE) |
-		(1u << TN_MSG_STATUS)
-	    : (1u << TN_MSG_CLOSE);
+	struct tn_err err = { 0 };
+	unsigned allowed = c->kind == CONN_PENDING ? (1u << TN_MSG_OPEN) |
+	        (1u << TN_MSG_JOIN) | (1u << TN_MSG_TERMINATE) | (1u << TN_MSG_STATUS)
+	                                           : (1u << TN_MSG_CLOSE);
 	int r = proto_recv(c->fd, allowed, &m, fds, &nfds, &err);
 
 	if (r < 0) {
@@ -129,7 +128,9 @@ on_conn_readable(struct keeper *k, struct conn *c)
 		k->terminate = "terminated";
 		return;
 	case TN_MSG_CLOSE:
-		end_session(k, c, strcmp(m.ctl.cookie, c->cookie) == 0 ? "logout" : "logout-bad-cookie");
+		end_session(k, c,
+		    strcmp(m.ctl.cookie, c->cookie) == 0 ? "logout"
+		                                         : "logout-bad-cookie");
 		return;
 	case TN_MSG_POLICY:
 	case TN_MSG_RESULT:
@@ -186,12 +187,19 @@ accept_conn(struct keeper *k)
 		return;
 	}
 	/* The socket sits in a root-only directory; check anyway. */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    cred.uid != 0 || k->nconns >= MAX_CONNS) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0 ||
+	    k->nconns >= MAX_CONNS) {
 		close(fd);
 		return;
 	}
-	k->conns[k->nconns++] = (struct conn){.kind = CONN_PENDING, .fd = fd, .leader = -1,
-	    .peer_pid = cred.pid, .cg_leaf = -1, .cg_pids_events = -1,
-	    .slot_fd = -1, .slot_leader = -1, .slot_events = -1, .since = time(NULL)};
+	k->conns[k->nconns++] = (struct conn){ .kind = CONN_PENDING,
+		.fd = fd,
+		.leader = -1,
+		.peer_pid = cred.pid,
+		.cg_leaf = -1,
+		.cg_pids_events = -1,
+		.slot_fd = -1,
+		.slot_leader = -1,
+		.slot_events = -1,
+		.since = time(NULL) };
 }

@@ -46,10 +46,12 @@ start_init(struct keeper *k, struct tn_err *err)
 {
 	_cleanup_close_ int chan_k = -1;
 	int sp[2];
-	struct init_args a = {.namespaces = k->spec.namespaces,
-	    .tmp_size = k->spec.tmp_size, .tmp_inodes = k->spec.tmp_inodes,
-	    .uid = k->spec.uid};
-	int flags = tn_ns_clone_flags(k->spec.namespaces | TN_NS_MOUNT) | CLONE_PIDFD | SIGCHLD;
+	struct init_args a = { .namespaces = k->spec.namespaces,
+		.tmp_size = k->spec.tmp_size,
+		.tmp_inodes = k->spec.tmp_inodes,
+		.uid = k->spec.uid };
+	int flags =
+	    tn_ns_clone_flags(k->spec.namespaces | TN_NS_MOUNT) | CLONE_PIDFD | SIGCHLD;
 	union tn_msg m;
 	int fds[TN_MAX_FDS];
 	size_t nfds = 0;
@@ -66,8 +68,8 @@ start_init(struct keeper *k, struct tn_err *err)
 	if (stack == NULL)
 		return err_set(err, ENOMEM, "init stack");
 	k->init_pidfd = -1;
-	k->init_pid = clone(tenant_init_main, stack + INIT_STACK, flags, &a,
-	    &k->init_pidfd);
+	k->init_pid =
+	    clone(tenant_init_main, stack + INIT_STACK, flags, &a, &k->init_pidfd);
 	r = errno;
 	close(a.chan);
 	if (k->init_pid < 0) {
@@ -78,12 +80,13 @@ start_init(struct keeper *k, struct tn_err *err)
 	/* The child has its own copy of the stack; ours can go once it
 	 * exec'd nothing and runs on its copy-on-write pages. */
 	free(stack);
-	p = (struct pollfd){.fd = chan_k, .events = POLLIN};
+	p = (struct pollfd){ .fd = chan_k, .events = POLLIN };
 	if (poll(&p, 1, SETUP_TIMEOUT_MS) <= 0)
 		return err_set(err, ETIMEDOUT, "tenant init did not report");
 	r = proto_recv(chan_k, 1u << TN_MSG_INIT, &m, fds, &nfds, err);
 	if (r < 0)
-		return r == -EPIPE ? err_set(err, EPIPE, "tenant init died during setup") : r;
+		return r == -EPIPE ? err_set(err, EPIPE, "tenant init died during setup")
+		                   : r;
 	if (m.ctl.text[0]) {
 		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);
@@ -121,7 +124,7 @@ open_namespaces(struct keeper *k, struct tn_err *err)
 static int
 start_listening(struct keeper *k, struct tn_err *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int n;
 
 	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/tenants/%s/" TN_STATE_SOCKET,
@@ -174,26 +177,26 @@ keeper_limits(struct tn_err *err)
 		const char *name;
 		rlim_t value; /* soft = hard */
 	} limits[] = {
-		{RLIMIT_NOFILE, "RLIMIT_NOFILE", KEEPER_NOFILE},
-		{RLIMIT_CORE, "RLIMIT_CORE", 0}, /* no dumps of a root process */
-		{RLIMIT_CPU, "RLIMIT_CPU", RLIM_INFINITY},
-		{RLIMIT_FSIZE, "RLIMIT_FSIZE", RLIM_INFINITY},
-		{RLIMIT_DATA, "RLIMIT_DATA", RLIM_INFINITY},
-		{RLIMIT_AS, "RLIMIT_AS", RLIM_INFINITY},
-		{RLIMIT_RSS, "RLIMIT_RSS", RLIM_INFINITY},
-		{RLIMIT_STACK, "RLIMIT_STACK", 8 * 1024 * 1024},
-		{RLIMIT_NPROC, "RLIMIT_NPROC", RLIM_INFINITY},
-		{RLIMIT_LOCKS, "RLIMIT_LOCKS", RLIM_INFINITY},
-		{RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK", 8 * 1024 * 1024},
-		{RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", 4096},
-		{RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", 0}, /* no POSIX queues */
-		{RLIMIT_NICE, "RLIMIT_NICE", 0},
-		{RLIMIT_RTPRIO, "RLIMIT_RTPRIO", 0},
-		{RLIMIT_RTTIME, "RLIMIT_RTTIME", RLIM_INFINITY},
+		{ RLIMIT_NOFILE, "RLIMIT_NOFILE", KEEPER_NOFILE },
+		{ RLIMIT_CORE, "RLIMIT_CORE", 0 }, /* no dumps of a root process */
+		{ RLIMIT_CPU, "RLIMIT_CPU", RLIM_INFINITY },
+		{ RLIMIT_FSIZE, "RLIMIT_FSIZE", RLIM_INFINITY },
+		{ RLIMIT_DATA, "RLIMIT_DATA", RLIM_INFINITY },
+		{ RLIMIT_AS, "RLIMIT_AS", RLIM_INFINITY },
+		{ RLIMIT_RSS, "RLIMIT_RSS", RLIM_INFINITY },
+		{ RLIMIT_STACK, "RLIMIT_STACK", 8 * 1024 * 1024 },
+		{ RLIMIT_NPROC, "RLIMIT_NPROC", RLIM_INFINITY },
+		{ RLIMIT_LOCKS, "RLIMIT_LOCKS", RLIM_INFINITY },
+		{ RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK", 8 * 1024 * 1024 },
+		{ RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", 4096 },
+		{ RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", 0 }, /* no POSIX queues */
+		{ RLIMIT_NICE, "RLIMIT_NICE", 0 },
+		{ RLIMIT_RTPRIO, "RLIMIT_RTPRIO", 0 },
+		{ RLIMIT_RTTIME, "RLIMIT_RTTIME", RLIM_INFINITY },
 	};
 
 	for (size_t i = 0; i < N_ELEMENTS(limits); i++) {
-		struct rlimit rl = {limits[i].value, limits[i].value}, old;
+		struct rlimit rl = { limits[i].value, limits[i].value }, old;
 
 		if (setrlimit(limits[i].resource, &rl) == 0)
 			continue;
@@ -206,7 +209,8 @@ keeper_limits(struct tn_err *err)
 		if (setrlimit(limits[i].resource, &rl) < 0)
 			return err_set(err, errno, "setrlimit %s: %m", limits[i].name);
 		if (limits[i].resource == RLIMIT_NOFILE)
-			klog(LOG_WARNING, "%s: cannot raise to %llu (no CAP_SYS_RESOURCE): %llu",
+			klog(LOG_WARNING,
+			    "%s: cannot raise to %llu (no CAP_SYS_RESOURCE): %llu",
 			    limits[i].name, (unsigned long long)limits[i].value,
 			    (unsigned long long)old.rlim_max);
 	}
@@ -246,7 +250,7 @@ static void __attribute__((noreturn))
 keeper_main(const struct tenant_spec *spec, int ready)
 {
 	static struct keeper k; /* large; one per process */
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 	int devnull;
 
 	k.spec = *spec;
@@ -299,7 +303,7 @@ keeper_main(const struct tenant_spec *spec, int ready)
 	 * CAP_SYS_RESOURCE here): then it would wait forever for its
 	 * tracer, so that keeper goes unchecked. */
 	{
-		struct rlimit fds = {.rlim_cur = 1024, .rlim_max = 1024};
+		struct rlimit fds = { .rlim_cur = 1024, .rlim_max = 1024 };
 
 		if (setrlimit(RLIMIT_NOFILE, &fds) == 0 ||
 		    (getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur >= 64))
@@ -369,7 +373,7 @@ keeper_spawn(const struct tenant_spec *spec, struct tn_err *err)
 	close(pp[1]);
 	if (spec->sd && keeper_into_scope(pid, spec, err) < 0)
 		return -1;
-	p = (struct pollfd){.fd = rd, .events = POLLIN};
+	p = (struct pollfd){ .fd = rd, .events = POLLIN };
 	if (poll(&p, 1, SETUP_TIMEOUT_MS + 2000) <= 0)
 		return err_set(err, ETIMEDOUT, "keeper did not start in time");
 	n = read_full(rd, buf, sizeof(buf) - 1);

@@ -37,7 +37,6 @@
 #define GIVE_UP_LOCK_MS 6000 /* a helper waits 5 s for our answer, then lets go */
 #define LOOP_FIXED_SLOTS 5   /* init, signals, listen, memory.events, pids.events */
 
-
 void
 klog(int prio, const char *fmt, ...)
 {
@@ -49,8 +48,8 @@ klog(int prio, const char *fmt, ...)
 }
 
 void
-keeper_audit(struct keeper *k, const char *op, const struct conn *c,
-    const char *reason, const char *extra, bool ok)
+keeper_audit(struct keeper *k, const char *op, const struct conn *c, const char *reason,
+    const char *extra, bool ok)
 {
 	struct tn_audit_event ev = {
 		.op = op,
@@ -64,7 +63,7 @@ keeper_audit(struct keeper *k, const char *op, const struct conn *c,
 		.extra = extra,
 		.success = ok,
 	};
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 
 	if (audit_event(&k->audit, &ev, &err) < 0)
 		klog(LOG_ERR, "audit: %s", err.msg);
@@ -134,16 +133,16 @@ write_info(struct keeper *k)
 {
 	static char text[8192]; /* once per process, not per stack frame */
 	size_t used = 0;
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 
-#define ADD(...)                                                             \
-	do {                                                                 \
+#define ADD(...)                                                                  \
+	do {                                                                      \
 		int n_ = snprintf(text + used, sizeof(text) - used, __VA_ARGS__); \
-		if (n_ > 0 && (size_t)n_ < sizeof(text) - used)              \
-			used += (size_t)n_;                                  \
+		if (n_ > 0 && (size_t)n_ < sizeof(text) - used)                   \
+			used += (size_t)n_;                                       \
 	} while (0)
-	ADD("key %s\nuid %u\nkeeper_pid %d\ninit_pid %d\ncreated %lld\n",
-	    k->spec.key, (unsigned)k->spec.uid, (int)getpid(), (int)k->init_pid,
+	ADD("key %s\nuid %u\nkeeper_pid %d\ninit_pid %d\ncreated %lld\n", k->spec.key,
+	    (unsigned)k->spec.uid, (int)getpid(), (int)k->init_pid,
 	    (long long)k->created);
 	for (int i = 0; i < TN_NS_COUNT; i++)
 		if (k->ns_mask & (1u << i))
@@ -171,7 +170,6 @@ write_info(struct keeper *k)
 	if (write_file_at(k->tenant_dir, TN_STATE_INFO, text, &err) < 0)
 		klog(LOG_WARNING, "%s: info: %s", k->spec.key, err.msg);
 }
-
 
 /* ---- connections ------------------------------------------------------ */
 
@@ -211,7 +209,7 @@ compact_conns(struct keeper *k)
 static bool
 leader_gone(const struct conn *c)
 {
-	struct pollfd p = {.fd = c->leader, .events = POLLIN};
+	struct pollfd p = { .fd = c->leader, .events = POLLIN };
 
 	return c->leader < 0 || poll(&p, 1, 0) != 0;
 }
@@ -317,11 +315,13 @@ end_tenant(struct keeper *k, int lock, const char *reason, bool ok)
 	char extra[384], usage[256];
 
 	stop_serving(k);
-	kcg_usage_or_last(k->cg_user, &k->user_usage, k->user_usage_at, usage, sizeof(usage));
+	kcg_usage_or_last(k->cg_user, &k->user_usage, k->user_usage_at, usage,
+	    sizeof(usage));
 	if (lock >= 0)
 		kcg_teardown(k);
 	else if (k->cg_user >= 0 && !k->spec.sd)
-		klog(LOG_WARNING, "tenant %s: uid lock busy, user cgroup left for the next login",
+		klog(LOG_WARNING,
+		    "tenant %s: uid lock busy, user cgroup left for the next login",
 		    k->spec.key);
 	(void)pidfd_send_signal(k->init_pidfd, SIGKILL, NULL, 0);
 	for (int i = 0; i < TN_NS_COUNT; i++)
@@ -331,8 +331,8 @@ end_tenant(struct keeper *k, int lock, const char *reason, bool ok)
 		}
 	if (lock >= 0)
 		close(lock);
-	snprintf(extra, sizeof(extra), "sessions=%u duration=%lld%s%s",
-	    k->sessions_ever, (long long)(time(NULL) - k->created), usage[0] ? " " : "", usage);
+	snprintf(extra, sizeof(extra), "sessions=%u duration=%lld%s%s", k->sessions_ever,
+	    (long long)(time(NULL) - k->created), usage[0] ? " " : "", usage);
 	keeper_audit(k, "tenant-end", NULL, reason, extra, ok);
 	klog(ok ? LOG_INFO : LOG_ERR, "tenant %s ended (%s)%s%s", k->spec.key, reason,
 	    usage[0] ? " " : "", usage);
@@ -344,7 +344,7 @@ end_tenant(struct keeper *k, int lock, const char *reason, bool ok)
 static bool
 try_teardown(struct keeper *k, const char *reason)
 {
-	struct pollfd p = {.fd = k->listen_fd, .events = POLLIN};
+	struct pollfd p = { .fd = k->listen_fd, .events = POLLIN };
 	int lock;
 
 	lock = state_lock_uid(&k->st, k->spec.uid, true, NULL);
@@ -396,7 +396,7 @@ add_slot(struct pollfd *p, size_t *np, int fd, short events)
 {
 	if (fd < 0)
 		return -1;
-	p[*np] = (struct pollfd){.fd = fd, .events = events};
+	p[*np] = (struct pollfd){ .fd = fd, .events = events };
 	return (int)(*np)++;
 }
 
@@ -491,7 +491,8 @@ keeper_loop(struct keeper *k)
 	for (;;) {
 		size_t np = 0, want = LOOP_FIXED_SLOTS + 3 * k->nconns, polled;
 		struct pollfd *p;
-		int timeout = -1, slot_init, slot_listen, slot_signal, slot_mem, slot_pids;
+		int timeout = -1, slot_init, slot_listen, slot_signal, slot_mem,
+		    slot_pids;
 		bool events;
 
 		/* Sized for the connections we have: a keeper lives as long as
@@ -545,8 +546,9 @@ keeper_loop(struct keeper *k)
 			if (errno == EINTR)
 				continue;
 			klog(LOG_ERR, "tenant %s: poll: %m", k->spec.key);
-			fatal = errno == EINVAL ? "poll-failed: too many fds for RLIMIT_NOFILE"
-						: "poll-failed";
+			fatal = errno == EINVAL
+			    ? "poll-failed: too many fds for RLIMIT_NOFILE"
+			    : "poll-failed";
 			break;
 		}
 		if (revents(p, slot_init)) {
@@ -557,11 +559,13 @@ keeper_loop(struct keeper *k)
 			struct signalfd_siginfo si;
 
 			if (read(k->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				klog(LOG_NOTICE, "tenant %s: signal %u from pid %u: ending the tenant",
+				klog(LOG_NOTICE,
+				    "tenant %s: signal %u from pid %u: ending the tenant",
 				    k->spec.key, si.ssi_signo, si.ssi_pid);
 			k->terminate = "keeper-signalled";
 		}
-		events = revents(p, slot_mem) || revents(p, slot_pids) || count_sessions(k) == 0;
+		events = revents(p, slot_mem) || revents(p, slot_pids) ||
+		    count_sessions(k) == 0;
 		for (size_t i = 0; i < polled; i++)
 			events |= revents(p, k->conns[i].slot_events) != 0;
 		if (events)
@@ -574,7 +578,7 @@ keeper_loop(struct keeper *k)
 		give_up(k, fatal);
 	/* Give init a moment to go; it cannot finish before the login
 	 * program reaps its zombie in the tenant, which is not ours to await. */
-	struct pollfd w = {.fd = k->init_pidfd, .events = POLLIN};
+	struct pollfd w = { .fd = k->init_pidfd, .events = POLLIN };
 	(void)poll(&w, 1, 1000);
 	(void)waitpid(k->init_pid, NULL, WNOHANG);
 }

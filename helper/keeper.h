@@ -38,9 +38,9 @@ struct conn {
 	/* Its entries in keeper_loop's poll array, -1 where none. */
 	int slot_fd, slot_leader, slot_events;
 	int fd;
-	int leader; /* pidfd of the process that opened the session */
-	pid_t peer_pid; /* who connected (SO_PEERCRED) */
-	int cg_leaf; /* the session's cgroup, -1 without */
+	int leader;         /* pidfd of the process that opened the session */
+	pid_t peer_pid;     /* who connected (SO_PEERCRED) */
+	int cg_leaf;        /* the session's cgroup, -1 without */
 	int cg_pids_events; /* its pids.events (refused forks land here) */
 	/* systemd backend: its unit's usage as last read, for the
 	 * session-end record if systemd removed the unit's cgroup first
@@ -72,15 +72,16 @@ struct keeper {
 	size_t nconns;
 	unsigned sessions_ever;
 	bool kill_on_empty; /* the last session to end asked for on_logout = kill */
-	const char *terminate; /* why the tenant must end now (tenantctl terminate, a signal) */
-	bool info_stale;    /* sessions changed since the info file was written */
+	const char
+	    *terminate;  /* why the tenant must end now (tenantctl terminate, a signal) */
+	bool info_stale; /* sessions changed since the info file was written */
 	time_t created;
 	/* quotas (keeper-cgroup.c); -1 without cgroups */
 	int cg_user;
 	int cg_events[2]; /* memory.events, pids.events: poll POLLPRI */
 	uint64_t seen_oom, seen_pids;
 	uint64_t pids_removed; /* refused forks counted in removed leaves */
-	time_t gc_until; /* look for emptied session cgroups until then */
+	time_t gc_until;       /* look for emptied session cgroups until then */
 	/* systemd backend: the slice's usage as last read (see conn.usage) */
 	struct tn_cg_usage user_usage;
 	int64_t user_usage_at, usage_next;
@@ -110,9 +111,9 @@ int64_t keeper_now_ms(void);
 void on_conn_readable(struct keeper *k, struct conn *c);
 void accept_conn(struct keeper *k);
 /* Connection c becomes a live session of the tenant. */
-void keeper_add_session(struct keeper *k, struct conn *c, int leader,
-    const char *cookie, const char *user, const char *service, const char *tty,
-    const char *rhost, enum tn_on_logout on_logout, bool with_cgroup);
+void keeper_add_session(struct keeper *k, struct conn *c, int leader, const char *cookie,
+    const char *user, const char *service, const char *tty, const char *rhost,
+    enum tn_on_logout on_logout, bool with_cgroup);
 
 /* keeper-open.c: a login joining without the helper. */
 void serve_open(struct keeper *k, struct conn *c, const struct tn_msg_open *req);

@@ -21,8 +21,9 @@ static int
 usage(const char *why)
 {
 	syslog(LOG_NOTICE, "refusing to run: %s (uid %u)", why, (unsigned)getuid());
-	fprintf(stderr, "tenant-helper: %s\n"
-			"This program is run by pam_tenant.so; see tenant-helper(8).\n",
+	fprintf(stderr,
+	    "tenant-helper: %s\n"
+	    "This program is run by pam_tenant.so; see tenant-helper(8).\n",
 	    why);
 	return HELPER_EXIT_USAGE;
 }

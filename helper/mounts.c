@@ -37,27 +37,27 @@
 #include "helper.h"
 #include "util.h"
 
-#define RO_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
+#define RO_ATTRS \
+	(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
 
 /* Made read-only where they exist (a bind of each onto itself). */
-static const char *const ro_paths[] = {"/proc/sys", "/proc/sysrq-trigger",
-    "/proc/irq", "/proc/bus", "/proc/fs", "/sys"};
+static const char *const ro_paths[] = { "/proc/sys", "/proc/sysrq-trigger", "/proc/irq",
+	"/proc/bus", "/proc/fs", "/sys" };
 /* Hidden where they exist: files under /dev/null, directories under an
  * empty read-only tmpfs.  After /sys is read-only. */
-static const char *const masked_paths[] = {"/proc/kcore", "/proc/keys",
-    "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats",
-    "/proc/acpi", "/proc/scsi", "/sys/firmware",
-    "/sys/devices/virtual/powercap"};
+static const char *const masked_paths[] = { "/proc/kcore", "/proc/keys",
+	"/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats", "/proc/acpi",
+	"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap" };
 
 /* The tmp.size budget and where its subdirectories go. */
 static const struct {
 	const char *target, *subdir;
 	bool optional; /* skipped when the target does not exist */
 } tmp_dirs[] = {
-	{"/tmp", "tmp", false},
-	{"/var/tmp", "var-tmp", false},
-	{"/dev/shm", "shm", false},
-	{"/run/lock", "lock", true},
+	{ "/tmp", "tmp", false },
+	{ "/var/tmp", "var-tmp", false },
+	{ "/dev/shm", "shm", false },
+	{ "/run/lock", "lock", true },
 };
 
 /* The kernel explains fsconfig failures on the fs context fd. */
@@ -82,8 +82,8 @@ struct fs_option {
 
 /* A new, still detached mount of fstype; returns its fd. */
 static int
-new_fs(const char *fstype, const struct fs_option *opts, size_t nopts,
-    unsigned attrs, const char *what, struct tn_err *err)
+new_fs(const char *fstype, const struct fs_option *opts, size_t nopts, unsigned attrs,
+    const char *what, struct tn_err *err)
 {
 	_cleanup_close_ int fsfd = -1;
 	int mfd;
@@ -92,7 +92,8 @@ new_fs(const char *fstype, const struct fs_option *opts, size_t nopts,
 	if (fsfd < 0)
 		return fs_error(-1, what, err);
 	for (size_t i = 0; i < nopts; i++)
-		if (fsconfig(fsfd, FSCONFIG_SET_STRING, opts[i].key, opts[i].value, 0) < 0)
+		if (fsconfig(fsfd, FSCONFIG_SET_STRING, opts[i].key, opts[i].value, 0) <
+		    0)
 			return fs_error(fsfd, what, err);
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return fs_error(fsfd, what, err);
@@ -107,7 +108,7 @@ new_fs(const char *fstype, const struct fs_option *opts, size_t nopts,
 static int
 open_target(const char *target, bool may_skip, int *fd, struct tn_err *err)
 {
-	struct tn_err e = {0};
+	struct tn_err e = { 0 };
 	int r = walk_trusted(target, 0, fd, &e);
 
 	if (r == -ENOENT && may_skip)
@@ -120,7 +121,8 @@ open_target(const char *target, bool may_skip, int *fd, struct tn_err *err)
 static int
 attach(int mfd, int tfd, const char *what, struct tn_err *err)
 {
-	if (move_mount(mfd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (move_mount(mfd, "", tfd, "",
+	        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return err_set(err, errno, "%s: move_mount: %m", what);
 	return 0;
 }
@@ -155,22 +157,24 @@ mount_tmp_budget(const struct init_args *a, struct tn_err *err)
 	_cleanup_close_ int mfd = -1, stage = -1;
 	char size[32], inodes[32], self[64];
 	const struct fs_option opts[] = {
-		{"source", "pam_tenant"},
-		{"size", size},
-		{"nr_inodes", inodes},
-		{"mode", "0755"},
+		{ "source", "pam_tenant" },
+		{ "size", size },
+		{ "nr_inodes", inodes },
+		{ "mode", "0755" },
 	};
 
 	snprintf(size, sizeof(size), "%" PRIu64, a->tmp_size);
 	snprintf(inodes, sizeof(inodes), "%" PRIu64, a->tmp_inodes);
-	mfd = new_fs("tmpfs", opts, N_ELEMENTS(opts), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
-	    "mount the tmp tmpfs", err);
+	mfd = new_fs("tmpfs", opts, N_ELEMENTS(opts),
+	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "mount the tmp tmpfs", err);
 	if (mfd < 0)
 		return -1;
 	for (size_t i = 0; i < N_ELEMENTS(tmp_dirs); i++)
 		if (mkdirat(mfd, tmp_dirs[i].subdir, 0700) < 0 ||
-		    fchmodat(mfd, tmp_dirs[i].subdir, 01777, 0) < 0) /* whatever our umask */
-			return err_set(err, errno, "tmp tmpfs: mkdir %s: %m", tmp_dirs[i].subdir);
+		    fchmodat(mfd, tmp_dirs[i].subdir, 01777, 0) <
+		        0) /* whatever our umask */
+			return err_set(err, errno, "tmp tmpfs: mkdir %s: %m",
+			    tmp_dirs[i].subdir);
 	if (open_target(TN_STATE_DIR, false, &stage, err) < 0)
 		return err_wrap(err, "tmp tmpfs: staging on " TN_STATE_DIR);
 	if (attach(mfd, stage, "tmp tmpfs: staging on " TN_STATE_DIR, err) < 0)
@@ -189,7 +193,8 @@ mount_tmp_budget(const struct init_args *a, struct tn_err *err)
 			return err_wrap(err, "%s", what);
 		if (fstat(tfd, &st) < 0 || !S_ISDIR(st.st_mode))
 			return err_set(err, ENOTDIR, "%s: not a directory", what);
-		cfd = open_tree(mfd, tmp_dirs[i].subdir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		cfd = open_tree(mfd, tmp_dirs[i].subdir,
+		    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (cfd < 0)
 			return err_set(err, errno, "%s: open_tree: %m", what);
 		if (attach(cfd, tfd, what, err) < 0)
@@ -209,14 +214,15 @@ static int
 bind_readonly(const char *target, struct tn_err *err)
 {
 	_cleanup_close_ int tfd = -1, cfd = -1;
-	struct mount_attr attr = {.attr_set = RO_ATTRS, .propagation = MS_PRIVATE};
+	struct mount_attr attr = { .attr_set = RO_ATTRS, .propagation = MS_PRIVATE };
 	int r = open_target(target, true, &tfd, err);
 
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return err_wrap(err, "read-only %s", target);
-	cfd = open_tree(tfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	cfd = open_tree(tfd, "",
+	    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (cfd < 0)
 		return err_set(err, errno, "read-only %s: open_tree: %m", target);
 	if (mount_setattr(cfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
@@ -242,13 +248,14 @@ static int
 mask_path(const char *target, int devnull, struct tn_err *err)
 {
 	static const struct fs_option opts[] = {
-		{"source", "pam_tenant"},
-		{"size", "4k"},
-		{"nr_inodes", "1"},
-		{"mode", "0555"},
+		{ "source", "pam_tenant" },
+		{ "size", "4k" },
+		{ "nr_inodes", "1" },
+		{ "mode", "0555" },
 	};
 	_cleanup_close_ int tfd = -1, mfd = -1;
-	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC};
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+		    MOUNT_ATTR_NOEXEC };
 	char what[128];
 	struct stat st;
 	int r = open_target(target, true, &tfd, err);
@@ -266,7 +273,8 @@ mask_path(const char *target, int devnull, struct tn_err *err)
 			return -1;
 	} else {
 		/* not nodev: the mask must read as empty, not fail */
-		mfd = open_tree(devnull, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		mfd = open_tree(devnull, "",
+		    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 		if (mfd < 0)
 			return err_set(err, errno, "%s: open_tree /dev/null: %m", what);
 		if (mount_setattr(mfd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
@@ -280,23 +288,25 @@ static int
 mask_state_dir(const struct init_args *a, struct tn_err *err)
 {
 	static const struct fs_option opts[] = {
-		{"source", "pam_tenant"},
-		{"size", "4k"},
-		{"nr_inodes", "2"},
-		{"mode", "0700"},
+		{ "source", "pam_tenant" },
+		{ "size", "4k" },
+		{ "nr_inodes", "2" },
+		{ "mode", "0700" },
 	};
 	_cleanup_close_ int tfd = -1, mfd = -1, f = -1;
-	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
 	char text[TN_KEY_MAX + 32];
 	int r;
 
 	if (open_target(TN_STATE_DIR, false, &tfd, err) < 0)
 		return err_wrap(err, "mask " TN_STATE_DIR);
 	mfd = new_fs("tmpfs", opts, N_ELEMENTS(opts),
-	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "mask " TN_STATE_DIR, err);
+	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+	    "mask " TN_STATE_DIR, err);
 	if (mfd < 0)
 		return -1;
-	f = openat(mfd, TN_MARKER_NAME, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+	f = openat(mfd, TN_MARKER_NAME,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
 	if (f < 0)
 		return err_set(err, errno, "tenant marker: create: %m");
 	snprintf(text, sizeof(text), "%u %s\n", (unsigned)a->uid, a->key);
@@ -345,8 +355,9 @@ check_statfs(const char *path, bool may_skip, long type, unsigned long flags,
 	if (fstatfs(fd, &sfs) < 0 || fstat(fd, st) < 0)
 		return err_set(err, errno, "check %s: %m", path);
 	if ((type && sfs.f_type != type) || (sfs.f_flags & flags) != flags)
-		return err_set(err, EIO, "check %s: not the expected mount (type %#lx, flags %#lx)",
-		    path, (unsigned long)sfs.f_type, (unsigned long)sfs.f_flags);
+		return err_set(err, EIO,
+		    "check %s: not the expected mount (type %#lx, flags %#lx)", path,
+		    (unsigned long)sfs.f_type, (unsigned long)sfs.f_flags);
 	return 1;
 }
 
@@ -359,7 +370,8 @@ unescape_octal(char *s)
 	for (; *s; s++) {
 		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
 		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			*out++ =
+			    (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
 			s += 3;
 		} else {
 			*out++ = *s;
@@ -389,7 +401,8 @@ check_sys_readonly(struct tn_err *err)
 		if (sscanf(line, "%*d %*d %*s %*s %1023s", point) != 1)
 			continue;
 		unescape_octal(point);
-		if (strncmp(point, "/sys", 4) == 0 && (point[4] == '\0' || point[4] == '/'))
+		if (strncmp(point, "/sys", 4) == 0 &&
+		    (point[4] == '\0' || point[4] == '/'))
 			r = check_statfs(point, true, 0, ST_RDONLY, &st, err);
 	}
 	fclose(f);
@@ -412,7 +425,8 @@ verify(const struct init_args *a, struct tn_err *err)
 		if (r == 0)
 			continue;
 		if ((st.st_mode & 07777) != 01777 || (tmp_dev && st.st_dev != tmp_dev))
-			return err_set(err, EIO, "check %s: not a 1777 directory of the tmp tmpfs",
+			return err_set(err, EIO,
+			    "check %s: not a 1777 directory of the tmp tmpfs",
 			    tmp_dirs[i].target);
 		tmp_dev = st.st_dev;
 	}
@@ -432,21 +446,23 @@ verify(const struct init_args *a, struct tn_err *err)
 			continue; /* /dev/null */
 		if (!S_ISDIR(st.st_mode))
 			return err_set(err, EIO, "check %s: not masked", masked_paths[i]);
-		if (check_statfs(masked_paths[i], false, TMPFS_MAGIC, ST_RDONLY, &st, err) < 0)
+		if (check_statfs(masked_paths[i], false, TMPFS_MAGIC, ST_RDONLY, &st,
+		        err) < 0)
 			return -1;
 	}
 	r = state_tenant_marker(&owner, err);
 	if (r < 0)
 		return err_wrap(err, "check " TN_STATE_DIR);
 	if (r == 0 || owner != a->uid)
-		return err_set(err, EIO, "check " TN_STATE_DIR ": no marker of uid %u", (unsigned)a->uid);
+		return err_set(err, EIO, "check " TN_STATE_DIR ": no marker of uid %u",
+		    (unsigned)a->uid);
 	return 0;
 }
 
 int
 mounts_setup(const struct init_args *a, int *proc_fd, struct tn_err *err)
 {
-	const struct fs_option src = {"source", "pam_tenant"};
+	const struct fs_option src = { "source", "pam_tenant" };
 	_cleanup_close_ int devnull = -1;
 
 	*proc_fd = -1;
@@ -458,14 +474,14 @@ mounts_setup(const struct init_args *a, int *proc_fd, struct tn_err *err)
 	if (a->namespaces & TN_NS_IPC) {
 		if (ensure_mqueue_dir(err) < 0 ||
 		    mount_fresh("mqueue", &src, 1,
-			MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-			"/dev/mqueue", err) < 0)
+		        MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+		        "/dev/mqueue", err) < 0)
 			return -1;
 	}
 	if (a->namespaces & TN_NS_PID) {
 		if (mount_fresh("proc", &src, 1,
-			MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-			"/proc", err) < 0)
+		        MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "/proc",
+		        err) < 0)
 			return -1;
 		*proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (*proc_fd < 0)

@@ -25,8 +25,9 @@
 /* Kept back from the module's deadline for our own answer to reach it. */
 #define ANSWER_MARGIN_MS 250
 
-const struct tn_conf_opts helper_conf_opts = {.trusted_owner = 0,
-    .main_path = TN_CONF_PATH, .dropin_dir = TN_CONF_DIR};
+const struct tn_conf_opts helper_conf_opts = { .trusted_owner = 0,
+	.main_path = TN_CONF_PATH,
+	.dropin_dir = TN_CONF_DIR };
 
 struct open_ctx {
 	int fd; /* to the module */
@@ -41,7 +42,7 @@ struct open_ctx {
 	bool use_sd;     /* systemd host: the systemd backend (sd-open.c) */
 	bool sd_placed;  /* the login is in a unit of its user's slice */
 	struct sd_session sds;
-	int cg_user, cg_leaf; /* -1 when the session has no cgroup */
+	int cg_user, cg_leaf;     /* -1 when the session has no cgroup */
 	struct timespec deadline; /* the module kills us at its deadline */
 };
 
@@ -69,7 +70,7 @@ audit_decision(struct open_ctx *c, const char *op, const char *reason, bool ok)
 		.reason = reason,
 		.success = ok,
 	};
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 
 	if (audit_event(&c->audit, &ev, &err) < 0)
 		syslog(LOG_ERR, "audit: %s", err.msg);
@@ -80,7 +81,7 @@ reply(struct open_ctx *c, enum tn_status status, unsigned flags, enum tn_reason 
     const char *msg, const int *fds, size_t nfds, const struct tn_msg_joined *j)
 {
 	struct tn_msg_result r;
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 
 	result_init(&r, c->req.cookie, status, msg, c->policy_known ? &c->pol : NULL);
 	r.flags |= flags;
@@ -112,8 +113,8 @@ answer_not_isolated(struct open_ctx *c, const struct tn_decision *d)
 	case TN_VERDICT_DENY:
 		/* A refusal by policy (tell_user) names a reason the user may read. */
 		audit_decision(c, "tenant-deny", d->why, false);
-		return reply(c, TN_ST_DENIED, d->tell_user ? TN_RES_TELL_USER : 0, d->reason,
-		    d->why, NULL, 0, NULL);
+		return reply(c, TN_ST_DENIED, d->tell_user ? TN_RES_TELL_USER : 0,
+		    d->reason, d->why, NULL, 0, NULL);
 	case TN_VERDICT_ISOLATE:
 		break;
 	}
@@ -124,8 +125,9 @@ answer_not_isolated(struct open_ctx *c, const struct tn_decision *d)
 static int
 fail(struct open_ctx *c, const char *why)
 {
-	struct tn_decision d = {.verdict = tn_on_failure(c->policy_known ? &c->pol : NULL),
-	    .reason = TN_REASON_SETUP};
+	struct tn_decision d = { .verdict =
+		                     tn_on_failure(c->policy_known ? &c->pol : NULL),
+		.reason = TN_REASON_SETUP };
 
 	str_copy(d.why, sizeof(d.why), why);
 	return answer_not_isolated(c, &d);
@@ -161,7 +163,7 @@ remove_stale(const struct tn_state *st, const char *key)
 static int
 wait_readable(int fd, int ms)
 {
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int r;
 
 	do
@@ -182,7 +184,8 @@ verify_ns_fds(const struct tn_msg_joined *j, const int *fds, struct tn_err *err)
 		if (!(j->ns_mask & (1u << i)))
 			continue;
 		if (fstat(fds[n], &st) < 0 || st.st_ino != j->ns_ino[i])
-			return err_set(err, EBADMSG, "%s namespace fd does not match", tn_ns_kinds[i].proc);
+			return err_set(err, EBADMSG, "%s namespace fd does not match",
+			    tn_ns_kinds[i].proc);
 		n++;
 	}
 	return 0;
@@ -200,7 +203,8 @@ pin_leader(struct tn_err *err)
 
 	if (parent <= 1)
 		return err_set(err, EPERM,
-		    "the login program runs inside another PID namespace (parent pid %d)", (int)parent);
+		    "the login program runs inside another PID namespace (parent pid %d)",
+		    (int)parent);
 	leader = pidfd_open(parent, 0);
 	if (leader < 0 || getppid() != parent)
 		return err_set(err, leader < 0 ? errno : ESRCH, "pin session leader: %m");
@@ -208,9 +212,8 @@ pin_leader(struct tn_err *err)
 }
 
 static int
-join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
-    int leader, struct tn_msg_joined *out, int *fds, size_t *nfds, int *link,
-    struct tn_err *err)
+join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key, int leader,
+    struct tn_msg_joined *out, int *fds, size_t *nfds, int *link, struct tn_err *err)
 {
 	_cleanup_close_ int conn = -1;
 	struct tn_msg_join j;
@@ -219,15 +222,18 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key,
 
 	conn = state_connect_keeper(key, left_ms(c, REPLY_TIMEOUT_MS), err);
 	if (conn == -ENOENT || conn == -ECONNREFUSED) {
-		struct tenant_spec spec = {.uid = c->req.uid,
-		    .namespaces = c->pol.namespaces, .tmp_size = c->pol.tmp_size,
-		    .tmp_inodes = c->pol.tmp_inodes};
+		struct tenant_spec spec = { .uid = c->req.uid,
+			.namespaces = c->pol.namespaces,
+			.tmp_size = c->pol.tmp_size,
+			.tmp_inodes = c->pol.tmp_inodes };
 
 		if (c->cg_leaf >= 0)
-			str_copy(spec.cgroup_root, sizeof(spec.cgroup_root), c->pol.cgroup_root);
+			str_copy(spec.cgroup_root, sizeof(spec.cgroup_root),
+			    c->pol.cgroup_root);
 		spec.sd = c->use_sd;
 		if (c->sd_placed)
-			str_copy(spec.sd_slice_cg, sizeof(spec.sd_slice_cg), c->sds.slice_cg);
+			str_copy(spec.sd_slice_cg, sizeof(spec.sd_slice_cg),
+			    c->sds.slice_cg);
 
 		remove_stale(st, key);
 		str_copy(spec.key, sizeof(spec.key), key);
@@ -297,12 +303,13 @@ setup_cgroup(struct open_ctx *c, int leader, struct tn_err *err)
 		if (login <= 1)
 			return err_set(err, ESRCH, "the login process is gone");
 		if (sd_session_setup(&c->pol, c->req.uid, c->req.cookie, login, &c->sds,
-			err) == 0) {
+		        err) == 0) {
 			c->sd_placed = true;
 			/* The unit's own files hold some limits below the
 			 * configured ones: in force, and on record. */
 			if (c->sds.note[0]) {
-				audit_decision(c, "tenant-quota-bounded", c->sds.note, true);
+				audit_decision(c, "tenant-quota-bounded", c->sds.note,
+				    true);
 				syslog(LOG_NOTICE, "systemd: %s", c->sds.note);
 			}
 			return 0;
@@ -345,7 +352,7 @@ static int
 isolate(struct open_ctx *c)
 {
 	struct tn_state st;
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 	struct tn_msg_joined j;
 	char key[TN_KEY_MAX], msg[512];
 	_cleanup_close_ int leader = -1;
@@ -378,8 +385,9 @@ isolate(struct open_ctx *c)
 	close(lock);
 	state_close(&st);
 	if (r == -EUSERS) { /* the keeper refused: sessions.max */
-		struct tn_decision d = {.verdict = TN_VERDICT_DENY, .tell_user = true,
-		    .reason = TN_REASON_SESSIONS};
+		struct tn_decision d = { .verdict = TN_VERDICT_DENY,
+			.tell_user = true,
+			.reason = TN_REASON_SESSIONS };
 
 		str_copy(d.why, sizeof(d.why), err.msg);
 		return answer_not_isolated(c, &d);
@@ -406,11 +414,12 @@ read_request(struct open_ctx *c)
 	union tn_msg m;
 	int fds[TN_MAX_FDS];
 	size_t nfds;
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 
 	if (wait_readable(c->fd, REPLY_TIMEOUT_MS) < 0 ||
 	    proto_recv(c->fd, 1u << TN_MSG_OPEN, &m, fds, &nfds, &err) < 0) {
-		syslog(LOG_ERR, "bad request from module: %s", err.msg[0] ? err.msg : "timeout");
+		syslog(LOG_ERR, "bad request from module: %s",
+		    err.msg[0] ? err.msg : "timeout");
 		return -1;
 	}
 	c->req = m.open;
@@ -424,8 +433,8 @@ static const char *
 load_policy(struct open_ctx *c, const char **user_error, char *buf, size_t size)
 {
 	struct tn_conf *conf = NULL;
-	struct tn_diag diag = {0};
-	struct tn_err err = {0};
+	struct tn_diag diag = { 0 };
+	struct tn_err err = { 0 };
 
 	conf_defaults(&c->pol);
 	if (conf_load(&helper_conf_opts, &conf, &diag) < 0) {
@@ -439,9 +448,11 @@ load_policy(struct open_ctx *c, const char **user_error, char *buf, size_t size)
 		*user_error = buf;
 		return NULL;
 	}
-	struct tn_identity id = {.uid = c->user.uid, .user = c->user.name,
-	    .groups = (const char *const *)c->user.groups,
-	    .ngroups = c->user.ngroups, .service = c->req.service};
+	struct tn_identity id = { .uid = c->user.uid,
+		.user = c->user.name,
+		.groups = (const char *const *)c->user.groups,
+		.ngroups = c->user.ngroups,
+		.service = c->req.service };
 	conf_resolve(conf, &id, &c->pol);
 	c->policy_known = true;
 	/* origin pointers die with conf: keep only what fail() prints */
@@ -454,8 +465,8 @@ load_policy(struct open_ctx *c, const char **user_error, char *buf, size_t size)
 int
 helper_open(int fd)
 {
-	struct open_ctx c = {.fd = fd, .cg_user = -1, .cg_leaf = -1};
-	struct tn_err err = {0};
+	struct open_ctx c = { .fd = fd, .cg_user = -1, .cg_leaf = -1 };
+	struct tn_err err = { 0 };
 	struct tn_cgroup_probe cg;
 	struct tn_login_facts facts;
 	struct tn_decision d;
@@ -466,11 +477,13 @@ helper_open(int fd)
 		return HELPER_EXIT_USAGE;
 	FAULT_POINT("helper-after-request");
 	/* The module's deadline, as it was when it sent the request. */
-	deadline_in(&c.deadline, c.req.timeout_ms > ANSWER_MARGIN_MS
-		? (int)(c.req.timeout_ms - ANSWER_MARGIN_MS) : 1);
-	facts = (struct tn_login_facts){.uid = c.req.uid,
-	    .root_optin = c.req.flags & TN_REQ_ROOT_OPTIN,
-	    .ignore_config_error = c.req.flags & TN_REQ_IGNORE_CONFIG_ERROR};
+	deadline_in(&c.deadline,
+	    c.req.timeout_ms > ANSWER_MARGIN_MS
+	        ? (int)(c.req.timeout_ms - ANSWER_MARGIN_MS)
+	        : 1);
+	facts = (struct tn_login_facts){ .uid = c.req.uid,
+		.root_optin = c.req.flags & TN_REQ_ROOT_OPTIN,
+		.ignore_config_error = c.req.flags & TN_REQ_IGNORE_CONFIG_ERROR };
 	if (audit_begin(&c.audit, &err) < 0) {
 		str_copy(audit_why, sizeof(audit_why), err.msg);
 		facts.audit_error = audit_why;
@@ -479,7 +492,8 @@ helper_open(int fd)
 		str_copy(user_why, sizeof(user_why), err.msg);
 		facts.user_error = user_why;
 	} else {
-		facts.config_error = load_policy(&c, &facts.user_error, conf_why, sizeof(conf_why));
+		facts.config_error =
+		    load_policy(&c, &facts.user_error, conf_why, sizeof(conf_why));
 	}
 	if (c.policy_known) {
 		facts.pol = &c.pol;
@@ -500,7 +514,8 @@ helper_open(int fd)
 	}
 	if (d.quotas_skipped) {
 		audit_decision(&c, "tenant-quota-unavailable", d.why, false);
-		syslog(LOG_WARNING, "%s; cgroup = optional: session without quotas", d.why);
+		syslog(LOG_WARNING, "%s; cgroup = optional: session without quotas",
+		    d.why);
 	}
 	if (c.use_sd)
 		sd_helper_begin(c.req.timeout_ms);

@@ -42,7 +42,7 @@ sd_helper_begin(uint32_t timeout_ms)
 	uint64_t budget = timeout_ms ? timeout_ms : DEFAULT_BUDGET_MS;
 
 	budget = budget > ANSWER_MARGIN_MS + MIN_BUDGET_MS ? budget - ANSWER_MARGIN_MS
-							   : MIN_BUDGET_MS;
+	                                                   : MIN_BUDGET_MS;
 	sd.deadline = now_usec() + budget * 1000;
 }
 
@@ -64,7 +64,8 @@ plugin(struct tn_err *err)
 		return -1;
 	if (sd.ops->booted() <= 0) {
 		sd.ops = NULL;
-		return err_set(err, ENOTSUP, "/run/systemd/system exists but systemd is not PID 1");
+		return err_set(err, ENOTSUP,
+		    "/run/systemd/system exists but systemd is not PID 1");
 	}
 	return 0;
 }
@@ -87,7 +88,9 @@ cut_after(const char *path, const char *name, char *out, size_t len)
 	for (const char *p = path; (p = strchr(p, '/')) != NULL; p++)
 		if (strncmp(p + 1, name, n) == 0 && (p[n + 1] == '/' || p[n + 1] == '\0'))
 			return snprintf(out, len, "%.*s", (int)(p + 1 + n - path), path) <
-			    (int)len ? 0 : -ENAMETOOLONG;
+			        (int)len
+			    ? 0
+			    : -ENAMETOOLONG;
 	return -ENOENT;
 }
 
@@ -104,7 +107,8 @@ static struct tn_sd_slot *
 find_slot(struct tn_sd_bounds *b, const char *name, const char *dev)
 {
 	for (size_t i = 0; i < b->n; i++)
-		if (strcmp(b->slot[i].prop.name, name) == 0 && strcmp(b->slot[i].prop.dev, dev) == 0)
+		if (strcmp(b->slot[i].prop.name, name) == 0 &&
+		    strcmp(b->slot[i].prop.dev, dev) == 0)
 			return &b->slot[i];
 	return NULL;
 }
@@ -117,8 +121,9 @@ note_add(char *note, size_t len, const struct tn_sd_prop *t, uint64_t configured
 	size_t off = strlen(note);
 
 	if (off + 2 < len)
-		snprintf(note + off, len - off, "%s%s%s%s=%" PRIu64 " (configured %" PRIu64
-		    ") %s %s", off ? "; " : "", t->name, t->dev[0] ? " " : "", t->dev, t->value,
+		snprintf(note + off, len - off,
+		    "%s%s%s%s=%" PRIu64 " (configured %" PRIu64 ") %s %s",
+		    off ? "; " : "", t->name, t->dev[0] ? " " : "", t->dev, t->value,
 		    configured, how, where);
 }
 
@@ -144,18 +149,23 @@ targets(const char *unit, struct tn_sd_bounds *b, const struct tn_sd_prop *want,
 		if (s && s->admin && s->prop.value < t.value) {
 			t.value = s->prop.value;
 			if (!s->after_ours)
-				note_add(note, nlen, &t, want[i].value, "bounded by", s->where);
+				note_add(note, nlen, &t, want[i].value, "bounded by",
+				    s->where);
 		}
 		if (s && s->after_ours) {
 			if (s->prop.value > want[i].value)
-				return err_set(err, EPERM, "%s: %s%s%s=%" PRIu64 " from %s overrides "
-				    "pam_tenant's %" PRIu64 " (it sorts after 50-%s.conf): the "
-				    "limit is not in force", unit, want[i].name,
-				    want[i].dev[0] ? " " : "", want[i].dev, s->prop.value, s->where,
-				    want[i].value, sd_prop_file_key(want[i].name));
+				return err_set(err, EPERM,
+				    "%s: %s%s%s=%" PRIu64 " from %s overrides "
+				    "pam_tenant's %" PRIu64
+				    " (it sorts after 50-%s.conf): the "
+				    "limit is not in force",
+				    unit, want[i].name, want[i].dev[0] ? " " : "",
+				    want[i].dev, s->prop.value, s->where, want[i].value,
+				    sd_prop_file_key(want[i].name));
 			if (s->prop.value < want[i].value)
 				note_add(note, nlen, &t, want[i].value,
-				    "overridden (stricter) by a later drop-in,", s->where);
+				    "overridden (stricter) by a later drop-in,",
+				    s->where);
 		} else {
 			send[ns++] = t;
 		}
@@ -168,8 +178,7 @@ targets(const char *unit, struct tn_sd_bounds *b, const struct tn_sd_prop *want,
 		struct tn_sd_slot *s = &b->slot[i];
 		bool io_sent = sd_prop_is_io(s->prop.name);
 
-		if (find_prop(want, nwant, s->prop.name, s->prop.dev) ||
-		    s->after_ours)
+		if (find_prop(want, nwant, s->prop.name, s->prop.dev) || s->after_ours)
 			continue;
 		if (io_sent) {
 			io_sent = false;
@@ -183,7 +192,8 @@ targets(const char *unit, struct tn_sd_bounds *b, const struct tn_sd_prop *want,
 		struct tn_sd_prop t = s->prop;
 
 		if (!s->admin)
-			t.value = UINT64_MAX; /* systemd's default: infinity, unset weight */
+			t.value =
+			    UINT64_MAX; /* systemd's default: infinity, unset weight */
 		send[ns++] = t;
 		expect[ne++] = t;
 	}
@@ -207,24 +217,28 @@ apply(const char *unit, const char *cg, const struct tn_sd_prop *props, size_t n
 	int r;
 
 	if (dir < 0)
-		return err_set(err, -dir, "cgroup %s of %s: %s", cg, unit, strerror(-dir));
-	if (bus(err) < 0 || sd.ops->unit_files(sd.bus, unit, buf, sizeof(buf), &nfiles, err) < 0)
+		return err_set(err, -dir, "cgroup %s of %s: %s", cg, unit,
+		    strerror(-dir));
+	if (bus(err) < 0 ||
+	    sd.ops->unit_files(sd.bus, unit, buf, sizeof(buf), &nfiles, err) < 0)
 		return -1;
 	for (size_t i = 0, off = 0; i < nfiles && i < TN_SD_MAX_FILES; i++) {
 		files[i] = buf + off;
 		off += strlen(buf + off) + 1;
 	}
 	if (nfiles > TN_SD_MAX_FILES)
-		return err_set(err, E2BIG, "%s: more than %d unit files", unit, TN_SD_MAX_FILES);
+		return err_set(err, E2BIG, "%s: more than %d unit files", unit,
+		    TN_SD_MAX_FILES);
 	if (sd_unit_bounds(unit, files, nfiles, &b, err) < 0 ||
-	    targets(unit, &b, props, n, send, &nsend, expect, &nexpect, note, nlen, err) < 0)
+	    targets(unit, &b, props, n, send, &nsend, expect, &nexpect, note, nlen, err) <
+	        0)
 		return -1;
 	r = sd_props_hold(dir, expect, nexpect, why, sizeof(why), &prop);
 	if (r == 0 && nsend) {
 		if (sd.ops->set_properties(sd.bus, unit, send, nsend, err) < 0)
 			return -1;
 		for (int i = 0; i < 10; i++) {
-			struct timespec pause = {0, 20 * 1000 * 1000};
+			struct timespec pause = { 0, 20 * 1000 * 1000 };
 
 			r = sd_props_hold(dir, expect, nexpect, why, sizeof(why), &prop);
 			if (r != 0)
@@ -242,13 +256,14 @@ apply(const char *unit, const char *cg, const struct tn_sd_prop *props, size_t n
 }
 
 int
-sd_session_setup(const struct tn_policy *pol, uid_t uid, const char *cookie,
-    pid_t login, struct sd_session *out, struct tn_err *err)
+sd_session_setup(const struct tn_policy *pol, uid_t uid, const char *cookie, pid_t login,
+    struct sd_session *out, struct tn_err *err)
 {
 	struct tn_sd_prop props[TN_SD_MAX_PROPS];
 	struct tn_sd_place pl;
 	char slice[64], name[128], desc[128];
-	bool limits = conf_policy_has_limits(pol), session = pol->scope == TN_SCOPE_SESSION;
+	bool limits = conf_policy_has_limits(pol),
+	     session = pol->scope == TN_SCOPE_SESSION;
 	size_t n = 0;
 	int r;
 
@@ -263,31 +278,36 @@ sd_session_setup(const struct tn_policy *pol, uid_t uid, const char *cookie,
 		 * for scope = session). */
 		snprintf(name, sizeof(name), "pam_tenant-session-%s.scope", cookie);
 		snprintf(desc, sizeof(desc), "pam_tenant login of uid %u", (unsigned)uid);
-		struct tn_sd_scope s = {.name = name, .slice = slice, .description = desc,
-		    .pid = login, .props = session ? props : NULL, .nprops = session ? n : 0};
+		struct tn_sd_scope s = { .name = name,
+			.slice = slice,
+			.description = desc,
+			.pid = login,
+			.props = session ? props : NULL,
+			.nprops = session ? n : 0 };
 		if (bus(err) < 0 || sd.ops->start_scope(sd.bus, &s, err) < 0 ||
 		    sd.ops->where(login, &pl, err) < 0)
 			return -1;
 		if (strcmp(pl.unit, name) != 0)
-			return err_set(err, EIO, "login process %d is in %s, not in %s", (int)login,
-			    pl.cgroup, name);
+			return err_set(err, EIO, "login process %d is in %s, not in %s",
+			    (int)login, pl.cgroup, name);
 	}
 	if (!pl.unit[0])
-		return err_set(err, ENOENT, "login process %d is in no unit (%s)", (int)login,
-		    pl.cgroup);
+		return err_set(err, ENOENT, "login process %d is in no unit (%s)",
+		    (int)login, pl.cgroup);
 	str_copy(out->unit, sizeof(out->unit), pl.unit);
 	if ((r = cut_after(pl.cgroup, slice, out->slice_cg, sizeof(out->slice_cg))) < 0 ||
 	    (r = cut_after(pl.cgroup, pl.unit, out->unit_cg, sizeof(out->unit_cg))) < 0)
-		return err_set(err, -r, "cannot find %s and %s in cgroup %s", slice, pl.unit,
-		    pl.cgroup);
+		return err_set(err, -r, "cannot find %s and %s in cgroup %s", slice,
+		    pl.unit, pl.cgroup);
 	/* Also without limits: keys an earlier configuration set are reset. */
 	if (!session && (limits || sd_has_runtime_dropins(slice))) {
-		r = apply(slice, out->slice_cg, props, n, true, out->note, sizeof(out->note), err);
+		r = apply(slice, out->slice_cg, props, n, true, out->note,
+		    sizeof(out->note), err);
 		if (r < 0)
 			sd_expect_forget(slice);
 	} else if (session && limits) {
-		r = apply(pl.unit, out->unit_cg, props, n, false, out->note, sizeof(out->note),
-		    err);
+		r = apply(pl.unit, out->unit_cg, props, n, false, out->note,
+		    sizeof(out->note), err);
 	}
 	return r < 0 ? -1 : 0;
 }
@@ -296,8 +316,10 @@ int
 sd_keeper_scope(pid_t keeper, const char *key, uid_t uid, struct tn_err *err)
 {
 	char name[128], desc[128], cg[512], tail[140];
-	struct tn_sd_scope s = {.name = name, .slice = "system.slice",
-	    .description = desc, .pid = keeper};
+	struct tn_sd_scope s = { .name = name,
+		.slice = "system.slice",
+		.description = desc,
+		.pid = keeper };
 	int r;
 
 	sd_keeper_unit(name, sizeof(name), key);
@@ -307,8 +329,9 @@ sd_keeper_scope(pid_t keeper, const char *key, uid_t uid, struct tn_err *err)
 	/* The keeper is our unreaped (stopped) child: its pid is its own. */
 	r = cg_proc_path(keeper, true, cg, sizeof(cg));
 	snprintf(tail, sizeof(tail), "/%s", name);
-	if (r < 0 || strlen(cg) < strlen(tail) || strcmp(cg + strlen(cg) - strlen(tail), tail) != 0)
-		return err_set(err, EIO, "keeper %d is in cgroup %s, not in %s", (int)keeper,
-		    r < 0 ? strerror(-r) : cg, name);
+	if (r < 0 || strlen(cg) < strlen(tail) ||
+	    strcmp(cg + strlen(cg) - strlen(tail), tail) != 0)
+		return err_set(err, EIO, "keeper %d is in cgroup %s, not in %s",
+		    (int)keeper, r < 0 ? strerror(-r) : cg, name);
 	return 0;
 }

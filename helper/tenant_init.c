@@ -61,7 +61,7 @@ drop_everything(struct tn_err *err)
 static bool
 keeper_alive(int chan)
 {
-	struct pollfd p = {.fd = chan, .events = POLLIN | POLLRDHUP};
+	struct pollfd p = { .fd = chan, .events = POLLIN | POLLRDHUP };
 	int r;
 
 	while ((r = poll(&p, 1, 0)) < 0 && errno == EINTR)
@@ -84,7 +84,7 @@ int
 tenant_init_main(void *arg)
 {
 	const struct init_args *a = arg;
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 	int proc_fd = -1;
 	sigset_t chld;
 
@@ -103,8 +103,8 @@ tenant_init_main(void *arg)
 		_exit(1);
 	proc_title("tenant-init");
 	if (mounts_setup(a, &proc_fd, &err) < 0 ||
-	    ((a->namespaces & TN_NS_NET) && loopback_up(&err) < 0) ||
-	    chdir("/") < 0 || drop_everything(&err) < 0) {
+	    ((a->namespaces & TN_NS_NET) && loopback_up(&err) < 0) || chdir("/") < 0 ||
+	    drop_everything(&err) < 0) {
 		report(a->chan, -1, err.msg[0] ? err.msg : "tenant init setup failed");
 		_exit(1);
 	}

@@ -20,8 +20,7 @@
 #include "util.h"
 
 enum ask_result
-ask_keeper(const struct tn_msg_open *req, int timeout_ms,
-    struct helper_outcome *out)
+ask_keeper(const struct tn_msg_open *req, int timeout_ms, struct helper_outcome *out)
 {
 	_cleanup_close_ int sock = -1;
 	char key[TN_KEY_MAX];
@@ -49,22 +48,25 @@ ask_keeper(const struct tn_msg_open *req, int timeout_ms,
 		return ASK_NOT_SENT;
 	/* From here on the keeper may act on this cookie. */
 	left = ms_left(&deadline);
-	p = (struct pollfd){.fd = sock, .events = POLLIN};
+	p = (struct pollfd){ .fd = sock, .events = POLLIN };
 	do
 		r = poll(&p, 1, left > 0 ? (int)left : 0);
 	while (r < 0 && errno == EINTR && (left = ms_left(&deadline)) > 0);
 	if (r != 1) {
-		err_set(&out->err, ETIMEDOUT, "the keeper did not answer within %d ms", timeout_ms);
+		err_set(&out->err, ETIMEDOUT, "the keeper did not answer within %d ms",
+		    timeout_ms);
 		return ASK_ABANDONED;
 	}
 	if (proto_recv(sock, 1u << TN_MSG_RESULT, &m, fds, &nfds, &out->err) < 0)
 		return ASK_ABANDONED;
-	if (m.result.status == TN_ST_ASK_HELPER && strcmp(m.result.cookie, req->cookie) == 0) {
+	if (m.result.status == TN_ST_ASK_HELPER &&
+	    strcmp(m.result.cookie, req->cookie) == 0) {
 		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);
 		return ASK_DECLINED;
 	}
-	if (m.result.status != TN_ST_ISOLATED || !(m.result.flags & TN_RES_LINK_IS_SOCKET) ||
+	if (m.result.status != TN_ST_ISOLATED ||
+	    !(m.result.flags & TN_RES_LINK_IS_SOCKET) ||
 	    strcmp(m.result.cookie, req->cookie) != 0) {
 		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);

@@ -16,7 +16,7 @@
 
 /* Join order: the mount namespace last, because after it /proc/self no
  * longer resolves for us (the new /proc belongs to the tenant). */
-static const int join_order[TN_NS_COUNT] = {1, 2, 3, 4, 0};
+static const int join_order[TN_NS_COUNT] = { 1, 2, 3, 4, 0 };
 
 void
 session_close_fds(struct tn_session *s)
@@ -52,12 +52,14 @@ drop_bounding_set(uint64_t drop, char *why, size_t whylen)
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
 			if (errno == EINVAL)
 				break; /* above this kernel's CAP_LAST_CAP */
-			snprintf(why, whylen, "drop capability %d from the bounding set: %s",
-			    c, strerror(errno));
+			snprintf(why, whylen,
+			    "drop capability %d from the bounding set: %s", c,
+			    strerror(errno));
 			return -1;
 		}
 		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 0) {
-			snprintf(why, whylen, "capability %d still in the bounding set", c);
+			snprintf(why, whylen, "capability %d still in the bounding set",
+			    c);
 			return -1;
 		}
 	}
@@ -65,8 +67,8 @@ drop_bounding_set(uint64_t drop, char *why, size_t whylen)
 }
 
 int
-join_tenant(const struct tn_msg_result *res, int *fds, size_t nfds,
-    struct tn_session *s, char *why, size_t whylen)
+join_tenant(const struct tn_msg_result *res, int *fds, size_t nfds, struct tn_session *s,
+    char *why, size_t whylen)
 {
 	int ns[TN_NS_COUNT];
 	char cwd[PATH_MAX];
@@ -80,7 +82,8 @@ join_tenant(const struct tn_msg_result *res, int *fds, size_t nfds,
 		if (!(res->ns_mask & (1u << i)))
 			continue;
 		if (fstat(fds[n], &st) < 0 || st.st_ino != res->ns_ino[i]) {
-			snprintf(why, whylen, "%s namespace fd does not match the plan", tn_ns_kinds[i].proc);
+			snprintf(why, whylen, "%s namespace fd does not match the plan",
+			    tn_ns_kinds[i].proc);
 			return -1;
 		}
 		ns[i] = fds[n++];
@@ -109,8 +112,10 @@ join_tenant(const struct tn_msg_result *res, int *fds, size_t nfds,
 		if (ns[i] < 0)
 			continue;
 		if (setns(ns[i], tn_ns_kinds[i].clone_flag) < 0) {
-			snprintf(why, whylen, "setns %s: %s%s", tn_ns_kinds[i].proc, strerror(errno),
-			    errno == EINVAL ? " (is the login program multi-threaded?)" : "");
+			snprintf(why, whylen, "setns %s: %s%s", tn_ns_kinds[i].proc,
+			    strerror(errno),
+			    errno == EINVAL ? " (is the login program multi-threaded?)"
+			                    : "");
 			leave_tenant(s);
 			return -1;
 		}
@@ -123,7 +128,7 @@ join_tenant(const struct tn_msg_result *res, int *fds, size_t nfds,
 		return -1;
 	if ((res->flags & TN_RES_NO_NEW_PRIVS) &&
 	    (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-		prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)) {
+	        prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)) {
 		snprintf(why, whylen, "no_new_privs: %s", strerror(errno));
 		return -1;
 	}

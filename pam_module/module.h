@@ -25,13 +25,13 @@ struct module_args {
 
 /* What the helper said, and how it ended. */
 struct helper_outcome {
-	bool on_error_allow;      /* from POLICY or RESULT */
+	bool on_error_allow; /* from POLICY or RESULT */
 	bool have_result;
 	struct tn_msg_result res;
 	int fds[TN_MAX_FDS];
 	size_t nfds;
-	char why[512];            /* when !have_result: what went wrong */
-	struct tn_err err;        /* ask_keeper: why the keeper did not serve */
+	char why[512];     /* when !have_result: what went wrong */
+	struct tn_err err; /* ask_keeper: why the keeper did not serve */
 };
 
 int run_helper(pam_handle_t *pamh, const struct module_args *args,

@@ -45,8 +45,9 @@ parse_args(pam_handle_t *pamh, int argc, const char **argv, struct module_args *
 			errno = 0;
 			s = strtol(v, &end, 10);
 			if (errno || end == v || *end || s < 1 || s > 120)
-				pam_syslog(pamh, LOG_ERR, "bad timeout '%s' (1-120 s); using %d s",
-				    v, DEFAULT_TIMEOUT_MS / 1000);
+				pam_syslog(pamh, LOG_ERR,
+				    "bad timeout '%s' (1-120 s); using %d s", v,
+				    DEFAULT_TIMEOUT_MS / 1000);
 			else
 				a->timeout_ms = (int)s * 1000;
 #ifdef TN_TESTING
@@ -54,7 +55,8 @@ parse_args(pam_handle_t *pamh, int argc, const char **argv, struct module_args *
 			a->helper_path = argv[i] + 7;
 #endif
 		} else {
-			pam_syslog(pamh, LOG_ERR, "unknown module argument '%s' ignored", argv[i]);
+			pam_syslog(pamh, LOG_ERR, "unknown module argument '%s' ignored",
+			    argv[i]);
 		}
 	}
 }
@@ -114,10 +116,16 @@ module_audit(pam_handle_t *pamh, const struct tn_msg_open *req, const char *op,
     const char *why, bool ok)
 {
 	struct tn_audit a;
-	struct tn_err err = {0};
-	struct tn_audit_event ev = {.op = op, .user = req->user, .uid = req->uid,
-	    .cookie = req->cookie, .service = req->service, .tty = req->tty,
-	    .rhost = req->rhost, .reason = why, .success = ok};
+	struct tn_err err = { 0 };
+	struct tn_audit_event ev = { .op = op,
+		.user = req->user,
+		.uid = req->uid,
+		.cookie = req->cookie,
+		.service = req->service,
+		.tty = req->tty,
+		.rhost = req->rhost,
+		.reason = why,
+		.success = ok };
 
 	if (audit_begin(&a, &err) < 0 || audit_event(&a, &ev, &err) < 0)
 		pam_syslog(pamh, LOG_ERR, "audit: %s", err.msg);
@@ -141,10 +149,9 @@ cleanup_session(pam_handle_t *pamh, void *data, int error_status)
  * nobody in it can remove; anything that is neither that nor the host's
  * state directory is refused, root included. */
 static int
-check_nested(pam_handle_t *pamh, const struct tn_msg_open *req,
-    const char *name)
+check_nested(pam_handle_t *pamh, const struct tn_msg_open *req, const char *name)
 {
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 	char why[600];
 	uid_t owner;
 	int r = state_tenant_marker(&owner, &err);
@@ -152,8 +159,8 @@ check_nested(pam_handle_t *pamh, const struct tn_msg_open *req,
 	if (r == 0)
 		return PAM_SUCCESS;
 	if (r < 0) {
-		snprintf(why, sizeof(why), "cannot tell whether the caller is inside a tenant: %s",
-		    err.msg);
+		snprintf(why, sizeof(why),
+		    "cannot tell whether the caller is inside a tenant: %s", err.msg);
 		pam_syslog(pamh, LOG_ERR, "denied session for %s: %s", name, why);
 		module_audit(pamh, req, "tenant-deny", why, false);
 		tell_refused(pamh, TN_REASON_SETUP);
@@ -169,19 +176,20 @@ check_nested(pam_handle_t *pamh, const struct tn_msg_open *req,
 	    (unsigned)req->uid, (unsigned)owner);
 	pam_syslog(pamh, LOG_ERR, "denied session for %s: %s", name, why);
 	module_audit(pamh, req, "tenant-deny", why, false);
-	pam_error(pamh, "pam_tenant: you cannot open a session for another user from inside your own");
+	pam_error(pamh,
+	    "pam_tenant: you cannot open a session for another user from inside your own");
 	return PAM_PERM_DENIED;
 }
 
 /* The helper gave no usable answer: on_error decides, if it was known. */
 static int
-helper_failed(pam_handle_t *pamh, const struct tn_msg_open *req,
-    const char *name, const struct helper_outcome *o)
+helper_failed(pam_handle_t *pamh, const struct tn_msg_open *req, const char *name,
+    const struct helper_outcome *o)
 {
 	if (o->on_error_allow) {
 		pam_syslog(pamh, LOG_WARNING,
-		    "session of %s (uid %u) NOT isolated: %s; on_error = allow",
-		    name, (unsigned)req->uid, o->why);
+		    "session of %s (uid %u) NOT isolated: %s; on_error = allow", name,
+		    (unsigned)req->uid, o->why);
 		module_audit(pamh, req, "tenant-degrade", o->why, false);
 		return PAM_SUCCESS;
 	}
@@ -260,10 +268,11 @@ enter(pam_handle_t *pamh, const struct tn_msg_open *req, const char *name,
 		leave_tenant(s);
 		session_close_fds(s); /* the keeper sees the link close: session over */
 		free(s);
-		return refuse_joined(pamh, req, name, "cannot record the session in PAM data");
+		return refuse_joined(pamh, req, name,
+		    "cannot record the session in PAM data");
 	}
-	pam_syslog(pamh, LOG_INFO, "session of %s (uid %u) %s, TENANT_SESSION=%s",
-	    name, (unsigned)req->uid, o->res.msg, req->cookie);
+	pam_syslog(pamh, LOG_INFO, "session of %s (uid %u) %s, TENANT_SESSION=%s", name,
+	    (unsigned)req->uid, o->res.msg, req->cookie);
 	return PAM_SUCCESS;
 }
 
@@ -284,7 +293,8 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	(void)flags;
 	parse_args(pamh, argc, argv, &args);
 	if (pam_get_data(pamh, TN_DATA_NAME, &done) == PAM_SUCCESS && done) {
-		pam_syslog(pamh, LOG_WARNING, "pam_tenant is listed twice in this stack; the second line does nothing");
+		pam_syslog(pamh, LOG_WARNING,
+		    "pam_tenant is listed twice in this stack; the second line does nothing");
 		return PAM_IGNORE;
 	}
 	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL || !*user)
@@ -317,7 +327,8 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		return PAM_IGNORE;
 	}
 	if (chrooted()) {
-		const char *why = "the login program runs in a chroot; joining a tenant would leave it";
+		const char *why =
+		    "the login program runs in a chroot; joining a tenant would leave it";
 
 		pam_syslog(pamh, LOG_ERR, "denied session for %s (uid %u): %s", name,
 		    (unsigned)req.uid, why);
@@ -345,14 +356,16 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 			    "session %s abandoned, asking tenant-helper under a new cookie",
 			    name, (unsigned)req.uid, o.err.msg, req.cookie);
 			if (cookie_new(req.cookie) < 0) {
-				pam_syslog(pamh, LOG_ERR, "no randomness for the session cookie");
+				pam_syslog(pamh, LOG_ERR,
+				    "no randomness for the session cookie");
 				return PAM_SESSION_ERR;
 			}
 		} else if (r == ASK_NOT_SENT && o.err.code == EAGAIN) {
 			pam_syslog(pamh, LOG_WARNING, "session of %s (uid %u): %s", name,
 			    (unsigned)req.uid, o.err.msg);
 		}
-		args.timeout_ms = left > MIN_HELPER_TIMEOUT_MS ? (int)left : MIN_HELPER_TIMEOUT_MS;
+		args.timeout_ms =
+		    left > MIN_HELPER_TIMEOUT_MS ? (int)left : MIN_HELPER_TIMEOUT_MS;
 		req.timeout_ms = (uint32_t)args.timeout_ms;
 		if (run_helper(pamh, &args, &req, &o) < 0)
 			return helper_failed(pamh, &req, name, &o);
@@ -362,7 +375,8 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		return enter(pamh, &req, name, &o);
 	case TN_ST_EXEMPT:
 		if (args.debug)
-			pam_syslog(pamh, LOG_DEBUG, "%s not isolated: %s", name, o.res.msg);
+			pam_syslog(pamh, LOG_DEBUG, "%s not isolated: %s", name,
+			    o.res.msg);
 		return PAM_IGNORE;
 	case TN_ST_DEGRADED:
 		pam_syslog(pamh, LOG_WARNING, "session of %s (uid %u) NOT isolated: %s",
@@ -376,7 +390,8 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		if (o.res.status == TN_ST_DENIED && (o.res.flags & TN_RES_TELL_USER))
 			pam_error(pamh, "pam_tenant: login refused: %s", o.res.msg);
 		else
-			tell_refused(pamh, o.res.status == TN_ST_DENIED ? o.res.reason : 0);
+			tell_refused(pamh,
+			    o.res.status == TN_ST_DENIED ? o.res.reason : 0);
 		return PAM_SESSION_ERR;
 	}
 }

@@ -42,12 +42,13 @@ outcome_close_fds(struct helper_outcome *out)
 static int
 open_helper(const char *path, char *why, size_t whylen)
 {
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 	struct stat st;
 	int fd;
 
 	if (walk_trusted(path, 0, &fd, &err) < 0) {
-		snprintf(why, whylen, "helper %s", err.code == ENOENT ? "not found: " : "");
+		snprintf(why, whylen, "helper %s",
+		    err.code == ENOENT ? "not found: " : "");
 		snprintf(why + strlen(why), whylen - strlen(why), "%.400s", err.msg);
 		return -1;
 	}
@@ -64,13 +65,12 @@ open_helper(const char *path, char *why, size_t whylen)
 }
 
 /* In the child, between fork and exec: async-signal-safe calls only. */
-static void __attribute__((noreturn))
-exec_helper(int sock, int helper)
+static void __attribute__((noreturn)) exec_helper(int sock, int helper)
 {
 	static char arg0[] = "tenant-helper", arg1[] = "open";
 	static char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin", lang[] = "LANG=C";
-	static char *const argv[] = {arg0, arg1, NULL};
-	static char *const envp[] = {path, lang, NULL};
+	static char *const argv[] = { arg0, arg1, NULL };
+	static char *const envp[] = { path, lang, NULL };
 	sigset_t all;
 	unsigned step;
 	int null;
@@ -99,17 +99,17 @@ exec_helper(int sock, int helper)
 
 /* Read POLICY and RESULT until the helper closes its end or exits. */
 static void
-collect(int sock, int pidfd, const struct timespec *deadline,
-    const char *cookie, struct helper_outcome *out)
+collect(int sock, int pidfd, const struct timespec *deadline, const char *cookie,
+    struct helper_outcome *out)
 {
 	for (;;) {
-		struct pollfd p[2] = {{.fd = sock, .events = POLLIN},
-		    {.fd = pidfd, .events = POLLIN}};
+		struct pollfd p[2] = { { .fd = sock, .events = POLLIN },
+			{ .fd = pidfd, .events = POLLIN } };
 		long left = ms_left(deadline);
 		union tn_msg m;
 		int fds[TN_MAX_FDS];
 		size_t nfds = 0;
-		struct tn_err err = {0};
+		struct tn_err err = { 0 };
 		int r;
 
 		if (left <= 0)
@@ -121,12 +121,13 @@ collect(int sock, int pidfd, const struct timespec *deadline,
 			return;
 		if (!(p[0].revents & (POLLIN | POLLHUP)))
 			return; /* helper exited and nothing is left to read */
-		r = proto_recv(sock, (1u << TN_MSG_POLICY) | (1u << TN_MSG_RESULT),
-		    &m, fds, &nfds, &err);
+		r = proto_recv(sock, (1u << TN_MSG_POLICY) | (1u << TN_MSG_RESULT), &m,
+		    fds, &nfds, &err);
 		if (r == -EPIPE || r == -ECONNRESET)
 			return; /* it went away (before reading the request): its status says why */
 		if (r < 0 || strcmp(m.result.cookie, cookie) != 0) {
-			snprintf(out->why, sizeof(out->why), "bad reply from helper: %.400s",
+			snprintf(out->why, sizeof(out->why),
+			    "bad reply from helper: %.400s",
 			    r < 0 ? err.msg : "wrong session cookie");
 			for (size_t i = 0; i < nfds; i++)
 				close(fds[i]);
@@ -142,7 +143,8 @@ collect(int sock, int pidfd, const struct timespec *deadline,
 					close(fds[i]);
 				outcome_close_fds(out);
 				out->have_result = false;
-				snprintf(out->why, sizeof(out->why), "bad reply from helper: two results");
+				snprintf(out->why, sizeof(out->why),
+				    "bad reply from helper: two results");
 				return;
 			}
 			out->res = m.result;
@@ -159,9 +161,9 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 {
 	const char *path = args->helper_path ? args->helper_path : TN_HELPER_PATH;
 	_cleanup_close_ int helper = -1, sock = -1, pidfd = -1;
-	struct sigaction dfl = {.sa_handler = SIG_DFL}, saved;
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, saved;
 	struct timespec deadline;
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 	siginfo_t info;
 	int sp[2];
 	pid_t pid;
@@ -203,12 +205,13 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 		collect(sock, pidfd, &deadline, req->cookie, out);
 
 	/* Wait for its exit within what is left of the deadline. */
-	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 	long left = ms_left(&deadline);
 	if (poll(&p, 1, left > 0 ? (int)left : 0) <= 0) {
 		(void)pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
 		snprintf(out->why, sizeof(out->why),
-		    "helper did not finish within %d s and was killed", args->timeout_ms / 1000);
+		    "helper did not finish within %d s and was killed",
+		    args->timeout_ms / 1000);
 		outcome_close_fds(out);
 		out->have_result = false;
 	}
@@ -220,15 +223,18 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 		if (out->have_result)
 			return 0;
 		if (!out->why[0])
-			snprintf(out->why, sizeof(out->why), "helper exited without a result");
+			snprintf(out->why, sizeof(out->why),
+			    "helper exited without a result");
 		return -1;
 	}
 	if (out->have_result || !out->why[0]) {
 		const char *step = info.si_status >= TN_RESET_EXIT_BASE
-		    ? proc_reset_step_name((unsigned)(info.si_status - TN_RESET_EXIT_BASE))
+		    ? proc_reset_step_name(
+		          (unsigned)(info.si_status - TN_RESET_EXIT_BASE))
 		    : NULL;
 
-		if (info.si_code == CLD_EXITED && step && strncmp(step, "RLIMIT_", 7) == 0)
+		if (info.si_code == CLD_EXITED && step &&
+		    strncmp(step, "RLIMIT_", 7) == 0)
 			snprintf(out->why, sizeof(out->why),
 			    "cannot give the helper root's resource limits: the caller's hard %s is too low"
 			    " and the login program may not raise it (no CAP_SYS_RESOURCE)",
@@ -239,12 +245,14 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 			    " (is the login program running as root?)",
 			    step);
 		else if (info.si_code == CLD_EXITED)
-			snprintf(out->why, sizeof(out->why), "helper exited with status %d%s",
-			    info.si_status, info.si_status == 127 ? " (exec failed)" : "");
+			snprintf(out->why, sizeof(out->why),
+			    "helper exited with status %d%s", info.si_status,
+			    info.si_status == 127 ? " (exec failed)" : "");
 		else if (info.si_pid == 0)
 			snprintf(out->why, sizeof(out->why), "helper status unknown");
 		else
-			snprintf(out->why, sizeof(out->why), "helper killed by signal %d", info.si_status);
+			snprintf(out->why, sizeof(out->why), "helper killed by signal %d",
+			    info.si_status);
 	}
 	outcome_close_fds(out);
 	out->have_result = false;

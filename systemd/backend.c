@@ -123,7 +123,8 @@ on_reply(sd_bus_message *m, void *data, sd_bus_error *unused)
 		w->error = -sd_bus_error_get_errno(e);
 		if (w->error == 0)
 			w->error = -EIO;
-		snprintf(w->errmsg, sizeof(w->errmsg), "%s: %s", e->name ? e->name : "error",
+		snprintf(w->errmsg, sizeof(w->errmsg), "%s: %s",
+		    e->name ? e->name : "error",
 		    e->message ? e->message : strerror(-w->error));
 		return 0;
 	}
@@ -177,7 +178,8 @@ drive(struct tn_sd_bus *b, bool (*done)(const struct waiter *), struct waiter *w
 			continue;
 		now = now_usec();
 		if (now >= b->deadline)
-			return err_set(err, ETIMEDOUT, "%s: no answer from systemd in time", what);
+			return err_set(err, ETIMEDOUT,
+			    "%s: no answer from systemd in time", what);
 		r = sd_bus_wait(b->bus, b->deadline - now);
 		if (r < 0 && r != -EINTR)
 			return err_set(err, -r, "%s: system bus: %s", what, strerror(-r));
@@ -207,11 +209,13 @@ append_props(sd_bus_message *m, const struct tn_sd_prop *props, size_t n)
 		bool first = true;
 
 		if (!props[i].dev[0]) {
-			r = sd_bus_message_append(m, "(sv)", props[i].name, "t", props[i].value);
+			r = sd_bus_message_append(m, "(sv)", props[i].name, "t",
+			    props[i].value);
 			continue;
 		}
 		for (size_t j = 0; j < i && first; j++)
-			first = !props[j].dev[0] || strcmp(props[j].name, props[i].name) != 0;
+			first =
+			    !props[j].dev[0] || strcmp(props[j].name, props[i].name) != 0;
 		if (!first)
 			continue;
 		r = sd_bus_message_open_container(m, 'r', "sv");
@@ -223,7 +227,8 @@ append_props(sd_bus_message *m, const struct tn_sd_prop *props, size_t n)
 			r = sd_bus_message_open_container(m, 'a', "(st)");
 		for (size_t j = i; j < n && r >= 0; j++)
 			if (props[j].dev[0] && strcmp(props[j].name, props[i].name) == 0)
-				r = sd_bus_message_append(m, "(st)", props[j].dev, props[j].value);
+				r = sd_bus_message_append(m, "(st)", props[j].dev,
+				    props[j].value);
 		for (int c = 0; c < 3 && r >= 0; c++)
 			r = sd_bus_message_close_container(m);
 	}
@@ -236,7 +241,7 @@ set_properties(struct tn_sd_bus *b, const char *unit, const struct tn_sd_prop *p
 {
 	sd_bus_message *m = NULL;
 	sd_bus_slot *slot = NULL;
-	struct waiter w = {0};
+	struct waiter w = { 0 };
 	char what[300];
 	int r;
 
@@ -271,17 +276,17 @@ start_once(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_err *err)
 {
 	sd_bus_message *m = NULL;
 	sd_bus_slot *slot = NULL, *match = NULL;
-	struct waiter w = {.want_job = true};
+	struct waiter w = { .want_job = true };
 	char what[300];
 	int r;
 
 	snprintf(what, sizeof(what), "StartTransientUnit %s", s->name);
 	/* The match first: the job may end before its reply is processed. */
-	r = sd_bus_match_signal(b->bus, &match, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved",
-	    on_job_removed, &w);
+	r = sd_bus_match_signal(b->bus, &match, SD_DEST, SD_PATH, SD_MANAGER,
+	    "JobRemoved", on_job_removed, &w);
 	if (r >= 0)
-		r = sd_bus_message_new_method_call(b->bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
-		    "StartTransientUnit");
+		r = sd_bus_message_new_method_call(b->bus, &m, SD_DEST, SD_PATH,
+		    SD_MANAGER, "StartTransientUnit");
 	if (r >= 0)
 		r = sd_bus_message_append(m, "ss", s->name, "fail");
 	if (r >= 0)
@@ -323,7 +328,7 @@ kill_unit(struct tn_sd_bus *b, const char *unit, struct tn_err *err)
 {
 	sd_bus_message *m = NULL;
 	sd_bus_slot *slot = NULL;
-	struct waiter w = {0};
+	struct waiter w = { 0 };
 	int r;
 
 	r = sd_bus_message_new_method_call(b->bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
@@ -343,7 +348,7 @@ kill_unit(struct tn_sd_bus *b, const char *unit, struct tn_err *err)
 static int
 start_scope(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_err *err)
 {
-	struct timespec pause = {0, 100 * 1000 * 1000};
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
 	int r = 0;
 
 	for (int i = 0; i < START_RETRIES; i++) {
@@ -370,7 +375,7 @@ get_unit_property(struct tn_sd_bus *b, const char *unit, const char *prop,
 {
 	sd_bus_message *m = NULL;
 	sd_bus_slot *slot = NULL;
-	struct waiter w = {.keep_reply = true};
+	struct waiter w = { .keep_reply = true };
 	char *path = NULL, what[300];
 	int r;
 
@@ -391,7 +396,8 @@ get_unit_property(struct tn_sd_bus *b, const char *unit, const char *prop,
 	sd_bus_slot_unref(slot);
 	if (r >= 0 && w.error < 0)
 		r = err_set(err, -w.error, "%s: %s", what, w.errmsg);
-	if (r >= 0 && (w.reply == NULL || sd_bus_message_enter_container(w.reply, 'v', type) < 0))
+	if (r >= 0 &&
+	    (w.reply == NULL || sd_bus_message_enter_container(w.reply, 'v', type) < 0))
 		r = err_set(err, EBADMSG, "%s: not of type %s", what, type);
 	if (r < 0) {
 		sd_bus_message_unref(w.reply);
@@ -433,7 +439,9 @@ unit_files(struct tn_sd_bus *b, const char *unit, char *buf, size_t len, size_t 
 		r = pack(buf, len, &off, n, s ? s : "", err);
 	sd_bus_message_unref(m);
 	if (r < 0)
-		return r == -1 ? -1 : err_set(err, -r, "FragmentPath of %s: %s", unit, strerror(-r));
+		return r == -1
+		    ? -1
+		    : err_set(err, -r, "FragmentPath of %s: %s", unit, strerror(-r));
 	if (get_unit_property(b, unit, "DropInPaths", "as", &m, err) < 0)
 		return -1;
 	r = sd_bus_message_enter_container(m, 'a', "s");

@@ -15,7 +15,7 @@
 #include "uid.h"
 #include "util.h"
 
-#define ROOT_NOTE \
+#define ROOT_NOTE                                                        \
 	"root is never isolated (pam_tenant.so needs the 'root' module " \
 	"argument to opt in)"
 
@@ -60,8 +60,8 @@ load(const struct tn_conf_opts *opts, struct tn_conf **conf)
 	return CTL_EXIT_FAIL;
 }
 
-static void
-host_warn(unsigned *nwarn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void host_warn(unsigned *nwarn, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 host_warn(unsigned *nwarn, const char *fmt, ...)
@@ -83,9 +83,9 @@ static bool
 limit_set_anywhere(const struct tn_conf *conf, const char **key, const char **file,
     unsigned *line)
 {
-	static const enum tn_key limits[] = {TN_KEY_MEMORY_MAX, TN_KEY_MEMORY_HIGH,
-	    TN_KEY_MEMORY_SWAP_MAX, TN_KEY_CPU, TN_KEY_CPU_WEIGHT, TN_KEY_PIDS_MAX,
-	    TN_KEY_IO_WEIGHT, TN_KEY_IO_MAX};
+	static const enum tn_key limits[] = { TN_KEY_MEMORY_MAX, TN_KEY_MEMORY_HIGH,
+		TN_KEY_MEMORY_SWAP_MAX, TN_KEY_CPU, TN_KEY_CPU_WEIGHT, TN_KEY_PIDS_MAX,
+		TN_KEY_IO_WEIGHT, TN_KEY_IO_MAX };
 
 	for (size_t i = 0; i < N_ELEMENTS(limits); i++)
 		if (conf_key_set_anywhere(conf, limits[i], file, line)) {
@@ -100,7 +100,7 @@ limit_set_anywhere(const struct tn_conf *conf, const char **key, const char **fi
 static bool
 stack_has_tenant(const char *service, int depth)
 {
-	static const char *const dirs[] = {"/etc/pam.d", "/usr/lib/pam.d"};
+	static const char *const dirs[] = { "/etc/pam.d", "/usr/lib/pam.d" };
 	char path[300], line[512];
 	FILE *f = NULL;
 	bool found = false;
@@ -117,7 +117,8 @@ stack_has_tenant(const char *service, int depth)
 
 		if (*p == '#')
 			continue;
-		if (depth < 2 && sscanf(p, "@include %255s", inc) == 1 && !strchr(inc, '/'))
+		if (depth < 2 && sscanf(p, "@include %255s", inc) == 1 &&
+		    !strchr(inc, '/'))
 			found = stack_has_tenant(inc, depth + 1);
 		else if (strncmp(p, "session", 7) == 0 && strstr(p, "pam_tenant"))
 			found = true;
@@ -133,37 +134,42 @@ static bool
 host_check(const struct tn_conf *conf, unsigned *nwarn)
 {
 	struct tn_cgroup_probe cg;
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 	const char *file, *key;
 	unsigned line;
 
 	if (!sd_host()) {
 		cgroup_probe(&cg);
 		if (!cg.usable && limit_set_anywhere(conf, &key, &file, &line))
-			host_warn(nwarn, "%s:%u: %s is set, but this host has no usable cgroup v2 "
+			host_warn(nwarn,
+			    "%s:%u: %s is set, but this host has no usable cgroup v2 "
 			    "hierarchy (%s): logins with limits are refused (cgroup = required) "
-			    "or get none (cgroup = optional)", file, line, key, cg.why);
+			    "or get none (cgroup = optional)",
+			    file, line, key, cg.why);
 		return true;
 	}
 	/* systemd owns /sys/fs/cgroup here: the subtree is never used. */
 	if (conf_key_set_anywhere(conf, TN_KEY_CGROUP_ROOT, &file, &line))
-		host_warn(nwarn, "%s:%u: cgroup.root is ignored on this systemd host: systemd "
-		    "owns the cgroup tree, limits become properties of user-UID.slice", file,
-		    line);
+		host_warn(nwarn,
+		    "%s:%u: cgroup.root is ignored on this systemd host: systemd "
+		    "owns the cgroup tree, limits become properties of user-UID.slice",
+		    file, line);
 	/* Every isolated login needs it (the tenant's own scope). */
 	if (sd_plugin(&err) == NULL) {
-		fprintf(stderr, "tenantctl: this is a systemd host, but the systemd backend "
-				"cannot be loaded: ");
+		fprintf(stderr,
+		    "tenantctl: this is a systemd host, but the systemd backend "
+		    "cannot be loaded: ");
 		ctl_print_safe(stderr, err.msg);
 		fprintf(stderr, "; every isolated login fails (on_error decides)\n");
 		return false;
 	}
-	struct tn_identity id = {.uid = 65534, .user = "", .service = "systemd-user"};
+	struct tn_identity id = { .uid = 65534, .user = "", .service = "systemd-user" };
 	struct tn_policy pol;
 
 	conf_resolve(conf, &id, &pol);
 	if (pol.isolate && stack_has_tenant("systemd-user", 0))
-		host_warn(nwarn, "the systemd-user PAM stack runs pam_tenant and the "
+		host_warn(nwarn,
+		    "the systemd-user PAM stack runs pam_tenant and the "
 		    "configuration isolates it: user@UID.service cannot start (status "
 		    "203/EXEC) and systemctl --user fails; add [service systemd-user] "
 		    "isolate = no");
@@ -178,8 +184,8 @@ nss_knows(bool is_user, const char *name)
 	errno = 0;
 	if (is_user ? getpwnam(name) != NULL : getgrnam(name) != NULL)
 		return true;
-	return errno != 0 && errno != ENOENT && errno != ESRCH &&
-	    errno != EBADF && errno != EPERM;
+	return errno != 0 && errno != ENOENT && errno != ESRCH && errno != EBADF &&
+	    errno != EPERM;
 }
 
 /* Warnings never change the exit status (tenantctl(8)). */
@@ -231,8 +237,8 @@ cmd_check(int argc, char **argv)
 	}
 	nwarn += print_warnings(conf);
 	if (nwarn)
-		printf("tenantctl: %u file(s) OK, %u warning(s)\n",
-		    conf_file_count(conf), nwarn);
+		printf("tenantctl: %u file(s) OK, %u warning(s)\n", conf_file_count(conf),
+		    nwarn);
 	else
 		printf("tenantctl: %u file(s) OK\n", conf_file_count(conf));
 	conf_free(conf);
@@ -260,9 +266,9 @@ missing_controllers(const struct explain *e, char *buf, size_t len)
 		const char *name;
 		bool needed;
 	} want[] = {
-		{ "memory", p->memory_max != TN_UNLIMITED ||
-			p->memory_high != TN_UNLIMITED ||
-			p->memory_swap_max != TN_UNLIMITED },
+		{ "memory",
+		    p->memory_max != TN_UNLIMITED || p->memory_high != TN_UNLIMITED ||
+		        p->memory_swap_max != TN_UNLIMITED },
 		{ "cpu", p->cpu_percent != 0 || p->cpu_weight != 0 },
 		{ "pids", p->pids_max != TN_UNLIMITED },
 		{ "io", p->io_weight != 0 || p->io_max_count != 0 },
@@ -273,11 +279,9 @@ missing_controllers(const struct explain *e, char *buf, size_t len)
 	for (size_t i = 0; i < N_ELEMENTS(want); i++) {
 		int r;
 
-		if (!want[i].needed ||
-		    has_word(e->cg->controllers, want[i].name))
+		if (!want[i].needed || has_word(e->cg->controllers, want[i].name))
 			continue;
-		r = snprintf(buf + off, len - off, "%s%s", off ? " " : "",
-		    want[i].name);
+		r = snprintf(buf + off, len - off, "%s%s", off ? " " : "", want[i].name);
 		if (r < 0 || (size_t)r >= len - off)
 			return;
 		off += (size_t)r;
@@ -286,8 +290,7 @@ missing_controllers(const struct explain *e, char *buf, size_t len)
 
 /* The quotas verdict: one line for the host, one for this user. */
 static void
-quota_text(const struct explain *e, char *host, size_t hlen, char *user,
-    size_t ulen)
+quota_text(const struct explain *e, char *host, size_t hlen, char *user, size_t ulen)
 {
 	bool limits = conf_policy_has_limits(e->pol);
 	bool required = e->pol->cgroup == TN_CGROUP_REQUIRED;
@@ -351,7 +354,7 @@ static int
 format_key(const struct explain *e, enum tn_key k, bool line, char *val, size_t len)
 {
 	if ((line ? conf_format_setting(e->pol, k, val, len)
-		  : conf_format_value(e->pol, k, val, len)) == 0)
+	          : conf_format_value(e->pol, k, val, len)) == 0)
 		return 0;
 	fprintf(stderr, "tenantctl: explain: cannot format %s\n", conf_key_name(k));
 	return -1;
@@ -376,8 +379,8 @@ explain_text(const struct explain *e)
 		ctl_print_safe(stdout, e->service);
 	else
 		printf("(none given: [service] sections not applied)");
-	printf("\n# isolated: %s%s%s\n", e->isolated ? "yes" : "no",
-	    why ? ": " : "", why ? why : "");
+	printf("\n# isolated: %s%s%s\n", e->isolated ? "yes" : "no", why ? ": " : "",
+	    why ? why : "");
 	printf("[default]\n");
 	for (int k = 0; k < TN_KEY__COUNT; k++) {
 		if (format_key(e, (enum tn_key)k, true, val, sizeof(val)) < 0)
@@ -447,8 +450,9 @@ explain_json(const struct explain *e)
 static int
 explain_usage(void)
 {
-	fprintf(stderr, "usage: tenantctl explain USER [--service S] "
-			"[--config FILE] [--json]\n");
+	fprintf(stderr,
+	    "usage: tenantctl explain USER [--service S] "
+	    "[--config FILE] [--json]\n");
 	return CTL_EXIT_USAGE;
 }
 
@@ -492,13 +496,11 @@ cmd_explain(int argc, char **argv)
 			opts_done = true;
 		else if (!opts_done && strcmp(a, "--json") == 0)
 			json = true;
-		else if (!opts_done && strcmp(a, "--service") == 0 &&
-		    i + 1 < argc)
+		else if (!opts_done && strcmp(a, "--service") == 0 && i + 1 < argc)
 			service = argv[++i];
 		else if (!opts_done && strncmp(a, "--service=", 10) == 0)
 			service = a + 10;
-		else if (!opts_done && strcmp(a, "--config") == 0 &&
-		    i + 1 < argc)
+		else if (!opts_done && strcmp(a, "--config") == 0 && i + 1 < argc)
 			opts.main_path = argv[++i];
 		else if (!opts_done && strncmp(a, "--config=", 9) == 0)
 			opts.main_path = a + 9;

@@ -14,8 +14,7 @@ struct command {
 
 static const struct command commands[] = {
 	/* Configuration (ctl-conf.c): no privileges needed. */
-	{ "check", cmd_check, "[FILE]",
-	    "validate the configuration (or only FILE)" },
+	{ "check", cmd_check, "[FILE]", "validate the configuration (or only FILE)" },
 	{ "explain", cmd_explain, "USER [--service S] [--config FILE] [--json]",
 	    "show the policy USER gets and where each value comes from" },
 
@@ -24,8 +23,7 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "[--json]", "list the live tenants" },
 	{ "status", cmd_status, "[USER] [--json]",
 	    "show the sessions, limits and usage of tenants" },
-	{ "terminate", cmd_terminate, "USER",
-	    "end every session of USER's tenant" },
+	{ "terminate", cmd_terminate, "USER", "end every session of USER's tenant" },
 };
 
 void
@@ -33,12 +31,13 @@ ctl_usage(FILE *f)
 {
 	fprintf(f, "usage: tenantctl COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < N_ELEMENTS(commands); i++)
-		fprintf(f, "  %s %s\n      %s\n", commands[i].name,
-		    commands[i].args, commands[i].help);
-	fprintf(f, "  --version\n      print the version\n"
-		   "\nExit status: 0 success, 1 failure or config errors, "
-		   "2 usage error or unknown user,\n3 no live tenant to terminate, "
-		   "4 needs root.  See tenantctl(8).\n");
+		fprintf(f, "  %s %s\n      %s\n", commands[i].name, commands[i].args,
+		    commands[i].help);
+	fprintf(f,
+	    "  --version\n      print the version\n"
+	    "\nExit status: 0 success, 1 failure or config errors, "
+	    "2 usage error or unknown user,\n3 no live tenant to terminate, "
+	    "4 needs root.  See tenantctl(8).\n");
 }
 
 /* Length of the valid UTF-8 sequence at s, 0 if it is not one. */
@@ -115,7 +114,7 @@ ctl_safe(char *dst, size_t size, const char *src)
 	size_t used = 0;
 
 	for (const unsigned char *s = (const unsigned char *)src; *s; s++) {
-		char esc[5] = {(char)*s, '\0'};
+		char esc[5] = { (char)*s, '\0' };
 		size_t n = 1;
 
 		/* 0x9b is a CSI on 8-bit terminals: every byte outside

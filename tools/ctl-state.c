@@ -24,13 +24,13 @@
 
 struct tenant_view {
 	char key[TN_KEY_MAX];
-	char info[8192];   /* the keeper's info file */
+	char info[8192]; /* the keeper's info file */
 	uid_t uid;
 	long created;
 	long keeper_pid;
 	long sessions;
-	long processes;    /* -1 when the keeper did not answer */
-	bool has_usage;    /* the tenant has a cgroup */
+	long processes; /* -1 when the keeper did not answer */
+	bool has_usage; /* the tenant has a cgroup */
 	struct tn_cg_usage usage;
 };
 
@@ -83,7 +83,7 @@ ask_keeper(struct tenant_view *t)
 	proto_init(&q, TN_MSG_STATUS);
 	if (proto_send(fd, &q, NULL, 0, NULL) < 0)
 		return;
-	p = (struct pollfd){.fd = fd, .events = POLLIN};
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
 	if (poll(&p, 1, 2000) <= 0 ||
 	    proto_recv(fd, 1u << TN_MSG_STATUS, &m, fds, &nfds, NULL) < 0)
 		return;
@@ -159,10 +159,11 @@ print_usage_json(const struct tenant_view *t)
 		printf(",\"usage\":null");
 		return;
 	}
-	printf(",\"usage\":{\"memory_current\":%llu", (unsigned long long)u->memory_current);
+	printf(",\"usage\":{\"memory_current\":%llu",
+	    (unsigned long long)u->memory_current);
 	json_limit("memory_max", u->memory_max);
-	printf(",\"memory_peak\":%llu,\"pids_current\":%llu", (unsigned long long)u->memory_peak,
-	    (unsigned long long)u->pids_current);
+	printf(",\"memory_peak\":%llu,\"pids_current\":%llu",
+	    (unsigned long long)u->memory_peak, (unsigned long long)u->pids_current);
 	json_limit("pids_max", u->pids_max);
 	printf(",\"cpu_usec\":%llu,\"oom_kills\":%llu,\"pids_denied\":%llu}",
 	    (unsigned long long)u->cpu_usec, (unsigned long long)u->oom_kills,
@@ -202,7 +203,7 @@ load_view(const struct tn_state *st, const char *key, struct tenant_view *t)
 static int
 open_state(struct tn_state *st)
 {
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 
 	if (state_open(st, false, &err) < 0) {
 		if (err.code == ENOENT)
@@ -221,8 +222,9 @@ need_root(const char *cmd)
 {
 	if (geteuid() == 0)
 		return 0;
-	fprintf(stderr, "tenantctl: %s needs root: the state of the live tenants "
-			"(%s) is readable by root only\n",
+	fprintf(stderr,
+	    "tenantctl: %s needs root: the state of the live tenants "
+	    "(%s) is readable by root only\n",
 	    cmd, TN_STATE_DIR);
 	return CTL_EXIT_NOPERM;
 }
@@ -250,7 +252,8 @@ each_tenant_in(struct tn_state *st, uid_t uid, void (*fn)(struct tenant_view *, 
 	fd = openat(st->tenants, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (d == NULL) {
-		fprintf(stderr, "tenantctl: %s/tenants: %s\n", TN_STATE_DIR, strerror(errno));
+		fprintf(stderr, "tenantctl: %s/tenants: %s\n", TN_STATE_DIR,
+		    strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -286,7 +289,7 @@ each_tenant(uid_t uid, void (*fn)(struct tenant_view *, void *), void *data)
 static const char *
 user_name(uid_t uid, char *buf, size_t len)
 {
-	struct tn_user u = {0};
+	struct tn_user u = { 0 };
 
 	if (identity_by_uid(uid, &u, NULL) == 0) {
 		snprintf(buf, len, "%s", u.name);
@@ -301,7 +304,7 @@ user_name(uid_t uid, char *buf, size_t len)
 static void
 print_session_json(const char *line, size_t len, bool first)
 {
-	char buf[512], *f[4] = {NULL}, *save = NULL, *p;
+	char buf[512], *f[4] = { NULL }, *save = NULL, *p;
 	int n = 0;
 
 	if (len >= sizeof(buf))
@@ -335,7 +338,8 @@ print_detail_json(const struct tenant_view *t)
 	printf(",\"cgroup\":");
 	ctl_json_string(stdout, info_get(t->info, "cgroup", buf, sizeof(buf)));
 	printf(",\"namespaces\":{");
-	for (const char *p = t->info; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+	for (const char *p = t->info; p && *p;
+	     p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
 		size_t len = strcspn(p, "\n"), name = strcspn(p, " \n");
 
 		if (strncmp(p, "ns_", 3) != 0 || name >= len || name - 3 > 16)
@@ -346,7 +350,8 @@ print_detail_json(const struct tenant_view *t)
 	}
 	printf("},\"session_list\":[");
 	first = true;
-	for (const char *p = t->info; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+	for (const char *p = t->info; p && *p;
+	     p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
 		if (strncmp(p, "session ", 8) == 0) {
 			print_session_json(p, strcspn(p, "\n"), first);
 			first = false;
@@ -371,7 +376,8 @@ print_tenant(struct tenant_view *t, void *data)
 		ctl_json_string(stdout, t->key);
 		printf(",\"uid\":%u,\"user\":", (unsigned)t->uid);
 		ctl_json_string(stdout, name);
-		printf(",\"sessions\":%ld,\"processes\":%ld,\"age_seconds\":%ld,\"keeper_pid\":%ld",
+		printf(
+		    ",\"sessions\":%ld,\"processes\":%ld,\"age_seconds\":%ld,\"keeper_pid\":%ld",
 		    t->sessions, t->processes, age, t->keeper_pid);
 		print_usage_json(t);
 		if (info_get(t->info, "unit", unit, sizeof(unit))) {
@@ -384,37 +390,46 @@ print_tenant(struct tenant_view *t, void *data)
 	} else if (o->detail) {
 		printf("tenant %s\n  user       ", t->key);
 		ctl_print_safe(stdout, name);
-		printf(" (uid %u)\n  sessions   %ld\n  processes  %ld (besides the tenant's init)\n"
-		       "  age        %ld s\n  keeper pid %ld\n",
+		printf(
+		    " (uid %u)\n  sessions   %ld\n  processes  %ld (besides the tenant's init)\n"
+		    "  age        %ld s\n  keeper pid %ld\n",
 		    (unsigned)t->uid, t->sessions, t->processes, age, t->keeper_pid);
 		if (t->has_usage) {
 			const struct tn_cg_usage *u = &t->usage;
 			char a[24], b[24], c[24];
 
 			printf("  memory     %s of %s (peak %s), %llu OOM kill(s)\n",
-			    human(u->memory_current, a, sizeof(a)), human(u->memory_max, b, sizeof(b)),
-			    human(u->memory_peak, c, sizeof(c)), (unsigned long long)u->oom_kills);
+			    human(u->memory_current, a, sizeof(a)),
+			    human(u->memory_max, b, sizeof(b)),
+			    human(u->memory_peak, c, sizeof(c)),
+			    (unsigned long long)u->oom_kills);
 			printf("  pids       %llu of %s, %llu fork(s) refused\n",
-			    (unsigned long long)u->pids_current, human(u->pids_max, a, sizeof(a)),
+			    (unsigned long long)u->pids_current,
+			    human(u->pids_max, a, sizeof(a)),
 			    (unsigned long long)u->pids_denied);
 			printf("  cpu        %.2f s used\n", (double)u->cpu_usec / 1e6);
 		}
-		for (const char *p = t->info; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		for (const char *p = t->info; p && *p;
+		     p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
 			if (strncmp(p, "ns_", 3) == 0 || strncmp(p, "session ", 8) == 0 ||
-			    strncmp(p, "unit ", 5) == 0 || strncmp(p, "slice_cgroup ", 13) == 0)
+			    strncmp(p, "unit ", 5) == 0 ||
+			    strncmp(p, "slice_cgroup ", 13) == 0)
 				printf("  %.*s\n", (int)strcspn(p, "\n"), p);
 	} else {
 		char mem[40] = "-", pids[40] = "-", shown[4 * sizeof(name)];
 
 		if (t->has_usage) {
 			char a[24], b[24];
-			snprintf(mem, sizeof(mem), "%s/%s", human(t->usage.memory_current, a, sizeof(a)),
+			snprintf(mem, sizeof(mem), "%s/%s",
+			    human(t->usage.memory_current, a, sizeof(a)),
 			    human(t->usage.memory_max, b, sizeof(b)));
-			snprintf(pids, sizeof(pids), "%llu/%s", (unsigned long long)t->usage.pids_current,
+			snprintf(pids, sizeof(pids), "%llu/%s",
+			    (unsigned long long)t->usage.pids_current,
 			    human(t->usage.pids_max, a, sizeof(a)));
 		}
-		printf("%-42s %-10u %-16.16s %8ld %9ld %8ld %15s %11s\n", t->key, (unsigned)t->uid,
-		    ctl_safe(shown, sizeof(shown), name), t->sessions, t->processes, age, mem, pids);
+		printf("%-42s %-10u %-16.16s %8ld %9ld %8ld %15s %11s\n", t->key,
+		    (unsigned)t->uid, ctl_safe(shown, sizeof(shown), name), t->sessions,
+		    t->processes, age, mem, pids);
 	}
 	o->first = false;
 }
@@ -427,7 +442,10 @@ print_quotas(bool json)
 	cgroup_probe(&cg);
 	if (json) {
 		printf(",\"quotas\":");
-		ctl_json_string(stdout, !cg.usable ? cg.why : sd_host() ? "systemd" : "available");
+		ctl_json_string(stdout,
+		    !cg.usable      ? cg.why
+		        : sd_host() ? "systemd"
+		                    : "available");
 	} else if (!cg.usable) {
 		printf("quotas: unavailable on this host (%s)\n", cg.why);
 	}
@@ -436,8 +454,8 @@ print_quotas(bool json)
 static int
 resolve_uid(const char *arg, uid_t *uid)
 {
-	struct tn_user u = {0};
-	struct tn_err err = {0};
+	struct tn_user u = { 0 };
+	struct tn_err err = { 0 };
 
 	if (parse_uid(arg, uid) == 0)
 		return 0;
@@ -455,7 +473,7 @@ resolve_uid(const char *arg, uid_t *uid)
 static int
 list_or_status(int argc, char **argv, bool detail)
 {
-	struct print_opts o = {.first = true, .detail = detail};
+	struct print_opts o = { .first = true, .detail = detail };
 	const char *cmd = detail ? "status" : "list";
 	const char *usage = detail ? "[USER] [--json]" : "[--json]";
 	const char *user = NULL;
@@ -486,8 +504,8 @@ list_or_status(int argc, char **argv, bool detail)
 	if (o.json)
 		printf("{\"tenants\":[");
 	else if (!detail)
-		printf("%-42s %-10s %-16s %8s %9s %8s %15s %11s\n", "TENANT", "UID", "USER",
-		    "SESSIONS", "PROCESSES", "AGE(s)", "MEMORY", "PIDS");
+		printf("%-42s %-10s %-16s %8s %9s %8s %15s %11s\n", "TENANT", "UID",
+		    "USER", "SESSIONS", "PROCESSES", "AGE(s)", "MEMORY", "PIDS");
 	n = r == 0 ? 0 : each_tenant_in(&st, uid, print_tenant, &o);
 	if (r > 0)
 		state_close(&st);
@@ -497,7 +515,8 @@ list_or_status(int argc, char **argv, bool detail)
 		printf("}\n");
 	} else {
 		if (detail && n == 0)
-			printf("no live tenant%s\n", uid == (uid_t)-1 ? "s" : " for that user");
+			printf("no live tenant%s\n",
+			    uid == (uid_t)-1 ? "s" : " for that user");
 		print_quotas(false);
 	}
 	return n < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
@@ -548,8 +567,9 @@ cmd_terminate(int argc, char **argv)
 			return bad_option("terminate", argv[i], "USER");
 	}
 	if (user == NULL) {
-		fprintf(stderr, "tenantctl: terminate: no user given\n"
-				"usage: tenantctl terminate USER\n");
+		fprintf(stderr,
+		    "tenantctl: terminate: no user given\n"
+		    "usage: tenantctl terminate USER\n");
 		return CTL_EXIT_USAGE;
 	}
 	if ((r = need_root("terminate")) != 0)

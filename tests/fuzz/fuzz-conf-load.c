@@ -34,8 +34,8 @@ struct file {
 	char kind;
 	const uint8_t *text;
 	size_t len;
-	char name[32]; /* in tenant.d; main file: "" */
-	bool included; /* read by the loader as config */
+	char name[32];  /* in tenant.d; main file: "" */
+	bool included;  /* read by the loader as config */
 	bool untrusted; /* must make the load fail */
 };
 
@@ -97,7 +97,8 @@ split(const uint8_t *data, size_t size, struct file *f)
 		size_t left = size - pos;
 
 		for (size_t i = 0; i + 3 <= left; i++)
-			if (start[i] == '\n' && start[i + 1] == '%' && start[i + 2] == '%') {
+			if (start[i] == '\n' && start[i + 1] == '%' &&
+			    start[i + 2] == '%') {
 				sep = start + i;
 				break;
 			}
@@ -138,8 +139,11 @@ make_file(struct file *f, int i, bool *main_optional, bool *main_present)
 		snprintf(path, sizeof(path), "%s", main_path);
 		f->name[0] = '\0';
 	} else {
-		snprintf(f->name, sizeof(f->name), f->kind == 'h' ? ".%02d.conf" :
-		    f->kind == 'n' ? "%02d.txt" : "%02d.conf", i);
+		snprintf(f->name, sizeof(f->name),
+		    f->kind == 'h'       ? ".%02d.conf"
+		        : f->kind == 'n' ? "%02d.txt"
+		                         : "%02d.conf",
+		    i);
 		snprintf(path, sizeof(path), "%s/%s", dropin_dir, f->name);
 	}
 	f->included = true;
@@ -229,7 +233,8 @@ make_identities(const struct tn_conf *c, struct ident *a, struct ident *b,
 			if (a->id.ngroups < 8)
 				a->groups[a->id.ngroups++] = s->name;
 			else
-				z->groups[z->id.ngroups < 8 ? z->id.ngroups++ : 7] = s->name;
+				z->groups[z->id.ngroups < 8 ? z->id.ngroups++ : 7] =
+				    s->name;
 			break;
 		case TN_SEC_DEFAULT:
 		case TN_SEC__COUNT:
@@ -277,7 +282,7 @@ check_conf(const struct tn_conf *loaded, const struct tn_conf *parsed)
 	conf_resolve(parsed, &a.id, &qa);
 	conf_resolve(parsed, &z.id, &qz);
 	FUZZ_CHECK(fuzz_same_policy(&pa, &qa) && same_origins(&pa, &qa) &&
-	    fuzz_same_policy(&pz, &qz) && same_origins(&pz, &qz),
+	        fuzz_same_policy(&pz, &qz) && same_origins(&pz, &qz),
 	    "conf_load and conf_parse_buffer disagree");
 	conf_resolve(loaded, NULL, &pa);
 	fuzz_check_policy(&pa);
@@ -294,7 +299,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct file f[MAX_FILES];
-	struct tn_conf_opts opts = { .trusted_owner = getuid(), .main_path = main_path,
+	struct tn_conf_opts opts = { .trusted_owner = getuid(),
+		.main_path = main_path,
 		.dropin_dir = dropin_dir };
 	struct tn_conf *loaded = NULL, *parsed;
 	struct tn_diag diag = { 0 }, pdiag = { 0 };
@@ -333,7 +339,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			snprintf(shown, sizeof(shown), "%s/%s", dropin_dir, f[i].name);
 		if (conf_parse_buffer(parsed, shown, (const char *)f[i].text, f[i].len,
-			&pdiag) < 0)
+		        &pdiag) < 0)
 			parse_ok = false;
 	}
 	fuzz_check_diag(&pdiag);
@@ -344,7 +350,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    parse_ok ? "fine" : "bad");
 	if (r == 0) {
 		FUZZ_CHECK(conf_file_count(loaded) == conf_file_count(parsed),
-		    "file counts %u %u", conf_file_count(loaded), conf_file_count(parsed));
+		    "file counts %u %u", conf_file_count(loaded),
+		    conf_file_count(parsed));
 		check_conf(loaded, parsed);
 	}
 	conf_free(parsed);

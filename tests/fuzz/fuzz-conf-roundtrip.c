@@ -35,16 +35,18 @@ render(const struct tn_policy *pol)
 	for (int k = 0; k < TN_KEY__COUNT; k++) {
 		const struct tn_origin *o = &pol->origin[k];
 
-		FUZZ_CHECK(conf_format_setting(pol, (enum tn_key)k, line, sizeof(line)) == 0,
+		FUZZ_CHECK(conf_format_setting(pol, (enum tn_key)k, line, sizeof(line)) ==
+		        0,
 		    "cannot format %s", conf_key_name((enum tn_key)k));
 		FUZZ_CHECK(strchr(line, '\n') == NULL, "newline in %s", line);
 		if (o->file)
-			r = snprintf(explain + off, sizeof(explain) - off, "%s   # from %s:%u\n",
-			    line, o->file, o->line);
+			r = snprintf(explain + off, sizeof(explain) - off,
+			    "%s   # from %s:%u\n", line, o->file, o->line);
 		else
 			r = snprintf(explain + off, sizeof(explain) - off,
 			    "%s   # built-in default\n", line);
-		FUZZ_CHECK(r > 0 && (size_t)r < sizeof(explain) - off, "explain too long");
+		FUZZ_CHECK(r > 0 && (size_t)r < sizeof(explain) - off,
+		    "explain too long");
 		off += (size_t)r;
 	}
 	return off;
@@ -79,7 +81,7 @@ round_trip(const struct tn_identity *id, const struct tn_conf *conf)
 	}
 	for (k = 0; k < TN_KEY__COUNT; k++)
 		FUZZ_CHECK(back.origin[k].file != NULL &&
-		    back.origin[k].line == (unsigned)k + 5,
+		        back.origin[k].line == (unsigned)k + 5,
 		    "%s not printed on its own line", conf_key_name((enum tn_key)k));
 	conf_free(again);
 }

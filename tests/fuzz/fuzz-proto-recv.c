@@ -107,16 +107,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(fds, 0xff, sizeof(fds));
 	r = proto_recv(sv[1], ALL_TYPES, &out, fds, &nfds, &err);
 	if (r == 0) {
-		FUZZ_CHECK(nfds == want && nfds <= TN_MAX_FDS, "sent %zu fds, got %zu", want,
-		    nfds);
+		FUZZ_CHECK(nfds == want && nfds <= TN_MAX_FDS, "sent %zu fds, got %zu",
+		    want, nfds);
 		for (size_t i = 0; i < nfds; i++) {
-			FUZZ_CHECK(fds[i] >= 0 && fds[i] < 64 && !(before & (1ull << fds[i])) &&
-			    (fcntl(fds[i], F_GETFD) & FD_CLOEXEC),
+			FUZZ_CHECK(fds[i] >= 0 && fds[i] < 64 &&
+			        !(before & (1ull << fds[i])) &&
+			        (fcntl(fds[i], F_GETFD) & FD_CLOEXEC),
 			    "fd %d not new or not close-on-exec", fds[i]);
 			close(fds[i]);
 		}
 		/* what proto_decode alone says of the same bytes */
-		FUZZ_CHECK(proto_decode(data + 1, size - 1, ALL_TYPES, want, &out, NULL) == 0,
+		FUZZ_CHECK(
+		    proto_decode(data + 1, size - 1, ALL_TYPES, want, &out, NULL) == 0,
 		    "proto_recv accepted what proto_decode refuses");
 	} else {
 		FUZZ_CHECK(nfds == 0, "error %d with %zu fds handed out", r, nfds);
@@ -124,7 +126,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "error %d, err.code %d", r, err.code);
 		if (want <= TN_MAX_FDS && size - 1 <= sizeof(union tn_msg) && size > 1)
 			FUZZ_CHECK(proto_decode(data + 1, size - 1, ALL_TYPES, want, &out,
-			    NULL) < 0, "proto_recv refused what proto_decode accepts");
+			               NULL) < 0,
+			    "proto_recv refused what proto_decode accepts");
 	}
 	check_no_fd_left(before, r == 0 ? "after success" : "after an error");
 	return 0;

@@ -59,8 +59,9 @@ fds_ok(const union tn_msg *m, size_t nfds)
 	case TN_MSG_RESULT:
 		if (m->result.status == TN_ST_ISOLATED)
 			return (m->result.ns_mask & 1) &&
-			    nfds == bits(m->result.ns_mask) +
-				    !(m->result.flags & TN_RES_LINK_IS_SOCKET);
+			    nfds ==
+			    bits(m->result.ns_mask) +
+			        !(m->result.flags & TN_RES_LINK_IS_SOCKET);
 		return nfds == 0;
 	case TN_MSG_JOIN:
 		return nfds == 1;
@@ -85,33 +86,42 @@ check_accepted(const uint8_t *data, size_t size, unsigned allowed, size_t nfds,
 	FUZZ_CHECK(m->hdr.magic == TN_PROTO_MAGIC && m->hdr.version == TN_PROTO_VERSION,
 	    "header");
 	FUZZ_CHECK(expected_size(type) != 0 && size == expected_size(type) &&
-	    m->hdr.size == size, "type %u accepted with %zu bytes", type, size);
+	        m->hdr.size == size,
+	    "type %u accepted with %zu bytes", type, size);
 	FUZZ_CHECK(memcmp(m, data, size) == 0, "decoded copy differs from the input");
 	FUZZ_CHECK(fds_ok(m, nfds), "type %u accepted with %zu fds", type, nfds);
 	switch (type) {
 	case TN_MSG_OPEN:
-		FUZZ_CHECK(FUZZ_TERMINATED(m->open.user) && FUZZ_TERMINATED(m->open.service) &&
-		    FUZZ_TERMINATED(m->open.tty) && FUZZ_TERMINATED(m->open.rhost) &&
-		    cookie_ok(m->open.cookie), "OPEN strings");
+		FUZZ_CHECK(FUZZ_TERMINATED(m->open.user) &&
+		        FUZZ_TERMINATED(m->open.service) &&
+		        FUZZ_TERMINATED(m->open.tty) && FUZZ_TERMINATED(m->open.rhost) &&
+		        cookie_ok(m->open.cookie),
+		    "OPEN strings");
 		break;
 	case TN_MSG_POLICY:
 	case TN_MSG_RESULT:
-		FUZZ_CHECK(FUZZ_TERMINATED(m->result.msg) && cookie_ok(m->result.cookie) &&
-		    m->result.ns_mask < (1u << TN_NS_COUNT), "RESULT fields");
-		FUZZ_CHECK(type == TN_MSG_POLICY || (m->result.status >= TN_ST_ISOLATED &&
-		    m->result.status <= TN_ST_ASK_HELPER), "RESULT status %u",
-		    m->result.status);
+		FUZZ_CHECK(FUZZ_TERMINATED(m->result.msg) &&
+		        cookie_ok(m->result.cookie) &&
+		        m->result.ns_mask < (1u << TN_NS_COUNT),
+		    "RESULT fields");
+		FUZZ_CHECK(type == TN_MSG_POLICY ||
+		        (m->result.status >= TN_ST_ISOLATED &&
+		            m->result.status <= TN_ST_ASK_HELPER),
+		    "RESULT status %u", m->result.status);
 		break;
 	case TN_MSG_JOIN:
-		FUZZ_CHECK(FUZZ_TERMINATED(m->join.user) && FUZZ_TERMINATED(m->join.service) &&
-		    FUZZ_TERMINATED(m->join.tty) && FUZZ_TERMINATED(m->join.rhost) &&
-		    cookie_ok(m->join.cookie) && m->join.on_logout <= 1 &&
-		    m->join.sessions_max >= 1 &&
-		    m->join.sessions_max <= TN_SESSIONS_MAX_LIMIT, "JOIN fields");
+		FUZZ_CHECK(FUZZ_TERMINATED(m->join.user) &&
+		        FUZZ_TERMINATED(m->join.service) &&
+		        FUZZ_TERMINATED(m->join.tty) && FUZZ_TERMINATED(m->join.rhost) &&
+		        cookie_ok(m->join.cookie) && m->join.on_logout <= 1 &&
+		        m->join.sessions_max >= 1 &&
+		        m->join.sessions_max <= TN_SESSIONS_MAX_LIMIT,
+		    "JOIN fields");
 		break;
 	case TN_MSG_JOINED:
 		FUZZ_CHECK(FUZZ_TERMINATED(m->joined.msg) &&
-		    m->joined.ns_mask < (1u << TN_NS_COUNT), "JOINED fields");
+		        m->joined.ns_mask < (1u << TN_NS_COUNT),
+		    "JOINED fields");
 		break;
 	default:
 		FUZZ_CHECK(FUZZ_TERMINATED(m->ctl.cookie) && FUZZ_TERMINATED(m->ctl.text),
@@ -131,8 +141,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int r = proto_decode(data, size, ALL_TYPES, nfds, &out, &err);
 
 		if (r < 0) {
-			FUZZ_CHECK(r == -err.code && err.code > 0 && FUZZ_TERMINATED(err.msg) &&
-			    err.msg[0] != '\0', "error %d without a message", r);
+			FUZZ_CHECK(r == -err.code && err.code > 0 &&
+			        FUZZ_TERMINATED(err.msg) && err.msg[0] != '\0',
+			    "error %d without a message", r);
 			continue;
 		}
 		FUZZ_CHECK(r == 0, "proto_decode returned %d", r);
@@ -141,7 +152,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The same message is refused by a receiver that does not
 		 * name its type, and accepted by one that names only it. */
 		FUZZ_CHECK(proto_decode(data, size, ALL_TYPES & ~(1u << type), nfds, &out,
-		    NULL) == -EBADMSG, "type %u accepted though not allowed", type);
+		               NULL) == -EBADMSG,
+		    "type %u accepted though not allowed", type);
 		FUZZ_CHECK(proto_decode(data, size, 1u << type, nfds, &out, NULL) == 0,
 		    "type %u refused when it is the only one allowed", type);
 	}

@@ -15,10 +15,28 @@
 #include "util.h"
 
 static const char *const keys[] = {
-	"isolate", "namespaces", "scope", "tmp.size", "tmp.inodes", "memory.max",
-	"memory.high", "memory.swap.max", "cpu", "cpu.weight", "pids.max", "io.weight",
-	"io.max", "caps.drop", "caps.ambient", "no_new_privs", "on_logout", "on_error",
-	"cgroup", "cgroup.root", "sessions.max", "caps.keep",
+	"isolate",
+	"namespaces",
+	"scope",
+	"tmp.size",
+	"tmp.inodes",
+	"memory.max",
+	"memory.high",
+	"memory.swap.max",
+	"cpu",
+	"cpu.weight",
+	"pids.max",
+	"io.weight",
+	"io.max",
+	"caps.drop",
+	"caps.ambient",
+	"no_new_privs",
+	"on_logout",
+	"on_error",
+	"cgroup",
+	"cgroup.root",
+	"sessions.max",
+	"caps.keep",
 };
 
 /* Digits only, value in *v; false on anything else or overflow. */
@@ -122,16 +140,26 @@ static uint64_t
 field(const struct tn_policy *p, enum tn_key k)
 {
 	switch (k) {
-	case TN_KEY_TMP_SIZE: return p->tmp_size;
-	case TN_KEY_TMP_INODES: return p->tmp_inodes;
-	case TN_KEY_MEMORY_MAX: return p->memory_max;
-	case TN_KEY_MEMORY_HIGH: return p->memory_high;
-	case TN_KEY_MEMORY_SWAP_MAX: return p->memory_swap_max;
-	case TN_KEY_CPU: return p->cpu_percent;
-	case TN_KEY_CPU_WEIGHT: return p->cpu_weight;
-	case TN_KEY_IO_WEIGHT: return p->io_weight;
-	case TN_KEY_PIDS_MAX: return p->pids_max;
-	case TN_KEY_SESSIONS_MAX: return p->sessions_max;
+	case TN_KEY_TMP_SIZE:
+		return p->tmp_size;
+	case TN_KEY_TMP_INODES:
+		return p->tmp_inodes;
+	case TN_KEY_MEMORY_MAX:
+		return p->memory_max;
+	case TN_KEY_MEMORY_HIGH:
+		return p->memory_high;
+	case TN_KEY_MEMORY_SWAP_MAX:
+		return p->memory_swap_max;
+	case TN_KEY_CPU:
+		return p->cpu_percent;
+	case TN_KEY_CPU_WEIGHT:
+		return p->cpu_weight;
+	case TN_KEY_IO_WEIGHT:
+		return p->io_weight;
+	case TN_KEY_PIDS_MAX:
+		return p->pids_max;
+	case TN_KEY_SESSIONS_MAX:
+		return p->sessions_max;
 	case TN_KEY_ISOLATE:
 	case TN_KEY_NAMESPACES:
 	case TN_KEY_SCOPE:
@@ -174,7 +202,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ref = reference(kd->key, val, &want);
 	if (ref >= 0)
 		FUZZ_CHECK((r == 0) == (ref == 1), "%s = '%s': parser %s, reference %s",
-		    kd->name, val, r == 0 ? "accepts" : "refuses", ref ? "accepts" : "refuses");
+		    kd->name, val, r == 0 ? "accepts" : "refuses",
+		    ref ? "accepts" : "refuses");
 	if (r < 0) {
 		FUZZ_CHECK(why[0] != '\0' && memchr(why, '\0', sizeof(why)),
 		    "%s refused '%s' without saying why", kd->name, val);
@@ -197,7 +226,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = conf_parse_value(plain, text, &back, why, sizeof(why));
 	FUZZ_CHECK(r == 0, "%s = '%s' formats as '%s', which is refused: %s", kd->name,
 	    val, text, why);
-	FUZZ_CHECK(fuzz_same_policy(&pol, &back), "%s = '%s' formats as '%s', which means "
-	    "something else", kd->name, val, text);
+	FUZZ_CHECK(fuzz_same_policy(&pol, &back),
+	    "%s = '%s' formats as '%s', which means "
+	    "something else",
+	    kd->name, val, text);
 	return 0;
 }

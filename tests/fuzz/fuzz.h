@@ -32,10 +32,10 @@ fuzz_fail(const char *file, int line, const char *fmt, ...)
 	abort();
 }
 
-#define FUZZ_CHECK(cond, ...)                                         \
-	do {                                                          \
-		if (!(cond))                                          \
-			fuzz_fail(__FILE__, __LINE__, __VA_ARGS__);   \
+#define FUZZ_CHECK(cond, ...)                                       \
+	do {                                                        \
+		if (!(cond))                                        \
+			fuzz_fail(__FILE__, __LINE__, __VA_ARGS__); \
 	} while (0)
 
 /* A string field that must be NUL-terminated inside its array. */
@@ -71,8 +71,7 @@ fuzz_first_difference(const struct tn_policy *a, const struct tn_policy *b)
 
 /* A path that stays below where it is put: relative, no empty, "." or
  * ".." component. */
-static bool __attribute__((unused))
-fuzz_relative_path(const char *s)
+static bool __attribute__((unused)) fuzz_relative_path(const char *s)
 {
 	if (*s == '\0' || *s == '/')
 		return false;
@@ -89,18 +88,18 @@ fuzz_relative_path(const char *s)
 }
 
 /* Values a resolved policy can never hold, whatever the config said. */
-static void __attribute__((unused))
-fuzz_check_policy(const struct tn_policy *p)
+static void __attribute__((unused)) fuzz_check_policy(const struct tn_policy *p)
 {
 	FUZZ_CHECK(p->namespaces & TN_NS_MOUNT, "namespaces without mount: %#x",
 	    p->namespaces);
 	FUZZ_CHECK((p->namespaces & ~0x1fu) == 0, "namespaces %#x", p->namespaces);
 	FUZZ_CHECK(p->sessions_max >= 1 && p->sessions_max <= TN_SESSIONS_MAX_LIMIT,
 	    "sessions_max %u", p->sessions_max);
-	FUZZ_CHECK(p->cpu_weight <= 10000 && p->io_weight <= 10000,
-	    "weights %u %u", p->cpu_weight, p->io_weight);
+	FUZZ_CHECK(p->cpu_weight <= 10000 && p->io_weight <= 10000, "weights %u %u",
+	    p->cpu_weight, p->io_weight);
 	FUZZ_CHECK(p->cpu_percent <= 1000000, "cpu %u", p->cpu_percent);
-	FUZZ_CHECK(p->pids_max == TN_UNLIMITED || (p->pids_max >= 1 && p->pids_max <= 4194304),
+	FUZZ_CHECK(p->pids_max == TN_UNLIMITED ||
+	        (p->pids_max >= 1 && p->pids_max <= 4194304),
 	    "pids_max %llu", (unsigned long long)p->pids_max);
 	FUZZ_CHECK(p->tmp_size > 0 && p->tmp_size != TN_UNLIMITED, "tmp_size");
 	FUZZ_CHECK(p->tmp_inodes > 0 && p->tmp_inodes != TN_UNLIMITED, "tmp_inodes");
@@ -108,21 +107,21 @@ fuzz_check_policy(const struct tn_policy *p)
 	    p->io_max_count);
 	FUZZ_CHECK(p->caps_ambient == 0, "caps_ambient set");
 	FUZZ_CHECK((unsigned)p->scope <= TN_SCOPE_SESSION &&
-	    (unsigned)p->on_logout <= TN_LOGOUT_KILL &&
-	    (unsigned)p->on_error <= TN_ONERR_ALLOW &&
-	    (unsigned)p->cgroup <= TN_CGROUP_OPTIONAL, "enum out of range");
+	        (unsigned)p->on_logout <= TN_LOGOUT_KILL &&
+	        (unsigned)p->on_error <= TN_ONERR_ALLOW &&
+	        (unsigned)p->cgroup <= TN_CGROUP_OPTIONAL,
+	    "enum out of range");
 	FUZZ_CHECK(FUZZ_TERMINATED(p->cgroup_root) && fuzz_relative_path(p->cgroup_root),
 	    "cgroup_root '%.128s'", p->cgroup_root);
 	for (unsigned i = 0; i < p->io_max_count; i++)
 		FUZZ_CHECK(p->io_max[i].major <= 4095 && p->io_max[i].minor <= 1048575 &&
-		    p->io_max[i].rbps != 0 && p->io_max[i].wbps != 0 &&
-		    p->io_max[i].riops != 0 && p->io_max[i].wiops != 0,
+		        p->io_max[i].rbps != 0 && p->io_max[i].wbps != 0 &&
+		        p->io_max[i].riops != 0 && p->io_max[i].wiops != 0,
 		    "io.max device %u", i);
 }
 
 /* Diagnostics are NUL-terminated and counted consistently. */
-static void __attribute__((unused))
-fuzz_check_diag(const struct tn_diag *d)
+static void __attribute__((unused)) fuzz_check_diag(const struct tn_diag *d)
 {
 	FUZZ_CHECK(d->stored <= 16 && d->stored <= d->count, "diag %u/%u", d->stored,
 	    d->count);

@@ -13,7 +13,8 @@ FUZZ_SECONDS  ?= 60
 FUZZ_RUNS     ?= -1
 FUZZ_HARNESSES = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS      = $(patsubst %,build/fuzz/%,$(FUZZ_HARNESSES))
-FUZZ_LIB_SRCS  = $(wildcard conf/*.c) common/proto.c common/err.c common/identity.c
+FUZZ_LIB_SRCS  = $(wildcard conf/*.c) common/proto.c common/err.c common/identity.c \
+                 common/ns.c common/uid.c
 FUZZ_CFLAGS    = -std=gnu11 -D_GNU_SOURCE -DTN_VERSION='"$(VERSION)"' -Icommon -Iconf \
                  -Itests/fuzz $(WARN) $(test_PATHS) -g -O1 -fno-omit-frame-pointer \
                  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined

@@ -57,7 +57,8 @@ main(int argc, char **argv)
 			m.result.status = type == TN_MSG_POLICY ? 0 : st;
 			m.result.ns_mask = st == TN_ST_ISOLATED ? 0x0f : 0;
 			m.result.flags = st == TN_ST_ISOLATED && type == TN_MSG_RESULT
-			    ? 0 : TN_RES_ON_ERROR_ALLOW;
+			    ? 0
+			    : TN_RES_ON_ERROR_ALLOW;
 			memcpy(m.result.cookie, cookie, sizeof(cookie));
 			strcpy(m.result.msg, "reason");
 			put(&m, sizeof(m.result),

@@ -24,20 +24,20 @@ tap_ok(int cond, const char *file, int line, const char *what)
 
 #define OK(cond, what) tap_ok(!!(cond), __FILE__, __LINE__, (what))
 
-#define IS_INT(got, want, what)                                              \
-	do {                                                                 \
-		long long g_ = (long long)(got), w_ = (long long)(want);     \
-		if (!tap_ok(g_ == w_, __FILE__, __LINE__, (what)))           \
-			printf("#   got %lld, want %lld\n", g_, w_);          \
+#define IS_INT(got, want, what)                                          \
+	do {                                                             \
+		long long g_ = (long long)(got), w_ = (long long)(want); \
+		if (!tap_ok(g_ == w_, __FILE__, __LINE__, (what)))       \
+			printf("#   got %lld, want %lld\n", g_, w_);     \
 	} while (0)
 
-#define IS_STR(got, want, what)                                              \
-	do {                                                                 \
-		const char *g_ = (got), *w_ = (want);                        \
-		int eq_ = g_ && w_ && strcmp(g_, w_) == 0;                   \
-		if (!tap_ok(eq_, __FILE__, __LINE__, (what)))                \
-			printf("#   got  '%s'\n#   want '%s'\n",              \
-			    g_ ? g_ : "(null)", w_ ? w_ : "(null)");         \
+#define IS_STR(got, want, what)                                                      \
+	do {                                                                         \
+		const char *g_ = (got), *w_ = (want);                                \
+		int eq_ = g_ && w_ && strcmp(g_, w_) == 0;                           \
+		if (!tap_ok(eq_, __FILE__, __LINE__, (what)))                        \
+			printf("#   got  '%s'\n#   want '%s'\n", g_ ? g_ : "(null)", \
+			    w_ ? w_ : "(null)");                                     \
 	} while (0)
 
 static inline int

@@ -15,7 +15,7 @@
 #define TN_TEST_TEST_SO "build/test/pam_tenant.so"
 #endif
 
-static const char *const builds[] = {"build/release/pam_tenant.so", TN_TEST_E2E_SO};
+static const char *const builds[] = { "build/release/pam_tenant.so", TN_TEST_E2E_SO };
 
 /* The asan build's module also exports its sanitizer defaults
  * (tests/lib/module-asan.map); no other build may. */
@@ -26,7 +26,8 @@ allowed(const char *so, const char *sym)
 		return 1;
 #ifdef TN_TEST_SAN
 	if (strcmp(so, "build/release/pam_tenant.so") != 0 &&
-	    (!strcmp(sym, "__asan_default_options") || !strcmp(sym, "__ubsan_default_options")))
+	    (!strcmp(sym, "__asan_default_options") ||
+	        !strcmp(sym, "__ubsan_default_options")))
 		return 2;
 #endif
 	(void)so;
@@ -92,8 +93,11 @@ main(void)
 		if (!OK(h != NULL, what))
 			printf("#   %s\n", dlerror());
 		snprintf(what, sizeof(what), "%s: both entry points found", builds[i]);
-		OK(h && dlsym(h, "pam_sm_open_session") && dlsym(h, "pam_sm_close_session"), what);
-		snprintf(what, sizeof(what), "%s: exports only the two pam_sm_* functions", builds[i]);
+		OK(h && dlsym(h, "pam_sm_open_session") &&
+		        dlsym(h, "pam_sm_close_session"),
+		    what);
+		snprintf(what, sizeof(what),
+		    "%s: exports only the two pam_sm_* functions", builds[i]);
 		if (!OK(exports_only_pam_sm(builds[i], seen, sizeof(seen)), what))
 			printf("#   nm -D --defined-only: %s\n", seen);
 		if (h)

@@ -57,9 +57,9 @@ write_service(const char *name, const char *module_args, const char *after)
 static int
 cycle(const char *service, const char *user, int *close_rc, double *secs)
 {
-	struct pam_conv c = {conv, NULL};
+	struct pam_conv c = { conv, NULL };
 	struct timespec t0, t1;
-	int pipefd[2], codes[2] = {-1, -1}, status;
+	int pipefd[2], codes[2] = { -1, -1 }, status;
 	pid_t pid;
 
 	if (pipe(pipefd) < 0)
@@ -134,24 +134,31 @@ main(void)
 
 	expect_helper("crash", PAM_SESSION_ERR, "crashing helper denies");
 	expect_helper("exit1", PAM_SESSION_ERR, "helper exiting 1 denies");
-	expect_helper("silent", PAM_SESSION_ERR, "helper exiting 0 without a result denies");
+	expect_helper("silent", PAM_SESSION_ERR,
+	    "helper exiting 0 without a result denies");
 	expect_helper("garbage", PAM_SESSION_ERR, "garbage reply denies");
 	expect_helper("huge", PAM_SESSION_ERR, "oversized reply denies");
-	expect_helper("wrong-cookie", PAM_SESSION_ERR, "reply for another session denies");
-	expect_helper("isolated-no-fds", PAM_SESSION_ERR, "'isolated' without namespace fds denies");
-	expect_helper("exempt-then-fail", PAM_SESSION_ERR, "a result followed by exit 3 denies");
+	expect_helper("wrong-cookie", PAM_SESSION_ERR,
+	    "reply for another session denies");
+	expect_helper("isolated-no-fds", PAM_SESSION_ERR,
+	    "'isolated' without namespace fds denies");
+	expect_helper("exempt-then-fail", PAM_SESSION_ERR,
+	    "a result followed by exit 3 denies");
 	expect_helper("allow-then-crash", PAM_SUCCESS,
 	    "on_error = allow (sent before the crash) lets the session through");
 
 	/* A hanging helper is killed at the deadline; sshd never hangs. */
-	snprintf(args, sizeof(args), "helper=%s/build/tests/fake-helper-hang timeout=2", builddir);
+	snprintf(args, sizeof(args), "helper=%s/build/tests/fake-helper-hang timeout=2",
+	    builddir);
 	write_service("hang", args, NULL);
-	IS_INT(cycle("hang", "nobody", NULL, &secs), PAM_SESSION_ERR, "hanging helper denies");
+	IS_INT(cycle("hang", "nobody", NULL, &secs), PAM_SESSION_ERR,
+	    "hanging helper denies");
 	OK(secs >= 1.5 && secs < 5.0, "... after the 2 s deadline, not later");
 	printf("# hanging helper returned after %.2f s\n", secs);
 
 	/* Exempt users: the module returns PAM_IGNORE, the stack decides. */
-	snprintf(args, sizeof(args), "helper=%s/build/tests/fake-helper-exempt", builddir);
+	snprintf(args, sizeof(args), "helper=%s/build/tests/fake-helper-exempt",
+	    builddir);
 	write_service("exempt", args, "session required pam_permit.so\n");
 	IS_INT(cycle("exempt", "nobody", &close_rc, NULL), PAM_SUCCESS,
 	    "exempt user: PAM_IGNORE, stack succeeds");
@@ -161,33 +168,37 @@ main(void)
 
 	/* A helper that is not what it should be is never executed. */
 	{
-		char dir[] = "/tmp/tenant-helpers.XXXXXX", bin[PATH_MAX], cmd[2 * PATH_MAX + 64];
+		char dir[] = "/tmp/tenant-helpers.XXXXXX", bin[PATH_MAX],
+		     cmd[2 * PATH_MAX + 64];
 		const struct {
 			const char *setup, *what;
 		} bad[] = {
-			{"cp %s/build/tests/fake-helper-exempt %s/h && chmod 0777 %s/h",
-			    "world-writable helper is refused"},
-			{"cp %s/build/tests/fake-helper-exempt %s/real && chmod 755 %s/real && ln -s real %s/h",
-			    "helper reached through a symlink is refused"},
-			{"printf '#!/bin/sh\\nexit 0\\n' > %s/h && chmod 0755 %s/h",
-			    "a script in the helper's place is refused"},
-			{"cp %s/build/tests/fake-helper-exempt %s/h && chmod 4755 %s/h",
-			    "setuid helper is refused"},
+			{ "cp %s/build/tests/fake-helper-exempt %s/h && chmod 0777 %s/h",
+			    "world-writable helper is refused" },
+			{ "cp %s/build/tests/fake-helper-exempt %s/real && chmod 755 %s/real && ln -s real %s/h",
+			    "helper reached through a symlink is refused" },
+			{ "printf '#!/bin/sh\\nexit 0\\n' > %s/h && chmod 0755 %s/h",
+			    "a script in the helper's place is refused" },
+			{ "cp %s/build/tests/fake-helper-exempt %s/h && chmod 4755 %s/h",
+			    "setuid helper is refused" },
 		};
 		if (mkdtemp(dir) != NULL) {
 			for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 				const char *a = i == 2 ? dir : builddir;
-				snprintf(cmd, sizeof(cmd), "rm -f %s/h %s/real; ", dir, dir);
+				snprintf(cmd, sizeof(cmd), "rm -f %s/h %s/real; ", dir,
+				    dir);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-				snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), bad[i].setup,
-				    a, dir, dir, dir);
+				snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
+				    bad[i].setup, a, dir, dir, dir);
 #pragma GCC diagnostic pop
 				if (system(cmd) != 0)
 					printf("# setup failed: %s\n", cmd);
 				snprintf(bin, sizeof(bin), "helper=%s/h", dir);
-				write_service("trust", bin, "session required pam_permit.so\n");
-				IS_INT(cycle("trust", "nobody", NULL, NULL), PAM_SESSION_ERR, bad[i].what);
+				write_service("trust", bin,
+				    "session required pam_permit.so\n");
+				IS_INT(cycle("trust", "nobody", NULL, NULL),
+				    PAM_SESSION_ERR, bad[i].what);
 			}
 			snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 			(void)!system(cmd);
@@ -199,18 +210,20 @@ main(void)
 	IS_INT(cycle("plain", "no-such-user-tenant-test", NULL, NULL), PAM_USER_UNKNOWN,
 	    "unknown user");
 	{
-		struct pam_conv c = {conv, NULL};
+		struct pam_conv c = { conv, NULL };
 		pam_handle_t *pamh = NULL;
-		if (pam_start_confdir("plain", "nobody", &c, confdir, &pamh) == PAM_SUCCESS) {
+		if (pam_start_confdir("plain", "nobody", &c, confdir, &pamh) ==
+		    PAM_SUCCESS) {
 			IS_INT(pam_close_session(pamh, 0), PAM_SUCCESS,
 			    "close without open is a no-op");
-			IS_INT(pam_close_session(pamh, 0), PAM_SUCCESS, "... and so is a second one");
+			IS_INT(pam_close_session(pamh, 0), PAM_SUCCESS,
+			    "... and so is a second one");
 			pam_end(pamh, PAM_SUCCESS);
 		}
 	}
 
-	static const char *const files[] = {"missing", "fake", "hang", "exempt",
-	    "exempt-alone", "plain", "trust"};
+	static const char *const files[] = { "missing", "fake", "hang", "exempt",
+		"exempt-alone", "plain", "trust" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[PATH_MAX + 64];
 		snprintf(path, sizeof(path), "%s/%s", confdir, files[i]);

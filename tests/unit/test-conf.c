@@ -123,8 +123,7 @@ test_good_fixtures(void)
 		snprintf(path, sizeof(path), "%s/%.255s", dir, names[i]);
 		buf = read_file(path, &len);
 		r = buf ? conf_parse_buffer(conf, path, buf, len, &diag) : -1;
-		snprintf(what, sizeof(what), "good/%.255s parses cleanly",
-		    names[i]);
+		snprintf(what, sizeof(what), "good/%.255s parses cleanly", names[i]);
 		if (!OK(r == 0 && diag.count == 0, what))
 			show_diag(&diag);
 		conf_free(conf);
@@ -164,8 +163,7 @@ test_bad_fixture(const char *path, const char *base)
 	snprintf(what, sizeof(what), "bad/%.255s: first diagnostic", base);
 	IS_STR(diag.stored ? diag.msg[0] : "(none)", want, what);
 	if (count) {
-		snprintf(what, sizeof(what), "bad/%.255s: every error counted",
-		    base);
+		snprintf(what, sizeof(what), "bad/%.255s: every error counted", base);
 		IS_INT(diag.count, count, what);
 	}
 	conf_free(conf);
@@ -205,11 +203,10 @@ test_buffer_limits(void)
 	memset(big, '#', TN_CONF_MAX_FILE_BYTES + 1);
 	memset(&diag, 0, sizeof(diag));
 	conf = conf_new();
-	OK(conf_parse_buffer(conf, "big.conf", big, TN_CONF_MAX_FILE_BYTES + 1,
-	       &diag) < 0,
+	OK(conf_parse_buffer(conf, "big.conf", big, TN_CONF_MAX_FILE_BYTES + 1, &diag) <
+	        0,
 	    "buffer over the size limit rejected");
-	IS_STR(diag.msg[0], "big.conf: larger than 1048576 bytes",
-	    "size limit message");
+	IS_STR(diag.msg[0], "big.conf: larger than 1048576 bytes", "size limit message");
 	conf_free(conf);
 
 	/* 16 texts kept, all counted. */
@@ -236,23 +233,29 @@ test_cgroup_root_values(void)
 		{ "..", "!cgroup.root: '..' is not allowed" },
 		{ "a/..", "!cgroup.root: '..' is not allowed" },
 		{ "a/./b", "!cgroup.root: '.' is not allowed" },
-		{ "/", "!cgroup.root: must be a relative path like tenant.slice "
-		       "(below /sys/fs/cgroup), got '/'" },
+		{ "/",
+		    "!cgroup.root: must be a relative path like tenant.slice "
+		    "(below /sys/fs/cgroup), got '/'" },
 		{ "a/", "!cgroup.root: trailing '/' in 'a/'" },
 		{ "a//", "!cgroup.root: empty component ('//') in 'a//'" },
 		{ "a/b/c/d/", "!cgroup.root: trailing '/' in 'a/b/c/d/'" },
-		{ "a/b/c/d/e/f", "!cgroup.root: more than 4 components in "
-				 "'a/b/c/d/e/f'" },
-		{ "tenant#slice", "!cgroup.root: character '#' is not allowed "
-				  "(only A-Z a-z 0-9 . _ - and '/' between "
-				  "components)" },
-		{ "a\tb", "!cgroup.root: spaces are not allowed (only A-Z a-z "
-			  "0-9 . _ - and '/' between components)" },
-		{ "caf\xc3\xa9", "!cgroup.root: byte 0xc3 is not allowed (only "
-				 "A-Z a-z 0-9 . _ - and '/' between "
-				 "components)" },
-		{ "a\\b", "!cgroup.root: character '\\' is not allowed (only "
-			   "A-Z a-z 0-9 . _ - and '/' between components)" },
+		{ "a/b/c/d/e/f",
+		    "!cgroup.root: more than 4 components in "
+		    "'a/b/c/d/e/f'" },
+		{ "tenant#slice",
+		    "!cgroup.root: character '#' is not allowed "
+		    "(only A-Z a-z 0-9 . _ - and '/' between "
+		    "components)" },
+		{ "a\tb",
+		    "!cgroup.root: spaces are not allowed (only A-Z a-z "
+		    "0-9 . _ - and '/' between components)" },
+		{ "caf\xc3\xa9",
+		    "!cgroup.root: byte 0xc3 is not allowed (only "
+		    "A-Z a-z 0-9 . _ - and '/' between "
+		    "components)" },
+		{ "a\\b",
+		    "!cgroup.root: character '\\' is not allowed (only "
+		    "A-Z a-z 0-9 . _ - and '/' between components)" },
 	};
 
 	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
@@ -279,11 +282,9 @@ test_cgroup_root_values(void)
 		} else {
 			char want[600];
 
-			snprintf(want, sizeof(want), "c.conf:2: %s",
-			    cases[i].want + 1);
+			snprintf(want, sizeof(want), "c.conf:2: %s", cases[i].want + 1);
 			OK(r < 0 && diag.count == 1, what);
-			IS_STR(diag.stored ? diag.msg[0] : "(none)", want,
-			    what);
+			IS_STR(diag.stored ? diag.msg[0] : "(none)", want, what);
 		}
 		conf_free(conf);
 	}
@@ -310,7 +311,7 @@ test_shipped_config(void)
 		return;
 	}
 	if (!OK(conf_parse_buffer(conf, path, buf, len, &diag) == 0,
-		"conf/tenant.conf parses cleanly"))
+	        "conf/tenant.conf parses cleanly"))
 		show_diag(&diag);
 	conf_resolve(conf, &id, &pol);
 	conf_defaults(&def);
@@ -322,7 +323,8 @@ test_shipped_config(void)
 	    "everything else is the built-in default");
 	id.service = "systemd-user";
 	conf_resolve(conf, &id, &pol);
-	OK(!pol.isolate, "the shipped config leaves systemd's user manager (systemd-user) out");
+	OK(!pol.isolate,
+	    "the shipped config leaves systemd's user manager (systemd-user) out");
 	conf_free(conf);
 
 	/* Every key is documented in the shipped file and the man page. */
@@ -334,15 +336,12 @@ test_shipped_config(void)
 			const char *name = conf_key_name((enum tn_key)k);
 			char what[128];
 
-			snprintf(what, sizeof(what), "tenant.conf documents %s",
-			    name);
+			snprintf(what, sizeof(what), "tenant.conf documents %s", name);
 			OK(strstr(buf, name) != NULL, what);
-			snprintf(what, sizeof(what),
-			    "tenant.conf.5 documents %s", name);
+			snprintf(what, sizeof(what), "tenant.conf.5 documents %s", name);
 			OK(mbuf && strstr(mbuf, name) != NULL, what);
 		}
-		OK(strstr(buf, "caps.keep") && mbuf &&
-			strstr(mbuf, "caps.keep"),
+		OK(strstr(buf, "caps.keep") && mbuf && strstr(mbuf, "caps.keep"),
 		    "caps.keep documented");
 	}
 }
@@ -380,8 +379,8 @@ path_in(char *buf, size_t len, const char *name)
 }
 
 static void
-expect_load_error(const char *main_path, const char *dropin,
-    const char *suffix, const char *what)
+expect_load_error(const char *main_path, const char *dropin, const char *suffix,
+    const char *what)
 {
 	struct tn_conf *conf = NULL;
 	struct tn_diag diag;
@@ -451,8 +450,7 @@ test_load_dropins(void)
 		char want[256];
 
 		snprintf(want, sizeof(want), "%s:2: unknown key 'bogus'", p);
-		expect_load_error(main_path, dir, want,
-		    "bad drop-in rejects the config");
+		expect_load_error(main_path, dir, want, "bad drop-in rejects the config");
 	}
 	unlink(p);
 
@@ -481,14 +479,12 @@ test_load_dropins(void)
 	{
 		char want[256];
 
-		snprintf(want, sizeof(want), "%s: writable by group or other",
-		    dir);
+		snprintf(want, sizeof(want), "%s: writable by group or other", dir);
 		expect_load_error(main_path, dir, want,
 		    "group/other-writable drop-in dir");
 	}
 	chmod(dir, 01777);
-	OK(load(main_path, dir, &conf, &diag) == 0,
-	    "sticky world-writable dir is fine");
+	OK(load(main_path, dir, &conf, &diag) == 0, "sticky world-writable dir is fine");
 	conf_free(conf);
 	chmod(dir, 0755);
 	snprintf(p, sizeof(p), "%s/dirlink", tmpdir);
@@ -606,8 +602,7 @@ test_load_trust(void)
 		    "file of an untrusted owner refused");
 		snprintf(want, sizeof(want), "not owned by root or uid %u",
 		    (unsigned)getuid() + 1);
-		OK(diag.stored && strstr(diag.msg[0], want),
-		    "not-owned message");
+		OK(diag.stored && strstr(diag.msg[0], want), "not-owned message");
 		conf_free(conf);
 	}
 
@@ -677,16 +672,16 @@ test_lint(void)
 	};
 
 	lint_case("[default]\nmemory.max = 1G\nmemory.high = 512M\n[user alice]\n"
-		  "memory.max = 2G\n[group staff]\npids.max = 10\n",
+	          "memory.max = 2G\n[group staff]\npids.max = 10\n",
 	    NULL, 0, "lint: a sane config has no warnings");
 	lint_case("[default]\nmemory.max = 0\n", zero, 1, "lint: memory.max = 0");
 	lint_case("[default]\n\n[user alice]\nmemory.max = 2048\nmemory.high = 1024\n",
 	    tiny, 2, "lint: tiny memory values");
 	lint_case("[default]\nmemory.max = 1G\nmemory.high = 2G\n[group staff]\n"
-		  "# inherits memory.max from [default]\nmemory.high = 3G\n",
+	          "# inherits memory.max from [default]\nmemory.high = 3G\n",
 	    high, 2, "lint: memory.high above memory.max, in a section and inherited");
 	lint_case("[user alice]\ncpu = 50%\n[user bob]\ncpu = 50%\n[group staff]\n"
-		  "cpu = 50%\n[group nogroup-x]\ncpu = 50%\n",
+	          "cpu = 50%\n[group nogroup-x]\ncpu = 50%\n",
 	    names, 2, "lint: [user]/[group] names NSS does not know");
 	{
 		struct tn_conf *conf = conf_new();

@@ -37,25 +37,31 @@ struct rule {
 };
 
 static const struct rule rules[] = {
-	{"no user: deny (on_error not known)", USER_ERR, 0, TN_VERDICT_DENY, 0, 0, "nss", TN_REASON_ACCOUNT},
-	{"config error, ignore_config_error: degrade", CONF_ERR | IGNORE_CE, 0,
-	    TN_VERDICT_DEGRADE, 0, 0, "configuration error", TN_REASON_CONFIG},
-	{"config error: deny (on_error not known)", CONF_ERR, 0, TN_VERDICT_DENY, 0, 0,
-	    "configuration error", TN_REASON_CONFIG},
-	{"root without root_optin: exempt", ROOT, OPTIN, TN_VERDICT_EXEMPT, 0, 0, "root", TN_REASON_NONE},
-	{"isolate = no: exempt", NOISOLATE, 0, TN_VERDICT_EXEMPT, 0, 0, "isolate = no", TN_REASON_NONE},
-	{"audit down, on_error = allow: degrade", AUDIT_ERR | ALLOW, 0, TN_VERDICT_DEGRADE, 0, 0,
-	    "audit unavailable", TN_REASON_AUDIT},
-	{"audit down: deny", AUDIT_ERR, 0, TN_VERDICT_DENY, 0, 0, "audit unavailable", TN_REASON_AUDIT},
-	{"sessions.max reached: deny, told, whatever on_error", FULL, 0, TN_VERDICT_DENY, 1, 0,
-	    "sessions.max", TN_REASON_SESSIONS},
-	{"limits, no cgroups, optional: isolate without quotas", LIMITS | NO_CG | OPTIONAL, 0,
-	    TN_VERDICT_ISOLATE, 0, 1, "quotas are configured", TN_REASON_NONE},
-	{"limits, no cgroups, required, on_error = allow: degrade", LIMITS | NO_CG | ALLOW, 0,
-	    TN_VERDICT_DEGRADE, 0, 0, "quotas are configured", TN_REASON_QUOTAS},
-	{"limits, no cgroups, required: deny", LIMITS | NO_CG, 0, TN_VERDICT_DENY, 0, 0,
-	    "quotas are configured", TN_REASON_QUOTAS},
-	{"otherwise: isolate", 0, 0, TN_VERDICT_ISOLATE, 0, 0, "", TN_REASON_NONE},
+	{ "no user: deny (on_error not known)", USER_ERR, 0, TN_VERDICT_DENY, 0, 0, "nss",
+	    TN_REASON_ACCOUNT },
+	{ "config error, ignore_config_error: degrade", CONF_ERR | IGNORE_CE, 0,
+	    TN_VERDICT_DEGRADE, 0, 0, "configuration error", TN_REASON_CONFIG },
+	{ "config error: deny (on_error not known)", CONF_ERR, 0, TN_VERDICT_DENY, 0, 0,
+	    "configuration error", TN_REASON_CONFIG },
+	{ "root without root_optin: exempt", ROOT, OPTIN, TN_VERDICT_EXEMPT, 0, 0, "root",
+	    TN_REASON_NONE },
+	{ "isolate = no: exempt", NOISOLATE, 0, TN_VERDICT_EXEMPT, 0, 0, "isolate = no",
+	    TN_REASON_NONE },
+	{ "audit down, on_error = allow: degrade", AUDIT_ERR | ALLOW, 0,
+	    TN_VERDICT_DEGRADE, 0, 0, "audit unavailable", TN_REASON_AUDIT },
+	{ "audit down: deny", AUDIT_ERR, 0, TN_VERDICT_DENY, 0, 0, "audit unavailable",
+	    TN_REASON_AUDIT },
+	{ "sessions.max reached: deny, told, whatever on_error", FULL, 0, TN_VERDICT_DENY,
+	    1, 0, "sessions.max", TN_REASON_SESSIONS },
+	{ "limits, no cgroups, optional: isolate without quotas",
+	    LIMITS | NO_CG | OPTIONAL, 0, TN_VERDICT_ISOLATE, 0, 1,
+	    "quotas are configured", TN_REASON_NONE },
+	{ "limits, no cgroups, required, on_error = allow: degrade",
+	    LIMITS | NO_CG | ALLOW, 0, TN_VERDICT_DEGRADE, 0, 0, "quotas are configured",
+	    TN_REASON_QUOTAS },
+	{ "limits, no cgroups, required: deny", LIMITS | NO_CG, 0, TN_VERDICT_DENY, 0, 0,
+	    "quotas are configured", TN_REASON_QUOTAS },
+	{ "otherwise: isolate", 0, 0, TN_VERDICT_ISOLATE, 0, 0, "", TN_REASON_NONE },
 };
 #define N_RULES (sizeof(rules) / sizeof(rules[0]))
 
@@ -63,14 +69,14 @@ static struct tn_decision
 decide(unsigned f, struct tn_policy *pol)
 {
 	struct tn_login_facts facts = {
-	    .uid = f & ROOT ? 0 : 1000,
-	    .root_optin = f & OPTIN,
-	    .ignore_config_error = f & IGNORE_CE,
-	    .user_error = f & USER_ERR ? "nss: no such user" : NULL,
-	    .config_error = f & CONF_ERR ? "tenant.conf:3: unknown key" : NULL,
-	    .audit_error = f & AUDIT_ERR ? "netlink: EPERM" : NULL,
-	    .quota_error = f & NO_CG ? "/sys/fs/cgroup is not cgroup v2" : NULL,
-	    .sessions_open = f & FULL ? 4 : 3,
+		.uid = f & ROOT ? 0 : 1000,
+		.root_optin = f & OPTIN,
+		.ignore_config_error = f & IGNORE_CE,
+		.user_error = f & USER_ERR ? "nss: no such user" : NULL,
+		.config_error = f & CONF_ERR ? "tenant.conf:3: unknown key" : NULL,
+		.audit_error = f & AUDIT_ERR ? "netlink: EPERM" : NULL,
+		.quota_error = f & NO_CG ? "/sys/fs/cgroup is not cgroup v2" : NULL,
+		.sessions_open = f & FULL ? 4 : 3,
 	};
 
 	conf_defaults(pol);
@@ -100,7 +106,7 @@ expected(unsigned f)
 static void
 test_every_combination(void)
 {
-	unsigned hits[N_RULES] = {0}, wrong = 0, cases = 0;
+	unsigned hits[N_RULES] = { 0 }, wrong = 0, cases = 0;
 
 	for (unsigned f = 0; f <= ALL_FACTS; f++) {
 		struct tn_policy pol;
@@ -112,12 +118,13 @@ test_every_combination(void)
 		cases++;
 		hits[r - rules]++;
 		if (d.verdict == r->verdict && d.tell_user == r->tell_user &&
-		    d.quotas_skipped == r->quotas_skipped && d.reason == r->reason && why_ok)
+		    d.quotas_skipped == r->quotas_skipped && d.reason == r->reason &&
+		    why_ok)
 			continue;
 		if (wrong++ < 5)
-			printf("#   facts %#x (%s): got %s tell=%d skipped=%d why '%s'\n", f,
-			    r->name, tn_verdict_name(d.verdict), d.tell_user, d.quotas_skipped,
-			    d.why);
+			printf("#   facts %#x (%s): got %s tell=%d skipped=%d why '%s'\n",
+			    f, r->name, tn_verdict_name(d.verdict), d.tell_user,
+			    d.quotas_skipped, d.why);
 	}
 	IS_INT(cases, 1 << 13, "every combination of 13 facts walked");
 	IS_INT(wrong, 0, "every combination decided as the rule table says");
@@ -133,7 +140,8 @@ test_every_combination(void)
 static void
 test_properties(void)
 {
-	unsigned scope_matters = 0, root_denied = 0, allow_denies_less = 0, exempt_audit = 0;
+	unsigned scope_matters = 0, root_denied = 0, allow_denies_less = 0,
+	         exempt_audit = 0;
 
 	for (unsigned f = 0; f <= ALL_FACTS; f++) {
 		struct tn_policy p1, p2;
@@ -152,8 +160,8 @@ test_properties(void)
 			struct tn_decision a = decide(f | ALLOW, &p2);
 
 			if (a.verdict != d.verdict &&
-			    !(d.verdict == TN_VERDICT_DENY && a.verdict == TN_VERDICT_DEGRADE &&
-				!d.tell_user))
+			    !(d.verdict == TN_VERDICT_DENY &&
+			        a.verdict == TN_VERDICT_DEGRADE && !d.tell_user))
 				allow_denies_less++;
 		}
 		/* an exemption does not depend on audit */
@@ -162,8 +170,10 @@ test_properties(void)
 			exempt_audit++;
 	}
 	IS_INT(scope_matters, 0, "scope never changes the verdict");
-	IS_INT(root_denied, 0, "root without root_optin is exempt whenever the config loads");
-	IS_INT(allow_denies_less, 0, "on_error = allow changes only failure denials into degrade");
+	IS_INT(root_denied, 0,
+	    "root without root_optin is exempt whenever the config loads");
+	IS_INT(allow_denies_less, 0,
+	    "on_error = allow changes only failure denials into degrade");
 	IS_INT(exempt_audit, 0, "exemptions do not depend on audit");
 }
 
@@ -176,14 +186,17 @@ test_failure_helpers(void)
 	IS_INT(tn_on_failure(NULL), TN_VERDICT_DENY, "failure without a policy: deny");
 	IS_INT(tn_on_failure(&p), TN_VERDICT_DENY, "failure, on_error = deny: deny");
 	p.on_error = TN_ONERR_ALLOW;
-	IS_INT(tn_on_failure(&p), TN_VERDICT_DEGRADE, "failure, on_error = allow: degrade");
+	IS_INT(tn_on_failure(&p), TN_VERDICT_DEGRADE,
+	    "failure, on_error = allow: degrade");
 
 	conf_defaults(&p);
 	OK(tn_quota_failure_tolerated(&p), "quota setup failure with no limits: go on");
 	p.pids_max = 64;
-	OK(!tn_quota_failure_tolerated(&p), "quota setup failure, limits, required: fail");
+	OK(!tn_quota_failure_tolerated(&p),
+	    "quota setup failure, limits, required: fail");
 	p.cgroup = TN_CGROUP_OPTIONAL;
-	OK(tn_quota_failure_tolerated(&p), "quota setup failure, limits, optional: go on");
+	OK(tn_quota_failure_tolerated(&p),
+	    "quota setup failure, limits, optional: go on");
 
 	OK(!tn_sessions_full(0, 1), "0 of sessions.max 1: room");
 	OK(tn_sessions_full(1, 1), "1 of sessions.max 1: full");

@@ -37,8 +37,8 @@ test_parse_uid(void)
 		uid_t u = 12345;
 		int r = parse_uid(cases[i].s, &u);
 
-		snprintf(what, sizeof(what), "parse_uid(\"%s\") %s",
-		    cases[i].s, cases[i].ok ? "accepted" : "rejected");
+		snprintf(what, sizeof(what), "parse_uid(\"%s\") %s", cases[i].s,
+		    cases[i].ok ? "accepted" : "rejected");
 		if (cases[i].ok) {
 			IS_INT(r, 0, what);
 			IS_INT(u, cases[i].want, what);
@@ -74,7 +74,8 @@ test_root(void)
 	IS_INT(identity_add_groups(&u, &err), 0, "identity_add_groups adds them later");
 	IS_STR(u.ngroups ? u.groups[0] : NULL, "root", "... primary group first");
 	identity_free(&u);
-	IS_INT(identity_name_by_uid((uid_t)-1, &u, &err), -EINVAL, "name lookup of uid -1 refused");
+	IS_INT(identity_name_by_uid((uid_t)-1, &u, &err), -EINVAL,
+	    "name lookup of uid -1 refused");
 }
 
 static void
@@ -87,8 +88,7 @@ test_missing(void)
 	IS_INT(identity_by_name("no-such-user-tn-test", &u, &err), -ENOENT,
 	    "unknown name is -ENOENT");
 	IS_INT(err.code, ENOENT, "err code ENOENT");
-	OK(strstr(err.msg, "no-such-user-tn-test") != NULL,
-	    "message names the user");
+	OK(strstr(err.msg, "no-such-user-tn-test") != NULL, "message names the user");
 	OK(u.name == NULL && u.groups == NULL, "nothing left allocated");
 	identity_free(&u);
 
@@ -97,8 +97,7 @@ test_missing(void)
 	longname[sizeof(longname) - 1] = '\0';
 	IS_INT(identity_by_name(longname, &u, &err), -ENAMETOOLONG,
 	    "name over 256 bytes refused");
-	IS_INT(identity_by_uid((uid_t)-1, &u, &err), -EINVAL,
-	    "uid -1 refused");
+	IS_INT(identity_by_uid((uid_t)-1, &u, &err), -EINVAL, "uid -1 refused");
 	IS_INT(identity_by_name("root", &u, NULL), 0, "NULL err allowed");
 	identity_free(&u);
 }

@@ -16,8 +16,8 @@
 #include "tap.h"
 
 static char dir[] = "/tmp/tn-limits-XXXXXX";
-static const char *const files[] = {"memory.max", "memory.high", "memory.swap.max",
-    "pids.max", "cpu.max", "cpu.weight"};
+static const char *const files[] = { "memory.max", "memory.high", "memory.swap.max",
+	"pids.max", "cpu.max", "cpu.weight" };
 #define N_FILES (sizeof(files) / sizeof(files[0]))
 
 static void
@@ -36,14 +36,16 @@ static void
 reset(int fd)
 {
 	for (size_t i = 0; i < N_FILES; i++)
-		put(fd, files[i], strcmp(files[i], "cpu.max") == 0 ? "max 100000\n"
-		    : strcmp(files[i], "cpu.weight") == 0 ? "100\n" : "max\n");
+		put(fd, files[i],
+		    strcmp(files[i], "cpu.max") == 0          ? "max 100000\n"
+		        : strcmp(files[i], "cpu.weight") == 0 ? "100\n"
+		                                              : "max\n");
 }
 
 static struct stat
 stat_of(int fd, const char *name)
 {
-	struct stat st = {0};
+	struct stat st = { 0 };
 
 	fstatat(fd, name, &st, 0);
 	return st;
@@ -54,20 +56,23 @@ main(void)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), odd = (1ull << 30) + 1;
 	struct tn_policy p;
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 	char got[64], want[64];
 	struct stat before, after;
 	int fd;
 
-	if (mkdtemp(dir) == NULL || (fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (mkdtemp(dir) == NULL ||
+	    (fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return 1;
 	conf_defaults(&p);
 	p.memory_max = odd;
 
 	/* A plain file keeps what was written: unrounded, unlike the kernel. */
 	reset(fd);
-	IS_INT(cg_apply_limits(fd, &p, &err), -1, "an unrounded memory.max does not read back as the kernel's");
-	OK(strstr(err.msg, "memory.max reads back") != NULL, "... and the error names the file");
+	IS_INT(cg_apply_limits(fd, &p, &err), -1,
+	    "an unrounded memory.max does not read back as the kernel's");
+	OK(strstr(err.msg, "memory.max reads back") != NULL,
+	    "... and the error names the file");
 
 	/* The kernel's rounded value is "in place": nothing is written. */
 	reset(fd);
@@ -76,12 +81,15 @@ main(void)
 	before = stat_of(fd, "memory.max");
 	usleep(20000);
 	err.msg[0] = '\0';
-	IS_INT(cg_apply_limits(fd, &p, &err), 0, "memory.max rounded down to pages counts as in place");
+	IS_INT(cg_apply_limits(fd, &p, &err), 0,
+	    "memory.max rounded down to pages counts as in place");
 	after = stat_of(fd, "memory.max");
 	OK(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
-	    before.st_mtim.tv_nsec == after.st_mtim.tv_nsec, "... and is not written again");
+	        before.st_mtim.tv_nsec == after.st_mtim.tv_nsec,
+	    "... and is not written again");
 	if (cg_read(fd, "memory.max", got, sizeof(got)) == 0)
-		IS_INT(strtoull(got, NULL, 10), odd / page * page, "... it still holds the rounded value");
+		IS_INT(strtoull(got, NULL, 10), odd / page * page,
+		    "... it still holds the rounded value");
 
 	/* Aligned values read back as written; unset ones go back to max. */
 	reset(fd);

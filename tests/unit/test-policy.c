@@ -28,8 +28,8 @@ parse(const char *name, const char *text)
 }
 
 static void
-is_origin(const struct tn_policy *p, enum tn_key k, const char *file,
-    unsigned line, const char *what)
+is_origin(const struct tn_policy *p, enum tn_key k, const char *file, unsigned line,
+    const char *what)
 {
 	char w[256];
 
@@ -57,18 +57,16 @@ test_defaults(void)
 	IS_INT(d.tmp_size, GIB, "default: tmp.size 1G");
 	IS_INT(d.tmp_inodes, 102400, "default: tmp.inodes 100k");
 	OK(d.memory_max == TN_UNLIMITED && d.memory_high == TN_UNLIMITED &&
-		d.memory_swap_max == TN_UNLIMITED && d.pids_max == TN_UNLIMITED,
+	        d.memory_swap_max == TN_UNLIMITED && d.pids_max == TN_UNLIMITED,
 	    "default: memory and pids unlimited");
 	OK(d.cpu_percent == 0 && d.cpu_weight == 0 && d.io_weight == 0 &&
-		d.io_max_count == 0,
+	        d.io_max_count == 0,
 	    "default: cpu and io unset");
-	OK(d.caps_drop & (1ull << CAP_SYS_ADMIN),
-	    "default drops cap_sys_admin");
+	OK(d.caps_drop & (1ull << CAP_SYS_ADMIN), "default drops cap_sys_admin");
 	OK(d.caps_drop & (1ull << CAP_SETFCAP), "default drops cap_setfcap");
 	OK(!(d.caps_drop & (1ull << CAP_NET_RAW)), "default keeps cap_net_raw");
 	OK(!(d.caps_drop & (1ull << CAP_SETUID)), "default keeps cap_setuid");
-	OK(!(d.caps_drop & (1ull << CAP_AUDIT_WRITE)),
-	    "default keeps cap_audit_write");
+	OK(!(d.caps_drop & (1ull << CAP_AUDIT_WRITE)), "default keeps cap_audit_write");
 	IS_INT(__builtin_popcountll(d.caps_drop), 21, "default drops 21 caps");
 	IS_INT(d.caps_ambient, 0, "default: no ambient caps");
 	OK(!d.no_new_privs, "default: no_new_privs no");
@@ -91,31 +89,34 @@ test_defaults(void)
 
 /* Written most specific first, so only the kind order can explain the
  * outcome. */
-static const char precedence_conf[] =
-	"[user alice]\n"        /* 1 */
-	"memory.max = 5G\n"     /* 2 */
-	"[uid 1000-1999]\n"     /* 3 */
-	"memory.max = 4G\n"     /* 4 */
-	"cpu = 40%\n"           /* 5 */
-	"[group staff]\n"       /* 6 */
-	"memory.max = 3G\n"     /* 7 */
-	"cpu = 30%\n"           /* 8 */
-	"pids.max = 300\n"      /* 9 */
-	"[default]\n"           /* 10 */
-	"memory.max = 1G\n"     /* 11 */
-	"cpu = 10%\n"           /* 12 */
-	"pids.max = 100\n"      /* 13 */
-	"io.weight = 10\n";     /* 14 */
+static const char precedence_conf[] = "[user alice]\n"    /* 1 */
+                                      "memory.max = 5G\n" /* 2 */
+                                      "[uid 1000-1999]\n" /* 3 */
+                                      "memory.max = 4G\n" /* 4 */
+                                      "cpu = 40%\n"       /* 5 */
+                                      "[group staff]\n"   /* 6 */
+                                      "memory.max = 3G\n" /* 7 */
+                                      "cpu = 30%\n"       /* 8 */
+                                      "pids.max = 300\n"  /* 9 */
+                                      "[default]\n"       /* 10 */
+                                      "memory.max = 1G\n" /* 11 */
+                                      "cpu = 10%\n"       /* 12 */
+                                      "pids.max = 100\n"  /* 13 */
+                                      "io.weight = 10\n"; /* 14 */
 
 static void
 test_precedence(void)
 {
 	struct tn_conf *conf = parse("p.conf", precedence_conf);
 	const char *staff[] = { "users", "staff" };
-	struct tn_identity alice = { .uid = 1000, .user = "alice",
-		.groups = staff, .ngroups = 2 };
-	struct tn_identity bob = { .uid = 2000, .user = "bob",
-		.groups = staff, .ngroups = 2 };
+	struct tn_identity alice = { .uid = 1000,
+		.user = "alice",
+		.groups = staff,
+		.ngroups = 2 };
+	struct tn_identity bob = { .uid = 2000,
+		.user = "bob",
+		.groups = staff,
+		.ngroups = 2 };
 	struct tn_identity carol = { .uid = 1500, .user = "carol" };
 	struct tn_identity dave = { .uid = 3000, .user = "dave" };
 	struct tn_policy p;
@@ -150,25 +151,24 @@ static void
 test_same_kind(void)
 {
 	struct tn_conf *conf = parse("s.conf",
-	    "[group a]\n"      /* 1 */
-	    "cpu = 10%\n"      /* 2 */
-	    "[default]\n"      /* 3 */
-	    "pids.max = 10\n"  /* 4 */
-	    "[group b]\n"      /* 5 */
-	    "cpu = 20%\n"      /* 6 */
-	    "[default]\n"      /* 7 */
-	    "pids.max = 20\n"  /* 8 */
-	    "[uid 100-200]\n"  /* 9 */
-	    "tmp.size = 1M\n"  /* 10 */
-	    "[uid 150]\n"      /* 11 */
-	    "tmp.size = 2M\n"  /* 12 */
-	    "[user u]\n"       /* 13 */
-	    "memory.high = 1G\n" /* 14 */
-	    "[user u]\n"       /* 15 */
+	    "[group a]\n"          /* 1 */
+	    "cpu = 10%\n"          /* 2 */
+	    "[default]\n"          /* 3 */
+	    "pids.max = 10\n"      /* 4 */
+	    "[group b]\n"          /* 5 */
+	    "cpu = 20%\n"          /* 6 */
+	    "[default]\n"          /* 7 */
+	    "pids.max = 20\n"      /* 8 */
+	    "[uid 100-200]\n"      /* 9 */
+	    "tmp.size = 1M\n"      /* 10 */
+	    "[uid 150]\n"          /* 11 */
+	    "tmp.size = 2M\n"      /* 12 */
+	    "[user u]\n"           /* 13 */
+	    "memory.high = 1G\n"   /* 14 */
+	    "[user u]\n"           /* 15 */
 	    "memory.high = 2G\n"); /* 16 */
 	const char *ab[] = { "a", "b" }, *ba[] = { "b", "a" }, *a[] = { "a" };
-	struct tn_identity id = { .uid = 150, .user = "u", .groups = ab,
-		.ngroups = 2 };
+	struct tn_identity id = { .uid = 150, .user = "u", .groups = ab, .ngroups = 2 };
 	struct tn_policy p;
 
 	conf_resolve(conf, &id, &p);
@@ -203,7 +203,9 @@ test_many_groups(void)
 	    "cpu = 99%\n");
 	char names[40][8];
 	const char *groups[40];
-	struct tn_identity id = { .uid = 1, .user = "x", .groups = groups,
+	struct tn_identity id = { .uid = 1,
+		.user = "x",
+		.groups = groups,
 		.ngroups = 40 };
 	struct tn_policy p;
 
@@ -220,13 +222,13 @@ static void
 test_service(void)
 {
 	struct tn_conf *conf = parse("svc.conf",
-	    "[service cron]\n"   /* 1 */
-	    "isolate = no\n"     /* 2 */
-	    "on_logout = kill\n" /* 3 */
-	    "[user u]\n"         /* 4 */
-	    "isolate = yes\n"    /* 5 */
-	    "on_error = allow\n" /* 6 */
-	    "[service sshd]\n"   /* 7 */
+	    "[service cron]\n"    /* 1 */
+	    "isolate = no\n"      /* 2 */
+	    "on_logout = kill\n"  /* 3 */
+	    "[user u]\n"          /* 4 */
+	    "isolate = yes\n"     /* 5 */
+	    "on_error = allow\n"  /* 6 */
+	    "[service sshd]\n"    /* 7 */
 	    "on_error = deny\n"); /* 8 */
 	struct tn_identity id = { .uid = 1000, .user = "u" };
 	struct tn_policy p;
@@ -280,7 +282,8 @@ test_sessions_max(void)
 	conf_resolve(conf, &id, &p);
 	IS_INT(p.sessions_max, 3, "sessions.max: user beats group");
 	is_origin(&p, TN_KEY_SESSIONS_MAX, "sm.conf", 6, "user sessions.max");
-	OK(conf_format_value(&p, TN_KEY_SESSIONS_MAX, buf, sizeof(buf)) == 0, "format sessions.max");
+	OK(conf_format_value(&p, TN_KEY_SESSIONS_MAX, buf, sizeof(buf)) == 0,
+	    "format sessions.max");
 	IS_STR(buf, "3", "sessions.max printed as a plain number");
 	id.service = "cron";
 	conf_resolve(conf, &id, &p);
@@ -297,11 +300,11 @@ test_caps(void)
 	    "[default]\n"
 	    "caps.drop = cap_sys_admin cap_net_admin\n" /* 2 */
 	    "[user keeper]\n"
-	    "caps.keep = cap_net_raw, cap_setuid\n"      /* 4 */
+	    "caps.keep = cap_net_raw, cap_setuid\n" /* 4 */
 	    "[user none]\n"
-	    "caps.drop =\n"                              /* 6 */
+	    "caps.drop =\n" /* 6 */
 	    "[user all]\n"
-	    "caps.keep =\n");                            /* 8 */
+	    "caps.keep =\n"); /* 8 */
 	struct tn_identity id = { .uid = 1000, .user = "x" };
 	struct tn_policy p;
 
@@ -310,8 +313,7 @@ test_caps(void)
 	    "caps.drop list");
 	id.user = "keeper";
 	conf_resolve(conf, &id, &p);
-	IS_INT(p.caps_drop,
-	    ALL_CAPS & ~((1ull << CAP_NET_RAW) | (1ull << CAP_SETUID)),
+	IS_INT(p.caps_drop, ALL_CAPS & ~((1ull << CAP_NET_RAW) | (1ull << CAP_SETUID)),
 	    "caps.keep becomes every other cap dropped");
 	is_origin(&p, TN_KEY_CAPS_DROP, "caps.conf", 4, "caps.keep origin");
 	id.user = "none";
@@ -326,8 +328,8 @@ test_caps(void)
 static void
 test_files(void)
 {
-	struct tn_conf *conf = parse("main.conf",
-	    "[default]\nmemory.max = 1G\n[user u]\ncpu = 50%\n");
+	struct tn_conf *conf =
+	    parse("main.conf", "[default]\nmemory.max = 1G\n[user u]\ncpu = 50%\n");
 	struct tn_diag diag = { 0 };
 	struct tn_identity id = { .uid = 1, .user = "u" };
 	struct tn_policy p;
@@ -345,8 +347,7 @@ test_files(void)
 		snprintf(name, sizeof(name), "d/%02d-x.conf", 20 + i);
 		conf_parse_buffer(conf, name, "", 0, &diag);
 	}
-	IS_STR(p.origin[TN_KEY_CPU].file, "main.conf",
-	    "origin outlives growth");
+	IS_STR(p.origin[TN_KEY_CPU].file, "main.conf", "origin outlives growth");
 	IS_INT(conf_file_count(conf), 52, "file count");
 	IS_INT(diag.count, 0, "no errors");
 	conf_free(conf);
@@ -358,13 +359,13 @@ static void
 test_cgroup_root(void)
 {
 	struct tn_conf *conf = parse("root.conf",
-	    "[default]\n"                        /* 1 */
-	    "memory.max = 1G\n"                  /* 2 */
-	    "cgroup.root = tenants/a.slice\n"    /* 3 */
-	    "[user u]\n"                         /* 4 */
-	    "memory.max = 2G\n"                  /* 5 */
-	    "[service sshd]\n"                   /* 6 */
-	    "isolate = no\n");                   /* 7 */
+	    "[default]\n"                     /* 1 */
+	    "memory.max = 1G\n"               /* 2 */
+	    "cgroup.root = tenants/a.slice\n" /* 3 */
+	    "[user u]\n"                      /* 4 */
+	    "memory.max = 2G\n"               /* 5 */
+	    "[service sshd]\n"                /* 6 */
+	    "isolate = no\n");                /* 7 */
 	struct tn_identity id = { .uid = 1000, .user = "u" };
 	struct tn_diag diag = { 0 };
 	const char *drop = "[default]\n\ncgroup.root = tenant.slice/b\n";
@@ -380,13 +381,11 @@ test_cgroup_root(void)
 	conf_resolve(conf, &id, &p);
 	IS_STR(p.cgroup_root, "tenants/a.slice",
 	    "cgroup.root is the same for every login");
-	is_origin(&p, TN_KEY_CGROUP_ROOT, "root.conf", 3,
-	    "cgroup.root with a service");
+	is_origin(&p, TN_KEY_CGROUP_ROOT, "root.conf", 3, "cgroup.root with a service");
 	conf_resolve(conf, NULL, &p);
 	IS_STR(p.cgroup_root, "tenants/a.slice", "no identity: still set");
 
-	OK(conf_parse_buffer(conf, "d/50.conf", drop, strlen(drop), &diag) ==
-		0,
+	OK(conf_parse_buffer(conf, "d/50.conf", drop, strlen(drop), &diag) == 0,
 	    "drop-in sets cgroup.root");
 	conf_resolve(conf, &id, &p);
 	IS_STR(p.cgroup_root, "tenant.slice/b", "the later [default] wins");
@@ -445,20 +444,19 @@ test_format(void)
 	p.caps_drop = (1ull << CAP_SYS_ADMIN) | (1ull << CAP_CHOWN);
 	is_format(&p, TN_KEY_CAPS_DROP, "cap_chown cap_sys_admin");
 	p.io_max_count = 2;
-	p.io_max[0] = (struct tn_io_max){ 8, 0, 10 << 20, TN_UNLIMITED,
-		TN_UNLIMITED, 100 };
-	p.io_max[1] = (struct tn_io_max){ 8, 16, TN_UNLIMITED, TN_UNLIMITED,
-		TN_UNLIMITED, TN_UNLIMITED };
+	p.io_max[0] =
+	    (struct tn_io_max){ 8, 0, 10 << 20, TN_UNLIMITED, TN_UNLIMITED, 100 };
+	p.io_max[1] = (struct tn_io_max){ 8, 16, TN_UNLIMITED, TN_UNLIMITED, TN_UNLIMITED,
+		TN_UNLIMITED };
 	is_format(&p, TN_KEY_IO_MAX,
 	    "8:0 rbps=10M wiops=100, 8:16 rbps=max wbps=max riops=max "
 	    "wiops=max");
-	IS_INT(conf_format_value(&p, TN_KEY_IO_MAX, small, sizeof(small)),
-	    -ENOSPC, "too small a buffer is reported");
-	IS_INT(conf_format_value(&p, TN_KEY__COUNT, small, sizeof(small)),
-	    -EINVAL, "unknown key");
+	IS_INT(conf_format_value(&p, TN_KEY_IO_MAX, small, sizeof(small)), -ENOSPC,
+	    "too small a buffer is reported");
+	IS_INT(conf_format_value(&p, TN_KEY__COUNT, small, sizeof(small)), -EINVAL,
+	    "unknown key");
 	OK(conf_key_name(TN_KEY__COUNT) == NULL, "no name past the last key");
-	IS_STR(conf_key_name(TN_KEY_MEMORY_SWAP_MAX), "memory.swap.max",
-	    "key name");
+	IS_STR(conf_key_name(TN_KEY_MEMORY_SWAP_MAX), "memory.swap.max", "key name");
 }
 
 /* What explain prints must parse back to the same policy. */
@@ -475,12 +473,10 @@ round_trip(const char *text, const char *what)
 	conf_resolve(a, &id, &pa);
 	off = (size_t)snprintf(dump, sizeof(dump), "[default]\n");
 	for (int k = 0; k < TN_KEY__COUNT; k++) {
-		if (conf_format_value(&pa, (enum tn_key)k, val,
-			sizeof(val)) < 0)
+		if (conf_format_value(&pa, (enum tn_key)k, val, sizeof(val)) < 0)
 			OK(0, "format");
 		r = snprintf(dump + off, sizeof(dump) - off,
-		    "%s = %s   # from somewhere\n",
-		    conf_key_name((enum tn_key)k), val);
+		    "%s = %s   # from somewhere\n", conf_key_name((enum tn_key)k), val);
 		if (r < 0 || (size_t)r >= sizeof(dump) - off)
 			break;
 		off += (size_t)r;
@@ -500,16 +496,16 @@ test_round_trip(void)
 {
 	round_trip("", "defaults round-trip");
 	round_trip("[default]\n"
-		   "isolate = no\nnamespaces = mount net\nscope = session\n"
-		   "tmp.size = 1536\ntmp.inodes = 7k\nmemory.max = 4G\n"
-		   "memory.high = 3000M\nmemory.swap.max = 0\ncpu = 250%\n"
-		   "cpu.weight = 7\npids.max = 1024\nio.weight = 10000\n"
-		   "io.max = 8:0 rbps=10M wbps=max, 259:3 riops=100 "
-		   "wiops=200, 8:16 rbps=max\n"
-		   "caps.keep = cap_net_raw cap_setuid cap_setgid\n"
-		   "no_new_privs = yes\non_logout = kill\non_error = allow\n"
-		   "cgroup = optional\ncgroup.root = tenants/host-1.slice/x\n"
-		   "sessions.max = 17\n",
+	           "isolate = no\nnamespaces = mount net\nscope = session\n"
+	           "tmp.size = 1536\ntmp.inodes = 7k\nmemory.max = 4G\n"
+	           "memory.high = 3000M\nmemory.swap.max = 0\ncpu = 250%\n"
+	           "cpu.weight = 7\npids.max = 1024\nio.weight = 10000\n"
+	           "io.max = 8:0 rbps=10M wbps=max, 259:3 riops=100 "
+	           "wiops=200, 8:16 rbps=max\n"
+	           "caps.keep = cap_net_raw cap_setuid cap_setgid\n"
+	           "no_new_privs = yes\non_logout = kill\non_error = allow\n"
+	           "cgroup = optional\ncgroup.root = tenants/host-1.slice/x\n"
+	           "sessions.max = 17\n",
 	    "every key round-trips");
 	round_trip("[default]\ncgroup.root = tenant.slice\n",
 	    "cgroup.root set to its default round-trips");

@@ -52,23 +52,29 @@ main(void)
 
 	IS_INT(tn_rlimits_count, RLIM_NLIMITS, "the table has every resource limit");
 	for (unsigned i = 0; i < tn_rlimits_count; i++)
-		if (tn_rlimits[i].soft > tn_rlimits[i].hard || tn_rlimits[i].at_least > tn_rlimits[i].soft)
+		if (tn_rlimits[i].soft > tn_rlimits[i].hard ||
+		    tn_rlimits[i].at_least > tn_rlimits[i].soft)
 			OK(0, tn_rlimits[i].name);
-	OK(proc_reset_step_name(proc_reset_steps()) == NULL, "steps are named up to the last");
-	IS_STR(proc_reset_step_name(0), "setgroups", "the first step: groups before uids");
+	OK(proc_reset_step_name(proc_reset_steps()) == NULL,
+	    "steps are named up to the last");
+	IS_STR(proc_reset_step_name(0), "setgroups",
+	    "the first step: groups before uids");
 
 	if (pipe(pp) < 0)
 		return 1;
 	pid = fork();
 	if (pid == 0) {
-		struct rlimit low = {.rlim_cur = 16, .rlim_max = 16};
-		struct sched_param sp = {0};
+		struct rlimit low = { .rlim_cur = 16, .rlim_max = 16 };
+		struct sched_param sp = { 0 };
 
 		memset(&s, 0, sizeof(s));
 		/* What an ordinary user can do to a process before su. */
-		setrlimit(RLIMIT_NOFILE, &(struct rlimit){.rlim_cur = 16, .rlim_max = 4096});
-		setrlimit(RLIMIT_CPU, &(struct rlimit){.rlim_cur = 1, .rlim_max = RLIM_INFINITY});
-		setrlimit(RLIMIT_FSIZE, &(struct rlimit){.rlim_cur = 512, .rlim_max = RLIM_INFINITY});
+		setrlimit(RLIMIT_NOFILE,
+		    &(struct rlimit){ .rlim_cur = 16, .rlim_max = 4096 });
+		setrlimit(RLIMIT_CPU,
+		    &(struct rlimit){ .rlim_cur = 1, .rlim_max = RLIM_INFINITY });
+		setrlimit(RLIMIT_FSIZE,
+		    &(struct rlimit){ .rlim_cur = 512, .rlim_max = RLIM_INFINITY });
 		setrlimit(RLIMIT_CORE, &low);
 		(void)!nice(19);
 		sched_setscheduler(0, SCHED_IDLE, &sp);
@@ -117,7 +123,8 @@ main(void)
 	}
 	IS_INT(s.rc, 0, "proc_reset succeeds as root");
 	if (s.rc != 0)
-		printf("# failed at %s: %s\n", proc_reset_step_name(s.step), strerror(s.err));
+		printf("# failed at %s: %s\n", proc_reset_step_name(s.step),
+		    strerror(s.err));
 	OK(s.ruid == 0 && s.euid == 0 && s.suid == 0, "all uids 0");
 	OK(s.rgid == 0 && s.egid == 0 && s.sgid == 0, "all gids 0");
 	IS_INT(s.ngroups, 0, "no supplementary groups");
@@ -135,8 +142,10 @@ main(void)
 		char what[96];
 
 		/* Without CAP_SYS_RESOURCE the hard limit may stay lower. */
-		snprintf(what, sizeof(what), "%s soft limit as in the table (or its hard limit)", t->name);
-		OK(got->rlim_cur == t->soft || (got->rlim_cur == got->rlim_max && got->rlim_cur >= t->at_least),
+		snprintf(what, sizeof(what),
+		    "%s soft limit as in the table (or its hard limit)", t->name);
+		OK(got->rlim_cur == t->soft ||
+		        (got->rlim_cur == got->rlim_max && got->rlim_cur >= t->at_least),
 		    what);
 	}
 	IS_INT(s.rl[RLIMIT_NOFILE].rlim_cur, 1024, "RLIMIT_NOFILE soft 1024, not 16");

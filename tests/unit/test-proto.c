@@ -27,7 +27,7 @@ static int
 decode(const void *buf, size_t len, unsigned allowed, size_t nfds)
 {
 	union tn_msg out;
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 	return proto_decode(buf, len, allowed, nfds, &out, &err);
 }
 
@@ -38,17 +38,20 @@ main(void)
 	struct tn_msg_open o;
 	char big[sizeof(union tn_msg) + 64], cookie[TN_COOKIE_HEX + 1];
 
-	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 5), 0, "well-formed isolated result with 4 ns + link");
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 5), 0,
+	    "well-formed isolated result with 4 ns + link");
 	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 4), -EBADMSG, "fd count one short");
 	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 6), -EBADMSG, "fd count one over");
-	IS_INT(decode(&r, sizeof(r) - 1, ALL_RESULTS, 5), -EBADMSG, "truncated by one byte");
+	IS_INT(decode(&r, sizeof(r) - 1, ALL_RESULTS, 5), -EBADMSG,
+	    "truncated by one byte");
 	IS_INT(decode(&r, 3, ALL_RESULTS, 0), -EBADMSG, "shorter than a header");
 	IS_INT(decode(&r, 0, ALL_RESULTS, 0), -EBADMSG, "empty datagram");
 	memset(big, 0, sizeof(big));
 	memcpy(big, &r, sizeof(r));
 	IS_INT(decode(big, sizeof(r) + 1, ALL_RESULTS, 5), -EBADMSG, "one byte too many");
 	IS_INT(decode(big, sizeof(big), ALL_RESULTS, 5), -EBADMSG, "oversized");
-	IS_INT(decode(&r, sizeof(r), 1u << TN_MSG_OPEN, 5), -EBADMSG, "type not allowed here");
+	IS_INT(decode(&r, sizeof(r), 1u << TN_MSG_OPEN, 5), -EBADMSG,
+	    "type not allowed here");
 
 	r = good_result(TN_ST_ISOLATED, 0x0f);
 	r.hdr.magic ^= 1;
@@ -65,52 +68,68 @@ main(void)
 	r = good_result(99, 0);
 	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), -EBADMSG, "unknown status");
 	r = good_result(TN_ST_ISOLATED, 0x0e);
-	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 4), -EBADMSG, "isolated without a mount namespace");
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 4), -EBADMSG,
+	    "isolated without a mount namespace");
 	r = good_result(TN_ST_ISOLATED, 0x40);
-	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 2), -EBADMSG, "namespace bit out of range");
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 2), -EBADMSG,
+	    "namespace bit out of range");
 	r = good_result(TN_ST_ISOLATED, 0x0f);
 	r.flags |= TN_RES_LINK_IS_SOCKET;
-	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 4), 0, "keeper's answer: 4 ns, the link is the socket");
-	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 5), -EBADMSG, "keeper's answer with a link fd too");
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 4), 0,
+	    "keeper's answer: 4 ns, the link is the socket");
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 5), -EBADMSG,
+	    "keeper's answer with a link fd too");
 	r = good_result(TN_ST_ASK_HELPER, 0);
 	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), 0, "ask-the-helper without fds");
-	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 1), -EBADMSG, "ask-the-helper with an fd");
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 1), -EBADMSG,
+	    "ask-the-helper with an fd");
 	r = good_result(TN_ST_ASK_HELPER + 1, 0);
-	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), -EBADMSG, "status past the last one");
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), -EBADMSG,
+	    "status past the last one");
 	r = good_result(TN_ST_DENIED, 0);
 	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), 0, "denied without fds");
 	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 1), -EBADMSG, "denied with an fd");
 	memset(r.msg, 'x', sizeof(r.msg));
-	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), -EBADMSG, "message text without NUL");
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), -EBADMSG,
+	    "message text without NUL");
 	r = good_result(TN_ST_DENIED, 0);
 	r.cookie[3] = 'G';
-	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), -EBADMSG, "cookie with a non-hex digit");
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), -EBADMSG,
+	    "cookie with a non-hex digit");
 	r = good_result(TN_ST_DENIED, 0);
 	r.cookie[TN_COOKIE_HEX - 1] = '\0';
 	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 0), -EBADMSG, "short cookie");
 
 	proto_init(&o, TN_MSG_OPEN);
 	memset(o.cookie, '0', TN_COOKIE_HEX);
-	IS_INT(decode(&o, sizeof(o), 1u << TN_MSG_OPEN, 0), 0, "well-formed open request");
+	IS_INT(decode(&o, sizeof(o), 1u << TN_MSG_OPEN, 0), 0,
+	    "well-formed open request");
 	memset(o.user, 'u', sizeof(o.user));
-	IS_INT(decode(&o, sizeof(o), 1u << TN_MSG_OPEN, 0), -EBADMSG, "user name without NUL");
+	IS_INT(decode(&o, sizeof(o), 1u << TN_MSG_OPEN, 0), -EBADMSG,
+	    "user name without NUL");
 
 	/* JOIN: a pidfd, and sessions.max within 1..TN_SESSIONS_MAX_LIMIT. */
 	struct tn_msg_join j;
 	proto_init(&j, TN_MSG_JOIN);
 	memset(j.cookie, 'b', TN_COOKIE_HEX);
 	j.sessions_max = 3;
-	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), 0, "well-formed join with sessions.max 3");
-	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 0), -EBADMSG, "join without the leader's pidfd");
+	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), 0,
+	    "well-formed join with sessions.max 3");
+	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 0), -EBADMSG,
+	    "join without the leader's pidfd");
 	j.sessions_max = TN_SESSIONS_MAX_LIMIT;
-	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), 0, "join with the largest sessions.max");
+	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), 0,
+	    "join with the largest sessions.max");
 	j.sessions_max = 0;
-	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), -EBADMSG, "join with sessions.max 0");
+	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), -EBADMSG,
+	    "join with sessions.max 0");
 	j.sessions_max = TN_SESSIONS_MAX_LIMIT + 1;
-	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), -EBADMSG, "join with sessions.max over the limit");
+	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), -EBADMSG,
+	    "join with sessions.max over the limit");
 	j.sessions_max = 3;
 	j.on_logout = 2;
-	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), -EBADMSG, "join with an unknown on_logout");
+	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), -EBADMSG,
+	    "join with an unknown on_logout");
 
 	/* Garbage of every length up to the largest message never decodes. */
 	int garbage_ok = 0;
@@ -124,19 +143,23 @@ main(void)
 	int sp[2], fds[TN_MAX_FDS];
 	size_t nfds = 99;
 	union tn_msg m;
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0) {
-		int pass[5] = {0, 0, 0, 0, 0};
+		int pass[5] = { 0, 0, 0, 0, 0 };
 		r = good_result(TN_ST_ISOLATED, 0x0f);
 		IS_INT(proto_send(sp[0], &r, pass, 5, &err), 0, "send with 5 fds");
-		IS_INT(proto_recv(sp[1], ALL_RESULTS, &m, fds, &nfds, &err), 0, "receive it");
+		IS_INT(proto_recv(sp[1], ALL_RESULTS, &m, fds, &nfds, &err), 0,
+		    "receive it");
 		IS_INT(nfds, 5, "five fds arrived");
 		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);
-		IS_INT(write(sp[0], big, sizeof(union tn_msg) + 8), (long)sizeof(union tn_msg) + 8, "write an oversized datagram");
-		IS_INT(proto_recv(sp[1], ALL_RESULTS, &m, fds, &nfds, &err), -EMSGSIZE, "oversized datagram is refused");
+		IS_INT(write(sp[0], big, sizeof(union tn_msg) + 8),
+		    (long)sizeof(union tn_msg) + 8, "write an oversized datagram");
+		IS_INT(proto_recv(sp[1], ALL_RESULTS, &m, fds, &nfds, &err), -EMSGSIZE,
+		    "oversized datagram is refused");
 		close(sp[0]);
-		IS_INT(proto_recv(sp[1], ALL_RESULTS, &m, fds, &nfds, &err), -EPIPE, "end of stream");
+		IS_INT(proto_recv(sp[1], ALL_RESULTS, &m, fds, &nfds, &err), -EPIPE,
+		    "end of stream");
 		close(sp[1]);
 	}
 	IS_INT(cookie_new(cookie), 0, "cookie_new");

@@ -35,7 +35,8 @@ static const struct tn_sd_slot *
 slot(const struct tn_sd_bounds *b, const char *name, const char *dev)
 {
 	for (size_t i = 0; i < b->n; i++)
-		if (strcmp(b->slot[i].prop.name, name) == 0 && strcmp(b->slot[i].prop.dev, dev) == 0)
+		if (strcmp(b->slot[i].prop.name, name) == 0 &&
+		    strcmp(b->slot[i].prop.dev, dev) == 0)
 			return &b->slot[i];
 	return NULL;
 }
@@ -44,7 +45,7 @@ int
 main(void)
 {
 	static struct tn_sd_bounds b;
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 	const struct tn_sd_slot *s;
 	const char *files[8];
 	char ours[300];
@@ -53,16 +54,21 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	mkdir(strcat(strcpy(ours, dir), "/user-1001.slice.d"), 0755);
-	files[0] = file("user-1001.slice.d/10-defaults.conf", "[Unit]\nStopWhenUnneeded=yes\n\n[Slice]\nTasksMax=33%\n");
-	files[1] = file("user-1001.slice.d/20-admin.conf", "# admin\n[Slice]\nMemoryMax = 200M\nCPUQuota=150%\n"
-					 "IOWeight=50\nMemoryHigh=1G\nMemoryHigh=\n");
-	files[2] = file("user-1001.slice.d/99-late.conf", "[Slice]\nMemorySwapMax=0\n[Service]\nCPUWeight=5\n");
-	IS_INT(sd_unit_bounds("user-1001.slice", files, 3, &b, &err), 0, "three files read");
+	files[0] = file("user-1001.slice.d/10-defaults.conf",
+	    "[Unit]\nStopWhenUnneeded=yes\n\n[Slice]\nTasksMax=33%\n");
+	files[1] = file("user-1001.slice.d/20-admin.conf",
+	    "# admin\n[Slice]\nMemoryMax = 200M\nCPUQuota=150%\n"
+	    "IOWeight=50\nMemoryHigh=1G\nMemoryHigh=\n");
+	files[2] = file("user-1001.slice.d/99-late.conf",
+	    "[Slice]\nMemorySwapMax=0\n[Service]\nCPUWeight=5\n");
+	IS_INT(sd_unit_bounds("user-1001.slice", files, 3, &b, &err), 0,
+	    "three files read");
 	s = slot(&b, "TasksMax", "");
 	OK(s && s->admin && s->prop.value == sd_system_tasks_max() * 3300 / 10000,
 	    "TasksMax=33% is 33% of the kernel's task limit, as systemd computes it");
 	OK(s && !s->after_ours, "... and 10- sorts before pam_tenant's 50-");
-	OK(s && strstr(s->where, "10-defaults.conf:5") != NULL, "... its file:line is kept");
+	OK(s && strstr(s->where, "10-defaults.conf:5") != NULL,
+	    "... its file:line is kept");
 	s = slot(&b, "MemoryMax", "");
 	OK(s && s->prop.value == 200ull << 20, "MemoryMax = 200M (spaces around '=')");
 	s = slot(&b, "CPUQuotaPerSecUSec", "");
@@ -82,8 +88,10 @@ main(void)
 	/* A transient unit's own file (logind's session scope) comes first,
 	 * whatever its name. */
 	mkdir(strcat(strcpy(ours, dir), "/transient"), 0755);
-	files[0] = file("transient/session-9.scope", "[Unit]\nDescription=x\n[Scope]\nTasksMax=infinity\n");
-	IS_INT(sd_unit_bounds("session-9.scope", files, 1, &b, &err), 0, "a scope's fragment read");
+	files[0] = file("transient/session-9.scope",
+	    "[Unit]\nDescription=x\n[Scope]\nTasksMax=infinity\n");
+	IS_INT(sd_unit_bounds("session-9.scope", files, 1, &b, &err), 0,
+	    "a scope's fragment read");
 	s = slot(&b, "TasksMax", "");
 	OK(s && s->admin && !s->after_ours && s->prop.value == UINT64_MAX,
 	    "the fragment's TasksMax=infinity is a bound, never an override of 50-TasksMax.conf");
@@ -93,7 +101,8 @@ main(void)
 
 	/* pam_tenant's own runtime drop-ins are not bounds. */
 	files[0] = file("5-pct.conf", "[Slice]\nMemoryMax=50%\nTasksMax=infinity\n");
-	files[1] = "/run/systemd/system.control/user-4294967294.slice.d/50-MemoryMax.conf";
+	files[1] =
+	    "/run/systemd/system.control/user-4294967294.slice.d/50-MemoryMax.conf";
 	IS_INT(sd_unit_bounds("user-4294967294.slice", files, 2, &b, &err), 0,
 	    "a file that is gone is skipped");
 	s = slot(&b, "MemoryMax", "");
@@ -102,8 +111,9 @@ main(void)
 	s = slot(&b, "TasksMax", "");
 	OK(s && s->prop.value == UINT64_MAX, "infinity");
 
-	files[0] = file("30-io.conf", "[Slice]\nIOReadBandwidthMax=/dev/block/8:0 10M\n"
-				      "IOWriteIOPSMax=/dev/null 1K\n");
+	files[0] = file("30-io.conf",
+	    "[Slice]\nIOReadBandwidthMax=/dev/block/8:0 10M\n"
+	    "IOWriteIOPSMax=/dev/null 1K\n");
 	IS_INT(sd_unit_bounds("user-1.slice", files, 1, &b, &err), 0, "IO limits read");
 	s = slot(&b, "IOReadBandwidthMax", "/dev/block/8:0");
 	OK(s && s->prop.value == 10000000,
@@ -114,12 +124,14 @@ main(void)
 
 	files[0] = file("40-bad.conf", "[Slice]\nMemoryMax=%i\n");
 	OK(sd_unit_bounds("user-1.slice", files, 1, &b, &err) < 0 &&
-		strstr(err.msg, "40-bad.conf:2") && strstr(err.msg, "cannot evaluate"),
+	        strstr(err.msg, "40-bad.conf:2") && strstr(err.msg, "cannot evaluate"),
 	    "a value pam_tenant cannot evaluate is an error naming file:line");
 	files[0] = file("41-size.conf", "[Slice]\nMemoryMax=1G 512M\nTasksMax=0\n");
-	OK(sd_unit_bounds("user-1.slice", files, 1, &b, &err) < 0 && strstr(err.msg, ":3"),
+	OK(sd_unit_bounds("user-1.slice", files, 1, &b, &err) < 0 &&
+	        strstr(err.msg, ":3"),
 	    "TasksMax=0 is not a value systemd takes either");
-	IS_STR(sd_prop_file_key("CPUQuotaPerSecUSec"), "CPUQuota", "the drop-in key of CPUQuotaPerSecUSec");
+	IS_STR(sd_prop_file_key("CPUQuotaPerSecUSec"), "CPUQuota",
+	    "the drop-in key of CPUQuotaPerSecUSec");
 
 	for (int i = 0; i < npaths; i++)
 		unlink(paths[i]);

@@ -42,7 +42,7 @@ main(void)
 {
 	struct tn_policy pol;
 	struct tn_sd_prop props[TN_SD_MAX_PROPS];
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 	const char *prop = NULL;
 	char why[300], unit[64];
 	size_t n = 99;
@@ -62,20 +62,26 @@ main(void)
 	OK(find(props, n, "TasksMax") && find(props, n, "TasksMax")->value == 48,
 	    "pids.max is TasksMax");
 	OK(find(props, n, "CPUQuotaPerSecUSec") &&
-		find(props, n, "CPUQuotaPerSecUSec")->value == 500000,
+	        find(props, n, "CPUQuotaPerSecUSec")->value == 500000,
 	    "cpu = 50% is CPUQuotaPerSecUSec 500000");
 	OK(find(props, n, "MemoryHigh") == NULL, "memory.high not set, not sent");
 
 	pol.io_max_count = 1;
-	pol.io_max[0] = (struct tn_io_max){.major = 8, .minor = 16, .rbps = 10000000,
-	    .wbps = TN_UNLIMITED, .riops = TN_UNLIMITED, .wiops = 100};
+	pol.io_max[0] = (struct tn_io_max){ .major = 8,
+		.minor = 16,
+		.rbps = 10000000,
+		.wbps = TN_UNLIMITED,
+		.riops = TN_UNLIMITED,
+		.wiops = 100 };
 	IS_INT(sd_props(&pol, props, &n, &err), 0, "io.max: no error");
 	IS_INT((int)n, 5, "io.max: one entry per direction that is set");
 	OK(find(props, n, "IOReadBandwidthMax") &&
-		strcmp(find(props, n, "IOReadBandwidthMax")->dev, "/dev/block/8:16") == 0 &&
-		find(props, n, "IOReadBandwidthMax")->value == 10000000,
+	        strcmp(find(props, n, "IOReadBandwidthMax")->dev, "/dev/block/8:16") ==
+	            0 &&
+	        find(props, n, "IOReadBandwidthMax")->value == 10000000,
 	    "rbps is IOReadBandwidthMax for /dev/block/MAJ:MIN");
-	OK(find(props, n, "IOWriteIOPSMax") && find(props, n, "IOWriteIOPSMax")->value == 100,
+	OK(find(props, n, "IOWriteIOPSMax") &&
+	        find(props, n, "IOWriteIOPSMax")->value == 100,
 	    "wiops is IOWriteIOPSMax");
 	OK(find(props, n, "IOWriteBandwidthMax") == NULL, "wbps not set, not sent");
 	pol.io_max_count = 0;
@@ -86,7 +92,8 @@ main(void)
 	put("memory.max", "100663296\n");
 	put("pids.max", "48\n");
 	put("cpu.max", "50000 100000\n");
-	IS_INT(sd_limits_hold(fd, &pol, why, sizeof(why), &prop), 1, "files as configured: hold");
+	IS_INT(sd_limits_hold(fd, &pol, why, sizeof(why), &prop), 1,
+	    "files as configured: hold");
 	OK(prop == NULL, "... and no property is named");
 
 	pol.memory_max = 100663296 + 100; /* the kernel rounds down to pages */
@@ -95,13 +102,15 @@ main(void)
 	pol.memory_max = 96u << 20;
 
 	put("pids.max", "max\n");
-	IS_INT(sd_limits_hold(fd, &pol, why, sizeof(why), &prop), 0, "a different pids.max: not held");
+	IS_INT(sd_limits_hold(fd, &pol, why, sizeof(why), &prop), 0,
+	    "a different pids.max: not held");
 	IS_STR(prop, "TasksMax", "... naming the property");
 	OK(strstr(why, "pids.max reads 'max', expected '48'") != NULL, why);
 
 	put("pids.max", "48\n");
 	put("cpu.max", "max 100000\n");
-	IS_INT(sd_limits_hold(fd, &pol, why, sizeof(why), &prop), 0, "a different cpu.max: not held");
+	IS_INT(sd_limits_hold(fd, &pol, why, sizeof(why), &prop), 0,
+	    "a different cpu.max: not held");
 	IS_STR(prop, "CPUQuotaPerSecUSec", "... naming the property");
 
 	pol.memory_high = 50u << 20;
@@ -111,12 +120,15 @@ main(void)
 	IS_STR(prop, "MemoryHigh", "... naming it");
 
 	{
-		struct tn_sd_prop io = {.name = "IOReadBandwidthMax", .value = 10000000,
-		    .dev = "/dev/block/8:16"};
+		struct tn_sd_prop io = { .name = "IOReadBandwidthMax",
+			.value = 10000000,
+			.dev = "/dev/block/8:16" };
 
-		put("io.max", "8:0 rbps=5 wbps=max riops=max wiops=max\n"
-			      "8:16 rbps=10000000 wbps=max riops=max wiops=100\n");
-		IS_INT(sd_prop_holds(fd, &io, why, sizeof(why)), 1, "io.max: the device's field");
+		put("io.max",
+		    "8:0 rbps=5 wbps=max riops=max wiops=max\n"
+		    "8:16 rbps=10000000 wbps=max riops=max wiops=100\n");
+		IS_INT(sd_prop_holds(fd, &io, why, sizeof(why)), 1,
+		    "io.max: the device's field");
 		io.value = 5;
 		IS_INT(sd_prop_holds(fd, &io, why, sizeof(why)), 0,
 		    "io.max: another device's value does not count");
@@ -124,7 +136,7 @@ main(void)
 		snprintf(io.dev, sizeof(io.dev), "/dev/block/9:9");
 		IS_INT(sd_prop_holds(fd, &io, why, sizeof(why)), 1,
 		    "io.max: no line for a device is max");
-		struct tn_sd_prop w = {.name = "CPUWeight", .value = UINT64_MAX};
+		struct tn_sd_prop w = { .name = "CPUWeight", .value = UINT64_MAX };
 		put("cpu.weight", "100\n");
 		IS_INT(sd_prop_holds(fd, &w, why, sizeof(why)), 1,
 		    "an unset weight reads as the default 100");

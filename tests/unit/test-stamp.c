@@ -29,7 +29,7 @@ write_text(const char *path, const char *text)
 static struct tn_conf_stamp
 settled(const struct tn_conf_opts *o)
 {
-	struct timespec t = {.tv_sec = 0, .tv_nsec = 150000000};
+	struct timespec t = { .tv_sec = 0, .tv_nsec = 150000000 };
 	struct tn_conf_stamp s;
 
 	nanosleep(&t, NULL);
@@ -40,7 +40,7 @@ settled(const struct tn_conf_opts *o)
 int
 main(void)
 {
-	struct tn_conf_opts o = {.trusted_owner = 0};
+	struct tn_conf_opts o = { .trusted_owner = 0 };
 	struct tn_conf_stamp a, b;
 
 	if (mkdtemp(dir) == NULL)
@@ -84,7 +84,8 @@ main(void)
 	a = settled(&o);
 	write_text(sibling, "not config\n");
 	conf_stamp(&o, &b);
-	OK(!b.racy && conf_stamp_same(&a, &b), "a file made beside the config keeps the stamp");
+	OK(!b.racy && conf_stamp_same(&a, &b),
+	    "a file made beside the config keeps the stamp");
 	unlink(sibling);
 
 	a = settled(&o);

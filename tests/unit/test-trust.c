@@ -19,7 +19,7 @@ static int
 walk(const char *rel, uid_t owner)
 {
 	char path[256];
-	struct tn_err err = {0};
+	struct tn_err err = { 0 };
 	int fd = -1, r;
 
 	snprintf(path, sizeof(path), "%s/%s", top, rel);
@@ -67,13 +67,13 @@ main(void)
 		return 1;
 	mk("ok", 0755, 0);
 	file("ok/f");
-	mk("ww", 0777, 0);              /* world-writable, not sticky */
+	mk("ww", 0777, 0); /* world-writable, not sticky */
 	file("ww/f");
-	mk("gw", 0775, 0);              /* group-writable */
+	mk("gw", 0775, 0); /* group-writable */
 	file("gw/f");
-	mk("sticky", 01777, 0);         /* like /tmp */
+	mk("sticky", 01777, 0); /* like /tmp */
 	file("sticky/f");
-	mk("theirs", 0755, 4242);       /* owned by someone else */
+	mk("theirs", 0755, 4242); /* owned by someone else */
 	file("theirs/f");
 	mk("ok/wwleaf", 0777, 0);
 	snprintf(path, sizeof(path), "%s/link", top);
@@ -81,23 +81,29 @@ main(void)
 		printf("#   symlink: %m\n");
 
 	IS_INT(walk("ok/f", 0), 0, "a file under root-owned 0755 directories opens");
-	IS_INT(walk("ww/f", 0), EPERM, "a world-writable directory on the way is refused");
-	IS_INT(walk("gw/f", 0), EPERM, "a group-writable directory on the way is refused");
-	IS_INT(walk("sticky/f", 0), 0, "a sticky world-writable directory (like /tmp) is allowed");
-	IS_INT(walk("theirs/f", 0), EPERM, "a directory owned by another user is refused");
+	IS_INT(walk("ww/f", 0), EPERM,
+	    "a world-writable directory on the way is refused");
+	IS_INT(walk("gw/f", 0), EPERM,
+	    "a group-writable directory on the way is refused");
+	IS_INT(walk("sticky/f", 0), 0,
+	    "a sticky world-writable directory (like /tmp) is allowed");
+	IS_INT(walk("theirs/f", 0), EPERM,
+	    "a directory owned by another user is refused");
 	IS_INT(walk("theirs/f", 4242), 0, "... unless that user is the trusted owner");
-	IS_INT(walk("ok/wwleaf", 0), EPERM, "a world-writable directory at the end is refused");
+	IS_INT(walk("ok/wwleaf", 0), EPERM,
+	    "a world-writable directory at the end is refused");
 	IS_INT(walk("ok/f/x", 0), EPERM, "a file cannot lead further");
 	IS_INT(walk("link", 0), ELOOP, "a symbolic link at the end is refused");
 	IS_INT(walk("link/f", 0), EPERM, "a symbolic link on the way is not followed");
 	IS_INT(walk("ok/../ok/f", 0), EINVAL, "'..' is refused");
 	IS_INT(walk("ok/./f", 0), EINVAL, "'.' is refused");
 	IS_INT(walk("ok/missing", 0), ENOENT, "a missing file is ENOENT");
-	IS_INT(walk_trusted("tmp/x", 0, &fd, NULL), -EINVAL, "a relative path is refused");
+	IS_INT(walk_trusted("tmp/x", 0, &fd, NULL), -EINVAL,
+	    "a relative path is refused");
 
 	/* clean up (the tree is ours) */
-	const char *files[] = {"ok/f", "ww/f", "gw/f", "sticky/f", "theirs/f", "link"};
-	const char *dirs[] = {"ok/wwleaf", "ok", "ww", "gw", "sticky", "theirs", ""};
+	const char *files[] = { "ok/f", "ww/f", "gw/f", "sticky/f", "theirs/f", "link" };
+	const char *dirs[] = { "ok/wwleaf", "ok", "ww", "gw", "sticky", "theirs", "" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", top, files[i]);
 		unlink(path);
