@@ -447,6 +447,13 @@ pids_denied_below(int dir_fd)
 }
 
 void
+cg_event_counts(int dir_fd, uint64_t *oom_kills, uint64_t *pids_denied)
+{
+	*oom_kills = read_key(dir_fd, "memory.events", "oom_kill");
+	*pids_denied = pids_denied_below(dir_fd);
+}
+
+void
 cg_usage(int dir_fd, struct tn_cg_usage *u)
 {
 	memset(u, 0, sizeof(*u));
@@ -456,6 +463,5 @@ cg_usage(int dir_fd, struct tn_cg_usage *u)
 	u->pids_current = read_u64(dir_fd, "pids.current");
 	u->pids_max = read_u64(dir_fd, "pids.max");
 	u->cpu_usec = read_key(dir_fd, "cpu.stat", "usage_usec");
-	u->oom_kills = read_key(dir_fd, "memory.events", "oom_kill");
-	u->pids_denied = pids_denied_below(dir_fd);
+	cg_event_counts(dir_fd, &u->oom_kills, &u->pids_denied);
 }

@@ -77,5 +77,7 @@ struct tn_cg_usage {
 
 /* Read what is there (missing files leave 0; limits "max" = TN_UNLIMITED). */
 void cg_usage(int dir_fd, struct tn_cg_usage *u);
+/* Only the counters that events are about: OOM kills, refused forks. */
+void cg_event_counts(int dir_fd, uint64_t *oom_kills, uint64_t *pids_denied);
 
 #endif

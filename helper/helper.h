@@ -56,8 +56,10 @@ void sd_helper_begin(uint32_t timeout_ms);
 void sd_helper_end(void);
 int sd_session_setup(const struct tn_policy *pol, uid_t uid, const char *cookie,
     pid_t login, struct sd_session *out, struct tn_err *err);
-/* Put the (stopped, unreaped) keeper into pam_tenant-<key>.scope. */
-int sd_keeper_scope(pid_t keeper, const char *key, uid_t uid, struct tn_err *err);
+/* Put the keeper (our unreaped child) and tenant-init (its unreaped
+ * child) into pam_tenant-<key>.scope. */
+int sd_keeper_scope(pid_t keeper, pid_t init, const char *key, uid_t uid,
+    struct tn_err *err);
 
 /* keeper.c: start a detached keeper for spec; returns once it listens. */
 int keeper_spawn(const struct tenant_spec *spec, struct tn_err *err);

@@ -40,11 +40,13 @@ sd_session_cgroup(int leader)
 	return fd >= 0 ? fd : -1;
 }
 
+/* Often enough that a session ended by terminate-user, whose scope
+ * systemd may remove before the keeper reads it, still has figures. */
+#define SNAPSHOT_MS 5000
+
 void
 kcg_open(struct keeper *k)
 {
-	struct tn_cg_usage u;
-
 	k->cg_events[0] = k->cg_events[1] = -1;
 	if (k->cg_user >= 0)
 		return;
@@ -57,9 +59,10 @@ kcg_open(struct keeper *k)
 	/* *.events files wake poll() with POLLPRI when they change. */
 	k->cg_events[0] = openat(k->cg_user, "memory.events", O_RDONLY | O_CLOEXEC);
 	k->cg_events[1] = openat(k->cg_user, "pids.events", O_RDONLY | O_CLOEXEC);
-	cg_usage(k->cg_user, &u);
-	k->seen_oom = u.oom_kills;
-	k->seen_pids = u.pids_denied;
+	/* On the first login's path: only the counters events compare with;
+	 * the first usage snapshot waits until the login was answered. */
+	cg_event_counts(k->cg_user, &k->seen_oom, &k->seen_pids);
+	k->usage_next = keeper_now_ms() + SNAPSHOT_MS;
 }
 
 void
@@ -122,10 +125,6 @@ kcg_usage_or_last(int dir_fd, const struct tn_cg_usage *last, int64_t at, char *
 	    (long long)(keeper_now_ms() - at));
 }
 
-/* Often enough that a session ended by terminate-user, whose scope
- * systemd may remove before the keeper reads it, still has figures. */
-#define SNAPSHOT_MS 5000
-
 static void
 snap(int dir_fd, struct tn_cg_usage *u, int64_t *at, int64_t now)
 {
@@ -183,8 +182,15 @@ kcg_events(struct keeper *k)
 		drain(k->conns[i].cg_pids_events);
 	if (k->cg_user < 0)
 		return;
-	cg_usage(k->cg_user, &u);
+	cg_event_counts(k->cg_user, &u.oom_kills, &u.pids_denied);
 	u.pids_denied += k->pids_removed;
+	if (u.oom_kills <= k->seen_oom && u.pids_denied <= k->seen_pids)
+		return;
+	/* News: the limits for the records. */
+	uint64_t oom = u.oom_kills, denied = u.pids_denied;
+	cg_usage(k->cg_user, &u);
+	u.oom_kills = oom;
+	u.pids_denied = denied;
 	if (u.oom_kills > k->seen_oom) {
 		snprintf(extra, sizeof(extra),
 		    "oom_kills=%" PRIu64 " memory_max=%" PRIu64, u.oom_kills,

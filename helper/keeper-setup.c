@@ -41,6 +41,41 @@
 #define FDS_PER_CONN 4
 #define KEEPER_NOFILE (KEEPER_FIXED_FDS + FDS_PER_CONN * MAX_CONNS)
 
+/* systemd: the helper puts the keeper and tenant-init into the keeper's
+ * scope while both set up.  The keeper tells it init's pid on `ready`
+ * (a pid_t, 0 when it has none) and waits for a byte on `scope_go` before
+ * it reports or exits: until then init stays unreaped, so the pid the
+ * helper gave systemd cannot name another process. */
+static int scope_ready = -1, scope_go = -1;
+static bool init_announced;
+
+static void
+announce_init(pid_t pid)
+{
+	if (scope_go < 0 || init_announced)
+		return;
+	init_announced = true;
+	(void)write_full(scope_ready, &pid, sizeof(pid));
+}
+
+/* Returns true when the helper says go on ('G'), false when it gave up
+ * (it closed the pipe, or died). */
+static bool
+await_scope(void)
+{
+	struct pollfd p = { .fd = scope_go, .events = POLLIN };
+	char c = 0;
+
+	if (scope_go < 0)
+		return true;
+	announce_init(0); /* no init: the helper must not wait for one */
+	if (poll(&p, 1, SETUP_TIMEOUT_MS + 2000) <= 0 || read(scope_go, &c, 1) != 1)
+		c = 0;
+	close(scope_go);
+	scope_go = -1;
+	return c == 'G';
+}
+
 static int
 start_init(struct keeper *k, struct tn_err *err)
 {
@@ -80,6 +115,7 @@ start_init(struct keeper *k, struct tn_err *err)
 	/* The child has its own copy of the stack; ours can go once it
 	 * exec'd nothing and runs on its copy-on-write pages. */
 	free(stack);
+	announce_init(k->init_pid);
 	p = (struct pollfd){ .fd = chan_k, .events = POLLIN };
 	if (poll(&p, 1, SETUP_TIMEOUT_MS) <= 0)
 		return err_set(err, ETIMEDOUT, "tenant init did not report");
@@ -247,7 +283,7 @@ keeper_signals(struct keeper *k, struct tn_err *err)
 
 /* Runs in the detached grandchild; never returns. */
 static void __attribute__((noreturn))
-keeper_main(const struct tenant_spec *spec, int ready)
+keeper_main(const struct tenant_spec *spec, int ready, int go)
 {
 	static struct keeper k; /* large; one per process */
 	struct tn_err err = { 0 };
@@ -261,10 +297,12 @@ keeper_main(const struct tenant_spec *spec, int ready)
 	 * namespace fd or the tenant's /proc. */
 	closelog();
 	/* Only the ready pipe survives; stdio is /dev/null. */
-	if (dup2(ready, 3) < 0)
+	if (dup2(ready, 3) < 0 || (go >= 0 && dup2(go, 4) < 0))
 		_exit(HELPER_EXIT_SYSTEM);
 	ready = 3;
-	if (close_range(4, ~0U, 0) < 0)
+	if (go >= 0)
+		scope_ready = ready, scope_go = 4;
+	if (close_range(go >= 0 ? 5 : 4, ~0U, 0) < 0)
 		_exit(HELPER_EXIT_SYSTEM);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
@@ -284,7 +322,9 @@ keeper_main(const struct tenant_spec *spec, int ready)
 		klog(LOG_ERR, "%s", err.msg);
 
 	if (keeper_limits(&err) < 0 || keeper_setup(&k, &err) < 0 ||
-	    keeper_signals(&k, &err) < 0) {
+	    keeper_signals(&k, &err) < 0 ||
+	    (!await_scope() && err_set(&err, EIO, "the helper gave up") < 0)) {
+		(void)await_scope(); /* init unreaped until the helper is done */
 		if (k.init_pid > 0) {
 			(void)pidfd_send_signal(k.init_pidfd, SIGKILL, NULL, 0);
 			remove_state(&k);
@@ -313,28 +353,30 @@ keeper_main(const struct tenant_spec *spec, int ready)
 	_exit(HELPER_EXIT_OK);
 }
 
-/* The keeper, stopped and not yet reaped (its pid cannot be reused), goes
- * into pam_tenant-<key>.scope in system.slice: outside the user's slice
- * and sessions, so neither terminate-session nor the user's OOM kills it. */
+/* The keeper and tenant-init go into pam_tenant-<key>.scope in
+ * system.slice while they set up: outside the user's slice and sessions,
+ * so neither terminate-session nor the user's OOM kills them.  The
+ * keeper is our unreaped child and keeps init unreaped until we answer
+ * on go: neither pid can name another process meanwhile. */
 static int
-keeper_into_scope(pid_t pid, const struct tenant_spec *spec, struct tn_err *err)
+keeper_into_scope(pid_t pid, int rd, int go, const struct tenant_spec *spec,
+    struct tn_err *err)
 {
-	siginfo_t info;
+	struct pollfd p = { .fd = rd, .events = POLLIN };
+	pid_t init = 0;
 
-	memset(&info, 0, sizeof(info));
-	while (waitid(P_PID, (id_t)pid, &info, WSTOPPED | WEXITED) < 0)
-		if (errno != EINTR)
-			return err_set(err, errno, "wait for the keeper: %m");
-	if (info.si_code != CLD_STOPPED)
-		return err_set(err, EIO, "keeper exited before entering its scope");
-	if (sd_keeper_scope(pid, spec->key, spec->uid, err) < 0) {
-		(void)kill(pid, SIGKILL);
-		(void)kill(pid, SIGCONT);
+	if (poll(&p, 1, SETUP_TIMEOUT_MS + 2000) <= 0 ||
+	    read_full(rd, &init, sizeof(init)) != (ssize_t)sizeof(init) || init < 0)
+		return err_set(err, EIO, "keeper died during setup");
+	if (init == 0)
+		return 0; /* it failed before tenant-init: its reason follows */
+	if (sd_keeper_scope(pid, init, spec->key, spec->uid, err) < 0) {
+		(void)kill(pid, SIGKILL); /* and init with it (PDEATHSIG) */
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		return err_wrap(err, "tenant scope");
 	}
-	if (kill(pid, SIGCONT) < 0)
+	if (write_full(go, "G", 1) < 0)
 		return err_set(err, errno, "resume keeper: %m");
 	return 0;
 }
@@ -342,8 +384,8 @@ keeper_into_scope(pid_t pid, const struct tenant_spec *spec, struct tn_err *err)
 int
 keeper_spawn(const struct tenant_spec *spec, struct tn_err *err)
 {
-	_cleanup_close_ int rd = -1;
-	int pp[2];
+	_cleanup_close_ int rd = -1, go = -1;
+	int pp[2], gp[2] = { -1, -1 };
 	char buf[sizeof(err->msg)];
 	struct pollfd p;
 	ssize_t n;
@@ -352,9 +394,16 @@ keeper_spawn(const struct tenant_spec *spec, struct tn_err *err)
 	if (pipe2(pp, O_CLOEXEC) < 0)
 		return err_set(err, errno, "pipe: %m");
 	rd = pp[0];
+	if (spec->sd && pipe2(gp, O_CLOEXEC) < 0) {
+		close(pp[1]);
+		return err_set(err, errno, "pipe: %m");
+	}
+	go = gp[1];
 	pid = fork();
 	if (pid < 0) {
 		close(pp[1]);
+		if (gp[0] >= 0)
+			close(gp[0]);
 		return err_set(err, errno, "fork keeper: %m");
 	}
 	if (pid == 0) {
@@ -362,17 +411,19 @@ keeper_spawn(const struct tenant_spec *spec, struct tn_err *err)
 		 * exit right after our answer, and the keeper passes to PID 1
 		 * (or the nearest subreaper), never to the login program. */
 		close(pp[0]);
+		if (go >= 0)
+			close(go);
 		if (setsid() < 0)
 			_exit(HELPER_EXIT_SYSTEM);
-		/* systemd: wait until the helper put us into our own scope,
-		 * so that tenant-init starts there too. */
-		if (spec->sd && raise(SIGSTOP) != 0)
-			_exit(HELPER_EXIT_SYSTEM);
-		keeper_main(spec, pp[1]);
+		keeper_main(spec, pp[1], gp[0]);
 	}
 	close(pp[1]);
-	if (spec->sd && keeper_into_scope(pid, spec, err) < 0)
+	if (gp[0] >= 0)
+		close(gp[0]);
+	if (spec->sd && keeper_into_scope(pid, rd, go, spec, err) < 0)
 		return -1;
+	if (go >= 0) /* after 'G', or an end the keeper must not wait for */
+		close(steal_fd(&go));
 	p = (struct pollfd){ .fd = rd, .events = POLLIN };
 	if (poll(&p, 1, SETUP_TIMEOUT_MS + 2000) <= 0)
 		return err_set(err, ETIMEDOUT, "keeper did not start in time");

@@ -564,15 +564,18 @@ keeper_loop(struct keeper *k)
 				    k->spec.key, si.ssi_signo, si.ssi_pid);
 			k->terminate = "keeper-signalled";
 		}
+		/* Counted again also once the last session is gone: its
+		 * leaf's refused forks move to pids_removed. */
 		events = revents(p, slot_mem) || revents(p, slot_pids) ||
-		    count_sessions(k) == 0;
+		    (count_sessions(k) == 0 && k->sessions_ever > 0);
 		for (size_t i = 0; i < polled; i++)
 			events |= revents(p, k->conns[i].slot_events) != 0;
-		if (events)
-			kcg_events(k);
+		/* Logins first: none waits for the accounting below. */
 		walk_conns(k, p, polled);
 		if (revents(p, slot_listen) & POLLIN)
 			accept_conn(k);
+		if (events)
+			kcg_events(k);
 	}
 	if (fatal)
 		give_up(k, fatal);

@@ -312,26 +312,34 @@ sd_session_setup(const struct tn_policy *pol, uid_t uid, const char *cookie, pid
 	return r < 0 ? -1 : 0;
 }
 
-int
-sd_keeper_scope(pid_t keeper, const char *key, uid_t uid, struct tn_err *err)
+/* pid's cgroup ends in /name. */
+static int
+in_unit(pid_t pid, const char *name, struct tn_err *err)
 {
-	char name[128], desc[128], cg[512], tail[140];
+	char cg[512], tail[140];
+	int r = cg_proc_path(pid, true, cg, sizeof(cg));
+
+	snprintf(tail, sizeof(tail), "/%s", name);
+	if (r < 0 || strlen(cg) < strlen(tail) ||
+	    strcmp(cg + strlen(cg) - strlen(tail), tail) != 0)
+		return err_set(err, EIO, "process %d is in cgroup %s, not in %s",
+		    (int)pid, r < 0 ? strerror(-r) : cg, name);
+	return 0;
+}
+
+int
+sd_keeper_scope(pid_t keeper, pid_t init, const char *key, uid_t uid, struct tn_err *err)
+{
+	char name[128], desc[128];
 	struct tn_sd_scope s = { .name = name,
 		.slice = "system.slice",
 		.description = desc,
-		.pid = keeper };
-	int r;
+		.pid = keeper,
+		.pid2 = init };
 
 	sd_keeper_unit(name, sizeof(name), key);
 	snprintf(desc, sizeof(desc), "pam_tenant tenant %s (uid %u)", key, (unsigned)uid);
 	if (plugin(err) < 0 || bus(err) < 0 || sd.ops->start_scope(sd.bus, &s, err) < 0)
 		return -1;
-	/* The keeper is our unreaped (stopped) child: its pid is its own. */
-	r = cg_proc_path(keeper, true, cg, sizeof(cg));
-	snprintf(tail, sizeof(tail), "/%s", name);
-	if (r < 0 || strlen(cg) < strlen(tail) ||
-	    strcmp(cg + strlen(cg) - strlen(tail), tail) != 0)
-		return err_set(err, EIO, "keeper %d is in cgroup %s, not in %s",
-		    (int)keeper, r < 0 ? strerror(-r) : cg, name);
-	return 0;
+	return in_unit(keeper, name, err) < 0 || in_unit(init, name, err) < 0 ? -1 : 0;
 }

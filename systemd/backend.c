@@ -281,9 +281,12 @@ start_once(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_err *err)
 	int r;
 
 	snprintf(what, sizeof(what), "StartTransientUnit %s", s->name);
-	/* The match first: the job may end before its reply is processed. */
-	r = sd_bus_match_signal(b->bus, &match, SD_DEST, SD_PATH, SD_MANAGER,
-	    "JobRemoved", on_job_removed, &w);
+	/* The match first: the job may end before its reply is processed.
+	 * Not waited for: the bus daemon handles our messages in order, so
+	 * the match is in place before it passes on the call (a failure to
+	 * add it ends the connection, and with it the wait below). */
+	r = sd_bus_match_signal_async(b->bus, &match, SD_DEST, SD_PATH, SD_MANAGER,
+	    "JobRemoved", on_job_removed, NULL, &w);
 	if (r >= 0)
 		r = sd_bus_message_new_method_call(b->bus, &m, SD_DEST, SD_PATH,
 		    SD_MANAGER, "StartTransientUnit");
@@ -292,10 +295,14 @@ start_once(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_err *err)
 	if (r >= 0)
 		r = sd_bus_message_open_container(m, 'a', "(sv)");
 	if (r >= 0)
-		r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)", "PIDs", "au", 1,
-		    (uint32_t)s->pid, "Slice", "s", s->slice, "Description", "s",
-		    s->description, "OOMPolicy", "s", "continue", "CollectMode", "s",
-		    "inactive-or-failed");
+		r = s->pid2 > 0
+		    ? sd_bus_message_append(m, "(sv)", "PIDs", "au", 2, (uint32_t)s->pid,
+		          (uint32_t)s->pid2)
+		    : sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t)s->pid);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "Slice", "s", s->slice,
+		    "Description", "s", s->description, "OOMPolicy", "s", "continue",
+		    "CollectMode", "s", "inactive-or-failed");
 	if (r >= 0 && s->delegate)
 		r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1);
 	if (r >= 0)
@@ -367,19 +374,18 @@ start_scope(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_err *err
 	return r;
 }
 
-/* Properties.Get of one property of the unit's Unit interface; the
- * reply, positioned at the variant's contents, in *out. */
+/* A Properties.Get of the unit's Unit interface, sent; its reply lands
+ * in *w (keep_reply).  Both of unit_files' are sent before either is
+ * waited for: one round trip to systemd, not two. */
 static int
-get_unit_property(struct tn_sd_bus *b, const char *unit, const char *prop,
-    const char *type, sd_bus_message **out, struct tn_err *err)
+get_unit_property_send(struct tn_sd_bus *b, const char *unit, const char *prop,
+    sd_bus_slot **slot, struct waiter *w, struct tn_err *err)
 {
 	sd_bus_message *m = NULL;
-	sd_bus_slot *slot = NULL;
-	struct waiter w = { .keep_reply = true };
-	char *path = NULL, what[300];
+	char *path = NULL;
 	int r;
 
-	snprintf(what, sizeof(what), "%s of %s", prop, unit);
+	*w = (struct waiter){ .keep_reply = true };
 	r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
 	if (r >= 0)
 		r = sd_bus_message_new_method_call(b->bus, &m, SD_DEST, path,
@@ -388,23 +394,39 @@ get_unit_property(struct tn_sd_bus *b, const char *unit, const char *prop,
 	if (r >= 0)
 		r = sd_bus_message_append(m, "ss", "org.freedesktop.systemd1.Unit", prop);
 	if (r >= 0)
-		r = sd_bus_call_async(b->bus, &slot, m, on_reply, &w, 0);
+		r = sd_bus_call_async(b->bus, slot, m, on_reply, w, 0);
 	sd_bus_message_unref(m);
 	if (r < 0)
-		return err_set(err, -r, "%s: %s", what, strerror(-r));
-	r = drive(b, got_reply, &w, what, err);
-	sd_bus_slot_unref(slot);
-	if (r >= 0 && w.error < 0)
-		r = err_set(err, -w.error, "%s: %s", what, w.errmsg);
-	if (r >= 0 &&
-	    (w.reply == NULL || sd_bus_message_enter_container(w.reply, 'v', type) < 0))
-		r = err_set(err, EBADMSG, "%s: not of type %s", what, type);
+		return err_set(err, -r, "%s of %s: %s", prop, unit, strerror(-r));
+	return 0;
+}
+
+/* The reply in *w, positioned at the variant's contents, in *out. */
+static int
+get_unit_property_reply(struct waiter *w, const char *unit, const char *prop,
+    const char *type, sd_bus_message **out, struct tn_err *err)
+{
+	int r = 0;
+
+	if (w->error < 0)
+		r = err_set(err, -w->error, "%s of %s: %s", prop, unit, w->errmsg);
+	else if (w->reply == NULL ||
+	    sd_bus_message_enter_container(w->reply, 'v', type) < 0)
+		r = err_set(err, EBADMSG, "%s of %s: not of type %s", prop, unit, type);
 	if (r < 0) {
-		sd_bus_message_unref(w.reply);
+		sd_bus_message_unref(w->reply);
+		w->reply = NULL;
 		return r;
 	}
-	*out = w.reply;
+	*out = w->reply;
+	w->reply = NULL;
 	return 0;
+}
+
+static bool
+got_both(const struct waiter *w)
+{
+	return w[0].replied && w[1].replied;
 }
 
 static int
@@ -426,34 +448,49 @@ static int
 unit_files(struct tn_sd_bus *b, const char *unit, char *buf, size_t len, size_t *n,
     struct tn_err *err)
 {
+	static const char *const props[2] = { "FragmentPath", "DropInPaths" };
+	sd_bus_slot *slot[2] = { NULL, NULL };
+	struct waiter w[2];
 	sd_bus_message *m = NULL;
 	const char *s = NULL;
 	size_t off = 0;
 	int r;
 
 	*n = 0;
-	if (get_unit_property(b, unit, "FragmentPath", "s", &m, err) < 0)
-		return -1;
-	r = sd_bus_message_read(m, "s", &s);
+	memset(w, 0, sizeof(w));
+	r = get_unit_property_send(b, unit, props[0], &slot[0], &w[0], err);
 	if (r >= 0)
-		r = pack(buf, len, &off, n, s ? s : "", err);
-	sd_bus_message_unref(m);
-	if (r < 0)
-		return r == -1
-		    ? -1
-		    : err_set(err, -r, "FragmentPath of %s: %s", unit, strerror(-r));
-	if (get_unit_property(b, unit, "DropInPaths", "as", &m, err) < 0)
-		return -1;
-	r = sd_bus_message_enter_container(m, 'a', "s");
-	while (r >= 0 && (r = sd_bus_message_read(m, "s", &s)) > 0)
-		if (pack(buf, len, &off, n, s, err) < 0) {
-			sd_bus_message_unref(m);
-			return -1;
-		}
-	sd_bus_message_unref(m);
-	if (r < 0)
-		return err_set(err, -r, "DropInPaths of %s: %s", unit, strerror(-r));
-	return 0;
+		r = get_unit_property_send(b, unit, props[1], &slot[1], &w[1], err);
+	if (r >= 0)
+		r = drive(b, got_both, w, "unit files", err);
+	sd_bus_slot_unref(slot[0]);
+	sd_bus_slot_unref(slot[1]);
+	if (r >= 0)
+		r = get_unit_property_reply(&w[0], unit, props[0], "s", &m, err);
+	if (r >= 0) {
+		r = sd_bus_message_read(m, "s", &s);
+		r = r < 0 ? err_set(err, -r, "FragmentPath of %s: %s", unit, strerror(-r))
+		          : pack(buf, len, &off, n, s ? s : "", err);
+		sd_bus_message_unref(m);
+		m = NULL;
+	}
+	if (r >= 0)
+		r = get_unit_property_reply(&w[1], unit, props[1], "as", &m, err);
+	if (r >= 0) {
+		bool full = false;
+
+		r = sd_bus_message_enter_container(m, 'a', "s");
+		while (r >= 0 && !full && (r = sd_bus_message_read(m, "s", &s)) > 0)
+			full = pack(buf, len, &off, n, s, err) < 0;
+		if (full)
+			r = -1;
+		else if (r < 0)
+			r = err_set(err, -r, "DropInPaths of %s: %s", unit, strerror(-r));
+		sd_bus_message_unref(m);
+	}
+	sd_bus_message_unref(w[0].reply);
+	sd_bus_message_unref(w[1].reply);
+	return r < 0 ? -1 : 0;
 }
 
 const struct tn_sd_ops tn_sd_ops_v2 = {
