@@ -21,6 +21,13 @@
 /* ctl-conf.c */
 int cmd_check(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+struct tn_conf;
+struct tn_conf_opts;
+/* Load with diagnostics on stderr; 0 or CTL_EXIT_FAIL. */
+int ctl_load_conf(const struct tn_conf_opts *opts, struct tn_conf **conf);
+
+/* ctl-pam.c: check --pam, the PAM stacks of /etc/pam.d. */
+int cmd_check_pam(int argc, char **argv);
 
 /* ctl-state.c: read /run/pam_tenant (root only). */
 int cmd_list(int argc, char **argv);
