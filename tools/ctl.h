@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Exit statuses (tenantctl(8)), numbered as loginctl and systemctl use
  * them (LSB): 3 as systemctl's "not running", 4 as EXIT_NOPERMISSION. */
@@ -33,6 +34,16 @@ int cmd_check_pam(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_terminate(int argc, char **argv);
+/* need_root and the user's uid: 0, or the exit status. */
+int ctl_state_user(const char *cmd, const char *user, uid_t *uid);
+/* fn(key, keeper's info text) for every live tenant of uid; their number,
+ * or -1. */
+int ctl_each_tenant_of(uid_t uid, void (*fn)(const char *key, const char *info, void *data),
+    void *data);
+
+/* ctl-signal.c: signal a tenant's or a session's processes (keeper). */
+int cmd_kill(int argc, char **argv);
+int cmd_terminate_session(int argc, char **argv);
 
 /* ctl-main.c: output helpers shared by the commands. */
 void ctl_usage(FILE *f);

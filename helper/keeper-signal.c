@@ -1,0 +1,230 @@
+/* tenantctl kill and terminate --session: signal the processes of the
+ * whole tenant, or of one session, without ending the tenant.
+ *
+ * A tenant's processes are found without its cgroup, so that tenants on
+ * hosts without cgroup v2 are served the same: with a PID namespace,
+ * every process in it but its init (the tenant's own /proc; a
+ * /proc/<pid> directory fd is a pidfd to pidfd_send_signal); without
+ * one, every process in the tenant's mount namespace (the host's /proc,
+ * each process held by a pidfd while it is checked and signalled, so a
+ * reused pid is never hit).
+ *
+ * A session's processes: its cgroup leaf when it has one (cgroup.kill for
+ * SIGKILL, each process of cgroup.procs otherwise); without a leaf, the
+ * session leader's descendants that are inside the tenant.  A process
+ * that left that tree (a daemon reparented to the tenant's init) is not
+ * the session's any more and is not signalled: tenantctl(8) says so.
+ *
+ * Bounded: one pass over /proc (or the leaf, or the tree, at most
+ * MAX_TREE processes), no waiting; the keeper answers at once. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "keeper.h"
+#include "util.h"
+
+#define MAX_TREE 8192 /* processes of one session walked by the leader's tree */
+
+/* Is the process the pidfd refers to (pid) in the tenant's mount
+ * namespace?  Checked while the pidfd pins it: if it died between the
+ * open and the check, the final signal-0 probe says so. */
+static bool
+in_tenant(const struct keeper *k, pid_t pid, int pidfd)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	return stat(path, &st) == 0 && st.st_ino == k->ns_ino[0] &&
+	    pidfd_send_signal(pidfd, 0, NULL, 0) == 0;
+}
+
+/* Signal host pid if it is the tenant's (and not its init). */
+static bool
+signal_host_pid(const struct keeper *k, pid_t pid, int sig)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (pid <= 1 || pid == k->init_pid || pid == getpid())
+		return false;
+	fd = pidfd_open(pid, 0);
+	return fd >= 0 && in_tenant(k, pid, fd) && pidfd_send_signal(fd, sig, NULL, 0) == 0;
+}
+
+static bool
+is_pid_name(const char *s)
+{
+	return s[0] >= '1' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s);
+}
+
+/* Every numeric entry of a /proc directory fd, passed to fn. */
+static int
+each_proc_entry(int proc_fd, bool (*fn)(const struct keeper *, int, const char *, int),
+    const struct keeper *k, int sig, unsigned *count)
+{
+	int fd = openat(proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (d == NULL) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (is_pid_name(de->d_name) && fn(k, proc_fd, de->d_name, sig))
+			++*count;
+	closedir(d);
+	return 0;
+}
+
+/* In the tenant's own /proc: every process but its init. */
+static bool
+signal_ns_entry(const struct keeper *k, int proc_fd, const char *name, int sig)
+{
+	_cleanup_close_ int fd = -1;
+
+	(void)k;
+	if (strcmp(name, "1") == 0)
+		return false;
+	fd = openat(proc_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 && pidfd_send_signal(fd, sig, NULL, 0) == 0;
+}
+
+/* In the host's /proc: the processes in the tenant's mount namespace. */
+static bool
+signal_host_entry(const struct keeper *k, int proc_fd, const char *name, int sig)
+{
+	(void)proc_fd;
+	return signal_host_pid(k, (pid_t)strtol(name, NULL, 10), sig);
+}
+
+int
+keeper_signal_tenant(const struct keeper *k, int sig, unsigned *count)
+{
+	_cleanup_close_ int host_proc = -1;
+
+	*count = 0;
+	if (k->proc_fd >= 0)
+		return each_proc_entry(k->proc_fd, signal_ns_entry, k, sig, count);
+	if (!(k->ns_mask & 1))
+		return -ENOTSUP;
+	host_proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (host_proc < 0)
+		return -errno;
+	return each_proc_entry(host_proc, signal_host_entry, k, sig, count);
+}
+
+/* The children of pid (every thread's), appended to tree[*n..]. */
+static void
+add_children(pid_t pid, pid_t *tree, size_t *n, bool *cut)
+{
+	char path[300], buf[4096];
+	_cleanup_close_ int dfd = -1;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || (d = fdopendir(dfd)) == NULL)
+		return;
+	dfd = -1; /* the DIR owns it now */
+	while ((de = readdir(d)) != NULL) {
+		_cleanup_close_ int fd = -1;
+		ssize_t len;
+
+		if (!is_pid_name(de->d_name) || strlen(de->d_name) > 20)
+			continue;
+		snprintf(path, sizeof(path), "%s/children", de->d_name);
+		fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC);
+		len = fd >= 0 ? read_full(fd, buf, sizeof(buf) - 1) : -1;
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		for (char *p = buf, *end; *p; p = end) {
+			long child = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (*n < MAX_TREE)
+				tree[(*n)++] = (pid_t)child;
+			else
+				*cut = true;
+			while (*end == ' ' || *end == '\n')
+				end++;
+		}
+	}
+	closedir(d);
+}
+
+/* Without a cgroup leaf: the leader's descendants inside the tenant. */
+static int
+signal_tree(const struct keeper *k, const struct conn *c, int sig, unsigned *count)
+{
+	pid_t leader, *tree;
+	size_t n = 0;
+	bool cut = false;
+
+	if (pidfd_pid(c->leader, &leader) < 0)
+		return -ESRCH;
+	tree = calloc(MAX_TREE, sizeof(*tree));
+	if (tree == NULL)
+		return -ENOMEM;
+	add_children(leader, tree, &n, &cut);
+	/* Breadth first; the array is the queue, bounded by MAX_TREE. */
+	for (size_t i = 0; i < n; i++) {
+		add_children(tree[i], tree, &n, &cut);
+		if (signal_host_pid(k, tree[i], sig))
+			++*count;
+	}
+	free(tree);
+	if (cut)
+		klog(LOG_WARNING, "tenant %s, session %s: more than %d processes: some not signalled",
+		    k->spec.key, c->cookie, MAX_TREE);
+	return 0;
+}
+
+/* With a leaf: every process in it (the leader too, as on_logout = kill). */
+static int
+signal_leaf(const struct keeper *k, const struct conn *c, int sig, unsigned *count)
+{
+	char procs[16384];
+	_cleanup_close_ int fd = openat(c->cg_leaf, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd >= 0 ? read_full(fd, procs, sizeof(procs) - 1) : -1;
+
+	if (len < 0)
+		return fd < 0 ? -errno : (int)len;
+	procs[len] = '\0';
+	for (char *p = procs, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		while (*end == '\n')
+			end++;
+		if (signal_host_pid(k, (pid_t)pid, sig))
+			++*count;
+	}
+	return 0;
+}
+
+int
+keeper_signal_session(const struct keeper *k, const struct conn *c, int sig,
+    unsigned *count)
+{
+	*count = 0;
+	if (c->cg_leaf >= 0)
+		return signal_leaf(k, c, sig, count);
+	return signal_tree(k, c, sig, count);
+}
