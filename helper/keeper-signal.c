@@ -9,9 +9,10 @@
  * each process held by a pidfd while it is checked and signalled, so a
  * reused pid is never hit).
  *
- * A session's processes: its cgroup leaf when it has one (cgroup.kill for
- * SIGKILL, each process of cgroup.procs otherwise); without a leaf, the
- * session leader's descendants that are inside the tenant.  A process
+ * A session's processes: those of its cgroup leaf when it has one, else
+ * the session leader's descendants (from every host process's parent),
+ * in both cases only those inside the tenant: the login program that
+ * opened the session is not signalled, it ends when its child does.  A process
  * that left that tree (a daemon reparented to the tenant's init) is not
  * the session's any more and is not signalled: tenantctl(8) says so.
  *
@@ -32,19 +33,22 @@
 #include "keeper.h"
 #include "util.h"
 
-#define MAX_TREE 8192 /* processes of one session walked by the leader's tree */
+#define MAX_TREE 8192        /* processes of one session found by the leader's tree */
+#define MAX_HOST_PROCS 65536 /* host processes looked at for that tree */
 
-/* Is the process the pidfd refers to (pid) in the tenant's mount
- * namespace?  Checked while the pidfd pins it: if it died between the
- * open and the check, the final signal-0 probe says so. */
+/* Is the process the pidfd refers to (pid) in the tenant: in its PID
+ * namespace when it has one (the login program that joined it is not),
+ * else in its mount namespace?  Checked while the pidfd pins it: had it
+ * died between the open and the check, the signal-0 probe says so. */
 static bool
 in_tenant(const struct keeper *k, pid_t pid, int pidfd)
 {
+	bool by_pid = k->ns_mask & TN_NS_PID;
 	char path[64];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-	return stat(path, &st) == 0 && st.st_ino == k->ns_ino[0] &&
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, by_pid ? "pid" : "mnt");
+	return stat(path, &st) == 0 && st.st_ino == k->ns_ino[by_pid ? 1 : 0] &&
 	    pidfd_send_signal(pidfd, 0, NULL, 0) == 0;
 }
 
@@ -126,72 +130,118 @@ keeper_signal_tenant(const struct keeper *k, int sig, unsigned *count)
 	return each_proc_entry(host_proc, signal_host_entry, k, sig, count);
 }
 
-/* The children of pid (every thread's), appended to tree[*n..]. */
-static void
-add_children(pid_t pid, pid_t *tree, size_t *n, bool *cut)
-{
-	char path[300], buf[4096];
-	_cleanup_close_ int dfd = -1;
-	struct dirent *de;
-	DIR *d;
+struct proc_link {
+	pid_t ppid, pid;
+};
 
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || (d = fdopendir(dfd)) == NULL)
-		return;
-	dfd = -1; /* the DIR owns it now */
+static int
+by_parent(const void *a, const void *b)
+{
+	const struct proc_link *x = a, *y = b;
+
+	return x->ppid < y->ppid ? -1 : x->ppid > y->ppid;
+}
+
+/* Every host process with its parent (from /proc/PID/stat), sorted by
+ * parent; at most MAX_HOST_PROCS.  (/proc/PID/task/TID/children needs
+ * CONFIG_PROC_CHILDREN, which not every kernel has.) */
+static size_t
+host_links(struct proc_link *links, bool *cut)
+{
+	_cleanup_close_ int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	size_t n = 0;
+
+	if (d == NULL)
+		return 0;
+	fd = -1; /* the DIR owns it now */
 	while ((de = readdir(d)) != NULL) {
-		_cleanup_close_ int fd = -1;
+		char path[300], buf[512], *paren;
+		_cleanup_close_ int sfd = -1;
 		ssize_t len;
 
 		if (!is_pid_name(de->d_name) || strlen(de->d_name) > 20)
 			continue;
-		snprintf(path, sizeof(path), "%s/children", de->d_name);
-		fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC);
-		len = fd >= 0 ? read_full(fd, buf, sizeof(buf) - 1) : -1;
+		if (n >= MAX_HOST_PROCS) {
+			*cut = true;
+			break;
+		}
+		snprintf(path, sizeof(path), "%s/stat", de->d_name);
+		sfd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC);
+		len = sfd >= 0 ? read_full(sfd, buf, sizeof(buf) - 1) : -1;
 		if (len <= 0)
 			continue;
 		buf[len] = '\0';
-		for (char *p = buf, *end; *p; p = end) {
-			long child = strtol(p, &end, 10);
-
-			if (end == p)
-				break;
-			if (*n < MAX_TREE)
-				tree[(*n)++] = (pid_t)child;
-			else
-				*cut = true;
-			while (*end == ' ' || *end == '\n')
-				end++;
-		}
+		/* "PID (COMM) STATE PPID ...": COMM may hold anything */
+		paren = strrchr(buf, ')');
+		if (paren == NULL || paren[1] != ' ' || paren[2] == '\0' || paren[3] != ' ')
+			continue;
+		links[n].pid = (pid_t)strtol(de->d_name, NULL, 10);
+		links[n].ppid = (pid_t)strtol(paren + 4, NULL, 10);
+		n++;
 	}
 	closedir(d);
+	qsort(links, n, sizeof(*links), by_parent);
+	return n;
+}
+
+/* Append the children of pid (from the sorted links) to tree[*n..]. */
+static void
+add_children(const struct proc_link *links, size_t nlinks, pid_t pid, pid_t *tree,
+    size_t *n, bool *cut)
+{
+	size_t lo = 0, hi = nlinks;
+
+	while (lo < hi) { /* the first link with ppid >= pid */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (links[mid].ppid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < nlinks && links[lo].ppid == pid; lo++) {
+		if (*n >= MAX_TREE) {
+			*cut = true;
+			return;
+		}
+		tree[(*n)++] = links[lo].pid;
+	}
 }
 
 /* Without a cgroup leaf: the leader's descendants inside the tenant. */
 static int
 signal_tree(const struct keeper *k, const struct conn *c, int sig, unsigned *count)
 {
-	pid_t leader, *tree;
-	size_t n = 0;
+	struct proc_link *links = NULL;
+	pid_t leader, *tree = NULL;
+	size_t n = 0, nlinks;
 	bool cut = false;
 
 	if (pidfd_pid(c->leader, &leader) < 0)
 		return -ESRCH;
+	links = calloc(MAX_HOST_PROCS, sizeof(*links));
 	tree = calloc(MAX_TREE, sizeof(*tree));
-	if (tree == NULL)
+	if (links == NULL || tree == NULL) {
+		free(links);
+		free(tree);
 		return -ENOMEM;
-	add_children(leader, tree, &n, &cut);
+	}
+	nlinks = host_links(links, &cut);
+	add_children(links, nlinks, leader, tree, &n, &cut);
 	/* Breadth first; the array is the queue, bounded by MAX_TREE. */
 	for (size_t i = 0; i < n; i++) {
-		add_children(tree[i], tree, &n, &cut);
+		add_children(links, nlinks, tree[i], tree, &n, &cut);
 		if (signal_host_pid(k, tree[i], sig))
 			++*count;
 	}
+	free(links);
 	free(tree);
 	if (cut)
-		klog(LOG_WARNING, "tenant %s, session %s: more than %d processes: some not signalled",
-		    k->spec.key, c->cookie, MAX_TREE);
+		klog(LOG_WARNING,
+		    "tenant %s, session %s: too many processes: some not signalled",
+		    k->spec.key, c->cookie);
 	return 0;
 }
 
