@@ -90,6 +90,15 @@ cookie_a=$(ssh_as tu-sig 'cat /tmp/a')
 cookie_b=$(ssh_as tu-sig 'cat /tmp/b')
 wait_until 5 eval '[[ $($TENANTCTL list) =~ user-$uid\ +$uid\ +tu-sig\ +2\  ]]'
 ok $? "one tenant, two sessions"
+# The bash completion offers the live tenant's user and session cookies.
+comp() {
+	PATH=$E2E_BUILD:$PATH bash -c '. "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _tenantctl; echo "${COMPREPLY[*]}"' \
+		"$(dirname "$0")/../../tools/bash-completion/tenantctl" "$@"
+}
+is "$(comp tenantctl kill tu-s)" "tu-sig" "completion: kill offers the user with a live tenant"
+like "$(comp tenantctl terminate tu-sig --session "${cookie_a:0:3}")" "$cookie_a" \
+	"completion: terminate USER --session offers its session cookies"
+like "$(comp tenantctl kill tu-sig --session '')" "^[0-9a-f]{32} [0-9a-f]{32}$" "... both of them"
 keeper=$($TENANTCTL status tu-sig --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tenants"][0]["keeper_pid"])')
 
 amark=$(audit_mark)
