@@ -34,12 +34,13 @@ open_service(int dir_fd, const char *name)
 		return NULL;
 	/* Linux-PAM takes an absolute include as it is, anything else
 	 * relative to the PAM directory. */
-	fd = name[0] == '/' ? open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-	                    : openat(dir_fd, name,
-	                          O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = name[0] == '/'
+	    ? open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+	    : openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || (f = fdopen(fd, "re")) == NULL) {
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    (f = fdopen(fd, "re")) == NULL) {
 		close(fd);
 		return NULL;
 	}
@@ -135,8 +136,8 @@ parse_line(const char *text, struct parsed *out)
 	if (!token(&p, out->control, sizeof(out->control)) ||
 	    !token(&p, out->module, sizeof(out->module)))
 		return false;
-	out->include = strcmp(out->control, "include") == 0 ||
-	    strcmp(out->control, "substack") == 0;
+	out->include =
+	    strcmp(out->control, "include") == 0 || strcmp(out->control, "substack") == 0;
 	return true;
 }
 
@@ -166,7 +167,8 @@ walk(int dir_fd, const char *name, int depth, struct pam_stack *out)
 		if (l.include && (l.type[0] == '@' || is_session(&l))) {
 			if (depth + 1 >= PAMSTACK_MAX_DEPTH) {
 				if (out->too_deep[0] == '\0')
-					copy(out->too_deep, sizeof(out->too_deep), l.module);
+					copy(out->too_deep, sizeof(out->too_deep),
+					    l.module);
 				continue;
 			}
 			walk(dir_fd, l.module, depth + 1, out);
@@ -199,7 +201,8 @@ pamstack_session(int dir_fd, const char *service, struct pam_stack *out,
 	memset(out, 0, sizeof(*out));
 	f = open_service(dir_fd, service);
 	if (f == NULL)
-		return err_set(err, errno ? errno : EINVAL, "%s: cannot be read", service);
+		return err_set(err, errno ? errno : EINVAL, "%s: cannot be read",
+		    service);
 	fclose(f);
 	walk(dir_fd, service, 0, out);
 	return 0;

@@ -24,9 +24,9 @@ struct pam_session_line {
 struct pam_stack {
 	struct pam_session_line lines[PAMSTACK_MAX_LINES];
 	size_t n;
-	bool truncated;       /* more session lines than PAMSTACK_MAX_LINES */
-	char missing[64];     /* an included file that could not be opened */
-	char too_deep[64];    /* an include nested beyond PAMSTACK_MAX_DEPTH */
+	bool truncated;    /* more session lines than PAMSTACK_MAX_LINES */
+	char missing[64];  /* an included file that could not be opened */
+	char too_deep[64]; /* an include nested beyond PAMSTACK_MAX_DEPTH */
 };
 
 /* The session lines of service (a file in dir_fd), includes expanded in

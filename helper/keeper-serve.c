@@ -124,7 +124,9 @@ serve_signal(struct keeper *k, struct conn *c, const struct tn_msg_signal *q)
 	    sig ? "SIG" : "", sig ? sig : "?", count, (int)c->peer_pid,
 	    s == NULL && q->cookie[0] ? " session=" : "", s == NULL ? q->cookie : "");
 	keeper_audit(k, q->cookie[0] ? "tenant-session-signal" : "tenant-kill", s,
-	    r == -ESRCH && s == NULL ? "no-such-session" : r < 0 ? strerror(-r) : NULL,
+	    r == -ESRCH && s == NULL ? "no-such-session"
+	        : r < 0              ? strerror(-r)
+	                             : NULL,
 	    extra, r == 0);
 	klog(LOG_NOTICE, "tenant %s%s%s: %s (%s)", k->spec.key, s ? ", session " : "",
 	    s ? s->cookie : "", extra, r < 0 ? strerror(-r) : "done");
@@ -142,10 +144,10 @@ on_conn_readable(struct keeper *k, struct conn *c)
 	int fds[TN_MAX_FDS];
 	size_t nfds = 0;
 	struct tn_err err = { 0 };
-	unsigned allowed = c->kind == CONN_PENDING ? (1u << TN_MSG_OPEN) |
-	        (1u << TN_MSG_JOIN) | (1u << TN_MSG_TERMINATE) | (1u << TN_MSG_STATUS) |
-	        (1u << TN_MSG_SIGNAL)
-	                                           : (1u << TN_MSG_CLOSE);
+	unsigned allowed = c->kind == CONN_PENDING
+	    ? (1u << TN_MSG_OPEN) | (1u << TN_MSG_JOIN) | (1u << TN_MSG_TERMINATE) |
+	        (1u << TN_MSG_STATUS) | (1u << TN_MSG_SIGNAL)
+	    : (1u << TN_MSG_CLOSE);
 	int r = proto_recv(c->fd, allowed, &m, fds, &nfds, &err);
 
 	if (r < 0) {

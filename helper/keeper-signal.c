@@ -61,7 +61,8 @@ signal_host_pid(const struct keeper *k, pid_t pid, int sig)
 	if (pid <= 1 || pid == k->init_pid || pid == getpid())
 		return false;
 	fd = pidfd_open(pid, 0);
-	return fd >= 0 && in_tenant(k, pid, fd) && pidfd_send_signal(fd, sig, NULL, 0) == 0;
+	return fd >= 0 && in_tenant(k, pid, fd) &&
+	    pidfd_send_signal(fd, sig, NULL, 0) == 0;
 }
 
 static bool
@@ -175,7 +176,8 @@ host_links(struct proc_link *links, bool *cut)
 		buf[len] = '\0';
 		/* "PID (COMM) STATE PPID ...": COMM may hold anything */
 		paren = strrchr(buf, ')');
-		if (paren == NULL || paren[1] != ' ' || paren[2] == '\0' || paren[3] != ' ')
+		if (paren == NULL || paren[1] != ' ' || paren[2] == '\0' ||
+		    paren[3] != ' ')
 			continue;
 		links[n].pid = (pid_t)strtol(de->d_name, NULL, 10);
 		links[n].ppid = (pid_t)strtol(paren + 4, NULL, 10);

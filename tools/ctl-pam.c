@@ -281,7 +281,8 @@ print_text(const char *dir, const struct svc_report *reps, size_t n, unsigned co
 
 		printf("%-28s %-10s %-24s %s\n", ctl_safe(name, sizeof(name), r->name),
 		    status_names[r->status],
-		    t ? ctl_safe(ctl, sizeof(ctl), r->stack.lines[r->tenant].control) : "-",
+		    t ? ctl_safe(ctl, sizeof(ctl), r->stack.lines[r->tenant].control)
+		      : "-",
 		    t ? where(&r->stack, r->tenant, at, sizeof(at)) : "-");
 	}
 	for (size_t i = 0; i < n; i++) {

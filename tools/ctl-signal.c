@@ -37,7 +37,8 @@ parse_signal(const char *s)
 
 	if (isdigit((unsigned char)s[0])) {
 		n = strtol(s, &end, 10);
-		return *end == '\0' && n >= 1 && n <= TN_SIGNAL_MAX && n < NSIG ? (int)n : -1;
+		return *end == '\0' && n >= 1 && n <= TN_SIGNAL_MAX && n < NSIG ? (int)n
+		                                                                : -1;
 	}
 	if (strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
@@ -65,7 +66,8 @@ find_session(const char *info, const char *prefix, char cookie[TN_COOKIE_HEX + 1
 	size_t len = strlen(prefix);
 	int found = 0;
 
-	for (const char *p = info; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+	for (const char *p = info; p && *p;
+	     p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
 		if (strncmp(p, "session ", 8) != 0 || strncmp(p + 8, prefix, len) != 0 ||
 		    strcspn(p + 8, " \n") != TN_COOKIE_HEX)
 			continue;
@@ -125,7 +127,8 @@ ask_one(const char *key, const char *info, void *data)
 		return;
 	}
 	if (m.signal.status != 0) {
-		fprintf(stderr, "tenantctl: %s: %s\n", key, strerror((int)m.signal.status));
+		fprintf(stderr, "tenantctl: %s: %s\n", key,
+		    strerror((int)m.signal.status));
 		rq->failed++;
 		return;
 	}
@@ -149,7 +152,8 @@ run(struct signal_req *rq)
 	n = ctl_each_tenant_of(uid, ask_one, rq);
 	if (n < 0)
 		return CTL_EXIT_FAIL;
-	if (n == 0 || (rq->session && rq->sessions_matched == rq->no_session && !rq->failed)) {
+	if (n == 0 ||
+	    (rq->session && rq->sessions_matched == rq->no_session && !rq->failed)) {
 		fprintf(stderr, "tenantctl: %s: no live %s for ", rq->cmd,
 		    n == 0 ? "tenant" : "session");
 		ctl_print_safe(stderr, rq->user);
@@ -170,7 +174,8 @@ usage(const char *cmd, const char *arg, const char *text)
 {
 	if (arg) {
 		fprintf(stderr, "tenantctl: %s: %s '", cmd,
-		    arg[0] == '-' ? "unknown option or missing value" : "unexpected argument");
+		    arg[0] == '-' ? "unknown option or missing value"
+		                  : "unexpected argument");
 		ctl_print_safe(stderr, arg);
 		fprintf(stderr, "'\n");
 	}
@@ -203,14 +208,16 @@ parse(int argc, char **argv, struct signal_req *rq, bool may_signal, const char 
 
 		if (!opts_done && strcmp(argv[i], "--") == 0) {
 			opts_done = true;
-		} else if (!opts_done && (v = option_value(argc, argv, &i, "--session"))) {
+		} else if (!opts_done &&
+		    (v = option_value(argc, argv, &i, "--session"))) {
 			rq->session = v;
 		} else if (!opts_done && may_signal &&
 		    ((v = option_value(argc, argv, &i, "--signal")) ||
 		        (v = option_value(argc, argv, &i, "-s")))) {
 			rq->signo = parse_signal(v);
 			if (rq->signo < 0) {
-				fprintf(stderr, "tenantctl: %s: unknown signal '", rq->cmd);
+				fprintf(stderr, "tenantctl: %s: unknown signal '",
+				    rq->cmd);
 				ctl_print_safe(stderr, v);
 				fprintf(stderr, "'\n");
 				return CTL_EXIT_USAGE;

@@ -38,8 +38,8 @@ int cmd_terminate(int argc, char **argv);
 int ctl_state_user(const char *cmd, const char *user, uid_t *uid);
 /* fn(key, keeper's info text) for every live tenant of uid; their number,
  * or -1. */
-int ctl_each_tenant_of(uid_t uid, void (*fn)(const char *key, const char *info, void *data),
-    void *data);
+int ctl_each_tenant_of(uid_t uid,
+    void (*fn)(const char *key, const char *info, void *data), void *data);
 
 /* ctl-signal.c: signal a tenant's or a session's processes (keeper). */
 int cmd_kill(int argc, char **argv);

@@ -126,12 +126,13 @@ check_accepted(const uint8_t *data, size_t size, unsigned allowed, size_t nfds,
 		    "JOINED fields");
 		break;
 	case TN_MSG_SIGNAL:
-		FUZZ_CHECK(FUZZ_TERMINATED(m->signal.msg) &&
-		        m->signal.signo >= 1 && m->signal.signo <= TN_SIGNAL_MAX &&
+		FUZZ_CHECK(FUZZ_TERMINATED(m->signal.msg) && m->signal.signo >= 1 &&
+		        m->signal.signo <= TN_SIGNAL_MAX &&
 		        (m->signal.flags & ~TN_SIGNAL_ALL_FLAGS) == 0 &&
 		        m->signal.status <= 4095 &&
-		        ((m->signal.flags & TN_SIGNAL_SESSION) ? cookie_ok(m->signal.cookie)
-		                                               : m->signal.cookie[0] == '\0'),
+		        ((m->signal.flags & TN_SIGNAL_SESSION)
+		                ? cookie_ok(m->signal.cookie)
+		                : m->signal.cookie[0] == '\0'),
 		    "SIGNAL fields");
 		break;
 	default:

@@ -45,7 +45,8 @@ main(void)
 	IS_INT(load(dir, "sshd"), 0, "sshd: read");
 	IS_INT((int)st.n, 7, "sshd: loginuid, the 5 lines of common-session, pam_tenant");
 	t = line_of("pam_tenant.so");
-	OK(t && strcmp(t->file, "sshd") == 0 && t->line == 5, "sshd: pam_tenant at sshd:5");
+	OK(t && strcmp(t->file, "sshd") == 0 && t->line == 5,
+	    "sshd: pam_tenant at sshd:5");
 	OK(t && strcmp(t->control, "required") == 0 && !t->dash, "... required, no dash");
 	OK(pamstack_find(&st, "pam_systemd.so") < pamstack_find(&st, "pam_tenant.so"),
 	    "... after pam_systemd (from @include common-session)");
@@ -59,20 +60,24 @@ main(void)
 	OK(t != NULL, "login: pam_tenant through 'session include', given by full path");
 	OK(t && strcmp(t->control, "[success=ok default=ignore]") == 0,
 	    "... its bracketed control as one token");
-	OK(t && strcmp(t->file, "common-tenant") == 0 && t->line == 2, "... at common-tenant:2");
+	OK(t && strcmp(t->file, "common-tenant") == 0 && t->line == 2,
+	    "... at common-tenant:2");
 
 	IS_INT(load(dir, "su"), 0, "su: read");
 	OK(pamstack_find(&st, "pam_tenant.so") >= 0 &&
-	        pamstack_find(&st, "pam_tenant.so") < pamstack_find(&st, "pam_systemd.so"),
+	        pamstack_find(&st, "pam_tenant.so") <
+	            pamstack_find(&st, "pam_systemd.so"),
 	    "su: pam_tenant before pam_systemd, in stack order");
 
 	IS_INT(load(dir, "su-l"), 0, "su-l: read");
 	t = line_of("pam_tenant.so");
-	OK(t && strcmp(t->file, "su") == 0, "su-l: pam_tenant through 'session include su'");
+	OK(t && strcmp(t->file, "su") == 0,
+	    "su-l: pam_tenant through 'session include su'");
 	OK(pamstack_find(&st, "pam_keyinit.so") == 0, "... after su-l's own line");
 
 	IS_INT(load(dir, "cron"), 0, "cron: read");
-	OK(line_of("pam_tenant.so") == NULL, "cron: a commented pam_tenant line does not count");
+	OK(line_of("pam_tenant.so") == NULL,
+	    "cron: a commented pam_tenant line does not count");
 	OK(line_of("pam_unix.so") != NULL, "... the included fragment's lines do");
 	OK(line_of("pam_env.so") != NULL, "... as do its own");
 	for (size_t i = 0; i < st.n; i++)
@@ -82,12 +87,14 @@ main(void)
 
 	IS_INT(load(dir, "xrdp-sesman"), 0, "xrdp-sesman: read");
 	t = line_of("pam_tenant.so");
-	OK(t && t->dash && t->line == 4, "xrdp-sesman: the '-session' line, not the commented one");
+	OK(t && t->dash && t->line == 4,
+	    "xrdp-sesman: the '-session' line, not the commented one");
 	OK(t && strcmp(t->control, "required") == 0, "... with its control");
 
 	IS_INT(load(dir, "sudo-i"), 0, "sudo-i: read");
 	t = line_of("pam_tenant.so");
-	OK(t && t->line == 4, "sudo-i: a line continued with '\\' is one line, numbered by its start");
+	OK(t && t->line == 4,
+	    "sudo-i: a line continued with '\\' is one line, numbered by its start");
 	OK(line_of("pam_namespace.so") != NULL, "... pam_namespace seen");
 
 	IS_INT(load(dir, "loop"), 0, "loop: a service that includes itself");
