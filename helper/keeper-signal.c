@@ -149,14 +149,16 @@ by_parent(const void *a, const void *b)
 static size_t
 host_links(struct proc_link *links, bool *cut)
 {
-	_cleanup_close_ int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL; /* owns fd from here on */
 	struct dirent *de;
 	size_t n = 0;
 
-	if (d == NULL)
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
-	fd = -1; /* the DIR owns it now */
+	}
 	while ((de = readdir(d)) != NULL) {
 		char path[300], buf[512], *paren;
 		_cleanup_close_ int sfd = -1;

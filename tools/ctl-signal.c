@@ -193,8 +193,8 @@ option_value(int argc, char **argv, int *i, const char *name)
 		return NULL;
 	if (argv[*i][n] == '=')
 		return argv[*i] + n + 1;
-	if (argv[*i][n] == '\0' && *i + 1 < argc)
-		return argv[++*i];
+	if (argv[*i][n] == '\0' && *i + 1 < argc && argv[*i + 1] != NULL)
+		return argv[++*i]; /* consumed only when it is returned */
 	return NULL;
 }
 
@@ -203,7 +203,7 @@ parse(int argc, char **argv, struct signal_req *rq, bool may_signal, const char 
 {
 	bool opts_done = false;
 
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc && argv[i] != NULL; i++) {
 		const char *v;
 
 		if (!opts_done && strcmp(argv[i], "--") == 0) {
