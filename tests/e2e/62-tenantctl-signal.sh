@@ -76,15 +76,20 @@ tenant_stack "$T/stack"
 start_sshd "$T/stack"
 wait_no_tenants 10
 
+if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+	diag "cgroup v2: sessions have a cgroup leaf; terminate --session signals its processes"
+else
+	diag "no cgroup v2: a session's processes are its leader's descendants in the tenant"
+fi
 # Session A traps WINCH (ignored by default: sshd's own processes in the
 # tenant, which get it too, as with loginctl kill-user, go on); B sleeps.
 ssh_bg_as tu-sig 'echo $TENANT_SESSION >/tmp/a; trap "echo winch >>/tmp/got" WINCH; while :; do sleep 0.2; done'
 pid_a=$SSH_BG_PID
-wait_until 10 ssh_as tu-sig 'test -s /tmp/a'
+wait_until 30 ssh_as tu-sig 'test -s /tmp/a'
 ok $? "session A runs"
 ssh_bg_as tu-sig 'echo $TENANT_SESSION >/tmp/b; exec sleep 300'
 pid_b=$SSH_BG_PID
-wait_until 10 ssh_as tu-sig 'test -s /tmp/b'
+wait_until 30 ssh_as tu-sig 'test -s /tmp/b'
 ok $? "session B runs"
 cookie_a=$(ssh_as tu-sig 'cat /tmp/a')
 cookie_b=$(ssh_as tu-sig 'cat /tmp/b')
@@ -158,4 +163,26 @@ wait_no_tenants 15
 ok $? "nothing left"
 out=$($TENANTCTL kill tu-sig 2>&1)
 is "$?" "3" "kill of a user without a tenant exits 3"
+
+# Without a PID namespace the keeper finds the tenant's processes by its
+# mount namespace in the host's /proc.
+tenant_config '[default]' 'on_logout = keep' 'namespaces = mount ipc uts'
+ssh_bg_as tu-sig 'echo $TENANT_SESSION >/tmp/a; trap "echo winch >>/tmp/got" WINCH; while :; do sleep 0.2; done'
+pid_a=$SSH_BG_PID
+wait_until 30 ssh_as tu-sig 'test -s /tmp/a'
+ok $? "no PID namespace: session A runs"
+unlike "$($TENANTCTL status tu-sig)" "ns_pid" "... in a tenant without a PID namespace"
+cookie_a=$(ssh_as tu-sig 'cat /tmp/a')
+out=$($TENANTCTL kill tu-sig -s WINCH 2>&1)
+like "$out" "sent SIGWINCH to [1-9][0-9]* process\\(es\\)" "no PID namespace: kill signals the tenant's processes"
+wait_until 5 ssh_as tu-sig 'grep -q winch /tmp/got'
+ok $? "... the trapping one got it"
+_e2e_alive "$pid_a"
+ok $? "... and goes on"
+out=$($TENANTCTL terminate tu-sig --session "$cookie_a" 2>&1)
+like "$out" "sent SIGKILL to [1-9][0-9]* process\\(es\\) of session $cookie_a" "no PID namespace: terminate --session"
+wait_until 5 eval '! _e2e_alive '"$pid_a"
+ok $? "... ends the session"
+wait_no_tenants 15
+ok $? "... and with it the tenant (on_logout = keep, nothing left)"
 done_testing
