@@ -25,6 +25,8 @@ LIBEXECDIR ?= $(PREFIX)/libexec
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 DOCDIR     ?= $(PREFIX)/share/doc/pam_tenant
+DATADIR    ?= $(PREFIX)/share
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -209,6 +211,9 @@ install: all
 	install -d -m 0755 $(DESTDIR)$(DOCDIR)/docs
 	install -m 0644 README.md SECURITY.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 $(wildcard docs/*.md) $(DESTDIR)$(DOCDIR)/docs/
+	# ---- tenantctl's bash completion ----
+	install -d -m 0755 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 tools/bash-completion/tenantctl $(DESTDIR)$(BASHCOMPDIR)/tenantctl
 
 # A "session required pam_tenant.so" line left behind fails every session,
 # root's included: refuse while the PAM configuration names the module.
@@ -229,7 +234,8 @@ uninstall:
 	    $(DESTDIR)$(LIBEXECDIR)/pam_tenant/tenant-helper $(DESTDIR)$(SBINDIR)/tenantctl \
 	    $(DESTDIR)$(LIBEXECDIR)/pam_tenant/tenant-systemd.so \
 	    $(DESTDIR)$(MANDIR)/man5/tenant.conf.5 $(DESTDIR)$(MANDIR)/man8/pam_tenant.8 \
-	    $(DESTDIR)$(MANDIR)/man8/tenantctl.8 $(DESTDIR)$(MANDIR)/man8/tenant-helper.8
+	    $(DESTDIR)$(MANDIR)/man8/tenantctl.8 $(DESTDIR)$(MANDIR)/man8/tenant-helper.8 \
+	    $(DESTDIR)$(BASHCOMPDIR)/tenantctl
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/SECURITY.md \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(wildcard docs/*.md))
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/pam_tenant $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)

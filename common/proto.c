@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -26,6 +27,8 @@ size_of_type(uint16_t type)
 	case TN_MSG_STATUS:
 	case TN_MSG_INIT:
 		return sizeof(struct tn_msg_ctl);
+	case TN_MSG_SIGNAL:
+		return sizeof(struct tn_msg_signal);
 	default:
 		return 0;
 	}
@@ -102,6 +105,26 @@ ns_mask_ok(uint32_t mask)
 	return (mask & ~((1u << TN_NS_COUNT) - 1)) == 0;
 }
 
+/* A signal number, known flags only, a cookie exactly when one session
+ * is meant, an answer's errno in range. */
+static int
+check_signal(const struct tn_msg_signal *s, size_t nfds, struct tn_err *err)
+{
+	bool session = s->flags & TN_SIGNAL_SESSION;
+
+	if (!FIELD_OK(s->cookie) || !FIELD_OK(s->msg))
+		return err_set(err, EBADMSG, "unterminated string");
+	if (s->signo < 1 || s->signo > TN_SIGNAL_MAX)
+		return err_set(err, EBADMSG, "bad signal %u", s->signo);
+	if (s->flags & ~TN_SIGNAL_ALL_FLAGS)
+		return err_set(err, EBADMSG, "unknown flags %#x", s->flags);
+	if (session ? !cookie_valid(s->cookie) : s->cookie[0] != '\0')
+		return err_set(err, EBADMSG, "bad cookie");
+	if (s->status > 4095)
+		return err_set(err, EBADMSG, "bad status %u", s->status);
+	return nfds == 0 ? 0 : err_set(err, EBADMSG, "unexpected fds");
+}
+
 static int
 check_body(const union tn_msg *m, size_t nfds, struct tn_err *err)
 {
@@ -168,6 +191,8 @@ check_body(const union tn_msg *m, size_t nfds, struct tn_err *err)
 		if (m->hdr.type == TN_MSG_INIT)
 			return nfds <= 1 ? 0 : err_set(err, EBADMSG, "unexpected fds");
 		return nfds == 0 ? 0 : err_set(err, EBADMSG, "unexpected fds");
+	case TN_MSG_SIGNAL:
+		return check_signal(&m->signal, nfds, err);
 	default:
 		return err_set(err, EBADMSG, "unknown type");
 	}

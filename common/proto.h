@@ -28,6 +28,8 @@ enum tn_msg_type {
 	TN_MSG_TERMINATE = 7, /* tenantctl -> keeper: end the whole tenant */
 	TN_MSG_STATUS = 8,    /* tenantctl -> keeper; keeper answers STATUS */
 	TN_MSG_INIT = 9,      /* tenant init -> keeper: ready (+ /proc fd) or error */
+	TN_MSG_SIGNAL = 10,   /* tenantctl -> keeper (kill, terminate --session);
+				 the keeper answers SIGNAL */
 };
 
 enum tn_status {
@@ -127,6 +129,21 @@ struct tn_msg_ctl { /* CLOSE, TERMINATE, STATUS, INIT */
 	char text[1024]; /* STATUS answer: one "key value" per line */
 };
 
+/* SIGNAL: signal every process of the tenant, or of one session. */
+#define TN_SIGNAL_SESSION (1u << 0) /* only the session `cookie` */
+#define TN_SIGNAL_ALL_FLAGS TN_SIGNAL_SESSION
+#define TN_SIGNAL_MAX 64 /* SIGRTMAX on Linux */
+
+struct tn_msg_signal {
+	struct tn_hdr hdr;
+	uint32_t signo;  /* 1..TN_SIGNAL_MAX */
+	uint32_t flags;  /* TN_SIGNAL_* */
+	uint32_t count;  /* answer: processes signalled */
+	uint32_t status; /* answer: 0, or a positive errno (ESRCH: no such session) */
+	char cookie[TN_COOKIE_HEX + 1]; /* with TN_SIGNAL_SESSION, else empty */
+	char msg[256];                  /* answer: what was done, for the admin */
+};
+
 union tn_msg {
 	struct tn_hdr hdr;
 	struct tn_msg_open open;
@@ -134,6 +151,7 @@ union tn_msg {
 	struct tn_msg_join join;
 	struct tn_msg_joined joined;
 	struct tn_msg_ctl ctl;
+	struct tn_msg_signal signal;
 };
 
 /* Fill in the header for a message of the given type. */

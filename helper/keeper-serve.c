@@ -94,6 +94,49 @@ serve_status(struct keeper *k, struct conn *c)
 	end_session(k, c, "status");
 }
 
+/* tenantctl kill / terminate --session: signal, audit, answer; the
+ * tenant and its sessions go on (a session whose processes die ends as
+ * usual, when its leader goes or its CLOSE comes). */
+static void
+serve_signal(struct keeper *k, struct conn *c, const struct tn_msg_signal *q)
+{
+	struct tn_msg_signal out;
+	const struct conn *s = NULL;
+	const char *sig = sigabbrev_np((int)q->signo);
+	char extra[200];
+	unsigned count = 0;
+	int r;
+
+	proto_init(&out, TN_MSG_SIGNAL);
+	out.signo = q->signo;
+	out.flags = q->flags;
+	memcpy(out.cookie, q->cookie, sizeof(out.cookie));
+	if (q->flags & TN_SIGNAL_SESSION) {
+		for (size_t i = 0; i < k->nconns && s == NULL; i++)
+			if (k->conns[i].kind == CONN_SESSION && !k->conns[i].dead &&
+			    strcmp(k->conns[i].cookie, q->cookie) == 0)
+				s = &k->conns[i];
+		r = s ? keeper_signal_session(k, s, (int)q->signo, &count) : -ESRCH;
+	} else {
+		r = keeper_signal_tenant(k, (int)q->signo, &count);
+	}
+	snprintf(extra, sizeof(extra), "signal=%s%s processes=%u requester_pid=%d%s%s",
+	    sig ? "SIG" : "", sig ? sig : "?", count, (int)c->peer_pid,
+	    s == NULL && q->cookie[0] ? " session=" : "", s == NULL ? q->cookie : "");
+	keeper_audit(k, q->cookie[0] ? "tenant-session-signal" : "tenant-kill", s,
+	    r == -ESRCH && s == NULL ? "no-such-session"
+	        : r < 0              ? strerror(-r)
+	                             : NULL,
+	    extra, r == 0);
+	klog(LOG_NOTICE, "tenant %s%s%s: %s (%s)", k->spec.key, s ? ", session " : "",
+	    s ? s->cookie : "", extra, r < 0 ? strerror(-r) : "done");
+	out.status = r < 0 ? (uint32_t)-r : 0;
+	out.count = count;
+	snprintf(out.msg, sizeof(out.msg), "%s", r < 0 ? strerror(-r) : "");
+	(void)proto_send(c->fd, &out, NULL, 0, NULL);
+	end_session(k, c, "signal");
+}
+
 void
 on_conn_readable(struct keeper *k, struct conn *c)
 {
@@ -101,9 +144,10 @@ on_conn_readable(struct keeper *k, struct conn *c)
 	int fds[TN_MAX_FDS];
 	size_t nfds = 0;
 	struct tn_err err = { 0 };
-	unsigned allowed = c->kind == CONN_PENDING ? (1u << TN_MSG_OPEN) |
-	        (1u << TN_MSG_JOIN) | (1u << TN_MSG_TERMINATE) | (1u << TN_MSG_STATUS)
-	                                           : (1u << TN_MSG_CLOSE);
+	unsigned allowed = c->kind == CONN_PENDING
+	    ? (1u << TN_MSG_OPEN) | (1u << TN_MSG_JOIN) | (1u << TN_MSG_TERMINATE) |
+	        (1u << TN_MSG_STATUS) | (1u << TN_MSG_SIGNAL)
+	    : (1u << TN_MSG_CLOSE);
 	int r = proto_recv(c->fd, allowed, &m, fds, &nfds, &err);
 
 	if (r < 0) {
@@ -121,6 +165,9 @@ on_conn_readable(struct keeper *k, struct conn *c)
 		return;
 	case TN_MSG_STATUS:
 		serve_status(k, c);
+		return;
+	case TN_MSG_SIGNAL:
+		serve_signal(k, c, &m.signal);
 		return;
 	case TN_MSG_TERMINATE:
 		/* Every session ends after this pass (keeper_loop). */

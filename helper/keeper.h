@@ -115,6 +115,12 @@ void keeper_add_session(struct keeper *k, struct conn *c, int leader, const char
     const char *user, const char *service, const char *tty, const char *rhost,
     enum tn_on_logout on_logout, bool with_cgroup);
 
+/* keeper-signal.c: tenantctl kill / terminate --session.  0 and the
+ * number of processes signalled, or a negative errno. */
+int keeper_signal_tenant(const struct keeper *k, int sig, unsigned *count);
+int keeper_signal_session(const struct keeper *k, const struct conn *c, int sig,
+    unsigned *count);
+
 /* keeper-open.c: a login joining without the helper. */
 void serve_open(struct keeper *k, struct conn *c, const struct tn_msg_open *req);
 size_t count_sessions(const struct keeper *k);

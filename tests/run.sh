@@ -181,6 +181,11 @@ tier_unit() {
 			missing "unit/$base" "$bin not built (run make)"
 		fi
 	done
+	# ---- shell unit tests (tests/unit/test-*.sh: no root, no build) ----
+	for src in tests/unit/test-*.sh; do
+		[ -e "$src" ] || continue
+		run_test "unit/$(basename "$src" .sh)" bash "$src"
+	done
 }
 
 tier_module() {

@@ -42,8 +42,8 @@ print_diag(const struct tn_diag *diag)
 }
 
 /* Load with diagnostics on stderr; 0 or CTL_EXIT_FAIL. */
-static int
-load(const struct tn_conf_opts *opts, struct tn_conf **conf)
+int
+ctl_load_conf(const struct tn_conf_opts *opts, struct tn_conf **conf)
 {
 	struct tn_diag diag = { 0 };
 	int r;
@@ -213,6 +213,9 @@ cmd_check(int argc, char **argv)
 	struct tn_conf *conf = NULL;
 	int i = 1;
 
+	for (int j = 1; j < argc && strcmp(argv[j], "--") != 0; j++)
+		if (strcmp(argv[j], "--pam") == 0)
+			return cmd_check_pam(argc, argv); /* ctl-pam.c */
 	if (i < argc && strcmp(argv[i], "--") == 0)
 		i++;
 	else if (i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
@@ -229,7 +232,7 @@ cmd_check(int argc, char **argv)
 		opts.main_path = argv[i]; /* that file alone */
 	unsigned nwarn = 0;
 
-	if (load(&opts, &conf) != 0)
+	if (ctl_load_conf(&opts, &conf) != 0)
 		return CTL_EXIT_FAIL;
 	if (!host_check(conf, &nwarn)) {
 		conf_free(conf);
@@ -515,7 +518,7 @@ cmd_explain(int argc, char **argv)
 		return explain_usage();
 	if ((r = find_user(name, &u)) != 0)
 		return r;
-	if ((r = load(&opts, &conf)) != 0) {
+	if ((r = ctl_load_conf(&opts, &conf)) != 0) {
 		identity_free(&u);
 		return r;
 	}

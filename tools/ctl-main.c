@@ -15,6 +15,8 @@ struct command {
 static const struct command commands[] = {
 	/* Configuration (ctl-conf.c): no privileges needed. */
 	{ "check", cmd_check, "[FILE]", "validate the configuration (or only FILE)" },
+	{ "check --pam", cmd_check, "[--pam-dir DIR] [--json] [FILE]",
+	    "which PAM services open sessions without pam_tenant" },
 	{ "explain", cmd_explain, "USER [--service S] [--config FILE] [--json]",
 	    "show the policy USER gets and where each value comes from" },
 
@@ -23,7 +25,11 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "[--json]", "list the live tenants" },
 	{ "status", cmd_status, "[USER] [--json]",
 	    "show the sessions, limits and usage of tenants" },
-	{ "terminate", cmd_terminate, "USER", "end every session of USER's tenant" },
+	{ "terminate", cmd_terminate, "USER [--session ID]",
+	    "end every session of USER's tenant, or only session ID's processes" },
+	/* Signals (ctl-signal.c): through the tenant's keeper, root only. */
+	{ "kill", cmd_kill, "USER [--signal SIG] [--session ID]",
+	    "send SIG (default TERM) to every process of USER's tenant (or session)" },
 };
 
 void
@@ -36,8 +42,9 @@ ctl_usage(FILE *f)
 	fprintf(f,
 	    "  --version\n      print the version\n"
 	    "\nExit status: 0 success, 1 failure or config errors, "
-	    "2 usage error or unknown user,\n3 no live tenant to terminate, "
-	    "4 needs root.  See tenantctl(8).\n");
+	    "2 usage error or unknown user,\n3 no live tenant (or session) to "
+	    "terminate or kill, 4 needs root;\ncheck --pam: 1 when a service opens "
+	    "sessions unisolated.  See tenantctl(8).\n");
 }
 
 /* Length of the valid UTF-8 sequence at s, 0 if it is not one. */

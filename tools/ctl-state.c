@@ -558,6 +558,9 @@ cmd_terminate(int argc, char **argv)
 	uid_t uid;
 	int failed = 0, n, r;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strncmp(argv[i], "--session", 9) == 0)
+			return cmd_terminate_session(argc, argv); /* ctl-signal.c */
 	for (int i = 1; i < argc; i++) {
 		if (!opts_done && strcmp(argv[i], "--") == 0)
 			opts_done = true;
@@ -584,4 +587,39 @@ cmd_terminate(int argc, char **argv)
 		return CTL_EXIT_NOTENANT;
 	}
 	return n < 0 || failed ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+/* ---- For ctl-signal.c (kill, terminate --session): the same checks and
+ * the same walk over the live tenants, without their views. ---- */
+
+int
+ctl_state_user(const char *cmd, const char *user, uid_t *uid)
+{
+	int r = need_root(cmd);
+
+	if (r != 0)
+		return r;
+	return resolve_uid(user, uid) < 0 ? CTL_EXIT_USAGE : 0;
+}
+
+struct key_walk {
+	void (*fn)(const char *key, const char *info, void *data);
+	void *data;
+};
+
+static void
+walk_key(struct tenant_view *t, void *data)
+{
+	struct key_walk *w = data;
+
+	w->fn(t->key, t->info, w->data);
+}
+
+int
+ctl_each_tenant_of(uid_t uid, void (*fn)(const char *key, const char *info, void *data),
+    void *data)
+{
+	struct key_walk w = { fn, data };
+
+	return each_tenant(uid, walk_key, &w);
 }

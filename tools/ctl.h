@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Exit statuses (tenantctl(8)), numbered as loginctl and systemctl use
  * them (LSB): 3 as systemctl's "not running", 4 as EXIT_NOPERMISSION. */
@@ -21,11 +22,28 @@
 /* ctl-conf.c */
 int cmd_check(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+struct tn_conf;
+struct tn_conf_opts;
+/* Load with diagnostics on stderr; 0 or CTL_EXIT_FAIL. */
+int ctl_load_conf(const struct tn_conf_opts *opts, struct tn_conf **conf);
+
+/* ctl-pam.c: check --pam, the PAM stacks of /etc/pam.d. */
+int cmd_check_pam(int argc, char **argv);
 
 /* ctl-state.c: read /run/pam_tenant (root only). */
 int cmd_list(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_terminate(int argc, char **argv);
+/* need_root and the user's uid: 0, or the exit status. */
+int ctl_state_user(const char *cmd, const char *user, uid_t *uid);
+/* fn(key, keeper's info text) for every live tenant of uid; their number,
+ * or -1. */
+int ctl_each_tenant_of(uid_t uid,
+    void (*fn)(const char *key, const char *info, void *data), void *data);
+
+/* ctl-signal.c: signal a tenant's or a session's processes (keeper). */
+int cmd_kill(int argc, char **argv);
+int cmd_terminate_session(int argc, char **argv);
 
 /* ctl-main.c: output helpers shared by the commands. */
 void ctl_usage(FILE *f);

@@ -12,8 +12,8 @@
 #include "fuzz.h"
 #include "proto.h"
 
-#define ALL_TYPES 0x3feu
-#define MAX_DGRAM 4096 /* more than any message: MSG_TRUNC is covered */
+#define ALL_TYPES 0x7feu /* OPEN .. SIGNAL */
+#define MAX_DGRAM 4096   /* more than any message: MSG_TRUNC is covered */
 
 static int sv[2] = { -1, -1 };
 static int devnull = -1;

@@ -8,7 +8,7 @@
 #include "fuzz.h"
 #include "proto.h"
 
-#define ALL_TYPES 0x3feu /* 1u << TN_MSG_OPEN .. 1u << TN_MSG_INIT */
+#define ALL_TYPES 0x7feu /* 1u << TN_MSG_OPEN .. 1u << TN_MSG_SIGNAL */
 
 static size_t
 expected_size(unsigned type)
@@ -28,6 +28,8 @@ expected_size(unsigned type)
 	case TN_MSG_STATUS:
 	case TN_MSG_INIT:
 		return sizeof(struct tn_msg_ctl);
+	case TN_MSG_SIGNAL:
+		return sizeof(struct tn_msg_signal);
 	}
 	return 0;
 }
@@ -122,6 +124,16 @@ check_accepted(const uint8_t *data, size_t size, unsigned allowed, size_t nfds,
 		FUZZ_CHECK(FUZZ_TERMINATED(m->joined.msg) &&
 		        m->joined.ns_mask < (1u << TN_NS_COUNT),
 		    "JOINED fields");
+		break;
+	case TN_MSG_SIGNAL:
+		FUZZ_CHECK(FUZZ_TERMINATED(m->signal.msg) && m->signal.signo >= 1 &&
+		        m->signal.signo <= TN_SIGNAL_MAX &&
+		        (m->signal.flags & ~TN_SIGNAL_ALL_FLAGS) == 0 &&
+		        m->signal.status <= 4095 &&
+		        ((m->signal.flags & TN_SIGNAL_SESSION)
+		                ? cookie_ok(m->signal.cookie)
+		                : m->signal.cookie[0] == '\0'),
+		    "SIGNAL fields");
 		break;
 	default:
 		FUZZ_CHECK(FUZZ_TERMINATED(m->ctl.cookie) && FUZZ_TERMINATED(m->ctl.text),

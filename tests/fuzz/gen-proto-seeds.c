@@ -95,6 +95,15 @@ main(int argc, char **argv)
 		strcpy(m.ctl.text, type == TN_MSG_STATUS ? "sessions 1\nprocs 3\n" : "");
 		put(&m, sizeof(m.ctl), type == TN_MSG_INIT ? 1 : 0);
 	}
+	proto_init(&m, TN_MSG_SIGNAL); /* tenantctl kill: the whole tenant */
+	m.signal.signo = 15;
+	put(&m, sizeof(m.signal), 0);
+	m.signal.flags = TN_SIGNAL_SESSION; /* terminate --session */
+	m.signal.signo = 9;
+	memcpy(m.signal.cookie, cookie, sizeof(cookie));
+	m.signal.count = 3;
+	strcpy(m.signal.msg, "3 process(es) of the session signalled");
+	put(&m, sizeof(m.signal), 0);
 	/* header only, and a wrong version */
 	proto_init(&m, TN_MSG_CLOSE);
 	put(&m, sizeof(m.hdr), 0);

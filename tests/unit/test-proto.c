@@ -164,5 +164,54 @@ main(void)
 	}
 	IS_INT(cookie_new(cookie), 0, "cookie_new");
 	OK(cookie_valid(cookie), "fresh cookie is valid");
+	/* SIGNAL (tenantctl kill / terminate --session): signal range, flags,
+	 * a cookie exactly when one session is meant, no fds. */
+	{
+		struct tn_msg_signal sg;
+		const unsigned sig_only = 1u << TN_MSG_SIGNAL;
+
+		proto_init(&sg, TN_MSG_SIGNAL);
+		sg.signo = 15;
+		IS_INT(decode(&sg, sizeof(sg), sig_only, 0), 0,
+		    "SIGNAL: the whole tenant");
+		IS_INT(decode(&sg, sizeof(sg), sig_only, 1), -EBADMSG,
+		    "SIGNAL: with an fd");
+		IS_INT(decode(&sg, sizeof(sg) - 1, sig_only, 0), -EBADMSG,
+		    "SIGNAL: one byte short");
+		IS_INT(decode(&sg, sizeof(sg), 1u << TN_MSG_STATUS, 0), -EBADMSG,
+		    "SIGNAL: not where only STATUS is allowed");
+		sg.signo = 0;
+		IS_INT(decode(&sg, sizeof(sg), sig_only, 0), -EBADMSG,
+		    "SIGNAL: signal 0");
+		sg.signo = TN_SIGNAL_MAX + 1;
+		IS_INT(decode(&sg, sizeof(sg), sig_only, 0), -EBADMSG,
+		    "SIGNAL: signal too big");
+		sg.signo = TN_SIGNAL_MAX;
+		IS_INT(decode(&sg, sizeof(sg), sig_only, 0), 0, "SIGNAL: SIGRTMAX");
+		sg.flags = 1u << 5;
+		IS_INT(decode(&sg, sizeof(sg), sig_only, 0), -EBADMSG,
+		    "SIGNAL: unknown flag");
+		sg.flags = TN_SIGNAL_SESSION;
+		IS_INT(decode(&sg, sizeof(sg), sig_only, 0), -EBADMSG,
+		    "SIGNAL: a session without a cookie");
+		memset(sg.cookie, 'a', TN_COOKIE_HEX);
+		IS_INT(decode(&sg, sizeof(sg), sig_only, 0), 0,
+		    "SIGNAL: one session by cookie");
+		sg.flags = 0;
+		IS_INT(decode(&sg, sizeof(sg), sig_only, 0), -EBADMSG,
+		    "SIGNAL: a cookie without the session flag");
+		sg.flags = TN_SIGNAL_SESSION;
+		sg.cookie[3] = 'A';
+		IS_INT(decode(&sg, sizeof(sg), sig_only, 0), -EBADMSG,
+		    "SIGNAL: a bad cookie");
+		sg.cookie[3] = 'a';
+		memset(sg.msg, 'x', sizeof(sg.msg));
+		IS_INT(decode(&sg, sizeof(sg), sig_only, 0), -EBADMSG,
+		    "SIGNAL: unterminated msg");
+		sg.msg[0] = '\0';
+		sg.status = 4096;
+		IS_INT(decode(&sg, sizeof(sg), sig_only, 0), -EBADMSG,
+		    "SIGNAL: status out of range");
+	}
 	return tap_done();
 }

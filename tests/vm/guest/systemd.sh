@@ -116,11 +116,11 @@ SSHO=(-i "$T/key" -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyCheckin
 	-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o KexAlgorithms=curve25519-sha256
 	-o ConnectTimeout=60)
 ssh_as() { local u=$1; shift; timeout 300 ssh "${SSHO[@]}" "$u@127.0.0.1" "$@"; }
-# held USER NAME: a login that stays (prints "pid sid cgroup mntns" to $T/NAME)
+# held USER NAME: a login that stays (prints "pid sid cgroup mntns cookie" to $T/NAME)
 held() {
 	mkfifo "$T/$2.fifo"
 	timeout 3000 ssh "${SSHO[@]}" -n "$1@127.0.0.1" \
-		'echo "$$ $XDG_SESSION_ID $(sed -n "s/^0:://p" /proc/self/cgroup) $(readlink /proc/self/ns/mnt)"; exec sleep 1000' \
+		'echo "$$ $XDG_SESSION_ID $(sed -n "s/^0:://p" /proc/self/cgroup) $(readlink /proc/self/ns/mnt) ${TENANT_SESSION:-}"; exec sleep 1000' \
 		>"$T/$2.fifo" 2>"$T/$2.err" &
 	eval "HELD_$2=$!"
 	local line=
@@ -286,6 +286,16 @@ wait_for 300 eval '! alive a1'
 alive a2 && kill -0 "$kp" && kill -0 "$ip" && [ -d /run/pam_tenant/tenants/user-$A ]
 ok $? "terminate-session of the first login leaves the second session and the tenant alive"
 is "$(ssh_as sdt-a 'readlink /proc/self/ns/mnt')" "$ns1" "a new login still joins the same tenant"
+
+# ---- 7b. tenantctl terminate --session and kill (the keeper, by session scope) -----
+held sdt-a a3
+out=$("$E2E/tenantctl" terminate sdt-a --session "$(field a3 5)" 2>&1)
+wait_for 300 eval '! alive a3'
+alive a2 && kill -0 "$kp" && kill -0 "$ip"
+ok $? "tenantctl terminate --session ends that login's processes; a2 and the tenant live ($(echo "$out" | one))"
+out=$("$E2E/tenantctl" kill sdt-a --signal WINCH 2>&1)
+[[ $out =~ sent\ SIGWINCH\ to\ [1-9] ]] && sleep 0.5 && alive a2 && kill -0 "$kp"
+ok $? "tenantctl kill --signal WINCH reaches the tenant's processes, which go on ($(echo "$out" | one))"
 
 # ---- 8. su - from a root session, and a cron-like login, get a scope ------------
 out=$(ssh_as root "su - sdt-b -c 'sed -n s/^0:://p /proc/self/cgroup; readlink /proc/self/ns/mnt'" 2>&1)

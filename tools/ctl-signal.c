@@ -1,0 +1,254 @@
+/* tenantctl kill USER [--signal SIG] [--session ID] and
+ * tenantctl terminate USER --session ID: the tenant's keeper signals the
+ * processes (keeper-signal.c says which are a tenant's and a session's)
+ * and audits it; the tenant itself goes on. */
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ctl.h"
+#include "proto.h"
+#include "state.h"
+#include "util.h"
+
+#define ANSWER_TIMEOUT_MS 5000 /* the keeper may wait up to 2 s on systemd */
+
+struct signal_req {
+	const char *cmd, *user, *session; /* session: a cookie or its prefix */
+	int signo;
+	/* filled while walking the tenants */
+	unsigned tenants, sessions_matched, signalled;
+	unsigned failed, no_session;
+	char cookie[TN_COOKIE_HEX + 1];
+};
+
+/* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+2": the number, or -1. */
+static int
+parse_signal(const char *s)
+{
+	char *end;
+	long n;
+
+	if (isdigit((unsigned char)s[0])) {
+		n = strtol(s, &end, 10);
+		return *end == '\0' && n >= 1 && n <= TN_SIGNAL_MAX && n < NSIG ? (int)n
+		                                                                : -1;
+	}
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	if (strncasecmp(s, "RTMIN", 5) == 0) {
+		n = s[5] == '\0' ? 0 : s[5] == '+' ? strtol(s + 6, &end, 10) : -1;
+		if (n < 0 || (s[5] == '+' && (*end != '\0' || end == s + 6)) ||
+		    SIGRTMIN + n > SIGRTMAX)
+			return -1;
+		return SIGRTMIN + (int)n;
+	}
+	for (int i = 1; i < SIGRTMIN; i++) {
+		const char *name = sigabbrev_np(i);
+
+		if (name && strcasecmp(s, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* The cookie of the session `prefix` names in a keeper's info text:
+ * 1 and the cookie, 0 if none, -1 if it is ambiguous. */
+static int
+find_session(const char *info, const char *prefix, char cookie[TN_COOKIE_HEX + 1])
+{
+	size_t len = strlen(prefix);
+	int found = 0;
+
+	for (const char *p = info; p && *p;
+	     p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, "session ", 8) != 0 || strncmp(p + 8, prefix, len) != 0 ||
+		    strcspn(p + 8, " \n") != TN_COOKIE_HEX)
+			continue;
+		memcpy(cookie, p + 8, TN_COOKIE_HEX);
+		cookie[TN_COOKIE_HEX] = '\0';
+		if (found++)
+			return -1;
+	}
+	return found;
+}
+
+static void
+ask_one(const char *key, const char *info, void *data)
+{
+	struct signal_req *rq = data;
+	_cleanup_close_ int fd = -1;
+	struct tn_msg_signal q;
+	union tn_msg m;
+	int fds[TN_MAX_FDS];
+	size_t nfds;
+	struct pollfd p;
+	char cookie[TN_COOKIE_HEX + 1] = "";
+
+	rq->tenants++;
+	if (rq->session) {
+		int r = find_session(info, rq->session, cookie);
+
+		if (r < 0) {
+			fprintf(stderr, "tenantctl: %s: session '", rq->cmd);
+			ctl_print_safe(stderr, rq->session);
+			fprintf(stderr, "' is ambiguous in %s; give more of it\n", key);
+			rq->failed++;
+			return;
+		}
+		if (r == 0)
+			return;
+		rq->sessions_matched++;
+		memcpy(rq->cookie, cookie, sizeof(cookie));
+	}
+	proto_init(&q, TN_MSG_SIGNAL);
+	q.signo = (uint32_t)rq->signo;
+	if (rq->session) {
+		q.flags = TN_SIGNAL_SESSION;
+		memcpy(q.cookie, cookie, sizeof(cookie));
+	}
+	fd = state_connect_keeper(key, 2000, NULL);
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (fd < 0 || proto_send(fd, &q, NULL, 0, NULL) < 0 ||
+	    poll(&p, 1, ANSWER_TIMEOUT_MS) <= 0 ||
+	    proto_recv(fd, 1u << TN_MSG_SIGNAL, &m, fds, &nfds, NULL) < 0) {
+		fprintf(stderr, "tenantctl: %s: keeper not reachable\n", key);
+		rq->failed++;
+		return;
+	}
+	if (m.signal.status == ESRCH && rq->session) {
+		rq->no_session++; /* it ended meanwhile */
+		return;
+	}
+	if (m.signal.status != 0) {
+		fprintf(stderr, "tenantctl: %s: %s\n", key,
+		    strerror((int)m.signal.status));
+		rq->failed++;
+		return;
+	}
+	rq->signalled += m.signal.count;
+	if (rq->session)
+		printf("sent SIG%s to %u process(es) of session %s of %s\n",
+		    sigabbrev_np(rq->signo), m.signal.count, cookie, key);
+	else
+		printf("sent SIG%s to %u process(es) of %s\n", sigabbrev_np(rq->signo),
+		    m.signal.count, key);
+}
+
+static int
+run(struct signal_req *rq)
+{
+	uid_t uid;
+	int n, r;
+
+	if ((r = ctl_state_user(rq->cmd, rq->user, &uid)) != 0)
+		return r;
+	n = ctl_each_tenant_of(uid, ask_one, rq);
+	if (n < 0)
+		return CTL_EXIT_FAIL;
+	if (n == 0 ||
+	    (rq->session && rq->sessions_matched == rq->no_session && !rq->failed)) {
+		fprintf(stderr, "tenantctl: %s: no live %s for ", rq->cmd,
+		    n == 0 ? "tenant" : "session");
+		ctl_print_safe(stderr, rq->user);
+		fprintf(stderr, " (uid %u)", (unsigned)uid);
+		if (n > 0) {
+			fprintf(stderr, " named '");
+			ctl_print_safe(stderr, rq->session);
+			fputc('\'', stderr);
+		}
+		fputc('\n', stderr);
+		return CTL_EXIT_NOTENANT;
+	}
+	return rq->failed ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+static int
+usage(const char *cmd, const char *arg, const char *text)
+{
+	if (arg) {
+		fprintf(stderr, "tenantctl: %s: %s '", cmd,
+		    arg[0] == '-' ? "unknown option or missing value"
+		                  : "unexpected argument");
+		ctl_print_safe(stderr, arg);
+		fprintf(stderr, "'\n");
+	}
+	fprintf(stderr, "usage: tenantctl %s %s\n", cmd, text);
+	return CTL_EXIT_USAGE;
+}
+
+/* --name VALUE or --name=VALUE at argv[*i]; the value or NULL. */
+static const char *
+option_value(int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] == '\0' && *i + 1 < argc && argv[*i + 1] != NULL)
+		return argv[++*i]; /* consumed only when it is returned */
+	return NULL;
+}
+
+static int
+parse(int argc, char **argv, struct signal_req *rq, bool may_signal, const char *text)
+{
+	bool opts_done = false;
+
+	for (int i = 1; i < argc && argv[i] != NULL; i++) {
+		const char *v;
+
+		if (!opts_done && strcmp(argv[i], "--") == 0) {
+			opts_done = true;
+		} else if (!opts_done &&
+		    (v = option_value(argc, argv, &i, "--session"))) {
+			rq->session = v;
+		} else if (!opts_done && may_signal &&
+		    ((v = option_value(argc, argv, &i, "--signal")) ||
+		        (v = option_value(argc, argv, &i, "-s")))) {
+			rq->signo = parse_signal(v);
+			if (rq->signo < 0) {
+				fprintf(stderr, "tenantctl: %s: unknown signal '",
+				    rq->cmd);
+				ctl_print_safe(stderr, v);
+				fprintf(stderr, "'\n");
+				return CTL_EXIT_USAGE;
+			}
+		} else if (rq->user == NULL && (opts_done || argv[i][0] != '-')) {
+			rq->user = argv[i];
+		} else {
+			return usage(rq->cmd, argv[i], text);
+		}
+	}
+	if (rq->user == NULL)
+		return usage(rq->cmd, NULL, text);
+	if (rq->session && rq->session[0] == '\0')
+		return usage(rq->cmd, "--session", text);
+	return 0;
+}
+
+int
+cmd_kill(int argc, char **argv)
+{
+	struct signal_req rq = { .cmd = "kill", .signo = SIGTERM };
+	int r = parse(argc, argv, &rq, true, "USER [--signal SIG] [--session ID]");
+
+	return r ? r : run(&rq);
+}
+
+int
+cmd_terminate_session(int argc, char **argv)
+{
+	struct signal_req rq = { .cmd = "terminate", .signo = SIGKILL };
+	int r = parse(argc, argv, &rq, false, "USER [--session ID]");
+
+	return r ? r : run(&rq);
+}
