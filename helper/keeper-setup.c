@@ -39,7 +39,8 @@
  * leaf's pids.events. */
 #define KEEPER_FIXED_FDS 64
 #define FDS_PER_CONN 4
-#define KEEPER_NOFILE (KEEPER_FIXED_FDS + FDS_PER_CONN * MAX_CONNS)
+#define KEEPER_NOFILE \
+	(KEEPER_FIXED_FDS + FDS_PER_CONN * MAX_CONNS + KUSER_FDS) /* + the user's */
 
 static int
 start_init(struct keeper *k, struct tn_err *err)
@@ -92,7 +93,10 @@ start_init(struct keeper *k, struct tn_err *err)
 			close(fds[i]);
 		return err_set(err, EIO, "%s", m.ctl.text);
 	}
-	k->proc_fd = nfds == 1 ? fds[0] : -1;
+	if (nfds == 0)
+		return err_set(err, EIO, "tenant init sent no status socket");
+	kuser_start(k, fds[0]);
+	k->proc_fd = nfds == 2 ? fds[1] : -1;
 	return 0;
 }
 
@@ -146,6 +150,7 @@ keeper_setup(struct keeper *k, struct tn_err *err)
 {
 	k->created = time(NULL);
 	k->listen_fd = k->tenant_dir = k->proc_fd = k->cg_user = -1;
+	k->user.listen_fd = -1;
 	kcg_open(k);
 	if (state_open(&k->st, true, err) < 0)
 		return -1;

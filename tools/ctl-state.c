@@ -141,6 +141,12 @@ human(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
+const char *
+ctl_human(uint64_t v, char *buf, size_t len)
+{
+	return human(v, buf, len);
+}
+
 static void
 json_limit(const char *key, uint64_t v)
 {
@@ -531,6 +537,8 @@ cmd_list(int argc, char **argv)
 int
 cmd_status(int argc, char **argv)
 {
+	if (geteuid() != 0)
+		return cmd_status_user(argc, argv); /* their own tenant (ctl-user.c) */
 	return list_or_status(argc, argv, true);
 }
 

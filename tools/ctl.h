@@ -4,6 +4,7 @@
 #define TENANT_CTL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit statuses (tenantctl(8)), numbered as loginctl and systemctl use
@@ -26,6 +27,12 @@ int cmd_explain(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_terminate(int argc, char **argv);
+/* 1.5G, 300M, 12K; "max" for no limit. */
+const char *ctl_human(uint64_t v, char *buf, size_t len);
+
+/* ctl-user.c: status for an ordinary user: their own tenant, asked of its
+ * keeper's read-only status socket (inside the tenant only). */
+int cmd_status_user(int argc, char **argv);
 
 /* ctl-main.c: output helpers shared by the commands. */
 void ctl_usage(FILE *f);
