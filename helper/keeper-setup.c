@@ -32,15 +32,15 @@
 /* The keeper's file descriptors at worst: stdio, the state directories,
  * the tenant directory, the listening socket, the reserve fd, the signalfd,
  * init's pidfd, its /proc, five namespaces, the user cgroup and its two
- * events files, audit and syslog (about 25), plus what one request opens
+ * events files, audit and syslog, the user's status socket and its
+ * KUSER_MAX_CONNS connections (about 30), plus what one request opens
  * for a moment (config files and directories, NSS, the uid lock, cgroup
  * files, a /proc directory walk): 64 in all.  Each connection holds at
  * most four: its socket, the leader's pidfd, its cgroup leaf and that
  * leaf's pids.events. */
 #define KEEPER_FIXED_FDS 64
 #define FDS_PER_CONN 4
-#define KEEPER_NOFILE \
-	(KEEPER_FIXED_FDS + FDS_PER_CONN * MAX_CONNS + KUSER_FDS) /* + the user's */
+#define KEEPER_NOFILE (KEEPER_FIXED_FDS + FDS_PER_CONN * MAX_CONNS)
 
 static int
 start_init(struct keeper *k, struct tn_err *err)

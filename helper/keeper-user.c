@@ -72,9 +72,19 @@ void
 kuser_event(struct keeper *k, enum kuser_event_kind kind, uint64_t count)
 {
 	struct kuser *u = &k->user;
+	struct kuser_event *prev =
+	    u->nevents ? &u->ring[(u->nevents - 1) % KUSER_EVENTS] : NULL;
+	time_t now = time(NULL);
 
-	u->ring[u->nevents++ % KUSER_EVENTS] =
-	    (struct kuser_event){ .at = time(NULL), .kind = kind, .count = count };
+	if (prev && prev->kind == kind && now - prev->last < KUSER_COALESCE_S) {
+		prev->count += count;
+		prev->last = now;
+	} else {
+		u->ring[u->nevents++ % KUSER_EVENTS] = (struct kuser_event){ .at = now,
+			.last = now,
+			.kind = kind,
+			.count = count };
+	}
 	if (kind == KUSER_EV_OOM)
 		u->oom_total += count;
 	else
@@ -116,8 +126,10 @@ kuser_events_text(const struct keeper *k, char *buf, size_t len)
 	buf[0] = '\0';
 	for (uint64_t i = first; i < u->nevents; i++) {
 		const struct kuser_event *e = &u->ring[i % KUSER_EVENTS];
-		int n = snprintf(buf + used, len - used, "event %lld %s %" PRIu64 "\n",
-		    (long long)e->at, e->kind == KUSER_EV_OOM ? "oom" : "fork", e->count);
+		int n =
+		    snprintf(buf + used, len - used, "event %lld %lld %s %" PRIu64 "\n",
+		        (long long)e->at, (long long)e->last,
+		        e->kind == KUSER_EV_OOM ? "oom" : "fork", e->count);
 
 		if (n < 0 || (size_t)n >= len - used) {
 			buf[used] = '\0';

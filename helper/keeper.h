@@ -67,10 +67,13 @@ struct conn {
 
 enum kuser_event_kind { KUSER_EV_OOM = 1, KUSER_EV_FORK = 2 };
 
+/* One entry per burst: readings of the same kind less than
+ * KUSER_COALESCE_S apart add up (a fork loop wakes us once per fork). */
+#define KUSER_COALESCE_S 60
 struct kuser_event {
-	time_t at;
+	time_t at, last; /* first and last reading */
 	enum kuser_event_kind kind;
-	uint64_t count; /* how many since the previous reading */
+	uint64_t count;
 };
 
 struct kuser_conn {
@@ -176,7 +179,7 @@ void kuser_event(struct keeper *k, enum kuser_event_kind kind, uint64_t count);
  * was: a silent login (PAM_SILENT) leaves it for the next one. */
 struct tn_notice kuser_notice(struct keeper *k);
 void kuser_notice_given(struct keeper *k, bool silent);
-/* "event TIME oom|fork COUNT" lines, newest last, into buf. */
+/* "event FIRST LAST oom|fork COUNT" lines, newest last, into buf. */
 size_t kuser_events_text(const struct keeper *k, char *buf, size_t len);
 
 /* keeper-cgroup.c */

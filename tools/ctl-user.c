@@ -175,47 +175,59 @@ each_line(const char *text, const char *prefix, void (*fn)(const char *rest, voi
 	}
 }
 
+struct line_opts {
+	bool json, first;
+};
+
 static void
 print_event(const char *rest, void *data)
 {
-	bool json = *(bool *)data;
-	long long at = 0;
+	struct line_opts *o = data;
+	long long at = 0, last = 0;
 	unsigned long long count = 0;
-	char kind[8] = "", t[40];
+	char kind[8] = "", t[40], until[40];
+	bool oom;
 
-	if (sscanf(rest, "%lld %7s %llu", &at, kind, &count) != 3)
+	if (sscanf(rest, "%lld %lld %7s %llu", &at, &last, kind, &count) != 4)
 		return;
-	if (json) {
-		static bool first = true;
-
-		printf("%s{\"time\":%lld,\"kind\":\"%s\",\"count\":%llu}",
-		    first ? "" : ",", at,
-		    strcmp(kind, "oom") == 0 ? "oom-kill" : "fork-refused", count);
-		first = false;
+	oom = strcmp(kind, "oom") == 0;
+	if (o->json) {
+		printf("%s{\"time\":%lld,\"last\":%lld,\"kind\":\"%s\",\"count\":%llu}",
+		    o->first ? "" : ",", at, last, oom ? "oom-kill" : "fork-refused",
+		    count);
+		o->first = false;
 		return;
 	}
-	printf("    %s  %llu %s\n", when(at, t, sizeof(t)), count,
-	    strcmp(kind, "oom") == 0 ? "process(es) killed at memory.max"
-	                             : "fork(s) refused at pids.max");
+	printf("    %s  %llu %s", when(at, t, sizeof(t)), count,
+	    oom ? "process(es) killed at memory.max" : "fork(s) refused at pids.max");
+	if (last > at) /* a burst: until its last reading */
+		printf(" (until %s)", when(last, until, sizeof(until)));
+	printf("\n");
+}
+
+void
+ctl_print_events(const char *text, bool json)
+{
+	struct line_opts o = { .json = json, .first = true };
+
+	each_line(text, "event", print_event, &o);
 }
 
 static void
 print_session(const char *rest, void *data)
 {
-	bool json = *(bool *)data;
+	struct line_opts *o = data;
 	long long since = 0;
 	int off = 0;
 	char t[40];
 
 	if (sscanf(rest, "%lld %n", &since, &off) != 1 || off <= 0)
 		return;
-	if (json) {
-		static bool first = true;
-
-		printf("%s{\"since\":%lld,\"service\":", first ? "" : ",", since);
+	if (o->json) {
+		printf("%s{\"since\":%lld,\"service\":", o->first ? "" : ",", since);
 		ctl_json_string(stdout, strcmp(rest + off, "?") ? rest + off : NULL);
 		printf("}");
-		first = false;
+		o->first = false;
 		return;
 	}
 	printf("  session    since %s, ", when(since, t, sizeof(t)));
@@ -237,7 +249,7 @@ print_json(const char *text, const char *name, long long age)
 {
 	struct usage_line l = parse_usage(text);
 	char key[TN_KEY_MAX];
-	bool json = true;
+	struct line_opts o = { .json = true, .first = true };
 
 	printf("{\"tenants\":[{\"tenant\":");
 	ctl_json_string(stdout, field(text, "key", key, sizeof(key)));
@@ -261,9 +273,9 @@ print_json(const char *text, const char *name, long long age)
 	}
 	printf(",\"oom_kills_seen\":%lld,\"forks_refused_seen\":%lld,\"events\":[",
 	    field_num(text, "oom_kills"), field_num(text, "forks_refused"));
-	each_line(text, "event", print_event, &json);
+	ctl_print_events(text, true);
 	printf("],\"session_list\":[");
-	each_line(text, "session", print_session, &json);
+	each_line(text, "session", print_session, &o);
 	printf("],\"sessions_omitted\":%lld}]}\n",
 	    field_num(text, "sessions_omitted") > 0 ? field_num(text, "sessions_omitted")
 	                                            : 0);
@@ -274,7 +286,7 @@ print_text(const char *text, const char *name, long long age)
 {
 	struct usage_line l = parse_usage(text);
 	char key[TN_KEY_MAX], a[24], b[24], c[24];
-	bool json = false;
+	struct line_opts o = { .json = false };
 
 	printf("tenant %s (yours)\n  user       ", field(text, "key", key, sizeof(key)));
 	ctl_print_safe(stdout, name);
@@ -284,26 +296,30 @@ print_text(const char *text, const char *name, long long age)
 	    field_num(text, "uid"), field_num(text, "sessions"),
 	    field_num(text, "processes"), age);
 	if (l.have) {
-		printf("  memory     %s of %s (peak %s), %llu OOM kill(s)\n",
+		/* The keeper's counts: it also sums the refused forks of
+		 * sessions' cgroups (where Linux counts them). */
+		printf(
+		    "  memory     %s of %s (peak %s), %lld OOM kill(s) since the tenant started\n",
 		    ctl_human(l.u.memory_current, a, sizeof(a)),
 		    ctl_human(l.u.memory_max, b, sizeof(b)),
 		    ctl_human(l.u.memory_peak, c, sizeof(c)),
-		    (unsigned long long)l.u.oom_kills);
-		printf("  pids       %llu of %s, %llu fork(s) refused\n",
+		    field_num(text, "oom_kills"));
+		printf(
+		    "  pids       %llu of %s, %lld fork(s) refused since the tenant started\n",
 		    (unsigned long long)l.u.pids_current,
 		    ctl_human(l.u.pids_max, a, sizeof(a)),
-		    (unsigned long long)l.u.pids_denied);
+		    field_num(text, "forks_refused"));
 		printf("  cpu        %.2f s used\n", (double)l.u.cpu_usec / 1e6);
 	} else {
 		printf("  limits     none in force (no cgroup for this tenant)\n");
 	}
-	each_line(text, "session", print_session, &json);
+	each_line(text, "session", print_session, &o);
 	if (field_num(text, "sessions_omitted") > 0)
 		printf("  (%lld more sessions)\n", field_num(text, "sessions_omitted"));
 	printf("  recent OOM kills and refused forks (newest last):\n");
 	if (strstr(text, "\nevent ") == NULL)
 		printf("    none since the tenant started\n");
-	each_line(text, "event", print_event, &json);
+	ctl_print_events(text, false);
 }
 
 int
