@@ -93,35 +93,44 @@ is "$($TENANTCTL status tu-own-a --json | grep -o '"keeper_pid":[0-9]*' | cut -d
 	"the tenant and its keeper live on"
 like "$($TENANTCTL status tu-own-a)" "sessions +1" "... with its session"
 
-# Hammering and holding the socket: the user's next login is still a
-# fast join, root's tenantctl still answers, promptly.
+# Hammering, then also holding the socket: the user's next login is
+# still a fast join, root's tenantctl still answers, promptly.
 t0=$(ms)
 ssh_as tu-own-a true
 base=$(($(ms) - t0))
-ssh_bg_as tu-own-a "$PEER $SOCK hold 40 10 >/dev/null; true"
-hold_pid=$SSH_BG_PID
-ssh_bg_as tu-own-a "$PEER $SOCK hammer 10 >/tmp/hammer.out"
+# login_and_status WHAT: time a login of tu-own-a and root's status now.
+login_and_status() {
+	local mark took out
+	mark=$(syslog_mark)
+	t0=$(ms)
+	ssh_as tu-own-a true
+	took=$(($(ms) - t0))
+	diag "login: ${base} ms idle, ${took} ms with the status socket $1"
+	ok "$([ "$took" -lt $((base + 1500)) ]; echo $?)" "a login while the socket is $1 is not delayed (${took} ms, idle ${base} ms)"
+	syslog_wait 5 "$mark" "session of tu-own-a \\(uid $uida\\) isolated in tenant user-$uida \\(joined by its keeper\\)"
+	ok $? "... and is still a fast join"
+	t0=$(ms)
+	out=$($TENANTCTL status tu-own-a --json)
+	took=$(($(ms) - t0))
+	ok "$([ "$took" -lt 1500 ]; echo $?)" "root's tenantctl status answers meanwhile (${took} ms)"
+	like "$out" '"processes":[0-9]+' "... with the keeper's own figures"
+}
+ssh_bg_as tu-own-a "$PEER $SOCK hammer 12 >/tmp/hammer.out"
 hammer_pid=$SSH_BG_PID
 sleep 2
+login_and_status hammered
 mark=$(syslog_mark)
-t0=$(ms)
-ssh_as tu-own-a true
-took=$(($(ms) - t0))
-diag "login: ${base} ms idle, ${took} ms with the status socket hammered and held"
-ok "$([ "$took" -lt $((base + 1500)) ]; echo $?)" "a login while the socket is hammered and held is not delayed (${took} ms, idle ${base} ms)"
-syslog_wait 5 "$mark" "session of tu-own-a \\(uid $uida\\) isolated in tenant user-$uida \\(joined by its keeper\\)"
-ok $? "... and is still a fast join"
-t0=$(ms)
-out=$($TENANTCTL status tu-own-a --json)
-took=$(($(ms) - t0))
-ok "$([ "$took" -lt 1500 ]; echo $?)" "root's tenantctl status answers meanwhile (${took} ms)"
-like "$out" '"processes":[0-9]+' "... with the keeper's own figures"
+ssh_bg_as tu-own-a "$PEER $SOCK hold 40 8 >/dev/null; true"
+hold_pid=$SSH_BG_PID
+sleep 2
+login_and_status "hammered and held"
 syslog_wait 5 "$mark" "tenant user-$uida: status socket: uid $uida pid [0-9]+ sent no request in 1000 ms"
 ok $? "held connections are dropped after the timeout, logged"
 wait "$hammer_pid" "$hold_pid" 2>/dev/null
 out=$(ssh_as tu-own-a 'cat /tmp/hammer.out')
-diag "hammer: $out"
-like "$out" '^answers [1-9][0-9]* of ' "the hammering user got answers too (bounded rate)"
+diag "hammer (12 s): $out"
+n=$(printf '%s' "$out" | sed -n 's/^answers \([0-9]*\) of.*/\1/p')
+ok "$([ -n "$n" ] && [ "$n" -gt 0 ] && [ "$n" -le $((12 * 50 + 10)) ]; echo $?)" "the hammering user got answers, at most ~50 a second ($n in 12 s)"
 
 ssh_as tu-own-a 'pkill -x sleep'
 ssh_as tu-own-b 'true'
