@@ -154,6 +154,7 @@ keeper_setup(struct keeper *k, struct tn_err *err)
 	kcg_open(k);
 	if (state_open(&k->st, true, err) < 0)
 		return -1;
+	kuser_notice_load(k); /* the helper holds the uid lock */
 	if (mkdirat(k->st.tenants, k->spec.key, 0700) < 0)
 		return err_set(err, errno, "mkdir tenants/%s: %m", k->spec.key);
 	k->tenant_dir = openat(k->st.tenants, k->spec.key,

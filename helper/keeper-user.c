@@ -13,14 +13,17 @@
  * backlog, never the root socket's), a request timeout, a pause between
  * accepts, and the /proc walk cached for a second. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "keeper.h"
 #include "util.h"
 
@@ -101,10 +104,13 @@ struct tn_notice
 kuser_notice(struct keeper *k)
 {
 	struct kuser *u = &k->user;
+	uint64_t oom, forks;
 
 	kcg_events(k); /* what happened up to this very login */
-	return (struct tn_notice){ .oom_kills = clamp32(u->oom_total - u->oom_told),
-		.forks_refused = clamp32(u->forks_total - u->forks_told) };
+	oom = u->oom_total - u->oom_told + u->oom_carried;
+	forks = u->forks_total - u->forks_told + u->forks_carried;
+	return (struct tn_notice){ .oom_kills = clamp32(oom),
+		.forks_refused = clamp32(forks) };
 }
 
 void
@@ -114,6 +120,96 @@ kuser_notice_given(struct keeper *k, bool silent)
 		return; /* nobody saw it: the next login tells */
 	k->user.oom_told = k->user.oom_total;
 	k->user.forks_told = k->user.forks_total;
+	k->user.oom_carried = k->user.forks_carried = 0;
+}
+
+/* ---- across tenants: notices/<uid> ---------------------------------------
+ * What a tenant's user was not told when it ended, for the user's next
+ * tenant: "<oom_kills> <forks_refused>\n" in /run/pam_tenant/notices/<uid>
+ * (root 0700 like every level; a uid number, never a name).  Written by
+ * the ending keeper and taken by the next one, both under the uid lock
+ * (the helper holds it while it starts a keeper), so neither is lost. */
+#define NOTICE_DIR "notices"
+
+static int
+notice_dir(struct keeper *k, bool create)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat sb;
+
+	if (create && mkdirat(k->st.root, NOTICE_DIR, 0700) < 0 && errno != EEXIST)
+		return -1;
+	fd = openat(k->st.root, NOTICE_DIR,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) < 0 || sb.st_uid != 0 ||
+	    (sb.st_mode & 07777) != 0700)
+		return -1;
+	return steal_fd(&fd);
+}
+
+/* Read and remove notices/<uid>; 0 and the counts, or -1 (none). */
+static int
+notice_take(int dir, const char *name, uint64_t *oom, uint64_t *forks)
+{
+	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	unsigned long long a, b;
+	struct stat sb;
+	char buf[64];
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	(void)unlinkat(dir, name, 0);
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != 0 ||
+	    (n = read_full(fd, buf, sizeof(buf) - 1)) <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu", &a, &b) != 2)
+		return -1;
+	*oom = a;
+	*forks = b;
+	return 0;
+}
+
+void
+kuser_notice_load(struct keeper *k)
+{
+	_cleanup_close_ int dir = notice_dir(k, false);
+	uint64_t oom = 0, forks = 0;
+	char name[16];
+
+	snprintf(name, sizeof(name), "%u", (unsigned)k->spec.uid);
+	if (dir < 0 || notice_take(dir, name, &oom, &forks) < 0)
+		return;
+	/* Not told yet: the first login that is not silent is. */
+	k->user.oom_carried += oom;
+	k->user.forks_carried += forks;
+}
+
+void
+kuser_notice_save(struct keeper *k)
+{
+	struct tn_notice n = kuser_notice(k);
+	uint64_t oom = 0, forks = 0;
+	_cleanup_close_ int dir = -1;
+	struct tn_err err = { 0 };
+	char name[16], text[64];
+
+	if (n.oom_kills == 0 && n.forks_refused == 0)
+		return;
+	dir = notice_dir(k, true);
+	if (dir < 0) {
+		klog(LOG_WARNING, "tenant %s: %s/%s: cannot keep the user's notice",
+		    k->spec.key, TN_STATE_DIR, NOTICE_DIR);
+		return;
+	}
+	snprintf(name, sizeof(name), "%u", (unsigned)k->spec.uid);
+	(void)notice_take(dir, name, &oom, &forks); /* another tenant's, untold */
+	snprintf(text, sizeof(text), "%llu %llu\n",
+	    (unsigned long long)(oom + n.oom_kills),
+	    (unsigned long long)(forks + n.forks_refused));
+	if (write_file_at(dir, name, text, &err) < 0)
+		klog(LOG_WARNING, "tenant %s: notice: %s", k->spec.key, err.msg);
 }
 
 size_t

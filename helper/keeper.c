@@ -318,9 +318,10 @@ end_tenant(struct keeper *k, int lock, const char *reason, bool ok)
 	stop_serving(k);
 	kcg_usage_or_last(k->cg_user, &k->user_usage, k->user_usage_at, usage,
 	    sizeof(usage));
-	if (lock >= 0)
+	if (lock >= 0) {
+		kuser_notice_save(k); /* for the user's next tenant */
 		kcg_teardown(k);
-	else if (k->cg_user >= 0 && !k->spec.sd)
+	} else if (k->cg_user >= 0 && !k->spec.sd)
 		klog(LOG_WARNING,
 		    "tenant %s: uid lock busy, user cgroup left for the next login",
 		    k->spec.key);

@@ -90,9 +90,10 @@ struct kuser {
 	size_t nconns;
 	struct kuser_event ring[KUSER_EVENTS];
 	uint64_t nevents; /* ever; the next goes to nevents % KUSER_EVENTS */
-	uint64_t oom_total, forks_total; /* since the keeper started */
-	uint64_t oom_told, forks_told;   /* as of the user's last login told */
-	int64_t log_next;                /* rate limit for refusals in syslog */
+	uint64_t oom_total, forks_total;     /* since the keeper started */
+	uint64_t oom_told, forks_told;       /* as of the user's last login told */
+	uint64_t oom_carried, forks_carried; /* from an earlier tenant, untold */
+	int64_t log_next;                    /* rate limit for refusals in syslog */
 	unsigned log_suppressed;
 	long procs; /* count_processes(), at most once a second for users */
 	int64_t procs_at;
@@ -179,6 +180,10 @@ void kuser_event(struct keeper *k, enum kuser_event_kind kind, uint64_t count);
  * was: a silent login (PAM_SILENT) leaves it for the next one. */
 struct tn_notice kuser_notice(struct keeper *k);
 void kuser_notice_given(struct keeper *k, bool silent);
+/* Across tenants, under the uid lock: an ending tenant keeps what its
+ * user was not told (notices/<uid>); the next one takes it. */
+void kuser_notice_save(struct keeper *k);
+void kuser_notice_load(struct keeper *k);
 /* "event FIRST LAST oom|fork COUNT" lines, newest last, into buf. */
 size_t kuser_events_text(const struct keeper *k, char *buf, size_t len);
 

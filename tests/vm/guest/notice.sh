@@ -3,7 +3,8 @@
 # user's tenant has OOM kills and refused forks; their next login is told
 # once, in one pam_info line (not with PAM_SILENT, which leaves it for the
 # next login), by the fast join and by the helper-served join alike; the
-# user's own `tenantctl status` lists the events with their times.
+# user's own `tenantctl status` lists the events with their times; what a
+# tenant that ended had not told goes to the user's next tenant.
 . "$(dirname "$0")/../../lib/tenant.sh"
 require_root
 [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || skip_all "not a cgroup v2 host"
@@ -76,19 +77,44 @@ like "$($TENANTCTL status tq-n)" "UTC  1 process\\(es\\) killed at memory.max" "
 su - tq-n -c "$BOMB" >/dev/null 2>&1
 wait_until 15 eval "[ \$(cat $CG/user-$N/pids.current) -lt 4 ]"
 LOCK=/run/pam_tenant/locks/$N.lock
-flock "$LOCK" sleep 3 &
+# Hold the uid lock until the keeper has declined (however slow the VM).
+flock "$LOCK" sh -c "while [ ! -e $T/release ]; do sleep 0.1; done" &
 lock_pid=$!
+on_exit "touch $T/release"
 wait_until 10 eval "! flock -n '$LOCK' true"
 mark=$(syslog_mark)
-out=$(echo true | su - tq-n 2>&1)
-wait "$lock_pid"
+echo true | su - tq-n >"$T/su.out" 2>&1 &
+su_pid=$!
+syslog_wait 20 "$mark" "user-$N: session [0-9a-f]+ goes through the helper: " ||
+	diag "the keeper did not decline: $(syslog_since "$mark")"
+touch "$T/release"
+wait "$lock_pid" "$su_pid"
+out=$(cat "$T/su.out")
 like "$out" 'pam_tenant: [0-9]+ forks? (was|were) refused since your last login; see `tenantctl status`\.' \
 	"a helper-served join is told too ($(printf '%s' "$out" | grep 'pam_tenant:'))"
 unlike "$out" 'killed for lack of memory' "... only what is new since the last login"
 unlike "$(syslog_since "$mark")" "isolated in tenant user-$N \\(joined by its keeper\\)" "... (it was not a fast join)"
 
+# A tenant that ends with something untold: the ending keeper keeps the
+# counts in notices/<uid>, the user's next tenant tells them and removes it.
+su - tq-n -c "$BOMB" >/dev/null 2>&1
+wait_until 15 eval "[ \$(cat $CG/user-$N/pids.current) -lt 4 ]"
 kill "$SSH_BG_PID" 2>/dev/null
 kill_user_procs "$N"
 wait_no_tenants 20
+ok $? "the tenant ended with refused forks untold"
+REC=/run/pam_tenant/notices/$N
+like "$(cat "$REC" 2>&1)" '^0 [1-9][0-9]*$' "the ending keeper kept the untold counts in notices/<uid>"
+is "$(stat -c '%U %a' "$REC" /run/pam_tenant/notices 2>&1 | tr '\n' ' ')" "root 600 root 700 " "... root's, in root's 0700 directory"
+out=$(echo true | su - tq-n 2>&1)
+like "$out" 'pam_tenant: [0-9]+ forks? (was|were) refused since your last login' \
+	"the first login of the user's next tenant is told ($(printf '%s' "$out" | grep 'pam_tenant:'))"
+ok "$([ ! -e "$REC" ]; echo $?)" "... and the record is gone"
+out=$(echo true | su - tq-n 2>&1)
+unlike "$out" 'pam_tenant:' "... no repeat"
+
+kill_user_procs "$N"
+wait_no_tenants 20
 ok $? "nothing left"
+ok "$([ ! -e "$REC" ]; echo $?)" "a tenant that ends with nothing untold leaves no record"
 done_testing
