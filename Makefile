@@ -154,6 +154,13 @@ build/tests/tenant-root: tests/tools/tenant-root.c
 	$(quiet) "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lcap
 
+# ---- issue 11 (the user's view): a client of the user status socket ----
+build/tests/status-peer: tests/tools/status-peer.c build/test/libcommon.a
+	@mkdir -p $(dir $@)
+	$(quiet) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(test_PATHS) $(LDFLAGS) -o $@ $< build/test/libcommon.a
+# ---- end issue 11 ----
+
 FAKE_MODES = crash hang exit1 silent garbage huge wrong-cookie allow-then-crash \
              exempt exempt-then-fail isolated-no-fds
 FAKE_HELPERS = $(patsubst %,build/tests/fake-helper-%,$(FAKE_MODES))
@@ -164,7 +171,7 @@ build/tests/fake-helper-%: tests/module/fake/fake-helper.c build/test/libcommon.
 
 TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaudit \
             build/tests/tenant-root build/tests/valgrind-helper \
-            build/tests/cg-attach-check \
+            build/tests/cg-attach-check build/tests/status-peer \
             build/test/pam_tenant.so build/test/tenant-helper \
             build/e2e/pam_tenant.so build/e2e/tenant-helper build/e2e/tenantctl \
             build/e2e/tenant-systemd.so build/release/tenant-systemd.so \

@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -31,6 +33,23 @@ size_of_type(uint16_t type)
 		return sizeof(struct tn_msg_signal);
 	default:
 		return 0;
+	}
+}
+
+/* RESULT and JOINED gained a notice at their end; a peer from before
+ * sends them without it (the keeper of a tenant started before an
+ * upgrade).  Any size from the end of the old fields up is accepted. */
+static size_t
+legacy_size_of_type(uint16_t type)
+{
+	switch (type) {
+	case TN_MSG_POLICY:
+	case TN_MSG_RESULT:
+		return offsetof(struct tn_msg_result, notice);
+	case TN_MSG_JOINED:
+		return offsetof(struct tn_msg_joined, notice);
+	default:
+		return SIZE_MAX;
 	}
 }
 
@@ -188,8 +207,8 @@ check_body(const union tn_msg *m, size_t nfds, struct tn_err *err)
 	case TN_MSG_INIT:
 		if (!FIELD_OK(m->ctl.cookie) || !FIELD_OK(m->ctl.text))
 			return err_set(err, EBADMSG, "unterminated string");
-		if (m->hdr.type == TN_MSG_INIT)
-			return nfds <= 1 ? 0 : err_set(err, EBADMSG, "unexpected fds");
+		if (m->hdr.type == TN_MSG_INIT) /* status socket [, /proc] */
+			return nfds <= 2 ? 0 : err_set(err, EBADMSG, "unexpected fds");
 		return nfds == 0 ? 0 : err_set(err, EBADMSG, "unexpected fds");
 	case TN_MSG_SIGNAL:
 		return check_signal(&m->signal, nfds, err);
@@ -217,6 +236,9 @@ proto_decode(const void *buf, size_t len, unsigned allowed, size_t nfds,
 	if (h.type >= 32 || !(allowed & (1u << h.type)))
 		return err_set(err, EBADMSG, "unexpected message type %u", h.type);
 	want = size_of_type(h.type);
+	if (want != 0 && len == h.size && len >= legacy_size_of_type(h.type) &&
+	    len < want)
+		want = len; /* from a peer without the notice: it reads as zeros */
 	if (want == 0 || len != want || h.size != want)
 		return err_set(err, EBADMSG, "message type %u has %zu bytes, want %zu",
 		    h.type, len, want);

@@ -57,12 +57,22 @@ enum tn_reason {
 #define TN_REQ_ROOT_OPTIN (1u << 0)
 #define TN_REQ_IGNORE_CONFIG_ERROR (1u << 1)
 #define TN_REQ_DEBUG (1u << 2)
+#define TN_REQ_SILENT (1u << 3) /* PAM_SILENT: the user is told nothing */
 
 /* Result flags. */
 #define TN_RES_NO_NEW_PRIVS (1u << 0)
 #define TN_RES_ON_ERROR_ALLOW (1u << 1)
 #define TN_RES_LINK_IS_SOCKET (1u << 2) /* keeper answered: the link is this socket */
 #define TN_RES_TELL_USER (1u << 3)      /* DENIED: msg is meant for the user too */
+
+/* What the keeper tells a joining login about its tenant since the user's
+ * previous (not silent) login: the module words it (pam_info).  Counts
+ * only, never text.  Appended to RESULT and JOINED: a peer that predates
+ * it sends the message without it, which reads as zeros. */
+struct tn_notice {
+	uint32_t oom_kills;     /* processes killed at memory.max */
+	uint32_t forks_refused; /* forks refused at pids.max */
+};
 
 struct tn_hdr {
 	uint32_t magic;
@@ -95,9 +105,11 @@ struct tn_msg_result { /* POLICY and RESULT */
 	uint64_t ns_ino[TN_NS_COUNT];
 	char cookie[TN_COOKIE_HEX + 1];
 	char msg[512];
+	struct tn_notice notice; /* ISOLATED only; last: see struct tn_notice */
 };
 
 #define TN_JOIN_CGROUP (1u << 0) /* the session has a cgroup leaf */
+#define TN_JOIN_SILENT (1u << 1) /* PAM_SILENT: keep the notice for later */
 
 struct tn_msg_join { /* JOIN, carries a pidfd of the session leader */
 	struct tn_hdr hdr;
@@ -121,6 +133,7 @@ struct tn_msg_joined { /* JOINED */
 	uint32_t ns_mask;
 	uint64_t ns_ino[TN_NS_COUNT];
 	char msg[256];
+	struct tn_notice notice; /* ISOLATED only; last: see struct tn_notice */
 };
 
 struct tn_msg_ctl { /* CLOSE, TERMINATE, STATUS, INIT */

@@ -153,9 +153,11 @@ state_tenant_marker(uid_t *owner, struct tn_err *err)
 	        stx.stx_dev_minor != parent.stx_dev_minor;
 	if (!mount_root || sfs.f_type != TMPFS_MAGIC || !(sfs.f_flags & ST_RDONLY))
 		return 0;
-	if (stx.stx_uid != 0 || (stx.stx_mode & 07777) != 0700)
+	/* 0711 since the status socket: users reach it by name only. */
+	if (stx.stx_uid != 0 ||
+	    ((stx.stx_mode & 07777) != 0700 && (stx.stx_mode & 07777) != 0711))
 		return err_set(err, EPERM,
-		    TN_STATE_DIR ": a read-only tmpfs not owned by root with mode 0700");
+		    TN_STATE_DIR ": a read-only tmpfs not owned by root with mode 0711");
 	return read_marker(dir, owner, err);
 }
 

@@ -6,8 +6,10 @@
  * <key> is "user-<uid>" or "session-<cookie>": never a user name.
  *
  * Inside a tenant, tenant-init covers /run/pam_tenant with a read-only
- * tmpfs (root 0700, a mount of its own) holding one root-owned file,
- * TN_MARKER_NAME, with "<uid> <key>\n": the tenant's marker.  Nobody
+ * tmpfs (root 0711, a mount of its own; 0700 before the status socket)
+ * holding one root-owned file, TN_MARKER_NAME, with "<uid> <key>\n": the
+ * tenant's marker, and TN_USER_SOCKET, the keeper's read-only status
+ * socket for the tenant's own user (0666; the keeper checks the peer).  Nobody
  * without CAP_SYS_ADMIN can remove it, it lives exactly as long as the
  * tenant's mount namespace, and on the host nobody but root can make
  * /run/pam_tenant look like it. */
@@ -25,6 +27,7 @@
 #endif
 #define TN_KEY_MAX 64
 #define TN_MARKER_NAME "tenant"
+#define TN_USER_SOCKET "status.sock" /* in the marker tmpfs, inside a tenant */
 /* In tenants/<key>/: */
 #define TN_STATE_SOCKET "keeper.sock"
 #define TN_STATE_INFO "info"

@@ -76,8 +76,10 @@ struct init_args {
 	char key[TN_KEY_MAX]; /* marker over /run/pam_tenant */
 };
 
-/* mounts.c: the tenant's mount table, built by fds. */
-int mounts_setup(const struct init_args *a, int *proc_fd, struct tn_err *err);
+/* mounts.c: the tenant's mount table, built by fds.  *user_fd: the
+ * listening status socket for the tenant's user, for the keeper. */
+int mounts_setup(const struct init_args *a, int *proc_fd, int *user_fd,
+    struct tn_err *err);
 
 /* proc-title.c: rename this process in ps (overwrites the argv area,
  * which main() hands over first: the strings are contiguous). */

@@ -200,6 +200,7 @@ kcg_events(struct keeper *k)
 		    k->spec.key, u.oom_kills - k->seen_oom);
 		keeper_audit(k, "tenant-oom-kill", NULL, "memory.max reached", extra,
 		    false);
+		kuser_event(k, KUSER_EV_OOM, u.oom_kills - k->seen_oom);
 		k->seen_oom = u.oom_kills;
 	}
 	if (u.pids_denied > k->seen_pids) {
@@ -211,6 +212,7 @@ kcg_events(struct keeper *k)
 		    k->spec.key, u.pids_denied - k->seen_pids);
 		keeper_audit(k, "tenant-pids-max", NULL, "pids.max reached", extra,
 		    false);
+		kuser_event(k, KUSER_EV_FORK, u.pids_denied - k->seen_pids);
 		k->seen_pids = u.pids_denied;
 	}
 }

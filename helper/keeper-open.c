@@ -167,6 +167,8 @@ answer(struct keeper *k, struct conn *c, const struct tn_msg_open *req,
 	result_init(&r, req->cookie, status, msg, pol);
 	if (status == TN_ST_ISOLATED) {
 		result_isolated(&r, pol, k->ns_mask, k->ns_ino);
+		r.notice = kuser_notice(k);
+		kuser_notice_given(k, req->flags & TN_REQ_SILENT);
 		r.flags |= TN_RES_LINK_IS_SOCKET;
 		for (int b = 0; b < TN_NS_COUNT; b++)
 			if (k->ns_mask & (1u << b))

@@ -42,6 +42,7 @@ serve_join(struct keeper *k, struct conn *c, const struct tn_msg_join *j, int le
 		return;
 	}
 	out.status = TN_ST_ISOLATED;
+	out.notice = kuser_notice(k);
 	out.ns_mask = k->ns_mask;
 	for (int b = 0; b < TN_NS_COUNT; b++) {
 		out.ns_ino[b] = k->ns_ino[b];
@@ -55,6 +56,7 @@ serve_join(struct keeper *k, struct conn *c, const struct tn_msg_join *j, int le
 		end_session(k, c, "join-failed");
 		return;
 	}
+	kuser_notice_given(k, j->flags & TN_JOIN_SILENT);
 	keeper_add_session(k, c, leader, j->cookie, j->user, j->service, j->tty, j->rhost,
 	    j->on_logout == TN_LOGOUT_KILL ? TN_LOGOUT_KILL : TN_LOGOUT_KEEP,
 	    j->flags & TN_JOIN_CGROUP);
@@ -86,10 +88,15 @@ static void
 serve_status(struct keeper *k, struct conn *c)
 {
 	struct tn_msg_ctl out;
+	int n;
 
 	proto_init(&out, TN_MSG_STATUS);
-	snprintf(out.text, sizeof(out.text), "sessions %zu\nprocesses %ld\n",
+	n = snprintf(out.text, sizeof(out.text), "sessions %zu\nprocesses %ld\n",
 	    count_sessions(k), count_processes(k));
+	if (n > 0 && (size_t)n < sizeof(out.text)) {
+		kcg_events(k);
+		kuser_events_text(k, out.text + n, sizeof(out.text) - (size_t)n);
+	}
 	(void)proto_send(c->fd, &out, NULL, 0, NULL);
 	end_session(k, c, "status");
 }

@@ -32,7 +32,8 @@
 /* The keeper's file descriptors at worst: stdio, the state directories,
  * the tenant directory, the listening socket, the reserve fd, the signalfd,
  * init's pidfd, its /proc, five namespaces, the user cgroup and its two
- * events files, audit and syslog (about 25), plus what one request opens
+ * events files, audit and syslog, the user's status socket and its
+ * KUSER_MAX_CONNS connections (about 30), plus what one request opens
  * for a moment (config files and directories, NSS, the uid lock, cgroup
  * files, a /proc directory walk): 64 in all.  Each connection holds at
  * most four: its socket, the leader's pidfd, its cgroup leaf and that
@@ -128,7 +129,10 @@ start_init(struct keeper *k, struct tn_err *err)
 			close(fds[i]);
 		return err_set(err, EIO, "%s", m.ctl.text);
 	}
-	k->proc_fd = nfds == 1 ? fds[0] : -1;
+	if (nfds == 0)
+		return err_set(err, EIO, "tenant init sent no status socket");
+	kuser_start(k, fds[0]);
+	k->proc_fd = nfds == 2 ? fds[1] : -1;
 	return 0;
 }
 
@@ -182,9 +186,11 @@ keeper_setup(struct keeper *k, struct tn_err *err)
 {
 	k->created = time(NULL);
 	k->listen_fd = k->tenant_dir = k->proc_fd = k->cg_user = -1;
+	k->user.listen_fd = -1;
 	kcg_open(k);
 	if (state_open(&k->st, true, err) < 0)
 		return -1;
+	kuser_notice_load(k); /* the helper holds the uid lock */
 	if (mkdirat(k->st.tenants, k->spec.key, 0700) < 0)
 		return err_set(err, errno, "mkdir tenants/%s: %m", k->spec.key);
 	k->tenant_dir = openat(k->st.tenants, k->spec.key,

@@ -298,6 +298,7 @@ stop_serving(struct keeper *k)
 		close(k->listen_fd);
 		k->listen_fd = -1;
 	}
+	kuser_stop(k);
 	for (size_t i = 0; i < k->nconns; i++)
 		end_session(k, &k->conns[i], "tenant-end");
 	compact_conns(k);
@@ -317,9 +318,10 @@ end_tenant(struct keeper *k, int lock, const char *reason, bool ok)
 	stop_serving(k);
 	kcg_usage_or_last(k->cg_user, &k->user_usage, k->user_usage_at, usage,
 	    sizeof(usage));
-	if (lock >= 0)
+	if (lock >= 0) {
+		kuser_notice_save(k); /* for the user's next tenant */
 		kcg_teardown(k);
-	else if (k->cg_user >= 0 && !k->spec.sd)
+	} else if (k->cg_user >= 0 && !k->spec.sd)
 		klog(LOG_WARNING,
 		    "tenant %s: uid lock busy, user cgroup left for the next login",
 		    k->spec.key);
@@ -489,7 +491,8 @@ keeper_loop(struct keeper *k)
 	const char *fatal = NULL;
 
 	for (;;) {
-		size_t np = 0, want = LOOP_FIXED_SLOTS + 3 * k->nconns, polled;
+		size_t np = 0, want = LOOP_FIXED_SLOTS + 3 * k->nconns + KUSER_FDS,
+		       polled;
 		struct pollfd *p;
 		int timeout = -1, slot_init, slot_listen, slot_signal, slot_mem,
 		    slot_pids;
@@ -525,7 +528,7 @@ keeper_loop(struct keeper *k)
 				timeout = LINGER_POLL_MS;
 			}
 		}
-		timeout = clock_timeout(k, timeout);
+		timeout = kuser_timeout(k, clock_timeout(k, timeout));
 		int snap_ms = kcg_snapshot(k);
 		if (snap_ms >= 0 && (timeout < 0 || timeout > snap_ms))
 			timeout = snap_ms;
@@ -542,6 +545,7 @@ keeper_loop(struct keeper *k)
 			c->slot_events = add_slot(p, &np, c->cg_pids_events, POLLPRI);
 		}
 		polled = k->nconns;
+		kuser_poll_add(k, p, &np);
 		if (poll(p, np, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -572,6 +576,7 @@ keeper_loop(struct keeper *k)
 			events |= revents(p, k->conns[i].slot_events) != 0;
 		/* Logins first: none waits for the accounting below. */
 		walk_conns(k, p, polled);
+		kuser_poll_done(k, p);
 		if (revents(p, slot_listen) & POLLIN)
 			accept_conn(k);
 		if (events)

@@ -53,6 +53,52 @@ struct conn {
 	time_t since, kill_at; /* since: accepted, then joined */
 };
 
+/* ---- keeper-user.c: the tenant's own user asks for its status ---------
+ * A second listening socket, bound by tenant-init in the tenant's marker
+ * tmpfs (/run/pam_tenant/status.sock inside the tenant only).  Read-only:
+ * STATUS is the one request it serves; peers must be the tenant's uid or
+ * root.  Bounded so that a user cannot wedge the keeper: few connections,
+ * a short timeout, a pause between accepts, non-blocking answers. */
+#define KUSER_MAX_CONNS 4     /* accepted, request not answered yet */
+#define KUSER_TIMEOUT_MS 1000 /* for the request to arrive */
+#define KUSER_PAUSE_MS 20     /* between accepts: at most 50 answers a second */
+#define KUSER_EVENTS 8        /* the last OOM kills and refused forks kept */
+#define KUSER_FDS (1 + KUSER_MAX_CONNS)
+
+enum kuser_event_kind { KUSER_EV_OOM = 1, KUSER_EV_FORK = 2 };
+
+/* One entry per burst: readings of the same kind less than
+ * KUSER_COALESCE_S apart add up (a fork loop wakes us once per fork). */
+#define KUSER_COALESCE_S 60
+struct kuser_event {
+	time_t at, last; /* first and last reading */
+	enum kuser_event_kind kind;
+	uint64_t count;
+};
+
+struct kuser_conn {
+	int fd, slot;
+	int64_t since; /* keeper_now_ms() */
+	uid_t uid;
+	pid_t pid;
+};
+
+struct kuser {
+	int listen_fd, slot_listen;
+	int64_t paused_until; /* ms, CLOCK_MONOTONIC */
+	struct kuser_conn conns[KUSER_MAX_CONNS];
+	size_t nconns;
+	struct kuser_event ring[KUSER_EVENTS];
+	uint64_t nevents; /* ever; the next goes to nevents % KUSER_EVENTS */
+	uint64_t oom_total, forks_total;     /* since the keeper started */
+	uint64_t oom_told, forks_told;       /* as of the user's last login told */
+	uint64_t oom_carried, forks_carried; /* from an earlier tenant, untold */
+	int64_t log_next;                    /* rate limit for refusals in syslog */
+	unsigned log_suppressed;
+	long procs; /* count_processes(), at most once a second for users */
+	int64_t procs_at;
+};
+
 struct keeper {
 	struct tenant_spec spec;
 	struct tn_state st;
@@ -90,6 +136,7 @@ struct keeper {
 	/* the config as last parsed for a fast join (keeper-open.c) */
 	struct tn_conf *conf;
 	struct tn_conf_stamp conf_stamp;
+	struct kuser user; /* keeper-user.c */
 };
 
 void klog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -124,6 +171,27 @@ int keeper_signal_session(const struct keeper *k, const struct conn *c, int sig,
 /* keeper-open.c: a login joining without the helper. */
 void serve_open(struct keeper *k, struct conn *c, const struct tn_msg_open *req);
 size_t count_sessions(const struct keeper *k);
+
+/* keeper-user.c (struct kuser above) */
+void kuser_start(struct keeper *k, int listen_fd);
+void kuser_stop(struct keeper *k);
+/* keeper_loop: add our poll slots (at most KUSER_FDS), lower the timeout
+ * for what waits on the clock, and serve what poll() found. */
+void kuser_poll_add(struct keeper *k, struct pollfd *p, size_t *np);
+int kuser_timeout(const struct keeper *k, int timeout);
+void kuser_poll_done(struct keeper *k, const struct pollfd *p);
+/* kcg_events: count OOM kills or refused forks seen just now. */
+void kuser_event(struct keeper *k, enum kuser_event_kind kind, uint64_t count);
+/* What a joining login is told (since the last login told), and that it
+ * was: a silent login (PAM_SILENT) leaves it for the next one. */
+struct tn_notice kuser_notice(struct keeper *k);
+void kuser_notice_given(struct keeper *k, bool silent);
+/* Across tenants, under the uid lock: an ending tenant keeps what its
+ * user was not told (notices/<uid>); the next one takes it. */
+void kuser_notice_save(struct keeper *k);
+void kuser_notice_load(struct keeper *k);
+/* "event FIRST LAST oom|fork COUNT" lines, newest last, into buf. */
+size_t kuser_events_text(const struct keeper *k, char *buf, size_t len);
 
 /* keeper-cgroup.c */
 void kcg_open(struct keeper *k);

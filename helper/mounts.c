@@ -29,7 +29,9 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/socket.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -283,15 +285,40 @@ mask_path(const char *target, int devnull, struct tn_err *err)
 	return attach(mfd, tfd, what, err);
 }
 
-/* Cover /run/pam_tenant with a read-only tmpfs that holds the marker. */
+/* The keeper's read-only status socket for the tenant's own user, bound
+ * in the marker tmpfs before it becomes read-only: it exists only in this
+ * mount namespace, so only processes inside the tenant can reach it (the
+ * keeper also checks each peer's uid).  A socket on a read-only mount
+ * still takes connections; nobody in the tenant can remove or replace it.
+ * Returns the listening socket, handed to the keeper. */
 static int
-mask_state_dir(const struct init_args *a, struct tn_err *err)
+bind_user_socket(int mfd, struct tn_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+
+	/* The mount is still detached: reach it through its fd. */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" TN_USER_SOCKET,
+	    mfd);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return err_set(err, errno, "status socket: %m");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    fchmodat(mfd, TN_USER_SOCKET, 0666, 0) < 0 || listen(fd, 16) < 0)
+		return err_set(err, errno, "status socket: %m");
+	return steal_fd(&fd);
+}
+
+/* Cover /run/pam_tenant with a read-only tmpfs that holds the marker and
+ * the user's status socket (*user_fd). */
+static int
+mask_state_dir(const struct init_args *a, int *user_fd, struct tn_err *err)
 {
 	static const struct fs_option opts[] = {
 		{ "source", "pam_tenant" },
 		{ "size", "4k" },
-		{ "nr_inodes", "2" },
-		{ "mode", "0700" },
+		{ "nr_inodes", "3" },
+		{ "mode", "0711" },
 	};
 	_cleanup_close_ int tfd = -1, mfd = -1, f = -1;
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
@@ -315,6 +342,9 @@ mask_state_dir(const struct init_args *a, struct tn_err *err)
 		return err_set(err, r < 0 ? -r : errno, "tenant marker: write: %s",
 		    strerror(r < 0 ? -r : errno));
 	close(steal_fd(&f)); /* a file open for writing keeps a mount rw */
+	*user_fd = bind_user_socket(mfd, err);
+	if (*user_fd < 0)
+		return -1;
 	if (mount_setattr(mfd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
 		return err_set(err, errno, "mask " TN_STATE_DIR ": mount_setattr: %m");
 	return attach(mfd, tfd, "mask " TN_STATE_DIR, err);
@@ -460,12 +490,12 @@ verify(const struct init_args *a, struct tn_err *err)
 }
 
 int
-mounts_setup(const struct init_args *a, int *proc_fd, struct tn_err *err)
+mounts_setup(const struct init_args *a, int *proc_fd, int *user_fd, struct tn_err *err)
 {
 	const struct fs_option src = { "source", "pam_tenant" };
 	_cleanup_close_ int devnull = -1;
 
-	*proc_fd = -1;
+	*proc_fd = *user_fd = -1;
 	/* Before any other mount: nothing of ours may propagate to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return err_set(err, errno, "make / rslave: %m");
@@ -497,7 +527,7 @@ mounts_setup(const struct init_args *a, int *proc_fd, struct tn_err *err)
 	for (size_t i = 0; i < N_ELEMENTS(masked_paths); i++)
 		if (mask_path(masked_paths[i], devnull, err) < 0)
 			return -1;
-	if (mask_state_dir(a, err) < 0 || verify(a, err) < 0)
+	if (mask_state_dir(a, user_fd, err) < 0 || verify(a, err) < 0)
 		return -1;
 	return 0;
 }

@@ -86,8 +86,10 @@ reply(struct open_ctx *c, enum tn_status status, unsigned flags, enum tn_reason 
 	result_init(&r, c->req.cookie, status, msg, c->policy_known ? &c->pol : NULL);
 	r.flags |= flags;
 	r.reason = reason;
-	if (j)
+	if (j) {
 		result_isolated(&r, &c->pol, j->ns_mask, j->ns_ino);
+		r.notice = j->notice; /* the keeper's word for the user */
+	}
 	if (proto_send(c->fd, &r, fds, nfds, &err) < 0) {
 		syslog(LOG_ERR, "reply to module: %s", err.msg);
 		return HELPER_EXIT_SYSTEM;
@@ -247,7 +249,8 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key, int 
 	proto_init(&j, TN_MSG_JOIN);
 	j.uid = c->req.uid;
 	j.on_logout = c->pol.on_logout;
-	j.flags = c->cg_leaf >= 0 || c->sd_placed ? TN_JOIN_CGROUP : 0;
+	j.flags = (c->cg_leaf >= 0 || c->sd_placed ? TN_JOIN_CGROUP : 0) |
+	    (c->req.flags & TN_REQ_SILENT ? TN_JOIN_SILENT : 0);
 	j.sessions_max = c->pol.sessions_max;
 	memcpy(j.cookie, c->req.cookie, sizeof(j.cookie));
 	memcpy(j.user, c->req.user, sizeof(j.user));

@@ -69,15 +69,18 @@ keeper_alive(int chan)
 	return r == 0;
 }
 
+/* The keeper gets the user's status socket, then the tenant's /proc
+ * when there is one. */
 static void
-report(int chan, int proc_fd, const char *error)
+report(int chan, int user_fd, int proc_fd, const char *error)
 {
 	struct tn_msg_ctl m;
+	int fds[2] = { user_fd, proc_fd };
 
 	proto_init(&m, TN_MSG_INIT);
 	if (error)
 		str_copy(m.text, sizeof(m.text), error);
-	(void)proto_send(chan, &m, &proc_fd, proc_fd >= 0 && !error ? 1 : 0, NULL);
+	(void)proto_send(chan, &m, fds, error ? 0 : proc_fd >= 0 ? 2 : 1, NULL);
 }
 
 int
@@ -85,7 +88,7 @@ tenant_init_main(void *arg)
 {
 	const struct init_args *a = arg;
 	struct tn_err err = { 0 };
-	int proc_fd = -1;
+	int proc_fd = -1, user_fd = -1;
 	sigset_t chld;
 
 	/* If the keeper goes, the tenant goes: the keeper is its owner. */
@@ -102,14 +105,16 @@ tenant_init_main(void *arg)
 	if (!keeper_alive(a->chan))
 		_exit(1);
 	proc_title("tenant-init");
-	if (mounts_setup(a, &proc_fd, &err) < 0 ||
+	if (mounts_setup(a, &proc_fd, &user_fd, &err) < 0 ||
 	    ((a->namespaces & TN_NS_NET) && loopback_up(&err) < 0) || chdir("/") < 0 ||
 	    drop_everything(&err) < 0) {
-		report(a->chan, -1, err.msg[0] ? err.msg : "tenant init setup failed");
+		report(a->chan, -1, -1,
+		    err.msg[0] ? err.msg : "tenant init setup failed");
 		_exit(1);
 	}
-	report(a->chan, proc_fd, NULL);
+	report(a->chan, user_fd, proc_fd, NULL);
 	close(a->chan);
+	close(user_fd); /* the keeper listens; init holds no fds */
 	if (proc_fd >= 0)
 		close(proc_fd);
 

@@ -62,6 +62,10 @@ struct tn_session {
 	char cookie[TN_COOKIE_HEX + 1];
 };
 
+/* notice.c: one pam_info line about OOM kills and refused forks since the
+ * user's last login, unless PAM_SILENT or there were none. */
+void tell_notice(pam_handle_t *pamh, int flags, const struct tn_notice *n);
+
 /* Enter the tenant in this process: namespaces, bounding set, NNP. */
 int join_tenant(const struct tn_msg_result *res, int *fds, size_t nfds,
     struct tn_session *s, char *why, size_t whylen);

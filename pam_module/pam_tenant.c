@@ -290,7 +290,6 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 
 	const void *done = NULL;
 
-	(void)flags;
 	parse_args(pamh, argc, argv, &args);
 	if (pam_get_data(pamh, TN_DATA_NAME, &done) == PAM_SUCCESS && done) {
 		pam_syslog(pamh, LOG_WARNING,
@@ -337,7 +336,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	}
 	req.flags = (args.root_optin ? TN_REQ_ROOT_OPTIN : 0) |
 	    (args.ignore_config_error ? TN_REQ_IGNORE_CONFIG_ERROR : 0) |
-	    (args.debug ? TN_REQ_DEBUG : 0);
+	    (args.debug ? TN_REQ_DEBUG : 0) | (flags & PAM_SILENT ? TN_REQ_SILENT : 0);
 
 	/* A live tenant's keeper can take the session without the helper,
 	 * which gets what is left of the deadline if it must run after all. */
@@ -371,8 +370,14 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 			return helper_failed(pamh, &req, name, &o);
 	}
 	switch ((enum tn_status)o.res.status) {
-	case TN_ST_ISOLATED:
-		return enter(pamh, &req, name, &o);
+	case TN_ST_ISOLATED: {
+		struct tn_notice notice = o.res.notice;
+
+		r = enter(pamh, &req, name, &o);
+		if (r == PAM_SUCCESS)
+			tell_notice(pamh, flags, &notice);
+		return r;
+	}
 	case TN_ST_EXEMPT:
 		if (args.debug)
 			pam_syslog(pamh, LOG_DEBUG, "%s not isolated: %s", name,

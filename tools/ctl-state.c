@@ -29,8 +29,9 @@ struct tenant_view {
 	long created;
 	long keeper_pid;
 	long sessions;
-	long processes; /* -1 when the keeper did not answer */
-	bool has_usage; /* the tenant has a cgroup */
+	long processes;    /* -1 when the keeper did not answer */
+	bool has_usage;    /* the tenant has a cgroup */
+	char events[1024]; /* the keeper's "event" lines (its STATUS answer) */
 	struct tn_cg_usage usage;
 };
 
@@ -91,6 +92,7 @@ ask_keeper(struct tenant_view *t)
 		t->processes = strtol(buf, NULL, 10);
 	if (info_get(m.ctl.text, "sessions", buf, sizeof(buf)))
 		t->sessions = strtol(buf, NULL, 10);
+	str_copy(t->events, sizeof(t->events), m.ctl.text); /* ctl_print_events */
 }
 
 /* Usage against the limits, from the tenant's cgroup ("cgroup ROOT/user-UID"),
@@ -139,6 +141,12 @@ human(uint64_t v, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.1f%c", d, units[u]);
 	return buf;
+}
+
+const char *
+ctl_human(uint64_t v, char *buf, size_t len)
+{
+	return human(v, buf, len);
 }
 
 static void
@@ -384,8 +392,12 @@ print_tenant(struct tenant_view *t, void *data)
 			printf(",\"unit\":");
 			ctl_json_string(stdout, unit);
 		}
-		if (o->detail)
+		if (o->detail) {
 			print_detail_json(t);
+			printf(",\"events\":[");
+			ctl_print_events(t->events, true);
+			printf("]");
+		}
 		printf("}");
 	} else if (o->detail) {
 		printf("tenant %s\n  user       ", t->key);
@@ -415,6 +427,10 @@ print_tenant(struct tenant_view *t, void *data)
 			    strncmp(p, "unit ", 5) == 0 ||
 			    strncmp(p, "slice_cgroup ", 13) == 0)
 				printf("  %.*s\n", (int)strcspn(p, "\n"), p);
+		if (strstr(t->events, "event ")) {
+			printf("  recent OOM kills and refused forks (newest last):\n");
+			ctl_print_events(t->events, false);
+		}
 	} else {
 		char mem[40] = "-", pids[40] = "-", shown[4 * sizeof(name)];
 
@@ -531,6 +547,8 @@ cmd_list(int argc, char **argv)
 int
 cmd_status(int argc, char **argv)
 {
+	if (geteuid() != 0)
+		return cmd_status_user(argc, argv); /* their own tenant (ctl-user.c) */
 	return list_or_status(argc, argv, true);
 }
 

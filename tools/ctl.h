@@ -3,7 +3,9 @@
 #ifndef TENANT_CTL_H
 #define TENANT_CTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -44,6 +46,16 @@ int ctl_each_tenant_of(uid_t uid,
 /* ctl-signal.c: signal a tenant's or a session's processes (keeper). */
 int cmd_kill(int argc, char **argv);
 int cmd_terminate_session(int argc, char **argv);
+
+/* 1.5G, 300M, 12K; "max" for no limit. */
+const char *ctl_human(uint64_t v, char *buf, size_t len);
+
+/* ctl-user.c: status for an ordinary user: their own tenant, asked of its
+ * keeper's read-only status socket (inside the tenant only). */
+int cmd_status_user(int argc, char **argv);
+/* The keeper's "event FIRST LAST oom|fork COUNT" lines in text: indented lines
+ * with UTC times, or JSON objects separated by commas. */
+void ctl_print_events(const char *text, bool json);
 
 /* ctl-main.c: output helpers shared by the commands. */
 void ctl_usage(FILE *f);

@@ -103,10 +103,11 @@ for d in /proc/acpi /proc/scsi /sys/firmware /sys/devices/virtual/powercap; do
 ro" "$d is masked by an empty read-only tmpfs inside"
 done
 
-out=$(root_in 'ls -A /run/pam_tenant; find /run/pam_tenant -type s | wc -l; cat /run/pam_tenant/tenant')
-is "$out" "tenant
-0
-$uid_a user-$uid_a" "root inside sees no keeper socket in /run/pam_tenant, only the tenant's marker"
+out=$(root_in 'ls -A /run/pam_tenant; find /run/pam_tenant -type s; cat /run/pam_tenant/tenant')
+is "$out" "status.sock
+tenant
+/run/pam_tenant/status.sock
+$uid_a user-$uid_a" "root inside sees no keeper socket in /run/pam_tenant, only the tenant's marker and the user's status socket"
 ok "$([ -S "/run/pam_tenant/tenants/user-$uid_a/keeper.sock" ]; echo $?)" "... while the host's keeper socket is there"
 
 # Undoing any of it needs CAP_SYS_ADMIN, which the session never has.
@@ -116,7 +117,8 @@ for m in /run/pam_tenant /proc/sys /sys /sys/firmware /proc/timer_list; do
 	unlike=$(printf '%s' "$out" | grep -cE 'UNMOUNTED|REMOUNTED')
 	is "$unlike" "0" "root inside can neither unmount nor remount $m"
 done
-is "$(root_in 'ls -A /run/pam_tenant; findmnt -no OPTIONS /proc/sys | cut -d, -f1')" "tenant
+is "$(root_in 'ls -A /run/pam_tenant; findmnt -no OPTIONS /proc/sys | cut -d, -f1')" "status.sock
+tenant
 ro" "... and the masks are still in place"
 if ssh_as tu-root-a 'unshare -Urm true' >/dev/null 2>&1; then
 	out=$(ssh_as tu-root-a 'unshare -Urm sh -c "umount /run/pam_tenant && echo UNMOUNTED; mount -o remount,rw /proc/sys && echo REMOUNTED; ls -A /run/pam_tenant"' 2>&1)

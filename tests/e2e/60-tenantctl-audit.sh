@@ -109,12 +109,16 @@ like "$($TENANTCTL list)" '^TENANT' "tenantctl list is empty again"
 out=$($TENANTCTL terminate tu-ctl 2>&1)
 is "$?" "3" "terminate of a user without a tenant exits 3"
 like "$out" "no live tenant for tu-ctl \\(uid $uid\\)" "... and says so"
-for args in list 'status --json' 'terminate tu-ctl'; do
+for args in list 'terminate tu-ctl'; do
 	cmd=${args%% *}
 	out=$(setpriv --reuid="$uid" --regid="$uid" --clear-groups -- $TENANTCTL $args 2>&1; echo "rc=$?")
 	like "$out" "tenantctl: $cmd needs root.*rc=4" "$cmd as a non-root user: needs root, exit 4"
 	unlike "$out" 'Permission denied' "... not an errno text"
 done
+# status by a user outside any tenant: their own view needs a tenant (e2e 64).
+out=$(setpriv --reuid="$uid" --regid="$uid" --clear-groups -- $TENANTCTL status --json 2>&1; echo "rc=$?")
+like "$out" "tenantctl: status: this session is not inside a tenant.*rc=4" "status as a non-root user outside a tenant: says why, exit 4"
+unlike "$out" 'Permission denied' "... not an errno text"
 out=$($TENANTCTL list --bogus 2>&1)
 is "$?" "2" "list --bogus exits 2"
 like "$out" "list: unknown option '--bogus'" "... naming the bad word"

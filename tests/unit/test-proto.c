@@ -1,6 +1,7 @@
 /* The module<->helper message decoder against truncated, oversized,
  * garbage and inconsistent input (security catalog #19, style rule R8). */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -130,6 +131,46 @@ main(void)
 	j.on_logout = 2;
 	IS_INT(decode(&j, sizeof(j), 1u << TN_MSG_JOIN, 1), -EBADMSG,
 	    "join with an unknown on_logout");
+
+	/* A peer from before the notice (a keeper started before an
+	 * upgrade) sends RESULT and JOINED without it: that reads as zeros;
+	 * anything shorter is still refused. */
+	{
+		union tn_msg out;
+		struct tn_err e = { 0 };
+		size_t old = offsetof(struct tn_msg_result, notice);
+
+		r = good_result(TN_ST_ISOLATED, 0x0f);
+		r.notice.oom_kills = 7;
+		r.hdr.size = (uint32_t)old;
+		IS_INT(proto_decode(&r, old, ALL_RESULTS, 5, &out, &e), 0,
+		    "a result without the notice decodes");
+		IS_INT(out.result.notice.oom_kills, 0,
+		    "... and its notice reads as zero");
+		r.hdr.size = (uint32_t)old - 1;
+		IS_INT(decode(&r, old - 1, ALL_RESULTS, 5), -EBADMSG,
+		    "a result shorter than that does not");
+		r = good_result(TN_ST_ISOLATED, 0x0f);
+		r.notice.forks_refused = 37;
+		IS_INT(proto_decode(&r, sizeof(r), ALL_RESULTS, 5, &out, &e), 0,
+		    "a result with a notice decodes");
+		IS_INT(out.result.notice.forks_refused, 37, "... and carries it");
+
+		struct tn_msg_joined jd;
+		proto_init(&jd, TN_MSG_JOINED);
+		jd.status = TN_ST_ISOLATED;
+		jd.ns_mask = 1;
+		jd.hdr.size = (uint32_t)offsetof(struct tn_msg_joined, notice);
+		IS_INT(decode(&jd, jd.hdr.size, 1u << TN_MSG_JOINED, 1), 0,
+		    "a joined without the notice decodes");
+
+		struct tn_msg_ctl init;
+		proto_init(&init, TN_MSG_INIT);
+		IS_INT(decode(&init, sizeof(init), 1u << TN_MSG_INIT, 2), 0,
+		    "init with the status socket and /proc");
+		IS_INT(decode(&init, sizeof(init), 1u << TN_MSG_INIT, 3), -EBADMSG,
+		    "init with three fds");
+	}
 
 	/* Garbage of every length up to the largest message never decodes. */
 	int garbage_ok = 0;
