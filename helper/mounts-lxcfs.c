@@ -199,6 +199,7 @@ mounts_lxcfs(const struct init_args *a, int proc_fd, struct tn_err *err)
 {
 	int clones[N_LXCFS];
 	struct tn_err why = { 0 }, what_failed = { 0 };
+	bool unavailable;
 	int r;
 
 	if (a->proc_lxcfs == TN_LXCFS_NO)
@@ -213,6 +214,7 @@ mounts_lxcfs(const struct init_args *a, int proc_fd, struct tn_err *err)
 	for (size_t i = 0; i < N_LXCFS; i++)
 		clones[i] = -1;
 	r = clone_lxcfs_files(clones, &why);
+	unavailable = r < 0;
 	if (r == 0)
 		r = attach_lxcfs_files(proc_fd, clones, &what_failed);
 	for (size_t i = 0; i < N_LXCFS; i++)
@@ -220,7 +222,7 @@ mounts_lxcfs(const struct init_args *a, int proc_fd, struct tn_err *err)
 			close(clones[i]);
 	if (r == 0)
 		return 0;
-	if (why.msg[0] == '\0') /* verified, yet not bound: a real failure */
+	if (!unavailable) /* verified, yet not bound: a real failure */
 		return err_set(err, what_failed.code, "proc.lxcfs: %.400s",
 		    what_failed.msg);
 	/* Unavailable: auto goes on with the host's figures. */
