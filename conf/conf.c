@@ -32,6 +32,7 @@ static const struct tn_keydef keydefs[] = {
 	{ "cgroup", TN_KEY_CGROUP, 0 },
 	{ "cgroup.root", TN_KEY_CGROUP_ROOT, TN_KF_DEFAULT_ONLY },
 	{ "sessions.max", TN_KEY_SESSIONS_MAX, TN_KF_SESSION },
+	{ "proc.lxcfs", TN_KEY_PROC_LXCFS, 0 },
 	{ "caps.keep", TN_KEY_CAPS_DROP, TN_KF_KEEP },
 };
 

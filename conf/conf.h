@@ -48,6 +48,10 @@ enum tn_scope { TN_SCOPE_USER, TN_SCOPE_SESSION };
 enum tn_on_logout { TN_LOGOUT_KEEP, TN_LOGOUT_KILL };
 enum tn_on_error { TN_ONERR_DENY, TN_ONERR_ALLOW };
 enum tn_cgroup_mode { TN_CGROUP_REQUIRED, TN_CGROUP_OPTIONAL };
+/* proc.lxcfs: lxcfs's view of /proc over the tenant's own (tenant.conf(5)),
+ * from lxcfs's mount (Debian's lxcfs.service). */
+enum tn_proc_lxcfs { TN_LXCFS_AUTO, TN_LXCFS_YES, TN_LXCFS_NO };
+#define TN_LXCFS_DIR "/var/lib/lxcfs"
 
 /* Every key of the public vocabulary (docs: tenant.conf(5)). */
 enum tn_key {
@@ -72,6 +76,7 @@ enum tn_key {
 	TN_KEY_CGROUP,
 	TN_KEY_CGROUP_ROOT, /* [default] only: host-wide */
 	TN_KEY_SESSIONS_MAX,
+	TN_KEY_PROC_LXCFS,
 	TN_KEY__COUNT
 };
 
@@ -108,6 +113,7 @@ struct tn_policy {
 	enum tn_cgroup_mode cgroup;
 	char cgroup_root[TN_CGROUP_ROOT_MAX]; /* relative, e.g. "tenant.slice" */
 	uint32_t sessions_max;                /* 1..TN_SESSIONS_MAX_LIMIT */
+	enum tn_proc_lxcfs proc_lxcfs;
 	struct tn_origin origin[TN_KEY__COUNT];
 };
 
@@ -164,6 +170,10 @@ bool conf_uses_groups(const struct tn_conf *conf);
 
 /* Does any section set key?  Then where the first one does. */
 bool conf_key_set_anywhere(const struct tn_conf *conf, enum tn_key key, const char **file,
+    unsigned *line);
+
+/* Does any section say proc.lxcfs = yes?  Then where the first one does. */
+bool conf_lxcfs_yes_anywhere(const struct tn_conf *conf, const char **file,
     unsigned *line);
 
 /* Built-in defaults, then [default] < [group] < [uid] < [user], later

@@ -198,6 +198,11 @@ conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf, size_
 		return format_word(pol->cgroup_root, buf, len);
 	case TN_KEY_SESSIONS_MAX:
 		return append(buf, len, &off, "%" PRIu32, pol->sessions_max);
+	case TN_KEY_PROC_LXCFS:
+		return format_word(pol->proc_lxcfs == TN_LXCFS_YES ? "yes"
+		        : pol->proc_lxcfs == TN_LXCFS_NO           ? "no"
+		                                                   : "auto",
+		    buf, len);
 	case TN_KEY__COUNT:
 		break;
 	}

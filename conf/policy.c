@@ -47,6 +47,7 @@ conf_defaults(struct tn_policy *out)
 	out->on_error = TN_ONERR_DENY;
 	out->cgroup = TN_CGROUP_REQUIRED;
 	out->sessions_max = TN_SESSIONS_MAX_DEFAULT;
+	out->proc_lxcfs = TN_LXCFS_AUTO;
 	/* The rest of the array stays zero: policies compare with memcmp. */
 	memcpy(out->cgroup_root, TN_CGROUP_ROOT_DEFAULT, sizeof(TN_CGROUP_ROOT_DEFAULT));
 	/* origin[] is all { NULL, 0 }: built-in. */
@@ -128,6 +129,9 @@ copy_key(struct tn_policy *dst, const struct tn_policy *src, enum tn_key k)
 		break;
 	case TN_KEY_SESSIONS_MAX:
 		dst->sessions_max = src->sessions_max;
+		break;
+	case TN_KEY_PROC_LXCFS:
+		dst->proc_lxcfs = src->proc_lxcfs;
 		break;
 	case TN_KEY__COUNT:
 		break;

@@ -13,3 +13,16 @@ conf_key_set_anywhere(const struct tn_conf *conf, enum tn_key key, const char **
 		}
 	return false;
 }
+
+bool
+conf_lxcfs_yes_anywhere(const struct tn_conf *conf, const char **file, unsigned *line)
+{
+	for (unsigned i = 0; i < conf->nsec; i++)
+		if ((conf->sec[i].set & (1u << TN_KEY_PROC_LXCFS)) &&
+		    conf->sec[i].val.proc_lxcfs == TN_LXCFS_YES) {
+			*file = conf->sec[i].file;
+			*line = conf->sec[i].key_line[TN_KEY_PROC_LXCFS];
+			return true;
+		}
+	return false;
+}

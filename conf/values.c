@@ -179,6 +179,22 @@ choice_value(const char *key, const char *val, const char *w0, const char *w1, i
 	return 0;
 }
 
+/* proc.lxcfs: auto | yes | no (no bool synonyms: "auto" is a third state). */
+static int
+lxcfs_value(const char *val, enum tn_proc_lxcfs *out, char *why, size_t len)
+{
+	static const struct word words[] = { { "auto", TN_LXCFS_AUTO },
+		{ "yes", TN_LXCFS_YES }, { "no", TN_LXCFS_NO } };
+
+	for (size_t i = 0; i < N_ELEMENTS(words); i++)
+		if (strcmp(val, words[i].name) == 0) {
+			*out = (enum tn_proc_lxcfs)words[i].value;
+			return 0;
+		}
+	snprintf(why, len, "proc.lxcfs: expected auto, yes or no, got '%.64s'", val);
+	return -EINVAL;
+}
+
 static int
 namespaces_value(const char *val, unsigned *out, char *why, size_t len)
 {
@@ -658,6 +674,8 @@ conf_parse_value(const struct tn_keydef *kd, const char *val, struct tn_policy *
 		return pids_value(val, &dst->pids_max, why, len);
 	case TN_KEY_SESSIONS_MAX:
 		return sessions_value(val, &dst->sessions_max, why, len);
+	case TN_KEY_PROC_LXCFS:
+		return lxcfs_value(val, &dst->proc_lxcfs, why, len);
 	case TN_KEY_IO_MAX:
 		return io_max_value(val, dst, why, len);
 	case TN_KEY_CAPS_DROP:

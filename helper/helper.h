@@ -25,6 +25,7 @@ struct tenant_spec {
 	char user[257];
 	unsigned namespaces; /* TN_NS_* */
 	uint64_t tmp_size, tmp_inodes;
+	enum tn_proc_lxcfs proc_lxcfs;        /* auto only when the tenant has a cgroup */
 	char cgroup_root[TN_CGROUP_ROOT_MAX]; /* "" when no cgroups */
 	/* systemd backend: the keeper gets a scope of its own; the user's
 	 * slice's cgroup, read-only ("" when the first login has none). */
@@ -72,6 +73,7 @@ struct init_args {
 	int chan;
 	unsigned namespaces;
 	uint64_t tmp_size, tmp_inodes;
+	enum tn_proc_lxcfs proc_lxcfs;
 	uid_t uid;            /* the tenant's owner and key, for the */
 	char key[TN_KEY_MAX]; /* marker over /run/pam_tenant */
 };
@@ -80,6 +82,10 @@ struct init_args {
  * listening status socket for the tenant's user, for the keeper. */
 int mounts_setup(const struct init_args *a, int *proc_fd, int *user_fd,
     struct tn_err *err);
+
+/* mounts-lxcfs.c: proc.lxcfs, lxcfs's files over the tenant's /proc
+ * (proc_fd).  auto without a usable lxcfs does nothing; yes fails. */
+int mounts_lxcfs(const struct init_args *a, int proc_fd, struct tn_err *err);
 
 /* proc-title.c: rename this process in ps (overwrites the argv area,
  * which main() hands over first: the strings are contiguous). */

@@ -85,6 +85,7 @@ start_init(struct keeper *k, struct tn_err *err)
 	struct init_args a = { .namespaces = k->spec.namespaces,
 		.tmp_size = k->spec.tmp_size,
 		.tmp_inodes = k->spec.tmp_inodes,
+		.proc_lxcfs = k->spec.proc_lxcfs,
 		.uid = k->spec.uid };
 	int flags =
 	    tn_ns_clone_flags(k->spec.namespaces | TN_NS_MOUNT) | CLONE_PIDFD | SIGCHLD;

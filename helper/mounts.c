@@ -3,7 +3,9 @@
  *   - "/" rslave first: nothing of ours propagates to the host;
  *   - ONE tmpfs with the tmp.size/tmp.inodes budget, a 1777 subdirectory
  *     of it bound on each of /tmp, /var/tmp, /dev/shm and /run/lock;
- *   - a fresh mqueue (ipc namespace) and proc (pid namespace);
+ *   - a fresh mqueue (ipc namespace) and proc (pid namespace), with
+ *     lxcfs's meminfo & co. over it when proc.lxcfs says so
+ *     (mounts-lxcfs.c);
  *   - what OCI runtimes do by default, since root inside a tenant is root
  *     on the host's kernel: /proc/sys, /proc/sysrq-trigger, /proc/irq,
  *     /proc/bus, /proc/fs and all of /sys (recursive: cgroups too)
@@ -517,6 +519,8 @@ mounts_setup(const struct init_args *a, int *proc_fd, int *user_fd, struct tn_er
 		if (*proc_fd < 0)
 			return err_set(err, errno, "open new /proc: %m");
 	}
+	if (mounts_lxcfs(a, *proc_fd, err) < 0)
+		return -1;
 	/* The host's /proc too, when the tenant has no PID namespace. */
 	for (size_t i = 0; i < N_ELEMENTS(ro_paths); i++)
 		if (bind_readonly(ro_paths[i], err) < 0)

@@ -213,6 +213,19 @@ pin_leader(struct tn_err *err)
 	return steal_fd(&leader);
 }
 
+/* proc.lxcfs for a new tenant.  lxcfs answers with the limits and usage
+ * of the cgroup of the reader's PID 1, i.e. tenant-init's, and init runs
+ * outside the tenant's cgroup (the keeper's cgroup; its own scope on a
+ * systemd host): lxcfs would show the host's memory and CPUs there.  So
+ * auto binds nothing until init shares the tenant's cgroup (then: when
+ * c->cg_leaf >= 0 || c->sd_placed), and yes binds what lxcfs shows (the
+ * tenant's own uptime). */
+static enum tn_proc_lxcfs
+lxcfs_mode(const struct open_ctx *c)
+{
+	return c->pol.proc_lxcfs == TN_LXCFS_AUTO ? TN_LXCFS_NO : c->pol.proc_lxcfs;
+}
+
 static int
 join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key, int leader,
     struct tn_msg_joined *out, int *fds, size_t *nfds, int *link, struct tn_err *err)
@@ -232,6 +245,7 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key, int 
 		if (c->cg_leaf >= 0)
 			str_copy(spec.cgroup_root, sizeof(spec.cgroup_root),
 			    c->pol.cgroup_root);
+		spec.proc_lxcfs = lxcfs_mode(c);
 		spec.sd = c->use_sd;
 		if (c->sd_placed)
 			str_copy(spec.sd_slice_cg, sizeof(spec.sd_slice_cg),

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 
 #include "cgroup-systemd.h"
 #include "cgroup.h"
@@ -127,6 +129,30 @@ stack_has_tenant(const char *service, int depth)
 	return found;
 }
 
+#ifndef FUSE_SUPER_MAGIC
+#define FUSE_SUPER_MAGIC 0x65735546
+#endif
+
+/* proc.lxcfs = yes: a tenant that starts while lxcfs is not mounted fails
+ * (on_error decides).  A look by path: a hint, not a trust decision. */
+static void
+lxcfs_check(const struct tn_conf *conf, unsigned *nwarn)
+{
+	const char *file;
+	unsigned line;
+	struct statfs sfs;
+
+	if (!conf_lxcfs_yes_anywhere(conf, &file, &line) ||
+	    (statfs(TN_LXCFS_DIR, &sfs) == 0 && sfs.f_type == FUSE_SUPER_MAGIC))
+		return;
+	host_warn(nwarn,
+	    "%s:%u: proc.lxcfs = yes, but lxcfs is not mounted at " TN_LXCFS_DIR
+	    " (%s): tenants it applies to fail to start, on_error decides",
+	    file, line,
+	    access("/usr/bin/lxcfs", X_OK) == 0 ? "installed, not running: start it"
+	                                        : "not installed: apt install lxcfs");
+}
+
 /* What this host makes of the configuration (docs/architecture.md,
  * decision 17): errors (false) where no login with it can work here,
  * warnings (counted) where a setting is ignored or will not hold. */
@@ -138,6 +164,7 @@ host_check(const struct tn_conf *conf, unsigned *nwarn)
 	const char *file, *key;
 	unsigned line;
 
+	lxcfs_check(conf, nwarn);
 	if (!sd_host()) {
 		cgroup_probe(&cg);
 		if (!cg.usable && limit_set_anywhere(conf, &key, &file, &line))

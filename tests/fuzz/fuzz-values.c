@@ -36,6 +36,7 @@ static const char *const keys[] = {
 	"cgroup",
 	"cgroup.root",
 	"sessions.max",
+	"proc.lxcfs",
 	"caps.keep",
 };
 
@@ -130,6 +131,7 @@ reference(enum tn_key k, const char *s, uint64_t *want)
 	case TN_KEY_ON_ERROR:
 	case TN_KEY_CGROUP:
 	case TN_KEY_CGROUP_ROOT:
+	case TN_KEY_PROC_LXCFS:
 	case TN_KEY__COUNT:
 		break; /* lists and words: checked by the round trip */
 	}
@@ -171,6 +173,7 @@ field(const struct tn_policy *p, enum tn_key k)
 	case TN_KEY_ON_ERROR:
 	case TN_KEY_CGROUP:
 	case TN_KEY_CGROUP_ROOT:
+	case TN_KEY_PROC_LXCFS:
 	case TN_KEY__COUNT:
 		break;
 	}

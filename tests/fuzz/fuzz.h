@@ -109,7 +109,8 @@ static void __attribute__((unused)) fuzz_check_policy(const struct tn_policy *p)
 	FUZZ_CHECK((unsigned)p->scope <= TN_SCOPE_SESSION &&
 	        (unsigned)p->on_logout <= TN_LOGOUT_KILL &&
 	        (unsigned)p->on_error <= TN_ONERR_ALLOW &&
-	        (unsigned)p->cgroup <= TN_CGROUP_OPTIONAL,
+	        (unsigned)p->cgroup <= TN_CGROUP_OPTIONAL &&
+	        (unsigned)p->proc_lxcfs <= TN_LXCFS_NO,
 	    "enum out of range");
 	FUZZ_CHECK(FUZZ_TERMINATED(p->cgroup_root) && fuzz_relative_path(p->cgroup_root),
 	    "cgroup_root '%.128s'", p->cgroup_root);

@@ -42,6 +42,8 @@ is_origin(const struct tn_policy *p, enum tn_key k, const char *file, unsigned l
 	IS_INT(p->origin[k].line, line, w);
 }
 
+static void is_format(const struct tn_policy *p, enum tn_key k, const char *want);
+
 static void
 test_defaults(void)
 {
@@ -75,6 +77,7 @@ test_defaults(void)
 	IS_INT(d.cgroup, TN_CGROUP_REQUIRED, "default: cgroup required");
 	IS_STR(d.cgroup_root, "tenant.slice", "default: cgroup.root tenant.slice");
 	IS_INT(d.sessions_max, 256, "default: sessions.max 256");
+	IS_INT(d.proc_lxcfs, TN_LXCFS_AUTO, "default: proc.lxcfs auto");
 	OK(!conf_policy_has_limits(&d), "defaults set no limits");
 	for (int k = 0; k < TN_KEY__COUNT; k++)
 		if (d.origin[k].file != NULL)
@@ -293,6 +296,57 @@ test_sessions_max(void)
 	conf_free(conf);
 }
 
+/* proc.lxcfs: three words, resolved like any tenant key, not per service. */
+static void
+test_proc_lxcfs(void)
+{
+	struct tn_conf *conf = parse("lx.conf",
+	    "[default]\n"           /* 1 */
+	    "proc.lxcfs = no\n"     /* 2 */
+	    "[group ops]\n"         /* 3 */
+	    "proc.lxcfs = yes\n"    /* 4 */
+	    "[user bob]\n"          /* 5 */
+	    "proc.lxcfs = auto\n"); /* 6 */
+	static const char *const ops[] = { "ops" };
+	static const char *const bad[] = { "[default]\nproc.lxcfs = true\n",
+		"[default]\nproc.lxcfs = Yes\n", "[default]\nproc.lxcfs =\n",
+		"[default]\nproc.lxcfs = auto yes\n",
+		"[service sshd]\nproc.lxcfs = no\n" };
+	struct tn_identity id = { .uid = 1000, .user = "alice" };
+	struct tn_policy p;
+
+	conf_resolve(conf, &id, &p);
+	IS_INT(p.proc_lxcfs, TN_LXCFS_NO, "proc.lxcfs = no from [default]");
+	is_origin(&p, TN_KEY_PROC_LXCFS, "lx.conf", 2, "default proc.lxcfs");
+	id.groups = ops;
+	id.ngroups = 1;
+	conf_resolve(conf, &id, &p);
+	IS_INT(p.proc_lxcfs, TN_LXCFS_YES, "proc.lxcfs: group beats default");
+	is_format(&p, TN_KEY_PROC_LXCFS, "yes");
+	id.user = "bob";
+	conf_resolve(conf, &id, &p);
+	IS_INT(p.proc_lxcfs, TN_LXCFS_AUTO, "proc.lxcfs: user beats group");
+	is_origin(&p, TN_KEY_PROC_LXCFS, "lx.conf", 6, "user proc.lxcfs");
+	is_format(&p, TN_KEY_PROC_LXCFS, "auto");
+	OK(!conf_policy_has_limits(&p), "proc.lxcfs is not a cgroup limit");
+	IS_STR(conf_key_name(TN_KEY_PROC_LXCFS), "proc.lxcfs", "proc.lxcfs key name");
+	conf_free(conf);
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
+		struct tn_conf *c = conf_new();
+		struct tn_diag diag = { 0 };
+		char what[128];
+
+		snprintf(what, sizeof(what), "bad proc.lxcfs %zu rejected", i);
+		IS_INT(conf_parse_buffer(c, "bad.conf", bad[i], strlen(bad[i]), &diag),
+		    -EINVAL, what);
+		OK(diag.stored == 1 &&
+		        strstr(diag.msg[0], "bad.conf:2: ") == diag.msg[0] &&
+		        strstr(diag.msg[0], "proc.lxcfs"),
+		    "... with file:line naming proc.lxcfs");
+		conf_free(c);
+	}
+}
+
 static void
 test_caps(void)
 {
@@ -425,6 +479,9 @@ test_format(void)
 	is_format(&p, TN_KEY_CPU_WEIGHT, "");
 	is_format(&p, TN_KEY_CAPS_AMBIENT, "");
 	is_format(&p, TN_KEY_CGROUP, "required");
+	is_format(&p, TN_KEY_PROC_LXCFS, "auto");
+	p.proc_lxcfs = TN_LXCFS_NO;
+	is_format(&p, TN_KEY_PROC_LXCFS, "no");
 	is_format(&p, TN_KEY_CGROUP_ROOT, "tenant.slice");
 	snprintf(p.cgroup_root, sizeof(p.cgroup_root), "a/b.c/d_e/f-1");
 	is_format(&p, TN_KEY_CGROUP_ROOT, "a/b.c/d_e/f-1");
@@ -505,8 +562,9 @@ test_round_trip(void)
 	           "caps.keep = cap_net_raw cap_setuid cap_setgid\n"
 	           "no_new_privs = yes\non_logout = kill\non_error = allow\n"
 	           "cgroup = optional\ncgroup.root = tenants/host-1.slice/x\n"
-	           "sessions.max = 17\n",
+	           "sessions.max = 17\nproc.lxcfs = no\n",
 	    "every key round-trips");
+	round_trip("[default]\nproc.lxcfs = yes\n", "proc.lxcfs = yes round-trips");
 	round_trip("[default]\ncgroup.root = tenant.slice\n",
 	    "cgroup.root set to its default round-trips");
 }
@@ -520,6 +578,7 @@ main(void)
 	test_many_groups();
 	test_service();
 	test_sessions_max();
+	test_proc_lxcfs();
 	test_caps();
 	test_files();
 	test_cgroup_root();
