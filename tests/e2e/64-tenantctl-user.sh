@@ -12,6 +12,10 @@ tmpdir_create
 start_syslog
 PEER=$E2E_ROOT/build/tests/status-peer
 [ -x "$PEER" ] || bail_out "$PEER missing: make test-bins"
+# What the users run inside their tenants (where /tmp is private).
+tenant_bin_dir BIN "$TENANTCTL" "$PEER"
+UCTL=$BIN/tenantctl
+UPEER=$BIN/status-peer
 SOCK=/run/pam_tenant/status.sock
 make_user tu-own-a
 make_user tu-own-b
@@ -32,7 +36,7 @@ apid=$(pgrep -u tu-own-a -x sleep | head -n 1)
 keeper=$($TENANTCTL status tu-own-a --json | grep -o '"keeper_pid":[0-9]*' | cut -d: -f2)
 
 # The user's status, in words and in JSON.
-out=$(ssh_as tu-own-a "$TENANTCTL status; echo rc=\$?" 2>&1)
+out=$(ssh_as tu-own-a "$UCTL status; echo rc=\$?" 2>&1)
 like "$out" "tenant user-$uida \\(yours\\)" "a user's tenantctl status shows their own tenant"
 like "$out" "user +tu-own-a \\(uid $uida\\)" "... with their name and uid"
 like "$out" "sessions +2" "... its sessions (the background one and this one)"
@@ -40,7 +44,7 @@ like "$out" "session +since [0-9-]+ [0-9:]+ UTC, $SSHD_PAM_SERVICE" "... each wi
 like "$out" "recent OOM kills and refused forks" "... and the recent OOM kills and refused forks"
 like "$out" "rc=0" "... exit 0"
 unlike "$out" 'Permission denied|needs root' "... no 'Permission denied', no 'needs root'"
-js=$(ssh_as tu-own-a "$TENANTCTL status --json")
+js=$(ssh_as tu-own-a "$UCTL status --json")
 like "$js" "^\\{\"tenants\":\\[\\{\"tenant\":\"user-$uida\",\"uid\":$uida,\"user\":\"tu-own-a\",\"sessions\":2," \
 	"status --json for the user: the same shape as root's"
 like "$js" '"events":\[\]' "... with the (empty) list of events"
@@ -49,7 +53,7 @@ if command -v python3 >/dev/null; then
 	printf '%s' "$js" | python3 -c 'import json,sys; json.load(sys.stdin)'
 	ok $? "... valid JSON"
 fi
-out=$(ssh_as tu-own-a "$TENANTCTL status tu-own-a >/dev/null; echo rc=\$?; $TENANTCTL status tu-own-b 2>&1; echo rc=\$?" 2>&1)
+out=$(ssh_as tu-own-a "$UCTL status tu-own-a >/dev/null; echo rc=\$?; $UCTL status tu-own-b 2>&1; echo rc=\$?" 2>&1)
 like "$out" "^rc=0" "status USER with one's own name works"
 like "$out" "you can see only your own tenant.*rc=4" "status of another user: refused, exit 4"
 
@@ -59,19 +63,19 @@ like "$out" "^666 root socket" "the status socket is root's, mode 0666"
 like "$out" "still-there" "... and the user cannot remove it"
 
 # Another user: their own tenant only.
-out=$(ssh_as tu-own-b "$TENANTCTL status; $PEER $SOCK send status" 2>&1)
+out=$(ssh_as tu-own-b "$UCTL status; $UPEER $SOCK send status" 2>&1)
 like "$out" "tenant user-$uidb \\(yours\\)" "another user's status shows their own tenant"
 unlike "$out" "user-$uida" "... and nothing of the first user's"
 like "$out" "uid $uidb" "... their socket is their own keeper's"
 # Outside any tenant (an exempt or degraded login looks like this).
-out=$(setpriv --reuid="$uidb" --regid="$uidb" --clear-groups -- $TENANTCTL status 2>&1; echo "rc=$?")
+out=$(setpriv --reuid="$uidb" --regid="$uidb" --clear-groups -- $UCTL status 2>&1; echo "rc=$?")
 like "$out" "not inside a tenant.*rc=4" "a user outside any tenant is told why, exit 4"
 unlike "$out" 'Permission denied' "... not an errno text"
-out=$(setpriv --reuid="$uidb" --regid="$uidb" --clear-groups -- $PEER "/proc/$apid/root$SOCK" send status 2>&1)
+out=$(setpriv --reuid="$uidb" --regid="$uidb" --clear-groups -- $UPEER "/proc/$apid/root$SOCK" send status 2>&1)
 like "$out" "cannot connect" "another user cannot reach it through /proc/PID/root"
 # Root puts a process of uid B into A's mount namespace: the keeper checks the peer.
 mark=$(syslog_mark)
-out=$(nsenter -t "$apid" -m -- setpriv --reuid="$uidb" --regid="$uidb" --clear-groups -- $PEER "$SOCK" send status 2>&1)
+out=$(nsenter -t "$apid" -m -- setpriv --reuid="$uidb" --regid="$uidb" --clear-groups -- $UPEER "$SOCK" send status 2>&1)
 like "$out" "closed" "a peer of another uid that reaches the socket gets no answer"
 syslog_wait 5 "$mark" "tenant user-$uida: status socket: uid $uidb pid [0-9]+ is not the tenant's user \\(refused\\)"
 ok $? "... and is logged"
@@ -80,13 +84,13 @@ ok $? "... and is logged"
 sleep 1.1 # refusals are logged at most once a second
 for type in terminate close join open init; do
 	mark=$(syslog_mark)
-	out=$(ssh_as tu-own-a "$PEER $SOCK send $type" 2>&1)
+	out=$(ssh_as tu-own-a "$UPEER $SOCK send $type" 2>&1)
 	like "$out" "^closed" "a user connection sending ${type^^} gets no answer"
 	syslog_wait 5 "$mark" "tenant user-$uida: status socket: uid $uida pid [0-9]+: .*unexpected message type .*\\(refused\\)"
 	ok $? "... and the refusal is logged"
 	sleep 1.1 # refusals are logged at most once a second
 done
-out=$(nsenter -t "$apid" -m -- $PEER "$SOCK" send terminate 2>&1)
+out=$(nsenter -t "$apid" -m -- $UPEER "$SOCK" send terminate 2>&1)
 like "$out" "^closed" "TERMINATE from root on the status socket: refused too"
 sleep 0.5
 is "$($TENANTCTL status tu-own-a --json | grep -o '"keeper_pid":[0-9]*' | cut -d: -f2)" "$keeper" \
@@ -115,12 +119,12 @@ login_and_status() {
 	ok "$([ "$took" -lt 1500 ]; echo $?)" "root's tenantctl status answers meanwhile (${took} ms)"
 	like "$out" '"processes":[0-9]+' "... with the keeper's own figures"
 }
-ssh_bg_as tu-own-a "$PEER $SOCK hammer 12 >/tmp/hammer.out"
+ssh_bg_as tu-own-a "$UPEER $SOCK hammer 12 >/tmp/hammer.out"
 hammer_pid=$SSH_BG_PID
 sleep 2
 login_and_status hammered
 mark=$(syslog_mark)
-ssh_bg_as tu-own-a "$PEER $SOCK hold 40 8 >/dev/null; true"
+ssh_bg_as tu-own-a "$UPEER $SOCK hold 40 8 >/dev/null; true"
 hold_pid=$SSH_BG_PID
 sleep 2
 login_and_status "hammered and held"

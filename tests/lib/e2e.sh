@@ -285,6 +285,20 @@ tmpdir_create() {
 	on_exit "_e2e_rm_T $(_e2e_q "$T")"
 }
 
+# tenant_bin_dir VAR FILE...: copy FILEs (programs a user runs inside a
+# tenant) to a fresh directory below /run and set VAR to it; removed on
+# exit.  Inside a tenant /tmp, /var/tmp and /dev/shm are private: a tree
+# checked out below them (as CI's clone may be) is not there.
+tenant_bin_dir() {
+	local _tbd_var=$1 _tbd_dir
+	shift
+	_tbd_dir=$(mktemp -d /run/pam_tenant-test.XXXXXX) || bail_out "mktemp -d /run failed"
+	on_exit "rm -rf --one-file-system -- $(_e2e_q "$_tbd_dir")"
+	chmod 0755 "$_tbd_dir"
+	cp -- "$@" "$_tbd_dir/" || bail_out "copy to $_tbd_dir failed"
+	printf -v "$_tbd_var" '%s' "$_tbd_dir"
+}
+
 # _e2e_rm_T DIR: remove the test directory, unless E2E_KEEP_T=1 (debugging).
 _e2e_rm_T() {
 	if [ "${E2E_KEEP_T:-0}" = 1 ]; then

@@ -10,6 +10,8 @@ require_root
 [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || skip_all "not a cgroup v2 host"
 require_cmd sshd ssh su perl pamtester flock
 tmpdir_create
+tenant_bin_dir BIN "$TENANTCTL" # what the user runs inside the tenant
+UCTL=$BIN/tenantctl
 start_syslog
 make_user tq-n
 N=$(user_uid tq-n)
@@ -26,7 +28,7 @@ BOMB='perl -e '\''my $f = 0; my $end = time + 3; while (time < $end) { my $p = f
 ssh_bg_as tq-n 'exec sleep 600'
 wait_until 30 test -d "$CG/user-$N"
 ok $? "tq-n has a tenant with a cgroup"
-out=$(su - tq-n -c "$TENANTCTL status" 2>&1)
+out=$(su - tq-n -c "$UCTL status" 2>&1)
 like "$out" "memory +[0-9.]+[KMG]? of 96.0M" "the user's status shows memory.max"
 like "$out" "pids +[0-9]+ of 16, 0 fork\\(s\\) refused" "... pids.max and no refused fork"
 unlike "$out" 'pam_tenant:' "a login without OOM kills or refused forks is told nothing"
@@ -61,13 +63,13 @@ out=$(echo true | su - tq-n 2>&1)
 unlike "$out" 'pam_tenant:' "the login after that is told nothing: no repeat"
 
 # The user's own status lists the events with their times.
-out=$(su - tq-n -c "$TENANTCTL status" 2>&1)
+out=$(su - tq-n -c "$UCTL status" 2>&1)
 like "$out" "[0-9-]+ [0-9:]+ UTC  1 process\\(es\\) killed at memory.max" "status lists the OOM kill with its time"
 like "$out" "[0-9-]+ [0-9:]+ UTC  [1-9][0-9]* fork\\(s\\) refused at pids.max" "... and the refused forks, one entry for the burst"
 is "$(printf '%s\n' "$out" | grep -c 'refused at pids.max')" 1 "... (one line)"
 like "$out" "memory .* 1 OOM kill\\(s\\) since the tenant started" "... and the counts"
 like "$out" "pids .* [1-9][0-9]* fork\\(s\\) refused since the tenant started" "... of both"
-js=$(su - tq-n -c "$TENANTCTL status --json" 2>&1)
+js=$(su - tq-n -c "$UCTL status --json" 2>&1)
 like "$js" '"events":\[\{"time":[0-9]+,"last":[0-9]+,"kind":"oom-kill","count":1\},\{"time":[0-9]+,"last":[0-9]+,"kind":"fork-refused","count":[1-9][0-9]*\}\]' \
 	"status --json: the events as objects"
 like "$($TENANTCTL status tq-n)" "UTC  1 process\\(es\\) killed at memory.max" "root's status shows them too"
