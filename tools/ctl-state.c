@@ -158,12 +158,10 @@ json_limit(const char *key, uint64_t v)
 		printf(",\"%s\":%llu", key, (unsigned long long)v);
 }
 
-static void
-print_usage_json(const struct tenant_view *t)
+void
+ctl_print_usage_json(const struct tn_cg_usage *u)
 {
-	const struct tn_cg_usage *u = &t->usage;
-
-	if (!t->has_usage) {
+	if (u == NULL) {
 		printf(",\"usage\":null");
 		return;
 	}
@@ -176,6 +174,12 @@ print_usage_json(const struct tenant_view *t)
 	printf(",\"cpu_usec\":%llu,\"oom_kills\":%llu,\"pids_denied\":%llu}",
 	    (unsigned long long)u->cpu_usec, (unsigned long long)u->oom_kills,
 	    (unsigned long long)u->pids_denied);
+}
+
+static void
+print_usage_json(const struct tenant_view *t)
+{
+	ctl_print_usage_json(t->has_usage ? &t->usage : NULL);
 }
 
 static int

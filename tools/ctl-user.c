@@ -236,15 +236,6 @@ print_session(const char *rest, void *data)
 }
 
 static void
-json_limit(const char *key, uint64_t v)
-{
-	if (v == TN_UNLIMITED)
-		printf(",\"%s\":null", key);
-	else
-		printf(",\"%s\":%llu", key, (unsigned long long)v);
-}
-
-static void
 print_json(const char *text, const char *name, long long age)
 {
 	struct usage_line l = parse_usage(text);
@@ -257,20 +248,7 @@ print_json(const char *text, const char *name, long long age)
 	ctl_json_string(stdout, name);
 	printf(",\"sessions\":%lld,\"processes\":%lld,\"age_seconds\":%lld",
 	    field_num(text, "sessions"), field_num(text, "processes"), age);
-	if (l.have) {
-		printf(",\"usage\":{\"memory_current\":%llu",
-		    (unsigned long long)l.u.memory_current);
-		json_limit("memory_max", l.u.memory_max);
-		printf(",\"memory_peak\":%llu,\"pids_current\":%llu",
-		    (unsigned long long)l.u.memory_peak,
-		    (unsigned long long)l.u.pids_current);
-		json_limit("pids_max", l.u.pids_max);
-		printf(",\"cpu_usec\":%llu,\"oom_kills\":%llu,\"pids_denied\":%llu}",
-		    (unsigned long long)l.u.cpu_usec, (unsigned long long)l.u.oom_kills,
-		    (unsigned long long)l.u.pids_denied);
-	} else {
-		printf(",\"usage\":null");
-	}
+	ctl_print_usage_json(l.have ? &l.u : NULL);
 	printf(",\"oom_kills_seen\":%lld,\"forks_refused_seen\":%lld,\"events\":[",
 	    field_num(text, "oom_kills"), field_num(text, "forks_refused"));
 	ctl_print_events(text, true);

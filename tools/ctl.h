@@ -47,6 +47,9 @@ int ctl_each_tenant_of(uid_t uid,
 int cmd_kill(int argc, char **argv);
 int cmd_terminate_session(int argc, char **argv);
 
+struct tn_cg_usage;
+/* ,"usage":{...} of a tenant, or ,"usage":null when u is NULL. */
+void ctl_print_usage_json(const struct tn_cg_usage *u);
 /* 1.5G, 300M, 12K; "max" for no limit. */
 const char *ctl_human(uint64_t v, char *buf, size_t len);
 
