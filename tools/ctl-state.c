@@ -35,9 +35,8 @@ struct tenant_view {
 	struct tn_cg_usage usage;
 };
 
-/* Value of "name VALUE" in an info text, or NULL. */
-static const char *
-info_get(const char *info, const char *name, char *buf, size_t len)
+const char *
+ctl_text_get(const char *info, const char *name, char *buf, size_t len)
 {
 	size_t n = strlen(name);
 	const char *p = info;
@@ -62,7 +61,7 @@ info_long(const char *info, const char *name)
 {
 	char buf[64];
 
-	return info_get(info, name, buf, sizeof(buf)) ? strtol(buf, NULL, 10) : -1;
+	return ctl_text_get(info, name, buf, sizeof(buf)) ? strtol(buf, NULL, 10) : -1;
 }
 
 /* Ask the keeper; fills processes (and refreshes sessions). */
@@ -88,9 +87,9 @@ ask_keeper(struct tenant_view *t)
 	if (poll(&p, 1, 2000) <= 0 ||
 	    proto_recv(fd, 1u << TN_MSG_STATUS, &m, fds, &nfds, NULL) < 0)
 		return;
-	if (info_get(m.ctl.text, "processes", buf, sizeof(buf)))
+	if (ctl_text_get(m.ctl.text, "processes", buf, sizeof(buf)))
 		t->processes = strtol(buf, NULL, 10);
-	if (info_get(m.ctl.text, "sessions", buf, sizeof(buf)))
+	if (ctl_text_get(m.ctl.text, "sessions", buf, sizeof(buf)))
 		t->sessions = strtol(buf, NULL, 10);
 	str_copy(t->events, sizeof(t->events), m.ctl.text); /* ctl_print_events */
 }
@@ -103,7 +102,7 @@ read_usage(struct tenant_view *t)
 	char path[512], *slash;
 	_cleanup_close_ int fd = -1;
 
-	if (info_get(t->info, "slice_cgroup", path, sizeof(path))) {
+	if (ctl_text_get(t->info, "slice_cgroup", path, sizeof(path))) {
 		fd = sd_cgroup_open(path);
 		if (fd < 0)
 			return;
@@ -111,7 +110,7 @@ read_usage(struct tenant_view *t)
 		t->has_usage = true;
 		return;
 	}
-	if (!info_get(t->info, "cgroup", path, sizeof(path)) ||
+	if (!ctl_text_get(t->info, "cgroup", path, sizeof(path)) ||
 	    (slash = strrchr(path, '/')) == NULL)
 		return;
 	*slash = '\0';
@@ -202,7 +201,8 @@ load_view(const struct tn_state *st, const char *key, struct tenant_view *t)
 	if (n < 0)
 		return (int)n;
 	t->info[n] = '\0';
-	if (!info_get(t->info, "uid", buf, sizeof(buf)) || parse_uid(buf, &t->uid) < 0)
+	if (!ctl_text_get(t->info, "uid", buf, sizeof(buf)) ||
+	    parse_uid(buf, &t->uid) < 0)
 		return -EBADMSG;
 	t->created = info_long(t->info, "created");
 	t->keeper_pid = info_long(t->info, "keeper_pid");
@@ -348,7 +348,7 @@ print_detail_json(const struct tenant_view *t)
 	bool first = true;
 
 	printf(",\"cgroup\":");
-	ctl_json_string(stdout, info_get(t->info, "cgroup", buf, sizeof(buf)));
+	ctl_json_string(stdout, ctl_text_get(t->info, "cgroup", buf, sizeof(buf)));
 	printf(",\"namespaces\":{");
 	for (const char *p = t->info; p && *p;
 	     p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
@@ -392,7 +392,7 @@ print_tenant(struct tenant_view *t, void *data)
 		    ",\"sessions\":%ld,\"processes\":%ld,\"age_seconds\":%ld,\"keeper_pid\":%ld",
 		    t->sessions, t->processes, age, t->keeper_pid);
 		print_usage_json(t);
-		if (info_get(t->info, "unit", unit, sizeof(unit))) {
+		if (ctl_text_get(t->info, "unit", unit, sizeof(unit))) {
 			printf(",\"unit\":");
 			ctl_json_string(stdout, unit);
 		}

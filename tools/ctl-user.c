@@ -86,33 +86,13 @@ ask(char *text, size_t len)
 	return 0;
 }
 
-/* Value of "name VALUE" in the text, or NULL. */
-static const char *
-field(const char *text, const char *name, char *buf, size_t len)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = text; p && *p;
-	     p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-		if (strncmp(p, name, n) == 0 && p[n] == ' ') {
-			size_t k = strcspn(p + n + 1, "\n");
-
-			if (k >= len)
-				k = len - 1;
-			memcpy(buf, p + n + 1, k);
-			buf[k] = '\0';
-			return buf;
-		}
-	}
-	return NULL;
-}
-
+/* Number of "name N" in the text, or -1. */
 static long long
 field_num(const char *text, const char *name)
 {
 	char buf[32];
 
-	return field(text, name, buf, sizeof(buf)) ? strtoll(buf, NULL, 10) : -1;
+	return ctl_text_get(text, name, buf, sizeof(buf)) ? strtoll(buf, NULL, 10) : -1;
 }
 
 struct usage_line {
@@ -127,7 +107,7 @@ parse_usage(const char *text)
 	char buf[256];
 	unsigned long long v[8];
 
-	if (field(text, "usage", buf, sizeof(buf)) &&
+	if (ctl_text_get(text, "usage", buf, sizeof(buf)) &&
 	    sscanf(buf, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
 	        &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
 		l.have = true;
@@ -243,7 +223,7 @@ print_json(const char *text, const char *name, long long age)
 	struct line_opts o = { .json = true, .first = true };
 
 	printf("{\"tenants\":[{\"tenant\":");
-	ctl_json_string(stdout, field(text, "key", key, sizeof(key)));
+	ctl_json_string(stdout, ctl_text_get(text, "key", key, sizeof(key)));
 	printf(",\"uid\":%lld,\"user\":", field_num(text, "uid"));
 	ctl_json_string(stdout, name);
 	printf(",\"sessions\":%lld,\"processes\":%lld,\"age_seconds\":%lld",
@@ -266,7 +246,8 @@ print_text(const char *text, const char *name, long long age)
 	char key[TN_KEY_MAX], a[24], b[24], c[24];
 	struct line_opts o = { .json = false };
 
-	printf("tenant %s (yours)\n  user       ", field(text, "key", key, sizeof(key)));
+	printf("tenant %s (yours)\n  user       ",
+	    ctl_text_get(text, "key", key, sizeof(key)));
 	ctl_print_safe(stdout, name);
 	printf(
 	    " (uid %lld)\n  sessions   %lld\n  processes  %lld (besides the tenant's init)\n"
@@ -349,7 +330,7 @@ cmd_status_user(int argc, char **argv)
 		identity_free(&me);
 		return CTL_EXIT_FAIL;
 	}
-	if (!field(text, "uid", buf, sizeof(buf)) || parse_uid(buf, &want) < 0 ||
+	if (!ctl_text_get(text, "uid", buf, sizeof(buf)) || parse_uid(buf, &want) < 0 ||
 	    want != uid) {
 		identity_free(&me);
 		fprintf(stderr, "tenantctl: status: this is not your tenant\n");

@@ -47,6 +47,8 @@ int ctl_each_tenant_of(uid_t uid,
 int cmd_kill(int argc, char **argv);
 int cmd_terminate_session(int argc, char **argv);
 
+/* Value of "name VALUE" in a keeper's "key value" lines, or NULL. */
+const char *ctl_text_get(const char *text, const char *name, char *buf, size_t len);
 struct tn_cg_usage;
 /* ,"usage":{...} of a tenant, or ,"usage":null when u is NULL. */
 void ctl_print_usage_json(const struct tn_cg_usage *u);
