@@ -68,7 +68,7 @@ set_pids(int dir_fd, uint64_t v, struct tn_err *err)
 }
 
 static int
-set_cpu(int dir_fd, const struct tn_policy *p, struct tn_err *err)
+set_cpu(int dir_fd, const struct tn_limits *p, struct tn_err *err)
 {
 	char value[64], weight[16];
 	int r;
@@ -109,7 +109,7 @@ io_line(char *buf, size_t len, const struct tn_io_max *m)
 }
 
 static int
-set_io(int dir_fd, const struct tn_policy *p, struct tn_err *err)
+set_io(int dir_fd, const struct tn_limits *p, struct tn_err *err)
 {
 	char weight[32], cur[4096], line[160];
 	int r;
@@ -160,7 +160,7 @@ set_io(int dir_fd, const struct tn_policy *p, struct tn_err *err)
 }
 
 int
-cg_apply_limits(int user_fd, const struct tn_policy *p, struct tn_err *err)
+cg_apply_limits(int user_fd, const struct tn_limits *p, struct tn_err *err)
 {
 	if (set_bytes(user_fd, "memory.max", p->memory_max, err) < 0 ||
 	    set_bytes(user_fd, "memory.high", p->memory_high, err) < 0 ||

@@ -88,7 +88,7 @@ add_io(struct tn_sd_prop *out, size_t k, const char *name, const struct tn_io_ma
 }
 
 int
-sd_props(const struct tn_policy *p, struct tn_sd_prop out[TN_SD_MAX_PROPS], size_t *n,
+sd_props(const struct tn_limits *p, struct tn_sd_prop out[TN_SD_MAX_PROPS], size_t *n,
     struct tn_err *err)
 {
 	size_t k = 0;
@@ -111,7 +111,7 @@ sd_props(const struct tn_policy *p, struct tn_sd_prop out[TN_SD_MAX_PROPS], size
 		out[k++] = (struct tn_sd_prop){ "IOWeight", p->io_weight, "" };
 	/* io.max: one a(st) entry per device and direction, by the device
 	 * node udev makes for every block device. */
-	for (unsigned i = 0; i < p->io_max_count && i < TN_CONF_MAX_IO_DEVICES; i++) {
+	for (unsigned i = 0; i < p->io_max_count && i < TN_IO_MAX_DEVICES; i++) {
 		const struct tn_io_max *m = &p->io_max[i];
 
 		k = add_io(out, k, "IOReadBandwidthMax", m, m->rbps);
@@ -265,7 +265,7 @@ sd_props_hold(int dir_fd, const struct tn_sd_prop *props, size_t n, char *why, s
 }
 
 int
-sd_limits_hold(int dir_fd, const struct tn_policy *p, char *why, size_t len,
+sd_limits_hold(int dir_fd, const struct tn_limits *p, char *why, size_t len,
     const char **prop)
 {
 	struct tn_sd_prop props[TN_SD_MAX_PROPS];

@@ -20,13 +20,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "conf.h"
+#include "tn-limits.h"
 #include "err.h"
 
 #define TN_SD_SYMBOL "tn_sd_ops_v2"
 #define TN_SD_ABI 3
 /* 7 scalar properties and 4 IO*Max ones per io.max device. */
-#define TN_SD_MAX_PROPS (7 + 4 * TN_CONF_MAX_IO_DEVICES)
+#define TN_SD_MAX_PROPS (7 + 4 * TN_IO_MAX_DEVICES)
 #define TN_SD_DEV_MAX 32
 #define TN_SD_MAX_FILES 64
 
@@ -98,13 +98,13 @@ const struct tn_sd_ops *sd_plugin(struct tn_err *err);
 
 /* The configured limits as properties: only the keys the policy sets;
  * io.max as IO*Max entries for /dev/block/MAJ:MIN. */
-int sd_props(const struct tn_policy *pol, struct tn_sd_prop out[TN_SD_MAX_PROPS],
+int sd_props(const struct tn_limits *lim, struct tn_sd_prop out[TN_SD_MAX_PROPS],
     size_t *n, struct tn_err *err);
 
-/* 1 when every limit pol sets reads back as configured from the cgroup
+/* 1 when every limit lim sets reads back as configured from the cgroup
  * files of dir_fd, 0 when one does not (why says which, *prop names its
  * property when prop is not NULL), <0 on error. */
-int sd_limits_hold(int dir_fd, const struct tn_policy *pol, char *why, size_t len,
+int sd_limits_hold(int dir_fd, const struct tn_limits *lim, char *why, size_t len,
     const char **prop);
 
 /* Does the cgroup dir_fd read as property p asks (the file systemd

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "conf.h"
+#include "tn-limits.h"
 #include "err.h"
 
 #define TN_CGROUP_MOUNT "/sys/fs/cgroup"
@@ -30,9 +30,9 @@ void cgroup_probe(struct tn_cgroup_probe *p);
  * cgroup <root>/user-<uid>.  Returns an O_DIRECTORY fd. */
 int cg_user_open(const char *root, uid_t uid, bool create, struct tn_err *err);
 
-/* Write every limit of pol to the user cgroup (unset ones back to "max"),
+/* Write every limit in lim to the user cgroup (unset ones back to "max"),
  * reading each back; a mismatch is an error naming the file. */
-int cg_apply_limits(int user_fd, const struct tn_policy *pol, struct tn_err *err);
+int cg_apply_limits(int user_fd, const struct tn_limits *lim, struct tn_err *err);
 
 /* session-<cookie> below the user cgroup. */
 int cg_session_create(int user_fd, const char *cookie, struct tn_err *err);

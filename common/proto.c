@@ -7,8 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conf.h"
 #include "proto.h"
+#include "tn-limits.h"
 #include "util.h"
 
 static size_t

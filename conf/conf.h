@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "ns.h"
+#include "tn-limits.h"
 
 /* The Makefile passes -D per build variant; these are the fallbacks. */
 #ifndef TN_CONF_PATH
@@ -27,7 +28,6 @@
 #define TN_CONF_MAX_LINE 4096
 #define TN_CONF_MAX_FILES 256
 #define TN_CONF_MAX_SECTIONS 10000
-#define TN_CONF_MAX_IO_DEVICES 16
 
 /* cgroup.root: the subtree below /sys/fs/cgroup that holds the tenants'
  * user-<uid>/session-<cookie> cgroups.  Size includes the NUL. */
@@ -36,13 +36,9 @@
 
 /* Namespace bits for tn_policy.namespaces: TN_NS_* (ns.h). */
 
-/* sessions.max: open sessions a tenant accepts (its keeper serves at
- * most this many; the keeper's own limits are sized for the upper end). */
+/* sessions.max: the default; the bound is TN_SESSIONS_MAX_LIMIT
+ * (tn-limits.h, with TN_UNLIMITED and TN_IO_MAX_DEVICES). */
 #define TN_SESSIONS_MAX_DEFAULT 256
-#define TN_SESSIONS_MAX_LIMIT 1024u
-
-/* A limit that is not set (left to the kernel default: "max"). */
-#define TN_UNLIMITED UINT64_MAX
 
 enum tn_scope { TN_SCOPE_USER, TN_SCOPE_SESSION };
 enum tn_on_logout { TN_LOGOUT_KEEP, TN_LOGOUT_KILL };
@@ -86,11 +82,6 @@ struct tn_origin {
 	unsigned line;
 };
 
-struct tn_io_max {
-	unsigned major, minor;
-	uint64_t rbps, wbps, riops, wiops; /* TN_UNLIMITED when not given */
-};
-
 /* The resolved policy for one login.  Plain data: safe to copy. */
 struct tn_policy {
 	bool isolate;
@@ -98,13 +89,7 @@ struct tn_policy {
 	enum tn_scope scope;
 	uint64_t tmp_size; /* bytes, for each of /tmp, /var/tmp, /dev/shm */
 	uint64_t tmp_inodes;
-	uint64_t memory_max, memory_high, memory_swap_max; /* bytes */
-	uint32_t cpu_percent; /* 0 = unlimited; 150 = 1.5 CPUs */
-	uint32_t cpu_weight;  /* 0 = unset, else 1..10000 */
-	uint64_t pids_max;
-	uint32_t io_weight; /* 0 = unset, else 1..10000 */
-	unsigned io_max_count;
-	struct tn_io_max io_max[TN_CONF_MAX_IO_DEVICES];
+	struct tn_limits limits; /* memory, cpu, pids, io (tn-limits.h) */
 	uint64_t caps_drop;    /* bounding-set bits to drop (keep lists are converted) */
 	uint64_t caps_ambient; /* always 0: see tenant.conf(5) */
 	bool no_new_privs;

@@ -104,8 +104,8 @@ format_io_max(const struct tn_policy *pol, char *buf, size_t len)
 	int r = 0;
 
 	buf[0] = '\0';
-	for (unsigned i = 0; i < pol->io_max_count && r == 0; i++) {
-		const struct tn_io_max *d = &pol->io_max[i];
+	for (unsigned i = 0; i < pol->limits.io_max_count && r == 0; i++) {
+		const struct tn_io_max *d = &pol->limits.io_max[i];
 		const uint64_t v[] = { d->rbps, d->wbps, d->riops, d->wiops };
 		bool all_max = true;
 
@@ -156,26 +156,26 @@ conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf, size_
 	case TN_KEY_TMP_INODES:
 		return conf_format_size(pol->tmp_inodes, buf, len);
 	case TN_KEY_MEMORY_MAX:
-		return conf_format_size(pol->memory_max, buf, len);
+		return conf_format_size(pol->limits.memory_max, buf, len);
 	case TN_KEY_MEMORY_HIGH:
-		return conf_format_size(pol->memory_high, buf, len);
+		return conf_format_size(pol->limits.memory_high, buf, len);
 	case TN_KEY_MEMORY_SWAP_MAX:
-		return conf_format_size(pol->memory_swap_max, buf, len);
+		return conf_format_size(pol->limits.memory_swap_max, buf, len);
 	case TN_KEY_CPU:
-		if (pol->cpu_percent == 0)
+		if (pol->limits.cpu_percent == 0)
 			return format_word("max", buf, len);
-		return append(buf, len, &off, "%" PRIu32 "%%", pol->cpu_percent);
+		return append(buf, len, &off, "%" PRIu32 "%%", pol->limits.cpu_percent);
 	case TN_KEY_CPU_WEIGHT:
 		/* Unset is written as nothing, which parses back as unset. */
-		if (pol->cpu_weight == 0)
+		if (pol->limits.cpu_weight == 0)
 			return 0;
-		return append(buf, len, &off, "%" PRIu32, pol->cpu_weight);
+		return append(buf, len, &off, "%" PRIu32, pol->limits.cpu_weight);
 	case TN_KEY_IO_WEIGHT:
-		if (pol->io_weight == 0)
+		if (pol->limits.io_weight == 0)
 			return 0;
-		return append(buf, len, &off, "%" PRIu32, pol->io_weight);
+		return append(buf, len, &off, "%" PRIu32, pol->limits.io_weight);
 	case TN_KEY_PIDS_MAX:
-		return format_u64_or_max(pol->pids_max, buf, len);
+		return format_u64_or_max(pol->limits.pids_max, buf, len);
 	case TN_KEY_IO_MAX:
 		return format_io_max(pol, buf, len);
 	case TN_KEY_CAPS_DROP:

@@ -45,11 +45,11 @@ conf_lint(const struct tn_conf *conf, conf_name_known_fn *known, struct tn_diag 
 		const struct tn_section *shigh =
 		    sec_has(s, TN_KEY_MEMORY_HIGH) ? s : def_high;
 
-		lint_tiny(s, TN_KEY_MEMORY_MAX, s->val.memory_max, warn);
-		lint_tiny(s, TN_KEY_MEMORY_HIGH, s->val.memory_high, warn);
+		lint_tiny(s, TN_KEY_MEMORY_MAX, s->val.limits.memory_max, warn);
+		lint_tiny(s, TN_KEY_MEMORY_HIGH, s->val.limits.memory_high, warn);
 		if ((s == smax || s == shigh) && smax && shigh &&
-		    shigh->val.memory_high != TN_UNLIMITED &&
-		    shigh->val.memory_high > smax->val.memory_max)
+		    shigh->val.limits.memory_high != TN_UNLIMITED &&
+		    shigh->val.limits.memory_high > smax->val.limits.memory_max)
 			diag_add(warn,
 			    "%s:%u: memory.high is above memory.max "
 			    "(%s:%u): it never takes effect",

@@ -32,14 +32,7 @@ conf_defaults(struct tn_policy *out)
 	out->scope = TN_SCOPE_USER;
 	out->tmp_size = 1ull << 30;
 	out->tmp_inodes = 100 * 1024;
-	out->memory_max = TN_UNLIMITED;
-	out->memory_high = TN_UNLIMITED;
-	out->memory_swap_max = TN_UNLIMITED;
-	out->cpu_percent = 0;
-	out->cpu_weight = 0;
-	out->pids_max = TN_UNLIMITED;
-	out->io_weight = 0;
-	out->io_max_count = 0;
+	tn_limits_none(&out->limits);
 	out->caps_drop = default_caps_drop;
 	out->caps_ambient = 0;
 	out->no_new_privs = false;
@@ -56,10 +49,11 @@ conf_defaults(struct tn_policy *out)
 bool
 conf_policy_has_limits(const struct tn_policy *pol)
 {
-	return pol->memory_max != TN_UNLIMITED || pol->memory_high != TN_UNLIMITED ||
-	    pol->memory_swap_max != TN_UNLIMITED || pol->cpu_percent != 0 ||
-	    pol->cpu_weight != 0 || pol->pids_max != TN_UNLIMITED ||
-	    pol->io_weight != 0 || pol->io_max_count != 0;
+	return pol->limits.memory_max != TN_UNLIMITED ||
+	    pol->limits.memory_high != TN_UNLIMITED ||
+	    pol->limits.memory_swap_max != TN_UNLIMITED || pol->limits.cpu_percent != 0 ||
+	    pol->limits.cpu_weight != 0 || pol->limits.pids_max != TN_UNLIMITED ||
+	    pol->limits.io_weight != 0 || pol->limits.io_max_count != 0;
 }
 
 static void
@@ -82,29 +76,30 @@ copy_key(struct tn_policy *dst, const struct tn_policy *src, enum tn_key k)
 		dst->tmp_inodes = src->tmp_inodes;
 		break;
 	case TN_KEY_MEMORY_MAX:
-		dst->memory_max = src->memory_max;
+		dst->limits.memory_max = src->limits.memory_max;
 		break;
 	case TN_KEY_MEMORY_HIGH:
-		dst->memory_high = src->memory_high;
+		dst->limits.memory_high = src->limits.memory_high;
 		break;
 	case TN_KEY_MEMORY_SWAP_MAX:
-		dst->memory_swap_max = src->memory_swap_max;
+		dst->limits.memory_swap_max = src->limits.memory_swap_max;
 		break;
 	case TN_KEY_CPU:
-		dst->cpu_percent = src->cpu_percent;
+		dst->limits.cpu_percent = src->limits.cpu_percent;
 		break;
 	case TN_KEY_CPU_WEIGHT:
-		dst->cpu_weight = src->cpu_weight;
+		dst->limits.cpu_weight = src->limits.cpu_weight;
 		break;
 	case TN_KEY_PIDS_MAX:
-		dst->pids_max = src->pids_max;
+		dst->limits.pids_max = src->limits.pids_max;
 		break;
 	case TN_KEY_IO_WEIGHT:
-		dst->io_weight = src->io_weight;
+		dst->limits.io_weight = src->limits.io_weight;
 		break;
 	case TN_KEY_IO_MAX:
-		dst->io_max_count = src->io_max_count;
-		memcpy(dst->io_max, src->io_max, sizeof(dst->io_max));
+		dst->limits.io_max_count = src->limits.io_max_count;
+		memcpy(dst->limits.io_max, src->limits.io_max,
+		    sizeof(dst->limits.io_max));
 		break;
 	case TN_KEY_CAPS_DROP:
 		dst->caps_drop = src->caps_drop;

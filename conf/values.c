@@ -573,14 +573,14 @@ io_device(char *entry, struct tn_io_max *d, char *why, size_t len)
 static int
 io_max_value(const char *val, struct tn_policy *dst, char *why, size_t len)
 {
-	struct tn_io_max dev[TN_CONF_MAX_IO_DEVICES];
+	struct tn_io_max dev[TN_IO_MAX_DEVICES];
 	char buf[TN_CONF_MAX_LINE + 1];
 	char *entry = buf, *comma;
 	unsigned n = 0;
 	int r;
 
 	if (val[0] == '\0') {
-		dst->io_max_count = 0;
+		dst->limits.io_max_count = 0;
 		return 0;
 	}
 	snprintf(buf, sizeof(buf), "%s", val);
@@ -588,9 +588,9 @@ io_max_value(const char *val, struct tn_policy *dst, char *why, size_t len)
 		comma = strchr(entry, ',');
 		if (comma != NULL)
 			*comma = '\0';
-		if (n == TN_CONF_MAX_IO_DEVICES) {
+		if (n == TN_IO_MAX_DEVICES) {
 			snprintf(why, len, "io.max: more than %d devices",
-			    TN_CONF_MAX_IO_DEVICES);
+			    TN_IO_MAX_DEVICES);
 			return -EINVAL;
 		}
 		if ((r = io_device(entry, &dev[n], why, len)) < 0)
@@ -608,8 +608,8 @@ io_max_value(const char *val, struct tn_policy *dst, char *why, size_t len)
 			break;
 		entry = comma + 1;
 	}
-	memcpy(dst->io_max, dev, n * sizeof(dev[0]));
-	dst->io_max_count = n;
+	memcpy(dst->limits.io_max, dev, n * sizeof(dev[0]));
+	dst->limits.io_max_count = n;
 	return 0;
 }
 
@@ -659,19 +659,19 @@ conf_parse_value(const struct tn_keydef *kd, const char *val, struct tn_policy *
 		return 0;
 	}
 	case TN_KEY_MEMORY_MAX:
-		return size_value(k, val, true, &dst->memory_max, why, len);
+		return size_value(k, val, true, &dst->limits.memory_max, why, len);
 	case TN_KEY_MEMORY_HIGH:
-		return size_value(k, val, true, &dst->memory_high, why, len);
+		return size_value(k, val, true, &dst->limits.memory_high, why, len);
 	case TN_KEY_MEMORY_SWAP_MAX:
-		return size_value(k, val, true, &dst->memory_swap_max, why, len);
+		return size_value(k, val, true, &dst->limits.memory_swap_max, why, len);
 	case TN_KEY_CPU:
-		return cpu_value(val, &dst->cpu_percent, why, len);
+		return cpu_value(val, &dst->limits.cpu_percent, why, len);
 	case TN_KEY_CPU_WEIGHT:
-		return weight_value(k, val, &dst->cpu_weight, why, len);
+		return weight_value(k, val, &dst->limits.cpu_weight, why, len);
 	case TN_KEY_IO_WEIGHT:
-		return weight_value(k, val, &dst->io_weight, why, len);
+		return weight_value(k, val, &dst->limits.io_weight, why, len);
 	case TN_KEY_PIDS_MAX:
-		return pids_value(val, &dst->pids_max, why, len);
+		return pids_value(val, &dst->limits.pids_max, why, len);
 	case TN_KEY_SESSIONS_MAX:
 		return sessions_value(val, &dst->sessions_max, why, len);
 	case TN_KEY_PROC_LXCFS:

@@ -106,7 +106,7 @@ join_cgroup(struct keeper *k, const struct tn_msg_open *req, const struct tn_pol
 	if (lock < 0)
 		return -1;
 	user = cg_user_open(pol->cgroup_root, req->uid, true, err);
-	if (user < 0 || cg_apply_limits(user, pol, err) < 0)
+	if (user < 0 || cg_apply_limits(user, &pol->limits, err) < 0)
 		return -1;
 	leaf = cg_session_create(user, req->cookie, err);
 	if (leaf < 0)
@@ -138,7 +138,7 @@ sd_join_check(struct keeper *k, const struct tn_policy *pol, int leader,
 	    strncmp(cg, k->spec.sd_slice_cg, len) != 0 || cg[len] != '/')
 		return err_set(err, EPERM,
 		    "the login is not in a unit of the user's slice");
-	if (sd_props(pol, props, &n, err) < 0)
+	if (sd_props(&pol->limits, props, &n, err) < 0)
 		return -1;
 	snprintf(unit, sizeof(unit), "user-%u.slice", (unsigned)k->spec.uid);
 	r = sd_expect_load(unit, props, n, expect, N_ELEMENTS(expect), &ne);

@@ -337,7 +337,7 @@ setup_cgroup(struct open_ctx *c, int leader, struct tn_err *err)
 	if (!c->use_cgroup)
 		return 0;
 	c->cg_user = cg_user_open(c->pol.cgroup_root, c->req.uid, true, err);
-	if (c->cg_user >= 0 && cg_apply_limits(c->cg_user, &c->pol, err) == 0)
+	if (c->cg_user >= 0 && cg_apply_limits(c->cg_user, &c->pol.limits, err) == 0)
 		c->cg_leaf = cg_session_create(c->cg_user, c->req.cookie, err);
 	if (c->cg_leaf >= 0)
 		return 0;

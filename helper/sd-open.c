@@ -268,7 +268,7 @@ sd_session_setup(const struct tn_policy *pol, uid_t uid, const char *cookie, pid
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (plugin(err) < 0 || sd_props(pol, props, &n, err) < 0 ||
+	if (plugin(err) < 0 || sd_props(&pol->limits, props, &n, err) < 0 ||
 	    sd.ops->where(login, &pl, err) < 0)
 		return -1;
 	snprintf(slice, sizeof(slice), "user-%u.slice", (unsigned)uid);

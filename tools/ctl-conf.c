@@ -297,11 +297,12 @@ missing_controllers(const struct explain *e, char *buf, size_t len)
 		bool needed;
 	} want[] = {
 		{ "memory",
-		    p->memory_max != TN_UNLIMITED || p->memory_high != TN_UNLIMITED ||
-		        p->memory_swap_max != TN_UNLIMITED },
-		{ "cpu", p->cpu_percent != 0 || p->cpu_weight != 0 },
-		{ "pids", p->pids_max != TN_UNLIMITED },
-		{ "io", p->io_weight != 0 || p->io_max_count != 0 },
+		    p->limits.memory_max != TN_UNLIMITED ||
+		        p->limits.memory_high != TN_UNLIMITED ||
+		        p->limits.memory_swap_max != TN_UNLIMITED },
+		{ "cpu", p->limits.cpu_percent != 0 || p->limits.cpu_weight != 0 },
+		{ "pids", p->limits.pids_max != TN_UNLIMITED },
+		{ "io", p->limits.io_weight != 0 || p->limits.io_max_count != 0 },
 	};
 	size_t off = 0;
 

@@ -14,6 +14,7 @@
 
 #include "cgroup-systemd.h"
 #include "cgroup.h"
+#include "conf.h"
 #include "ctl.h"
 #include "fsutil.h"
 #include "identity.h"

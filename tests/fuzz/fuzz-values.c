@@ -147,19 +147,19 @@ field(const struct tn_policy *p, enum tn_key k)
 	case TN_KEY_TMP_INODES:
 		return p->tmp_inodes;
 	case TN_KEY_MEMORY_MAX:
-		return p->memory_max;
+		return p->limits.memory_max;
 	case TN_KEY_MEMORY_HIGH:
-		return p->memory_high;
+		return p->limits.memory_high;
 	case TN_KEY_MEMORY_SWAP_MAX:
-		return p->memory_swap_max;
+		return p->limits.memory_swap_max;
 	case TN_KEY_CPU:
-		return p->cpu_percent;
+		return p->limits.cpu_percent;
 	case TN_KEY_CPU_WEIGHT:
-		return p->cpu_weight;
+		return p->limits.cpu_weight;
 	case TN_KEY_IO_WEIGHT:
-		return p->io_weight;
+		return p->limits.io_weight;
 	case TN_KEY_PIDS_MAX:
-		return p->pids_max;
+		return p->limits.pids_max;
 	case TN_KEY_SESSIONS_MAX:
 		return p->sessions_max;
 	case TN_KEY_ISOLATE:

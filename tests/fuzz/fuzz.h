@@ -95,16 +95,16 @@ static void __attribute__((unused)) fuzz_check_policy(const struct tn_policy *p)
 	FUZZ_CHECK((p->namespaces & ~0x1fu) == 0, "namespaces %#x", p->namespaces);
 	FUZZ_CHECK(p->sessions_max >= 1 && p->sessions_max <= TN_SESSIONS_MAX_LIMIT,
 	    "sessions_max %u", p->sessions_max);
-	FUZZ_CHECK(p->cpu_weight <= 10000 && p->io_weight <= 10000, "weights %u %u",
-	    p->cpu_weight, p->io_weight);
-	FUZZ_CHECK(p->cpu_percent <= 1000000, "cpu %u", p->cpu_percent);
-	FUZZ_CHECK(p->pids_max == TN_UNLIMITED ||
-	        (p->pids_max >= 1 && p->pids_max <= 4194304),
-	    "pids_max %llu", (unsigned long long)p->pids_max);
+	FUZZ_CHECK(p->limits.cpu_weight <= 10000 && p->limits.io_weight <= 10000,
+	    "weights %u %u", p->limits.cpu_weight, p->limits.io_weight);
+	FUZZ_CHECK(p->limits.cpu_percent <= 1000000, "cpu %u", p->limits.cpu_percent);
+	FUZZ_CHECK(p->limits.pids_max == TN_UNLIMITED ||
+	        (p->limits.pids_max >= 1 && p->limits.pids_max <= 4194304),
+	    "pids_max %llu", (unsigned long long)p->limits.pids_max);
 	FUZZ_CHECK(p->tmp_size > 0 && p->tmp_size != TN_UNLIMITED, "tmp_size");
 	FUZZ_CHECK(p->tmp_inodes > 0 && p->tmp_inodes != TN_UNLIMITED, "tmp_inodes");
-	FUZZ_CHECK(p->io_max_count <= TN_CONF_MAX_IO_DEVICES, "io_max_count %u",
-	    p->io_max_count);
+	FUZZ_CHECK(p->limits.io_max_count <= TN_IO_MAX_DEVICES, "io_max_count %u",
+	    p->limits.io_max_count);
 	FUZZ_CHECK(p->caps_ambient == 0, "caps_ambient set");
 	FUZZ_CHECK((unsigned)p->scope <= TN_SCOPE_SESSION &&
 	        (unsigned)p->on_logout <= TN_LOGOUT_KILL &&
@@ -114,10 +114,11 @@ static void __attribute__((unused)) fuzz_check_policy(const struct tn_policy *p)
 	    "enum out of range");
 	FUZZ_CHECK(FUZZ_TERMINATED(p->cgroup_root) && fuzz_relative_path(p->cgroup_root),
 	    "cgroup_root '%.128s'", p->cgroup_root);
-	for (unsigned i = 0; i < p->io_max_count; i++)
-		FUZZ_CHECK(p->io_max[i].major <= 4095 && p->io_max[i].minor <= 1048575 &&
-		        p->io_max[i].rbps != 0 && p->io_max[i].wbps != 0 &&
-		        p->io_max[i].riops != 0 && p->io_max[i].wiops != 0,
+	for (unsigned i = 0; i < p->limits.io_max_count; i++)
+		FUZZ_CHECK(p->limits.io_max[i].major <= 4095 &&
+		        p->limits.io_max[i].minor <= 1048575 &&
+		        p->limits.io_max[i].rbps != 0 && p->limits.io_max[i].wbps != 0 &&
+		        p->limits.io_max[i].riops != 0 && p->limits.io_max[i].wiops != 0,
 		    "io.max device %u", i);
 }
 

@@ -430,12 +430,12 @@ test_load_dropins(void)
 		show_diag(&diag);
 	IS_INT(conf_file_count(conf), 3, "main + two drop-ins, others ignored");
 	conf_resolve(conf, &id, &pol);
-	IS_INT(pol.memory_max, 3ull << 30, "20-b.conf (later) wins");
+	IS_INT(pol.limits.memory_max, 3ull << 30, "20-b.conf (later) wins");
 	snprintf(p, sizeof(p), "%s/20-b.conf", dir);
 	IS_STR(pol.origin[TN_KEY_MEMORY_MAX].file, p, "origin names 20-b");
 	IS_INT(pol.origin[TN_KEY_MEMORY_MAX].line, 2, "origin line");
-	IS_INT(pol.pids_max, 50, "10-a.conf value kept where not overridden");
-	IS_INT(pol.cpu_percent, 10, "main file value kept");
+	IS_INT(pol.limits.pids_max, 50, "10-a.conf value kept where not overridden");
+	IS_INT(pol.limits.cpu_percent, 10, "main file value kept");
 	conf_free(conf);
 
 	/* A main file alone (check FILE): drop-ins are not read. */

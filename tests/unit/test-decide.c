@@ -85,7 +85,7 @@ decide(unsigned f, struct tn_policy *pol)
 	pol->on_error = f & ALLOW ? TN_ONERR_ALLOW : TN_ONERR_DENY;
 	pol->cgroup = f & OPTIONAL ? TN_CGROUP_OPTIONAL : TN_CGROUP_REQUIRED;
 	if (f & LIMITS)
-		pol->memory_max = 1 << 30;
+		pol->limits.memory_max = 1 << 30;
 	pol->sessions_max = 4;
 	/* With a config error the caller has no policy to give. */
 	facts.pol = f & (USER_ERR | CONF_ERR) ? NULL : pol;
@@ -191,7 +191,7 @@ test_failure_helpers(void)
 
 	conf_defaults(&p);
 	OK(tn_quota_failure_tolerated(&p), "quota setup failure with no limits: go on");
-	p.pids_max = 64;
+	p.limits.pids_max = 64;
 	OK(!tn_quota_failure_tolerated(&p),
 	    "quota setup failure, limits, required: fail");
 	p.cgroup = TN_CGROUP_OPTIONAL;

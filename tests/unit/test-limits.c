@@ -55,7 +55,7 @@ int
 main(void)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), odd = (1ull << 30) + 1;
-	struct tn_policy p;
+	struct tn_limits p;
 	struct tn_err err = { 0 };
 	char got[64], want[64];
 	struct stat before, after;
@@ -64,7 +64,7 @@ main(void)
 	if (mkdtemp(dir) == NULL ||
 	    (fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return 1;
-	conf_defaults(&p);
+	tn_limits_none(&p);
 	p.memory_max = odd;
 
 	/* A plain file keeps what was written: unrounded, unlike the kernel. */
@@ -93,7 +93,7 @@ main(void)
 
 	/* Aligned values read back as written; unset ones go back to max. */
 	reset(fd);
-	conf_defaults(&p);
+	tn_limits_none(&p);
 	p.memory_high = 512 * page;
 	p.pids_max = 64;
 	p.cpu_percent = 150;

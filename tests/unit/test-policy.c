@@ -58,11 +58,12 @@ test_defaults(void)
 	IS_INT(d.scope, TN_SCOPE_USER, "default: scope user");
 	IS_INT(d.tmp_size, GIB, "default: tmp.size 1G");
 	IS_INT(d.tmp_inodes, 102400, "default: tmp.inodes 100k");
-	OK(d.memory_max == TN_UNLIMITED && d.memory_high == TN_UNLIMITED &&
-	        d.memory_swap_max == TN_UNLIMITED && d.pids_max == TN_UNLIMITED,
+	OK(d.limits.memory_max == TN_UNLIMITED && d.limits.memory_high == TN_UNLIMITED &&
+	        d.limits.memory_swap_max == TN_UNLIMITED &&
+	        d.limits.pids_max == TN_UNLIMITED,
 	    "default: memory and pids unlimited");
-	OK(d.cpu_percent == 0 && d.cpu_weight == 0 && d.io_weight == 0 &&
-	        d.io_max_count == 0,
+	OK(d.limits.cpu_percent == 0 && d.limits.cpu_weight == 0 &&
+	        d.limits.io_weight == 0 && d.limits.io_max_count == 0,
 	    "default: cpu and io unset");
 	OK(d.caps_drop & (1ull << CAP_SYS_ADMIN), "default drops cap_sys_admin");
 	OK(d.caps_drop & (1ull << CAP_SETFCAP), "default drops cap_setfcap");
@@ -125,27 +126,27 @@ test_precedence(void)
 	struct tn_policy p;
 
 	conf_resolve(conf, &alice, &p);
-	IS_INT(p.memory_max, 5 * GIB, "user beats uid, group, default");
+	IS_INT(p.limits.memory_max, 5 * GIB, "user beats uid, group, default");
 	is_origin(&p, TN_KEY_MEMORY_MAX, "p.conf", 2, "alice memory.max");
-	IS_INT(p.cpu_percent, 40, "uid beats group and default");
+	IS_INT(p.limits.cpu_percent, 40, "uid beats group and default");
 	is_origin(&p, TN_KEY_CPU, "p.conf", 5, "alice cpu");
-	IS_INT(p.pids_max, 300, "group beats default");
+	IS_INT(p.limits.pids_max, 300, "group beats default");
 	is_origin(&p, TN_KEY_PIDS_MAX, "p.conf", 9, "alice pids.max");
-	IS_INT(p.io_weight, 10, "default beats built-in");
+	IS_INT(p.limits.io_weight, 10, "default beats built-in");
 	is_origin(&p, TN_KEY_IO_WEIGHT, "p.conf", 14, "alice io.weight");
 	is_origin(&p, TN_KEY_TMP_SIZE, NULL, 0, "alice tmp.size built-in");
 	OK(conf_policy_has_limits(&p), "limits are set");
 
 	conf_resolve(conf, &bob, &p);
-	IS_INT(p.memory_max, 3 * GIB, "bob: group value (uid not in range)");
+	IS_INT(p.limits.memory_max, 3 * GIB, "bob: group value (uid not in range)");
 	is_origin(&p, TN_KEY_MEMORY_MAX, "p.conf", 7, "bob memory.max");
 
 	conf_resolve(conf, &carol, &p);
-	IS_INT(p.memory_max, 4 * GIB, "carol: uid range");
-	IS_INT(p.pids_max, 100, "carol: no group, default");
+	IS_INT(p.limits.memory_max, 4 * GIB, "carol: uid range");
+	IS_INT(p.limits.pids_max, 100, "carol: no group, default");
 
 	conf_resolve(conf, &dave, &p);
-	IS_INT(p.memory_max, 1 * GIB, "dave: default only");
+	IS_INT(p.limits.memory_max, 1 * GIB, "dave: default only");
 	is_origin(&p, TN_KEY_MEMORY_MAX, "p.conf", 11, "dave memory.max");
 	conf_free(conf);
 }
@@ -175,19 +176,19 @@ test_same_kind(void)
 	struct tn_policy p;
 
 	conf_resolve(conf, &id, &p);
-	IS_INT(p.cpu_percent, 20, "two groups: the later section wins");
+	IS_INT(p.limits.cpu_percent, 20, "two groups: the later section wins");
 	is_origin(&p, TN_KEY_CPU, "s.conf", 6, "two groups");
 	id.groups = ba;
 	conf_resolve(conf, &id, &p);
-	IS_INT(p.cpu_percent, 20, "group list order does not matter");
+	IS_INT(p.limits.cpu_percent, 20, "group list order does not matter");
 	id.groups = a;
 	id.ngroups = 1;
 	conf_resolve(conf, &id, &p);
-	IS_INT(p.cpu_percent, 10, "only group a");
-	IS_INT(p.pids_max, 20, "later [default] wins");
+	IS_INT(p.limits.cpu_percent, 10, "only group a");
+	IS_INT(p.limits.pids_max, 20, "later [default] wins");
 	is_origin(&p, TN_KEY_PIDS_MAX, "s.conf", 8, "later default");
 	IS_INT(p.tmp_size, 2 << 20, "later [uid] wins");
-	IS_INT(p.memory_high, 2 * GIB, "later [user] wins");
+	IS_INT(p.limits.memory_high, 2 * GIB, "later [user] wins");
 	is_origin(&p, TN_KEY_MEMORY_HIGH, "s.conf", 16, "later user");
 	id.uid = 100;
 	conf_resolve(conf, &id, &p);
@@ -217,7 +218,7 @@ test_many_groups(void)
 		groups[39 - i] = names[39 - i];
 	}
 	conf_resolve(conf, &id, &p);
-	IS_INT(p.cpu_percent, 3, "40 groups: later matching section wins");
+	IS_INT(p.limits.cpu_percent, 3, "40 groups: later matching section wins");
 	conf_free(conf);
 }
 
@@ -392,9 +393,9 @@ test_files(void)
 
 	conf_parse_buffer(conf, "d/10.conf", drop, strlen(drop), &diag);
 	conf_resolve(conf, &id, &p);
-	IS_INT(p.memory_max, 2 * GIB, "drop-in [default] beats main [default]");
+	IS_INT(p.limits.memory_max, 2 * GIB, "drop-in [default] beats main [default]");
 	is_origin(&p, TN_KEY_MEMORY_MAX, "d/10.conf", 2, "drop-in origin");
-	IS_INT(p.cpu_percent, 50, "main [user] beats drop-in [default]");
+	IS_INT(p.limits.cpu_percent, 50, "main [user] beats drop-in [default]");
 	is_origin(&p, TN_KEY_CPU, "main.conf", 4, "main origin");
 	/* Origins stay valid while more files are added. */
 	for (int i = 0; i < 50; i++) {
@@ -428,7 +429,7 @@ test_cgroup_root(void)
 	conf_resolve(conf, &id, &p);
 	IS_STR(p.cgroup_root, "tenants/a.slice", "[default] sets cgroup.root");
 	is_origin(&p, TN_KEY_CGROUP_ROOT, "root.conf", 3, "cgroup.root");
-	IS_INT(p.memory_max, 2 * GIB, "other keys still resolve per user");
+	IS_INT(p.limits.memory_max, 2 * GIB, "other keys still resolve per user");
 	id.service = "sshd";
 	id.user = "someone-else";
 	id.uid = 0;
@@ -488,23 +489,23 @@ test_format(void)
 	IS_STR(conf_key_name(TN_KEY_CGROUP_ROOT), "cgroup.root",
 	    "cgroup.root key name (table in enum order)");
 	IS_STR(conf_key_name(TN_KEY_CGROUP), "cgroup", "cgroup key name");
-	p.memory_max = 1536;
+	p.limits.memory_max = 1536;
 	is_format(&p, TN_KEY_MEMORY_MAX, "1536");
-	p.memory_max = 0;
+	p.limits.memory_max = 0;
 	is_format(&p, TN_KEY_MEMORY_MAX, "0");
-	p.memory_max = 3ull << 40;
+	p.limits.memory_max = 3ull << 40;
 	is_format(&p, TN_KEY_MEMORY_MAX, "3T");
-	p.memory_max = 1025ull << 20;
+	p.limits.memory_max = 1025ull << 20;
 	is_format(&p, TN_KEY_MEMORY_MAX, "1025M");
-	p.cpu_percent = 150;
+	p.limits.cpu_percent = 150;
 	is_format(&p, TN_KEY_CPU, "150%");
 	p.caps_drop = (1ull << CAP_SYS_ADMIN) | (1ull << CAP_CHOWN);
 	is_format(&p, TN_KEY_CAPS_DROP, "cap_chown cap_sys_admin");
-	p.io_max_count = 2;
-	p.io_max[0] =
+	p.limits.io_max_count = 2;
+	p.limits.io_max[0] =
 	    (struct tn_io_max){ 8, 0, 10 << 20, TN_UNLIMITED, TN_UNLIMITED, 100 };
-	p.io_max[1] = (struct tn_io_max){ 8, 16, TN_UNLIMITED, TN_UNLIMITED, TN_UNLIMITED,
-		TN_UNLIMITED };
+	p.limits.io_max[1] = (struct tn_io_max){ 8, 16, TN_UNLIMITED, TN_UNLIMITED,
+		TN_UNLIMITED, TN_UNLIMITED };
 	is_format(&p, TN_KEY_IO_MAX,
 	    "8:0 rbps=10M wiops=100, 8:16 rbps=max wbps=max riops=max "
 	    "wiops=max");

@@ -40,7 +40,7 @@ find(const struct tn_sd_prop *p, size_t n, const char *name)
 int
 main(void)
 {
-	struct tn_policy pol;
+	struct tn_limits pol;
 	struct tn_sd_prop props[TN_SD_MAX_PROPS];
 	struct tn_err err = { 0 };
 	const char *prop = NULL;
@@ -48,7 +48,7 @@ main(void)
 	size_t n = 99;
 	int fd;
 
-	conf_defaults(&pol);
+	tn_limits_none(&pol);
 	IS_INT(sd_props(&pol, props, &n, &err), 0, "defaults: no error");
 	IS_INT((int)n, 0, "defaults set no property (systemd's and the admin's stay)");
 
