@@ -16,7 +16,13 @@ int dir_trusted(const struct stat *st, uid_t owner);
 
 /* Walk an absolute path; every directory on the way (and the target when
  * it is a directory) must pass dir_trusted().  Returns an O_PATH fd for
- * the target in *out (O_CLOEXEC), opened without following symlinks. */
+ * the target in *out (O_CLOEXEC), opened without following symlinks.
+ * The target may be of any type (a symlink is -ELOOP); a component on
+ * the way that is not a directory, a symlink included, is -EPERM; "."
+ * and ".." are -EINVAL; a missing component is -ENOENT with err set.
+ * The config loader has its own walker with different rules (its
+ * diagnostics name each bad component): walk_conf_dir() in conf/load.c;
+ * tests/unit/test-walkers.c pins both. */
 int walk_trusted(const char *path, uid_t owner, int *out, struct tn_err *err);
 
 /* read() until len bytes, EOF or error; EINTR-safe. */

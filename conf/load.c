@@ -70,10 +70,23 @@ report_dir_error(const struct loader *l, int dfd, const char *comp, const char *
 }
 
 /* Walk the directory abs[0..dirlen) from "/" and return an O_PATH fd
- * to it.  A missing component returns -ENOENT without a diagnostic so
- * that the caller decides whether missing is an error. */
+ * to it.  The loader's own walker, not common/fsutil.c's walk_trusted(),
+ * because its rules differ where an admin reading `tenantctl check`
+ * needs them to (tests/unit/test-walkers.c pins both side by side):
+ *   - every problem of a component is a diagnostic naming that
+ *     component ("/etc/x: not owned by root", then "... writable by
+ *     group or other"), not one error for the whole path;
+ *   - a missing component returns -ENOENT without a diagnostic, so that
+ *     the caller decides whether missing is an error (an optional main
+ *     file, an absent drop-in directory);
+ *   - every component must be a directory (the file is opened by
+ *     load_at() from the fd returned): -ENOTDIR, with "is a symbolic
+ *     link" for a symlink and "not a directory" for anything else;
+ *   - "/" itself is checked, and "." and ".." are walked like any name
+ *     (each directory reached is checked on its fd), where walk_trusted()
+ *     refuses them. */
 static int
-walk_dir(const struct loader *l, const char *abs, size_t dirlen)
+walk_conf_dir(const struct loader *l, const char *abs, size_t dirlen)
 {
 	_cleanup_close_ int fd = -1;
 	char path[PATH_MAX];
@@ -269,7 +282,7 @@ load_file(const struct loader *l, const char *path, bool optional)
 		diag_add(l->diag, "%s: not a regular file", path);
 		return -EISDIR;
 	}
-	dfd = walk_dir(l, abs, (size_t)(base - abs));
+	dfd = walk_conf_dir(l, abs, (size_t)(base - abs));
 	if (dfd >= 0)
 		r = load_at(l, dfd, base, path);
 	else
@@ -367,7 +380,7 @@ load_dropins(const struct loader *l, const char *dir)
 		diag_add(l->diag, "%s: %s", dir, strerror(-r));
 		return r;
 	}
-	dfd = walk_dir(l, abs, strlen(abs));
+	dfd = walk_conf_dir(l, abs, strlen(abs));
 	if (dfd == -ENOENT)
 		return 0; /* no drop-in directory: nothing to add */
 	if (dfd < 0)
