@@ -200,6 +200,29 @@ tier_module() {
 			missing "module/$base" "$bin not built (run make)"
 		fi
 	done
+	# ---- issue 10: the module's return codes as an ordinary user ----
+	# Root runs test-retval above; here it runs again as uid 65534 so that
+	# the test build's "helper of the test's own uid" path is exercised.
+	# The host's /run/pam_tenant (0700 once a helper made it) is hidden
+	# by an empty tmpfs in a mount namespace of this test's own: uid 65534
+	# cannot search it, and the module refuses a login when it cannot
+	# tell whether the caller is inside a tenant (fail closed).
+	if [ "$(id -u)" = 0 ] && [ "$TIER" != asan ] && [ -x "$BUILD_DIR/tests/test-retval" ]; then
+		if ! command -v setpriv >/dev/null; then
+			run_test "module/test-retval-rootless" echo "1..0 # SKIP setpriv not installed"
+		elif ! setpriv --reuid=65534 --regid=65534 --clear-groups \
+			test -x "$BUILD_DIR/tests/test-retval"; then
+			run_test "module/test-retval-rootless" \
+				echo "1..0 # SKIP uid 65534 cannot reach $ROOT (clone below /tmp)"
+		else
+			run_test "module/test-retval-rootless" unshare --mount --propagation private \
+				sh -c '[ ! -d /run/pam_tenant ] || mount -t tmpfs -o mode=0755,size=64k \
+				    tenant-retval /run/pam_tenant || exit 1
+				exec setpriv --reuid=65534 --regid=65534 --clear-groups "$0"' \
+				"$BUILD_DIR/tests/test-retval"
+		fi
+	fi
+	# ---- end issue 10 ----
 }
 
 # ---- fuzz tier (tests/fuzz) ----

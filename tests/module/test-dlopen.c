@@ -107,5 +107,17 @@ main(void)
 	    "release module has no helper= test hook");
 	IS_INT(contains(TN_TEST_TEST_SO, "helper="), 1,
 	    "(the test build does, so the check above can fail)");
+	/* Only the test build trusts a helper of the uid running it
+	 * (pam_module/spawn.c, HELPER_OWNER); the installed module and the
+	 * one the e2e tier logs in with trust root's helper alone. */
+	for (size_t i = 0; i < sizeof(builds) / sizeof(builds[0]); i++) {
+		snprintf(what, sizeof(what), "%s: trusts a helper owned by root only",
+		    builds[i]);
+		OK(contains(builds[i], "owned by root, not writable") == 1 &&
+		        contains(builds[i], "the test's uid") == 0,
+		    what);
+	}
+	IS_INT(contains(TN_TEST_TEST_SO, "the test's uid"), 1,
+	    "(the test build trusts the test's uid too, so the check above can fail)");
 	return tap_done();
 }
