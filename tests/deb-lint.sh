@@ -34,6 +34,19 @@ make deb >build/deb.log 2>&1
 rc=$?
 [ $rc = 0 ] || tail -n 20 build/deb.log | sed 's/^/#   /'
 ok $rc "make deb: dpkg-buildpackage -us -uc -b ($((SECONDS - t0)) s; $(ls build/deb/*.deb 2>/dev/null | xargs -n1 basename | tr '\n' ' '))"
+# ---- issue 10: the packaged module trusts root's helper alone ----
+# (the test build's helper= hook and "helper of the test's uid" are
+# TN_TESTING only: tests/module/test-dlopen.c checks the build tree's.)
+so=$(mktemp)
+for deb in build/deb/*.deb; do
+	dpkg-deb --fsys-tarfile "$deb" 2>/dev/null | tar -xOf - --wildcards '*/security/pam_tenant.so' >"$so" 2>/dev/null
+	[ -s "$so" ] && break
+done
+[ -s "$so" ] && grep -qa 'owned by root, not writable' "$so" &&
+	! grep -qa "the test's uid" "$so" && ! grep -qa 'helper=' "$so"
+ok $? "the packaged pam_tenant.so trusts a root-owned helper only (no test-build trust path, no helper=)"
+rm -f "$so"
+# ---- end issue 10 ----
 # lintian refuses to run as root only with a warning on stderr.
 lintian --fail-on error,warning --display-info --show-overrides build/deb/*.changes >build/lintian.log 2>&1
 rc=$?
