@@ -1,0 +1,55 @@
+# shellcheck shell=bash
+# bench/peers.sh: the pam_namespace configurations an admin could set up
+# instead of pam_tenant (namespace.conf(5) of Debian 12's Linux-PAM
+# 1.5.2), each run as "pam_namespace + pam_limits": /tmp and /var/tmp
+# polyinstantiated per user,
+#   tmpfs          on a tmpfs, Debian's namespace.init run per directory
+#   tmpfs-noinit   the same without the init script (flag noinit)
+#   user           an on-disk instance directory per user, with the script
+#   user-noinit    the same without it
+#   tmpdir-noinit  a fresh on-disk directory per session, removed at close
+# Used by bench/run.sh and tests/e2e/70-bench-smoke.sh (after
+# tests/lib/e2e.sh: on_exit).  peers_prepare once, then peer_use NAME
+# before the cycles of NAME; everything is put back on exit.
+
+PEERS="tmpfs tmpfs-noinit user user-noinit tmpdir-noinit"
+# The instance parent: root-owned, mode 000, as pam_namespace requires;
+# on disk (the root file system), as an admin would put it.
+PEER_INST=/var/lib/pam_tenant-bench-inst
+
+peer_label() { # peer_label NAME: how the table names it
+	case $1 in
+	tmpfs) echo "pam_namespace tmpfs + pam_limits" ;;
+	tmpfs-noinit) echo "pam_namespace tmpfs noinit + limits" ;;
+	user) echo "pam_namespace user (disk) + limits" ;;
+	user-noinit) echo "pam_namespace user noinit + limits" ;;
+	tmpdir-noinit) echo "pam_namespace tmpdir noinit + limits" ;;
+	esac
+}
+
+peers_prepare() { # peers_prepare PAMD: the "peer" service in PAMD
+	printf '%s\n' "auth required pam_permit.so" "account required pam_permit.so" \
+	    "session required pam_namespace.so" "session required pam_limits.so" >"$1/peer"
+	cp -p /etc/security/namespace.conf "$T/namespace.conf.orig" || return 1
+	on_exit "cp -p '$T/namespace.conf.orig' /etc/security/namespace.conf"
+	[ -e "$PEER_INST" ] || on_exit "rm -rf '$PEER_INST'"
+	mkdir -p "$PEER_INST" && chown root:root "$PEER_INST" && chmod 000 "$PEER_INST"
+}
+
+peer_use() { # peer_use NAME: namespace.conf for configuration NAME
+	local method prefix
+	case $1 in
+	tmpfs) method="tmpfs:mntopts=size=1G,nosuid,nodev" ;;
+	tmpfs-noinit) method="tmpfs:mntopts=size=1G,nosuid,nodev:noinit" ;;
+	user) method=user ;;
+	user-noinit) method="user:noinit" ;;
+	tmpdir-noinit) method="tmpdir:noinit" ;;
+	*) return 1 ;;
+	esac
+	{
+		for dir in /tmp /var/tmp; do
+			prefix=$PEER_INST/$(printf '%s' "${dir#/}" | tr / -)-
+			printf '%-9s %s  %s  root\n' "$dir" "$prefix" "$method"
+		done
+	} >/etc/security/namespace.conf
+}
