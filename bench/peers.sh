@@ -12,6 +12,7 @@
 # tests/lib/e2e.sh: on_exit).  peers_prepare once, then peer_use NAME
 # before the cycles of NAME; everything is put back on exit.
 
+# shellcheck disable=SC2034 # read by the scripts that source this
 PEERS="tmpfs tmpfs-noinit user user-noinit tmpdir-noinit"
 # The instance parent: root-owned, mode 000, as pam_namespace requires;
 # on disk (the root file system), as an admin would put it.

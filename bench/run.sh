@@ -82,35 +82,35 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		failed[$s]=$((failed[$s] + $(field failed "$out")))
 	done
 done
-declare -A res
+declare -A result
 for s in $scenarios; do
-	res[$s]=$(pooled "$T/$s.times" "${failed[$s]}")
+	result[$s]=$(pooled "$T/$s.times" "${failed[$s]}")
 done
 printf '%-46s %8s %8s %8s %7s\n' "login cycle (fresh process each), ms" p50 p90 p99 failed
-row "1 baseline: pam_permit" "${res[permit]}"
-row "$floor_label" "${res[floor]}"
-row "3 pam_tenant, first login (new tenant)" "${res[first]}"
-row "4 pam_tenant, joining login (live session)" "${res[join]}"
+row "1 baseline: pam_permit" "${result[permit]}"
+row "$floor_label" "${result[floor]}"
+row "3 pam_tenant, first login (new tenant)" "${result[first]}"
+row "4 pam_tenant, joining login (live session)" "${result[join]}"
 i=5 cheap="" cheap_row=""
 for p in $PEERS; do
-	row "$i peer: $(peer_label "$p")" "${res[peer-$p]}"
-	if [ -z "$cheap" ] || awk -v a="$(field p50 "${res[peer-$p]}")" \
-	    -v b="$(field p50 "${res[peer-$cheap]}")" 'BEGIN { exit !(a < b) }'; then
+	row "$i peer: $(peer_label "$p")" "${result[peer-$p]}"
+	if [ -z "$cheap" ] || awk -v a="$(field p50 "${result[peer-$p]}")" \
+	    -v b="$(field p50 "${result[peer-$cheap]}")" 'BEGIN { exit !(a < b) }'; then
 		cheap=$p cheap_row=$i
 	fi
 	i=$((i + 1))
 done
 [ -z "${floor_note:-}" ] || echo "$floor_note"
 echo
-b=$(field p50 "${res[permit]}")
-f=$(field p50 "${res[first]}")
+b=$(field p50 "${result[permit]}")
+f=$(field p50 "${result[first]}")
 first_added=$(awk -v a="$f" -v b="$b" 'BEGIN { printf "%.2f", a - b }')
-floor_added=$(awk -v a="$(field p50 "${res[floor]}")" -v b="$b" 'BEGIN { printf "%.2f", a - b }')
+floor_added=$(awk -v a="$(field p50 "${result[floor]}")" -v b="$b" 'BEGIN { printf "%.2f", a - b }')
 echo "ratios of p50:"
 printf '  first/baseline %s (target <= 2.0)   join/baseline %s (target <= 1.35)\n' \
-    "$(ratio "$f" "$b")" "$(ratio "$(field p50 "${res[join]}")" "$b")"
+    "$(ratio "$f" "$b")" "$(ratio "$(field p50 "${result[join]}")" "$b")"
 printf '  first/cheapest peer %s (target <= 0.40; cheapest: row %s, %s)\n' \
-    "$(ratio "$f" "$(field p50 "${res[peer-$cheap]}")")" "$cheap_row" "$(peer_label "$cheap")"
+    "$(ratio "$f" "$(field p50 "${result[peer-$cheap]}")")" "$cheap_row" "$(peer_label "$cheap")"
 printf '  first added/floor added %s (target <= 2.0; added = p50 - baseline p50: first %s ms, floor %s ms)\n' \
     "$(ratio "$first_added" "$floor_added")" "$first_added" "$floor_added"
 
