@@ -37,6 +37,8 @@ for p in $PEERS; do
 	out=$("$DRIVER" -c "$T/pam.d" -n 3 peer tu-bench 2>&1)
 	like "$out" '^cycles=3 failed=0 p50=' "peer cycles run: $(peer_label "$p")"
 done
+is "$(find "$PEER_INST" -mindepth 1 -maxdepth 1 ! -name '*-tu-bench' | wc -l)" 0 \
+    "... the tmpdir peer's directories were removed at close"
 tenant_config '[default]' 'scope = session' 'on_logout = kill'
 out=$("$DRIVER" -c "$T/pam.d" -n 3 tenant tu-bench 2>&1)
 like "$out" '^cycles=3 failed=0 p50=' "first-login cycles run"
