@@ -176,7 +176,7 @@ TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaud
             build/e2e/pam_tenant.so build/e2e/tenant-helper build/e2e/tenantctl \
             build/e2e/tenant-systemd.so build/release/tenant-systemd.so \
             build/release/pam_tenant.so build/release/tenant-helper build/release/tenantctl \
-            build/bench/bench-driver
+            build/bench/bench-driver build/bench/pam_bench_floor.so build/bench/floor-child
 
 # libFuzzer harnesses: make fuzz, make check-fuzz (and make check's fuzz tier).
 include tests/fuzz/fuzz.mk
@@ -198,6 +198,18 @@ build/bench/bench-driver: bench/driver.c
 	@mkdir -p $(dir $@)
 	$(quiet) "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lpam
+
+# The floor row (bench/floor.c): a PAM module the driver runs and the
+# static program it execs.
+build/bench/pam_bench_floor.so: bench/floor.c
+	@mkdir -p $(dir $@)
+	$(quiet) "  CCLD    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -Wl,--no-undefined $(LDHARDEN) $(LDFLAGS) -o $@ $< -lpam
+
+build/bench/floor-child: bench/floor-child.c
+	@mkdir -p $(dir $@)
+	$(quiet) "  CCLD    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -static $(LDFLAGS) -o $@ $<
 
 bench: $(TEST_BINS)
 	bench/run.sh

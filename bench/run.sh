@@ -9,8 +9,11 @@
 # bench/vm-systemd.sh).
 . "$(dirname "$0")/../tests/lib/tenant.sh"
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/peers.sh"
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
 DRIVER=$E2E_ROOT/build/bench/bench-driver
+FLOOR_MODULE=$E2E_ROOT/build/bench/pam_bench_floor.so
+FLOOR_CHILD=$E2E_ROOT/build/bench/floor-child
 N=${BENCH_N:-200}
 ROUNDS=${BENCH_ROUNDS:-5}
 SCALE=${BENCH_SCALE:-1 100 1000}
@@ -29,17 +32,17 @@ service() { # service NAME SESSION_LINE...: a PAM service for pam_start_confdir
 	} >"$PAMD/$name"
 }
 service permit "session required pam_permit.so"
+service floor "session required $FLOOR_MODULE child=$FLOOR_CHILD"
 service tenant "session required $TENANT_MODULE"
-service peer "session required pam_namespace.so" "session required pam_limits.so"
-
-# The peer stack: pam_namespace polyinstantiating /tmp and /var/tmp per user
-# on tmpfs (with Debian's default namespace.init), plus pam_limits.
-cp -p /etc/security/namespace.conf "$T/namespace.conf.orig"
-on_exit "cp -p '$T/namespace.conf.orig' /etc/security/namespace.conf"
-cat >/etc/security/namespace.conf <<'EOF'
-/tmp     /tmp-inst/      tmpfs:mntopts=size=1G,nosuid,nodev  root
-/var/tmp /var/tmp-inst/  tmpfs:mntopts=size=1G,nosuid,nodev  root
-EOF
+# The peers: pam_namespace configurations an admin could choose instead
+# (bench/peers.sh), each with pam_limits.
+peers_prepare "$PAMD" || exit 1
+if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+	floor_label="2 floor: exec, 4 ns, 5 mounts, setns, cgroup"
+else
+	floor_label="2 floor: exec, 4 ns, 5 mounts, setns"
+	floor_note="floor: no cgroup mkdir, /sys/fs/cgroup is not cgroup v2 (pam_tenant makes none here either)"
+fi
 
 drive() { # drive ARGS...: run the driver, print its result line
 	"$DRIVER" -c "$PAMD" "$@" 2>&1 | tail -n 1
@@ -47,14 +50,21 @@ drive() { # drive ARGS...: run the driver, print its result line
 echo "pam_tenant benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, kernel $(uname -r), N=$N in $ROUNDS rounds"
 echo "cgroup: $(stat -fc %T /sys/fs/cgroup) at /sys/fs/cgroup"
 echo
-# The four scenarios take turns, N/ROUNDS cycles each per round, so that
-# a machine whose speed drifts during the run slows them all alike.
+# The scenarios take turns, N/ROUNDS cycles each per round, so that a
+# machine whose speed drifts during the run slows them all alike.
+scenarios="permit floor first join"
+for p in $PEERS; do
+	scenarios+=" peer-$p"
+done
 drive -n 20 permit bench-user >/dev/null # warm the page cache
-declare -A failed=([permit]=0 [first]=0 [join]=0 [peer]=0)
+declare -A failed
+for s in $scenarios; do
+	failed[$s]=0
+done
 for ((r = 1; r <= ROUNDS; r++)); do
-	for s in permit first join peer; do
+	for s in $scenarios; do
 		case $s in
-		permit) args=(permit) ;;
+		permit | floor) args=("$s") ;;
 		first)
 			tenant_config '[default]' 'scope = session' 'on_logout = kill'
 			args=(tenant)
@@ -63,26 +73,46 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			tenant_config '[default]' 'scope = user' 'on_logout = keep'
 			args=(-k 1 tenant)
 			;;
-		peer) args=(peer) ;;
+		peer-*)
+			peer_use "${s#peer-}"
+			args=(peer)
+			;;
 		esac
 		out=$(drive -n "$((N / ROUNDS))" -r "$T/$s.times" "${args[@]}" bench-user)
 		failed[$s]=$((failed[$s] + $(field failed "$out")))
 	done
 done
-base=$(pooled "$T/permit.times" "${failed[permit]}")
-first=$(pooled "$T/first.times" "${failed[first]}")
-join=$(pooled "$T/join.times" "${failed[join]}")
-peer=$(pooled "$T/peer.times" "${failed[peer]}")
+declare -A result
+for s in $scenarios; do
+	result[$s]=$(pooled "$T/$s.times" "${failed[$s]}")
+done
 printf '%-46s %8s %8s %8s %7s\n' "login cycle (fresh process each), ms" p50 p90 p99 failed
-row "1 baseline: pam_permit" "$base"
-row "2 pam_tenant, first login (new tenant)" "$first"
-row "3 pam_tenant, joining login (live session)" "$join"
-row "4 peer: pam_namespace (tmpfs) + pam_limits" "$peer"
+row "1 baseline: pam_permit" "${result[permit]}"
+row "$floor_label" "${result[floor]}"
+row "3 pam_tenant, first login (new tenant)" "${result[first]}"
+row "4 pam_tenant, joining login (live session)" "${result[join]}"
+i=5 cheap="" cheap_row=""
+for p in $PEERS; do
+	row "$i peer: $(peer_label "$p")" "${result[peer-$p]}"
+	if [ -z "$cheap" ] || awk -v a="$(field p50 "${result[peer-$p]}")" \
+	    -v b="$(field p50 "${result[peer-$cheap]}")" 'BEGIN { exit !(a < b) }'; then
+		cheap=$p cheap_row=$i
+	fi
+	i=$((i + 1))
+done
+[ -z "${floor_note:-}" ] || echo "$floor_note"
 echo
-b=$(field p50 "$base")
-printf 'ratios of p50: first/baseline %s (target <= 1.65)  join/baseline %s (target <= 1.35)  first/peer %s (target <= 0.3)\n' \
-    "$(ratio "$(field p50 "$first")" "$b")" "$(ratio "$(field p50 "$join")" "$b")" \
-    "$(ratio "$(field p50 "$first")" "$(field p50 "$peer")")"
+b=$(field p50 "${result[permit]}")
+f=$(field p50 "${result[first]}")
+first_added=$(awk -v a="$f" -v b="$b" 'BEGIN { printf "%.2f", a - b }')
+floor_added=$(awk -v a="$(field p50 "${result[floor]}")" -v b="$b" 'BEGIN { printf "%.2f", a - b }')
+echo "ratios of p50:"
+printf '  first/baseline %s (target <= 2.0)   join/baseline %s (target <= 1.35)\n' \
+    "$(ratio "$f" "$b")" "$(ratio "$(field p50 "${result[join]}")" "$b")"
+printf '  first/cheapest peer %s (target <= 0.40; cheapest: row %s, %s)\n' \
+    "$(ratio "$f" "$(field p50 "${result[peer-$cheap]}")")" "$cheap_row" "$(peer_label "$cheap")"
+printf '  first added/floor added %s (target <= 2.0; added = p50 - baseline p50: first %s ms, floor %s ms)\n' \
+    "$(ratio "$first_added" "$floor_added")" "$first_added" "$floor_added"
 
 echo
 printf '%-46s %8s %8s %12s\n' "first-login latency with K live tenants" p50 p99 "KiB/tenant"
