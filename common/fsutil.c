@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 #include "fsutil.h"
 #include "util.h"
@@ -68,6 +70,18 @@ walk_trusted(const char *path, uid_t owner, int *out, struct tn_err *err)
 		    path);
 	*out = steal_fd(&fd);
 	return 0;
+}
+
+int
+open_beneath(int dirfd, const char *rel, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned)(flags | O_NOFOLLOW | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
 }
 
 ssize_t

@@ -25,6 +25,12 @@ int dir_trusted(const struct stat *st, uid_t owner);
  * tests/unit/test-walkers.c pins both. */
 int walk_trusted(const char *path, uid_t owner, int *out, struct tn_err *err);
 
+/* Open rel below dirfd in one openat2(): no symbolic link anywhere on
+ * the way, nothing outside dirfd.  No trust checks: for directories whose
+ * names only root can make (the kernel's /proc and /sys).  Returns the fd
+ * (O_CLOEXEC) or -errno. */
+int open_beneath(int dirfd, const char *rel, int flags);
+
 /* read() until len bytes, EOF or error; EINTR-safe. */
 ssize_t read_full(int fd, void *buf, size_t len);
 int write_full(int fd, const void *buf, size_t len);

@@ -15,9 +15,10 @@
  *   - /run/pam_tenant covered by a read-only tmpfs holding the tenant's
  *     marker (state.h): the host's state and keeper sockets are out of
  *     reach, and the module knows which tenant it runs in.
- * Every target is reached by walk_trusted() and mounted with the fd-based
- * mount API, so no path string is resolved twice (security catalog #1,
- * #6).  Everything is read back before tenant-init drops its capabilities;
+ * Every target is reached by walk_trusted(), or below /proc and /sys by
+ * open_beneath() from their trusted fds (the kernel's names, no symbolic
+ * links), and mounted with the fd-based mount API, so no path string is
+ * resolved twice (security catalog #1, #6).  Everything is read back before tenant-init drops its capabilities;
  * without CAP_SYS_ADMIN nobody in the tenant can undo any of it, and
  * mounts copied into a user namespace are locked. */
 #include <errno.h>
@@ -107,14 +108,50 @@ new_fs(const char *fstype, const struct fs_option *opts, size_t nopts, unsigned 
 	return mfd;
 }
 
-/* Open a target by walk_trusted(); -ENOENT (err untouched) when it does
- * not exist and may be skipped. */
+/* /proc and /sys as the tenant sees them (-1: not opened yet).  Their
+ * directories are the kernel's: one trusted walk to each, then a single
+ * open_beneath() per target instead of a walk from "/" (tenant-init
+ * reaches every mount below /sys when it reads them back). */
+struct vfs {
+	int proc, sys;
+};
+
+/* The trusted fd of target's /proc or /sys, and the rest of the path. */
 static int
-open_target(const char *target, bool may_skip, int *fd, struct tn_err *err)
+vfs_base(const struct vfs *v, const char *target, const char **rel)
+{
+	if (v && v->proc >= 0 && strncmp(target, "/proc/", 6) == 0) {
+		*rel = target + 6;
+		return v->proc;
+	}
+	if (v && v->sys >= 0 && strncmp(target, "/sys/", 5) == 0) {
+		*rel = target + 5;
+		return v->sys;
+	}
+	return -1;
+}
+
+/* Open a target by walk_trusted() or below its trusted /proc or /sys;
+ * -ENOENT (err untouched) when it does not exist and may be skipped. */
+static int
+open_target(const struct vfs *v, const char *target, bool may_skip, int *fd,
+    struct tn_err *err)
 {
 	struct tn_err e = { 0 };
-	int r = walk_trusted(target, 0, fd, &e);
+	const char *rel;
+	int base = vfs_base(v, target, &rel);
+	int r;
 
+	if (base >= 0) {
+		r = open_beneath(base, rel, O_PATH);
+		if (r >= 0) {
+			*fd = r;
+			return 0;
+		}
+		err_set(&e, -r, "%s: %s", target, strerror(-r));
+	} else {
+		r = walk_trusted(target, 0, fd, &e);
+	}
 	if (r == -ENOENT && may_skip)
 		return -ENOENT;
 	if (r < 0)
@@ -140,7 +177,7 @@ mount_fresh(const char *fstype, const struct fs_option *opts, size_t nopts,
 	struct stat st;
 
 	snprintf(what, sizeof(what), "mount %s on %s", fstype, target);
-	if (open_target(target, false, &tfd, err) < 0)
+	if (open_target(NULL, target, false, &tfd, err) < 0)
 		return err_wrap(err, "%s", what);
 	if (fstat(tfd, &st) < 0 || !S_ISDIR(st.st_mode))
 		return err_set(err, ENOTDIR, "%s: not a directory", what);
@@ -179,7 +216,7 @@ mount_tmp_budget(const struct init_args *a, struct tn_err *err)
 		        0) /* whatever our umask */
 			return err_set(err, errno, "tmp tmpfs: mkdir %s: %m",
 			    tmp_dirs[i].subdir);
-	if (open_target(TN_STATE_DIR, false, &stage, err) < 0)
+	if (open_target(NULL, TN_STATE_DIR, false, &stage, err) < 0)
 		return err_wrap(err, "tmp tmpfs: staging on " TN_STATE_DIR);
 	if (attach(mfd, stage, "tmp tmpfs: staging on " TN_STATE_DIR, err) < 0)
 		return -1;
@@ -190,7 +227,8 @@ mount_tmp_budget(const struct init_args *a, struct tn_err *err)
 		int r;
 
 		snprintf(what, sizeof(what), "bind tmp tmpfs on %s", tmp_dirs[i].target);
-		r = open_target(tmp_dirs[i].target, tmp_dirs[i].optional, &tfd, err);
+		r = open_target(NULL, tmp_dirs[i].target, tmp_dirs[i].optional, &tfd,
+		    err);
 		if (r == -ENOENT)
 			continue;
 		if (r < 0)
@@ -215,11 +253,11 @@ mount_tmp_budget(const struct init_args *a, struct tn_err *err)
  * Private: a mount the host adds below it later must not show up in
  * the tenant writable. */
 static int
-bind_readonly(const char *target, struct tn_err *err)
+bind_readonly(const struct vfs *v, const char *target, struct tn_err *err)
 {
 	_cleanup_close_ int tfd = -1, cfd = -1;
 	struct mount_attr attr = { .attr_set = RO_ATTRS, .propagation = MS_PRIVATE };
-	int r = open_target(target, true, &tfd, err);
+	int r = open_target(v, target, true, &tfd, err);
 
 	if (r == -ENOENT)
 		return 0;
@@ -249,7 +287,7 @@ open_devnull(struct tn_err *err)
 }
 
 static int
-mask_path(const char *target, int devnull, struct tn_err *err)
+mask_path(const struct vfs *v, const char *target, int devnull, struct tn_err *err)
 {
 	static const struct fs_option opts[] = {
 		{ "source", "pam_tenant" },
@@ -262,7 +300,7 @@ mask_path(const char *target, int devnull, struct tn_err *err)
 		    MOUNT_ATTR_NOEXEC };
 	char what[128];
 	struct stat st;
-	int r = open_target(target, true, &tfd, err);
+	int r = open_target(v, target, true, &tfd, err);
 
 	if (r == -ENOENT)
 		return 0;
@@ -327,7 +365,7 @@ mask_state_dir(const struct init_args *a, int *user_fd, struct tn_err *err)
 	char text[TN_KEY_MAX + 32];
 	int r;
 
-	if (open_target(TN_STATE_DIR, false, &tfd, err) < 0)
+	if (open_target(NULL, TN_STATE_DIR, false, &tfd, err) < 0)
 		return err_wrap(err, "mask " TN_STATE_DIR);
 	mfd = new_fs("tmpfs", opts, N_ELEMENTS(opts),
 	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
@@ -373,12 +411,12 @@ ensure_mqueue_dir(struct tn_err *err)
 /* Open path and compare its file system's type (0: any) and flags;
  * returns 1 and *st when it matches, 0 when it may be skipped. */
 static int
-check_statfs(const char *path, bool may_skip, long type, unsigned long flags,
-    struct stat *st, struct tn_err *err)
+check_statfs(const struct vfs *v, const char *path, bool may_skip, long type,
+    unsigned long flags, struct stat *st, struct tn_err *err)
 {
 	_cleanup_close_ int fd = -1;
 	struct statfs sfs;
-	int r = open_target(path, may_skip, &fd, err);
+	int r = open_target(v, path, may_skip, &fd, err);
 
 	if (r == -ENOENT)
 		return 0;
@@ -417,7 +455,7 @@ unescape_octal(char *s)
  * point by path reaches what the tenant sees there (or nothing, below
  * a mask). */
 static int
-check_sys_readonly(struct tn_err *err)
+check_sys_readonly(const struct vfs *v, struct tn_err *err)
 {
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
@@ -435,14 +473,14 @@ check_sys_readonly(struct tn_err *err)
 		unescape_octal(point);
 		if (strncmp(point, "/sys", 4) == 0 &&
 		    (point[4] == '\0' || point[4] == '/'))
-			r = check_statfs(point, true, 0, ST_RDONLY, &st, err);
+			r = check_statfs(v, point, true, 0, ST_RDONLY, &st, err);
 	}
 	fclose(f);
 	return r < 0 ? -1 : 0;
 }
 
 static int
-verify(const struct init_args *a, struct tn_err *err)
+verify(const struct vfs *v, const struct init_args *a, struct tn_err *err)
 {
 	struct stat st;
 	dev_t tmp_dev = 0;
@@ -450,8 +488,8 @@ verify(const struct init_args *a, struct tn_err *err)
 	int r;
 
 	for (size_t i = 0; i < N_ELEMENTS(tmp_dirs); i++) {
-		r = check_statfs(tmp_dirs[i].target, tmp_dirs[i].optional, TMPFS_MAGIC,
-		    ST_NOSUID | ST_NODEV, &st, err);
+		r = check_statfs(NULL, tmp_dirs[i].target, tmp_dirs[i].optional,
+		    TMPFS_MAGIC, ST_NOSUID | ST_NODEV, &st, err);
 		if (r < 0)
 			return r;
 		if (r == 0)
@@ -463,12 +501,12 @@ verify(const struct init_args *a, struct tn_err *err)
 		tmp_dev = st.st_dev;
 	}
 	for (size_t i = 0; i < N_ELEMENTS(ro_paths); i++)
-		if (check_statfs(ro_paths[i], true, 0, ST_RDONLY, &st, err) < 0)
+		if (check_statfs(v, ro_paths[i], true, 0, ST_RDONLY, &st, err) < 0)
 			return -1;
-	if (check_sys_readonly(err) < 0)
+	if (check_sys_readonly(v, err) < 0)
 		return -1;
 	for (size_t i = 0; i < N_ELEMENTS(masked_paths); i++) {
-		r = check_statfs(masked_paths[i], true, 0, ST_RDONLY, &st, err);
+		r = check_statfs(v, masked_paths[i], true, 0, ST_RDONLY, &st, err);
 		if (r <= 0) {
 			if (r < 0)
 				return r;
@@ -478,7 +516,7 @@ verify(const struct init_args *a, struct tn_err *err)
 			continue; /* /dev/null */
 		if (!S_ISDIR(st.st_mode))
 			return err_set(err, EIO, "check %s: not masked", masked_paths[i]);
-		if (check_statfs(masked_paths[i], false, TMPFS_MAGIC, ST_RDONLY, &st,
+		if (check_statfs(v, masked_paths[i], false, TMPFS_MAGIC, ST_RDONLY, &st,
 		        err) < 0)
 			return -1;
 	}
@@ -491,11 +529,39 @@ verify(const struct init_args *a, struct tn_err *err)
 	return 0;
 }
 
+/* (Re)open dir as the tenant sees it now, for open_target(); a missing
+ * one stays -1 (open_target() then finds its targets missing too). */
+static int
+vfs_open(int *fd, const char *dir, struct tn_err *err)
+{
+	int r;
+
+	if (*fd >= 0)
+		close(steal_fd(fd));
+	r = walk_trusted(dir, 0, fd, err);
+	if (r == -ENOENT) { /* its targets are skipped */
+		*fd = -1;
+		return 0;
+	}
+	return r < 0 ? err_wrap(err, "open %s", dir) : 0;
+}
+
+static void
+vfs_close(struct vfs *v)
+{
+	if (v->proc >= 0)
+		close(v->proc);
+	if (v->sys >= 0)
+		close(v->sys);
+}
+
 int
 mounts_setup(const struct init_args *a, int *proc_fd, int *user_fd, struct tn_err *err)
 {
 	const struct fs_option src = { "source", "pam_tenant" };
 	_cleanup_close_ int devnull = -1;
+	struct vfs v = { -1, -1 };
+	int r = -1;
 
 	*proc_fd = *user_fd = -1;
 	/* Before any other mount: nothing of ours may propagate to the host. */
@@ -521,17 +587,25 @@ mounts_setup(const struct init_args *a, int *proc_fd, int *user_fd, struct tn_er
 	}
 	if (mounts_lxcfs(a, *proc_fd, err) < 0)
 		return -1;
-	/* The host's /proc too, when the tenant has no PID namespace. */
+	/* The host's /proc too, when the tenant has no PID namespace.  /sys
+	 * is reopened once read-only: below the old fd lie the host's mounts. */
+	if (vfs_open(&v.proc, "/proc", err) < 0)
+		goto out;
 	for (size_t i = 0; i < N_ELEMENTS(ro_paths); i++)
-		if (bind_readonly(ro_paths[i], err) < 0)
-			return -1;
+		if (bind_readonly(&v, ro_paths[i], err) < 0)
+			goto out;
+	if (vfs_open(&v.sys, "/sys", err) < 0)
+		goto out;
 	devnull = open_devnull(err);
 	if (devnull < 0)
-		return -1;
+		goto out;
 	for (size_t i = 0; i < N_ELEMENTS(masked_paths); i++)
-		if (mask_path(masked_paths[i], devnull, err) < 0)
-			return -1;
-	if (mask_state_dir(a, user_fd, err) < 0 || verify(a, err) < 0)
-		return -1;
-	return 0;
+		if (mask_path(&v, masked_paths[i], devnull, err) < 0)
+			goto out;
+	if (mask_state_dir(a, user_fd, err) < 0 || verify(&v, a, err) < 0)
+		goto out;
+	r = 0;
+out:
+	vfs_close(&v);
+	return r;
 }

@@ -5,13 +5,22 @@
  * process state (procstate.h: the login program may be su run by an
  * ordinary user, whose limits, nice value, umask and directory must not
  * reach root processes), no tty, a hard deadline, and its status read
- * through a pidfd so the host's SIGCHLD handling cannot steal or fake it. */
+ * through a pidfd so the host's SIGCHLD handling cannot steal or fake it.
+ *
+ * The child shares the login program's memory until it execs (CLONE_VM |
+ * CLONE_VFORK, as posix_spawn does; posix_spawn itself cannot reset the
+ * process state): no page table copy and no copy-on-write faults of a
+ * large sshd on every first login.  It runs on a stack of its own with
+ * every signal blocked until its handlers are reset, so no handler of the
+ * host runs in it, and it writes nothing but that stack. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -92,9 +101,17 @@ unprivileged_test(void)
 #endif
 }
 
-/* In the child, between fork and exec: async-signal-safe calls only. */
-static void __attribute__((noreturn)) exec_helper(int sock, int helper)
+struct child {
+	int sock, helper;
+};
+
+/* In the child, until exec: async-signal-safe calls only, nothing written
+ * outside its own stack (it shares the parent's memory). */
+static int
+exec_helper(void *arg)
 {
+	const struct child *c = arg;
+	int sock = c->sock, helper = c->helper;
 	static char arg0[] = "tenant-helper", arg1[] = "open";
 	static char path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin", lang[] = "LANG=C";
 	static char *const argv[] = { arg0, arg1, NULL };
@@ -123,6 +140,63 @@ static void __attribute__((noreturn)) exec_helper(int sock, int helper)
 		_exit(127);
 	execveat(4, "", argv, envp, AT_EMPTY_PATH);
 	_exit(127);
+}
+
+/* AddressSanitizer keeps the poison of the child's frames in the shadow
+ * it shares with the parent: the sanitizer build forks instead. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TN_SPAWN_FORK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TN_SPAWN_FORK 1
+#endif
+#endif
+
+#define CHILD_STACK (64 * 1024)
+
+/* Start exec_helper() in a child; its pidfd in *pidfd.  Returns the pid
+ * or -1 with errno set. */
+static pid_t
+spawn_child(struct child *c, int *pidfd)
+{
+#ifdef TN_SPAWN_FORK
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(exec_helper(c));
+	if (pid < 0)
+		return -1;
+	*pidfd = pidfd_open(pid, 0);
+	if (*pidfd < 0) {
+		int e = errno;
+
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		errno = e;
+		return -1;
+	}
+	return pid;
+#else
+	sigset_t all, old;
+	void *stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	pid_t pid;
+	int e;
+
+	if (stack == MAP_FAILED)
+		return -1;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	/* Returns once the child has exec'd or exited. */
+	pid = clone(exec_helper, (char *)stack + CHILD_STACK,
+	    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, c, pidfd);
+	e = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, CHILD_STACK);
+	errno = e;
+	return pid;
+#endif
 }
 
 /* Read POLICY and RESULT until the helper closes its end or exits. */
@@ -190,6 +264,7 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 	const char *path = args->helper_path ? args->helper_path : TN_HELPER_PATH;
 	_cleanup_close_ int helper = -1, sock = -1, pidfd = -1;
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, saved;
+	struct child child;
 	struct timespec deadline;
 	struct tn_err err = { 0 };
 	siginfo_t info;
@@ -206,31 +281,27 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 		return -1;
 	}
 	sock = sp[0];
+	child = (struct child){ .sock = sp[1], .helper = helper };
 	/* The host may ignore or reap SIGCHLD; we need our child's status. */
 	sigaction(SIGCHLD, &dfl, &saved);
-	pid = fork();
-	if (pid == 0)
-		exec_helper(sp[1], helper);
+	pid = spawn_child(&child, &pidfd);
 	close(sp[1]);
 	if (pid < 0) {
-		snprintf(out->why, sizeof(out->why), "fork: %s", strerror(errno));
-		sigaction(SIGCHLD, &saved, NULL);
-		return -1;
-	}
-	pidfd = pidfd_open(pid, 0);
-	if (pidfd < 0) {
-		snprintf(out->why, sizeof(out->why), "pidfd_open: %s", strerror(errno));
-		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		snprintf(out->why, sizeof(out->why), "start the helper: %s",
+		    strerror(errno));
 		sigaction(SIGCHLD, &saved, NULL);
 		return -1;
 	}
 	deadline_in(&deadline, args->timeout_ms);
-	if (proto_send(sock, req, NULL, 0, &err) < 0)
-		snprintf(out->why, sizeof(out->why), "send request: %.400s", err.msg);
-	else
+	if (proto_send(sock, req, NULL, 0, &err) < 0) {
+		/* Gone already (the child returns only after exec or exit):
+		 * its status says why. */
+		if (err.code != EPIPE && err.code != ECONNRESET)
+			snprintf(out->why, sizeof(out->why), "send request: %.400s",
+			    err.msg);
+	} else {
 		collect(sock, pidfd, &deadline, req->cookie, out);
+	}
 
 	/* Wait for its exit within what is left of the deadline. */
 	struct pollfd p = { .fd = pidfd, .events = POLLIN };
