@@ -1,7 +1,9 @@
 #!/bin/bash
 # Resource faults in the login program and on the host (docs/testing.md,
-# "Fault catalogue": F15, F17, F18): /run/pam_tenant full (ENOSPC) and out
-# of inodes, the login program out of fds, and unable to fork.  Each one
+# "Fault catalogue": F15, F17, F18, and F3/F4/F6 at each protocol step):
+# /run/pam_tenant full (ENOSPC) and out of inodes, the login program out of
+# fds, and unable to fork; the helper and a new keeper SIGKILLed or hung
+# at the fault points.  Each one
 # denies the login (or, with fds to spare, isolates it) without a hang,
 # an fd leak in the login program or any state left behind, and afterwards
 # the user's next login is isolated, root's works, and the host has no
@@ -28,6 +30,7 @@ install -d -m 0755 "$T/pam.d"
 # where every module ignores the call fails
 printf 'session required %s\nsession optional pam_permit.so\n' "$TENANT_MODULE" >"$T/pam.d/tenant-fault"
 cp "$T/pam.d/tenant-fault" "$T/pam.d/other"
+printf 'session required %s timeout=3\nsession optional pam_permit.so\n' "$TENANT_MODULE" >"$T/pam.d/tenant-fault-t3"
 [ -d /run/pam_tenant ] || install -d -m 0700 /run/pam_tenant
 wait_no_tenants 10 || bail_out "a tenant of an earlier test is still running"
 
@@ -148,5 +151,38 @@ after_fault "fork fails" fork
 # tenant-init start even under NPROC = 1.
 like "$(drive -N 1 tu-res)" "$OK_ISOLATED" "RLIMIT_NPROC = 1 in the login program: still isolated"
 after_fault "RLIMIT_NPROC = 1" nproc
+
+# ---- F3/F4/F6 at each protocol step: the helper or the new keeper SIGKILLed or hung ----
+# Fault points (common/fault.h): after the helper read the request, before
+# it sends the result (the keeper already serves the session), and in the
+# keeper before it answers its first open.  The module's deadline is 3 s.
+FAULTS=$E2E_BUILD/faults
+install -d -m 0755 "$FAULTS"
+on_exit "rm -rf '$FAULTS'"
+for point in helper-after-request helper-before-result keeper-open-before-answer; do
+	for action in kill stop; do
+		what="$point: $action"
+		echo "$action" >"$FAULTS/$point"
+		chmod 0644 "$FAULTS/$point"
+		mark=$(syslog_mark)
+		amark=$(audit_mark)
+		t0=$(date +%s%N)
+		out=$(timeout -k 5 30 "$DRIVER" -c "$T/pam.d" tenant-fault-t3 tu-res 2>&1)
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		rm -f "$FAULTS/$point"
+		case $point:$action in
+		helper-*:kill) re="helper killed by signal 9" ;;
+		helper-*:stop) re="helper did not finish within 3 s and was killed" ;;
+		*) re="denied session for tu-res" ;;
+		esac
+		denied_with "$what" "$out" "denied session for tu-res \\(uid $uid\\): .*$re" "$mark" "$amark"
+		ok "$([ "$ms" -le 4000 ]; echo $?)" "$what: within the deadline + 1 s ($ms ms)"
+		# a keeper stopped in the fault point is ours to end
+		for k in $(pgrep -x -r T tenant-keeper); do
+			[ "$(_e2e_start_ticks "$k")" -ge "$_E2E_START_TICKS" ] && kill -KILL "$k"
+		done
+		after_fault "$what" "$point-$action"
+	done
+done
 
 done_testing

@@ -82,8 +82,9 @@ main(int argc, char **argv)
 			return 2;
 	}
 	if (argc - optind != 2) {
-		fprintf(stderr, "usage: pam-fault-driver [-c DIR] [-F FREE] [-N NPROC] "
-		                "[-w FILE] SERVICE USER\n");
+		fprintf(stderr,
+		    "usage: pam-fault-driver [-c DIR] [-F FREE] [-N NPROC] "
+		    "[-w FILE] SERVICE USER\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IONBF, 0);
