@@ -159,7 +159,7 @@ after_fault "RLIMIT_NPROC = 1" nproc
 FAULTS=$E2E_BUILD/faults
 install -d -m 0755 "$FAULTS"
 on_exit "rm -rf '$FAULTS'"
-for point in helper-after-request helper-before-result keeper-open-before-answer; do
+for point in helper-after-request helper-before-result keeper-join-before-answer; do
 	for action in kill stop; do
 		what="$point: $action"
 		echo "$action" >"$FAULTS/$point"

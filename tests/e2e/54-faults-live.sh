@@ -1,16 +1,17 @@
 #!/bin/bash
-# Faults while logins run (docs/testing.md, "Fault catalogue": F9, F10,
-# F11, F25, F27, F31): the config edited, removed and made group-writable
-# under a stream of logins (each login isolated or denied with a syslog
-# line, never let in unisolated, never hung); the config changed between
-# a session's open and close; su SIGKILLed between open and close; two
-# logins racing the end of their user's tenant; the wall clock jumping
-# while the helper works.  After each: the user's next login is isolated,
-# root's su works, and no keeper, /run/pam_tenant entry or host mount is
-# left.
+# Faults while logins run (docs/testing.md, "Fault catalogue": F7, F9,
+# F10, F11, F25, F27, F31): the config edited, removed and made
+# group-writable under a stream of logins (each login isolated or denied
+# with a syslog line, never let in unisolated, never hung); the config a
+# directory or a FIFO; the config changed between a session's open and
+# close; su SIGKILLed between open and close; two logins racing the end of
+# their user's tenant; the wall clock jumping while the helper works and
+# while the keeper times a silent login.  After each: the user's next
+# login is isolated, root's su works, and no keeper, /run/pam_tenant entry
+# or host mount is left.
 . "$(dirname "$0")/../lib/tenant.sh"
 require_root
-require_cmd sshd ssh su date
+require_cmd sshd ssh su date python3
 tmpdir_create
 start_syslog
 start_auditd
@@ -77,6 +78,27 @@ sleep 0.5 # the last denial's syslog line
 n_lines=$(syslog_since "$mark" | grep -cE "denied session for tu-live \\(uid $uid\\): configuration error: .*(tenant.conf: (No such file or directory|writable by group or other)|tenant.conf:[0-9]+)")
 is "$n_lines" "$n_denied" "config churn: one syslog line naming the config problem per denied login"
 after_fault "config churn" churn
+
+# ---- F7: the config replaced by a directory or a FIFO (no hang) ----
+for kind in directory fifo; do
+	rm -rf "$CONF"
+	if [ "$kind" = directory ]; then mkdir -m 0755 "$CONF"; else mkfifo -m 0644 "$CONF"; fi
+	mark=$(syslog_mark)
+	amark=$(audit_mark)
+	t0=$SECONDS
+	out=$(ssh_as tu-live 'echo LOGGED-IN' 2>&1)
+	ok "$([[ ! $out =~ LOGGED-IN ]] && [ $((SECONDS - t0)) -lt 8 ]; echo $?)" \
+	    "config is a $kind: login denied in $((SECONDS - t0)) s"
+	like "$out" 'login refused: the session isolation policy has an error' "config is a $kind: the user is told the policy has an error"
+	syslog_wait 5 "$mark" "denied session for tu-live \\(uid $uid\\): configuration error: .*tenant.conf"
+	ok $? "config is a $kind: syslog names the config" || syslog_since "$mark" | grep pam_tenant | diag
+	if [ "$AUDIT_AVAILABLE" = 1 ]; then
+		audit_wait 5 "$amark" "op=tenant-deny id=$uid .*configuration error"
+		ok $? "config is a $kind: audited as tenant-deny"
+	fi
+	rm -rf "$CONF"
+	after_fault "config is a $kind" "conf-$kind"
+done
 
 # ---- F11: the config changes between a session's open and close ----
 tenant_config '[default]' 'isolate = yes' 'on_logout = kill' 'tmp.size = 32M'
@@ -161,5 +183,37 @@ is "$(cat "$T/clock.out")" "tenant-init" "clock +1 h during the helper's work: t
 ok "$([ $((SECONDS - t0)) -lt 6 ]; echo $?)" "... in $((SECONDS - t0)) s (deadline 6 s)"
 rm -f "$FAULTS/helper-after-request"
 after_fault "clock jump" clock
+
+# The keeper's own timers run on CLOCK_MONOTONIC too: a connection that
+# never speaks is dropped after 5 s, not at once when the wall clock
+# jumps an hour ahead (it once was: time(NULL)).
+ssh_bg_as tu-live 'exec sleep 60'
+hold=$SSH_BG_PID
+sock=/run/pam_tenant/tenants/user-$uid/keeper.sock
+wait_until 10 test -S "$sock"
+python3 - "$sock" >"$T/pending.out" 2>&1 <<-'EOF' &
+	import socket, sys, time
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+	s.connect(sys.argv[1])
+	t0 = time.monotonic()
+	s.settimeout(15)
+	try:
+	    r = s.recv(16)
+	except OSError:
+	    r = None
+	print(round(time.monotonic() - t0, 1), "closed" if r == b"" else "not-closed")
+	EOF
+py=$!
+sleep 1
+touch "$T/clock-ahead"
+date -s '+1 hour' >/dev/null
+sleep 1.5
+date -s '-1 hour' >/dev/null && rm -f "$T/clock-ahead"
+wait "$py"
+read -r secs how <"$T/pending.out"
+ok "$([ "$how" = closed ] && [ "${secs%.*}" -ge 4 ] && [ "${secs%.*}" -le 7 ]; echo $?)" \
+    "clock +1 h: a silent connection to the keeper is dropped after 5 s, not at the jump (after ${secs:-?} s, $how)"
+_e2e_stop_pid "$hold" 3
+after_fault "clock jump at the keeper" clock-keeper
 
 done_testing
