@@ -173,7 +173,8 @@ for point in helper-after-request helper-before-result keeper-join-before-answer
 		case $point:$action in
 		helper-*:kill) re="helper killed by signal 9" ;;
 		helper-*:stop) re="helper did not finish within 3 s and was killed" ;;
-		*) re="denied session for tu-res" ;;
+		keeper-*:kill) re="keeper closed the link" ;;
+		keeper-*:stop) re="keeper did not answer: Connection timed out" ;;
 		esac
 		denied_with "$what" "$out" "denied session for tu-res \\(uid $uid\\): .*$re" "$mark" "$amark"
 		ok "$([ "$ms" -le 4000 ]; echo $?)" "$what: within the deadline + 1 s ($ms ms)"
