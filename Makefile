@@ -161,6 +161,13 @@ build/tests/status-peer: tests/tools/status-peer.c build/test/libcommon.a
 	$(Q)$(CC) $(ALL_CFLAGS) $(test_PATHS) $(LDFLAGS) -o $@ $< build/test/libcommon.a
 # ---- end issue 11 ----
 
+# ---- issue 10 (faults): a login program's PAM cycle under a resource fault ----
+build/tests/pam-fault-driver: tests/tools/pam-fault-driver.c
+	@mkdir -p $(dir $@)
+	$(quiet) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lpam
+# ---- end issue 10 (faults) ----
+
 FAKE_MODES = crash hang exit1 silent garbage huge wrong-cookie allow-then-crash \
              exempt exempt-then-fail isolated-no-fds
 FAKE_HELPERS = $(patsubst %,build/tests/fake-helper-%,$(FAKE_MODES))
@@ -176,7 +183,8 @@ TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaud
             build/e2e/pam_tenant.so build/e2e/tenant-helper build/e2e/tenantctl \
             build/e2e/tenant-systemd.so build/release/tenant-systemd.so \
             build/release/pam_tenant.so build/release/tenant-helper build/release/tenantctl \
-            build/bench/bench-driver build/bench/pam_bench_floor.so build/bench/floor-child
+            build/bench/bench-driver build/bench/pam_bench_floor.so build/bench/floor-child \
+            build/tests/pam-fault-driver
 
 # libFuzzer harnesses: make fuzz, make check-fuzz (and make check's fuzz tier).
 include tests/fuzz/fuzz.mk

@@ -76,6 +76,7 @@ keeper_add_session(struct keeper *k, struct conn *c, int leader, const char *coo
 	str_copy(c->rhost, sizeof(c->rhost), rhost);
 	c->on_logout = on_logout;
 	c->since = time(NULL);
+	c->since_ms = keeper_now_ms();
 	if (with_cgroup)
 		kcg_join(k, c);
 	k->sessions_ever++;
@@ -255,5 +256,6 @@ accept_conn(struct keeper *k)
 		.slot_fd = -1,
 		.slot_leader = -1,
 		.slot_events = -1,
-		.since = time(NULL) };
+		.since = time(NULL),
+		.since_ms = keeper_now_ms() };
 }

@@ -186,6 +186,7 @@ static int
 keeper_setup(struct keeper *k, struct tn_err *err)
 {
 	k->created = time(NULL);
+	k->created_ms = keeper_now_ms();
 	k->listen_fd = k->tenant_dir = k->proc_fd = k->cg_user = -1;
 	k->user.listen_fd = -1;
 	kcg_open(k);

@@ -238,7 +238,7 @@ end_session(struct keeper *k, struct conn *c, const char *reason)
 		drop_conn(c);
 		return;
 	}
-	k->gc_until = time(NULL) + 10; /* its cgroup empties soon */
+	k->gc_until_ms = keeper_now_ms() + 10000; /* its cgroup empties soon */
 	kcg_usage_or_last(c->cg_leaf, &c->usage, c->usage_at, usage, sizeof(usage));
 	keeper_audit(k, "tenant-session-end", c, reason, usage[0] ? usage : NULL, true);
 	klog(LOG_INFO, "session %s of uid %u ended (%s)%s%s", c->cookie,
@@ -249,7 +249,7 @@ end_session(struct keeper *k, struct conn *c, const char *reason)
 		close(c->fd);
 		c->fd = -1;
 		c->kind = CONN_CLOSING;
-		c->kill_at = time(NULL) + KILL_GRACE_S;
+		c->kill_at_ms = keeper_now_ms() + KILL_GRACE_S * 1000;
 		if (leader_gone(c))
 			finish_closing(k, c);
 	} else {
@@ -277,7 +277,7 @@ tenant_done(const struct keeper *k)
 		return true;
 	if (count_sessions(k) > 0 || k->nconns > 0)
 		return false;
-	if (k->sessions_ever == 0 && time(NULL) - k->created < 10)
+	if (k->sessions_ever == 0 && keeper_now_ms() - k->created_ms < 10000)
 		return false; /* the first login is still on its way */
 	/* With cgroups, on_logout = kill already ended that session's
 	 * processes; what is left in the user's cgroup was kept on purpose. */
@@ -334,7 +334,8 @@ end_tenant(struct keeper *k, int lock, const char *reason, bool ok)
 	if (lock >= 0)
 		close(lock);
 	snprintf(extra, sizeof(extra), "sessions=%u duration=%lld%s%s", k->sessions_ever,
-	    (long long)(time(NULL) - k->created), usage[0] ? " " : "", usage);
+	    (long long)((keeper_now_ms() - k->created_ms) / 1000), usage[0] ? " " : "",
+	    usage);
 	keeper_audit(k, "tenant-end", NULL, reason, extra, ok);
 	klog(ok ? LOG_INFO : LOG_ERR, "tenant %s ended (%s)%s%s", k->spec.key, reason,
 	    usage[0] ? " " : "", usage);
@@ -455,7 +456,7 @@ listening(struct keeper *k)
 static void
 walk_conns(struct keeper *k, const struct pollfd *p, size_t polled)
 {
-	time_t now = time(NULL);
+	int64_t now = keeper_now_ms();
 
 	for (size_t i = 0; i < polled; i++) {
 		struct conn *c = &k->conns[i];
@@ -464,7 +465,7 @@ walk_conns(struct keeper *k, const struct pollfd *p, size_t polled)
 		if (c->dead)
 			continue;
 		if (c->kind == CONN_CLOSING) {
-			if (lev || now >= c->kill_at)
+			if (lev || now >= c->kill_at_ms)
 				finish_closing(k, c);
 			continue;
 		}
@@ -473,7 +474,8 @@ walk_conns(struct keeper *k, const struct pollfd *p, size_t polled)
 			on_conn_readable(k, c);
 		else if (lev)
 			end_session(k, c, "leader-exited");
-		else if (c->kind == CONN_PENDING && now - c->since >= PENDING_TIMEOUT_S)
+		else if (c->kind == CONN_PENDING &&
+		    now - c->since_ms >= PENDING_TIMEOUT_S * 1000)
 			end_session(k, c, "pending-timeout");
 	}
 	if (k->terminate)
@@ -514,7 +516,7 @@ keeper_loop(struct keeper *k)
 		/* After the answers went out: a login never waits for this. */
 		if (k->info_stale)
 			write_info(k);
-		if (time(NULL) < k->gc_until) {
+		if (keeper_now_ms() < k->gc_until_ms) {
 			kcg_gc(k);
 			timeout = LINGER_POLL_MS;
 		}

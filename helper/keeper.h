@@ -50,7 +50,10 @@ struct conn {
 	char cookie[TN_COOKIE_HEX + 1];
 	char user[257], service[64], tty[64], rhost[256];
 	enum tn_on_logout on_logout;
-	time_t since, kill_at; /* since: accepted, then joined */
+	time_t since; /* wall clock, shown: accepted, then joined */
+	/* keeper_now_ms(): timers run on CLOCK_MONOTONIC, so a clock jump
+	 * neither drops a pending login early nor keeps it for an hour */
+	int64_t since_ms, kill_at_ms;
 };
 
 /* ---- keeper-user.c: the tenant's own user asks for its status ---------
@@ -121,13 +124,14 @@ struct keeper {
 	const char
 	    *terminate;  /* why the tenant must end now (tenantctl terminate, a signal) */
 	bool info_stale; /* sessions changed since the info file was written */
-	time_t created;
+	time_t created;  /* wall clock, shown */
+	int64_t created_ms; /* keeper_now_ms() */
 	/* quotas (keeper-cgroup.c); -1 without cgroups */
 	int cg_user;
 	int cg_events[2]; /* memory.events, pids.events: poll POLLPRI */
 	uint64_t seen_oom, seen_pids;
 	uint64_t pids_removed; /* refused forks counted in removed leaves */
-	time_t gc_until;       /* look for emptied session cgroups until then */
+	int64_t gc_until_ms;   /* look for emptied session cgroups until then */
 	/* systemd backend: the slice's usage as last read (see conn.usage) */
 	struct tn_cg_usage user_usage;
 	int64_t user_usage_at, usage_next;

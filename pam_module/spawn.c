@@ -126,17 +126,19 @@ exec_helper(void *arg)
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	alarm(0);
-	if (!unprivileged_test() && proc_reset(&step) < 0)
-		_exit(TN_RESET_EXIT_BASE + (int)step);
-	if (setsid() < 0)
-		_exit(127);
-	/* Move both fds out of the way, then into place: 3 and 4. */
+	/* Move both fds out of the way, then into place: 3 and 4.  Before
+	 * proc_reset lowers RLIMIT_NOFILE: with the caller's fds above that
+	 * limit still open, its own open() would fail (EMFILE). */
 	sock = fcntl(sock, F_DUPFD_CLOEXEC, 10);
 	helper = fcntl(helper, F_DUPFD_CLOEXEC, 10);
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (sock < 0 || helper < 0 || null < 0 || dup2(null, 0) < 0 ||
 	    dup2(null, 1) < 0 || dup2(null, 2) < 0 || dup2(sock, 3) < 0 ||
 	    dup3(helper, 4, O_CLOEXEC) < 0 || close_range(5, ~0U, 0) < 0)
+		_exit(127);
+	if (!unprivileged_test() && proc_reset(&step) < 0)
+		_exit(TN_RESET_EXIT_BASE + (int)step);
+	if (setsid() < 0)
 		_exit(127);
 	execveat(4, "", argv, envp, AT_EMPTY_PATH);
 	_exit(127);

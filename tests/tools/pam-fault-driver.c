@@ -1,0 +1,131 @@
+/* pam-fault-driver: one PAM session cycle of a login program, run under a
+ * resource fault (e2e 52-faults-resources; catalogue F15, F17, F18).
+ *
+ *   pam-fault-driver [-c DIR] [-F FREE] [-N NPROC] [-w FILE] SERVICE USER
+ *     -c DIR    PAM service directory (pam_start_confdir)
+ *     -F FREE   after pam_start, open /dev/null until EMFILE, then give
+ *               back FREE fds: pam_open_session runs with only FREE free
+ *     -N NPROC  RLIMIT_NPROC (soft and hard) before pam_open_session
+ *     -w FILE   after a successful open, wait until FILE exists (so a
+ *               test can look at, or kill, the live session)
+ *
+ * Prints one line: "open=N close=N mnt=same|other fd_delta=N"; open and
+ * close are PAM return codes (close is -1 when open failed), mnt says
+ * whether the driver itself ended up in another mount namespace after
+ * the open (the module joins the tenant in the login program) and
+ * fd_delta is the driver's fd count after pam_end minus before pam_start
+ * (the filler fds closed): anything but 0 is a leak.  Exit 0 whenever the
+ * cycle ran to its end, whatever PAM said. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <syslog.h>
+#include <unistd.h>
+
+static int
+conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+{
+	(void)msg;
+	(void)data;
+	*resp = calloc((size_t)n, sizeof(**resp));
+	return *resp ? PAM_SUCCESS : PAM_BUF_ERR;
+}
+
+static int
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1; /* the directory's own fd */
+}
+
+static void
+mnt_ns(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/ns/mnt", buf, len - 1);
+
+	buf[n < 0 ? 0 : n] = '\0';
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct pam_conv pc = { conv, NULL };
+	const char *confdir = NULL, *wait_file = NULL;
+	char ns_before[64], ns_after[64];
+	int opt, free_fds = -1, nproc = -1, fds_before, r, c = -1, nfill = 0;
+	static int fill[65536];
+	pam_handle_t *h = NULL;
+
+	while ((opt = getopt(argc, argv, "c:F:N:w:")) != -1) {
+		if (opt == 'c')
+			confdir = optarg;
+		else if (opt == 'F')
+			free_fds = atoi(optarg);
+		else if (opt == 'N')
+			nproc = atoi(optarg);
+		else if (opt == 'w')
+			wait_file = optarg;
+		else
+			return 2;
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr,
+		    "usage: pam-fault-driver [-c DIR] [-F FREE] [-N NPROC] "
+		    "[-w FILE] SERVICE USER\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IONBF, 0);
+	/* The syslog socket the modules log through stays open for good:
+	 * open it now, so it is not counted as a leak. */
+	openlog("pam-fault-driver", LOG_NDELAY, LOG_AUTHPRIV);
+	mnt_ns(ns_before, sizeof(ns_before));
+	fds_before = count_fds();
+	r = pam_start_confdir(argv[optind], argv[optind + 1], &pc, confdir, &h);
+	if (r != PAM_SUCCESS) {
+		fprintf(stderr, "pam-fault-driver: pam_start: %d\n", r);
+		return 1;
+	}
+	if (free_fds >= 0) {
+		int fd;
+		while (nfill < (int)(sizeof(fill) / sizeof(fill[0])) &&
+		    (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+			fill[nfill++] = fd;
+		for (int i = 0; i < free_fds && nfill > 0; i++)
+			close(fill[--nfill]);
+	}
+	if (nproc >= 0) {
+		struct rlimit rl = { (rlim_t)nproc, (rlim_t)nproc };
+		if (setrlimit(RLIMIT_NPROC, &rl) < 0) {
+			perror("pam-fault-driver: setrlimit");
+			return 1;
+		}
+	}
+	r = pam_open_session(h, 0);
+	mnt_ns(ns_after, sizeof(ns_after));
+	if (r == PAM_SUCCESS && wait_file != NULL) {
+		printf("opened\n");
+		while (access(wait_file, F_OK) != 0)
+			usleep(50000);
+	}
+	if (r == PAM_SUCCESS)
+		c = pam_close_session(h, 0);
+	pam_end(h, r);
+	while (nfill > 0)
+		close(fill[--nfill]);
+	printf("open=%d close=%d mnt=%s fd_delta=%d\n", r, c,
+	    strcmp(ns_before, ns_after) ? "other" : "same", count_fds() - fds_before);
+	return 0;
+}
