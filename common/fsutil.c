@@ -76,7 +76,8 @@ int
 open_beneath(int dirfd, const char *rel, int flags)
 {
 	struct open_how how = {
-		.flags = (unsigned)(flags | O_NOFOLLOW | O_CLOEXEC),
+		/* no O_NOFOLLOW: a trailing symlink is then ELOOP, not an fd to it */
+		.flags = (unsigned)(flags | O_CLOEXEC),
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));

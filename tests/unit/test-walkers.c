@@ -7,7 +7,10 @@
  * differ in how they say so (fsutil.h and load.c say why): walk_trusted
  * gives one error for the path, the loader a diagnostic per problem
  * naming the component, and nothing at all for a missing component when
- * the file is optional.  Needs root (chown to 65534). */
+ * the file is optional.  A third opener, open_beneath(), is for the
+ * kernel's /proc and /sys below a trusted fd: no symlink and nothing
+ * outside that fd, no trust checks (only root makes names there).
+ * Needs root (chown to 65534). */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -223,6 +226,32 @@ main(void)
 	IS_INT(loader("ww/../ok/f.conf", 0, false, &d), -EPERM,
 	    "loader: '..' out of an untrusted directory is still refused");
 	OK(said(&d, "ww", "writable by group or other"), "loader: ... naming it");
+
+	/* open_beneath: one openat2 below a directory fd. */
+	{
+		int dir = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+
+		fd = open_beneath(dir, "ok/f.conf", O_PATH);
+		OK(fd >= 0, "open_beneath: a path below the fd opens");
+		if (fd >= 0)
+			close(fd);
+		IS_INT(open_beneath(dir, "link/f.conf", O_PATH), -ELOOP,
+		    "open_beneath: a symlink on the way is ELOOP");
+		IS_INT(open_beneath(dir, "link", O_PATH), -ELOOP,
+		    "open_beneath: a symlink as the target is ELOOP");
+		IS_INT(open_beneath(dir, "ok/../../etc", O_PATH), -EXDEV,
+		    "open_beneath: '..' out of the fd is EXDEV");
+		IS_INT(open_beneath(dir, "/etc", O_PATH), -EXDEV,
+		    "open_beneath: an absolute path is EXDEV");
+		IS_INT(open_beneath(dir, "missing", O_PATH), -ENOENT,
+		    "open_beneath: a missing name is ENOENT");
+		fd = open_beneath(dir, "ww/f.conf", O_PATH);
+		OK(fd >= 0, "open_beneath: no trust checks (a 0777 directory on the way)");
+		if (fd >= 0)
+			close(fd);
+		if (dir >= 0)
+			close(dir);
+	}
 
 	return tap_done();
 }
