@@ -91,5 +91,10 @@ int mounts_lxcfs(const struct init_args *a, int proc_fd, struct tn_err *err);
  * which main() hands over first: the strings are contiguous). */
 void proc_title_init(int argc, char **argv);
 void proc_title(const char *title);
+/* tenant-init runs on a stack of its own: the main thread's stack it
+ * inherited (the helper's and keeper's frames) is dead weight in every
+ * tenant.  Give those pages back, keeping the start-up block (argv, the
+ * environment, auxv) that ps and libc still read. */
+void proc_release_main_stack(void);
 
 #endif

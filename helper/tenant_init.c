@@ -118,6 +118,7 @@ tenant_init_main(void *arg)
 	if (proc_fd >= 0)
 		close(proc_fd);
 
+	proc_release_main_stack();
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);

@@ -246,7 +246,8 @@ main(void)
 		IS_INT(open_beneath(dir, "missing", O_PATH), -ENOENT,
 		    "open_beneath: a missing name is ENOENT");
 		fd = open_beneath(dir, "ww/f.conf", O_PATH);
-		OK(fd >= 0, "open_beneath: no trust checks (a 0777 directory on the way)");
+		OK(fd >= 0,
+		    "open_beneath: no trust checks (a 0777 directory on the way)");
 		if (fd >= 0)
 			close(fd);
 		if (dir >= 0)
