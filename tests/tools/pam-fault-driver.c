@@ -1,11 +1,15 @@
 /* pam-fault-driver: one PAM session cycle of a login program, run under a
  * resource fault (e2e 52-faults-resources; catalogue F15, F17, F18).
  *
- *   pam-fault-driver [-c DIR] [-F FREE] [-N NPROC] [-w FILE] SERVICE USER
+ *   pam-fault-driver [-c DIR] [-F FREE] [-N NPROC] [-S] [-w FILE] SERVICE USER
  *     -c DIR    PAM service directory (pam_start_confdir)
  *     -F FREE   after pam_start, open /dev/null until EMFILE, then give
  *               back FREE fds: pam_open_session runs with only FREE free
  *     -N NPROC  RLIMIT_NPROC (soft and hard) before pam_open_session
+ *     -S        catch SIGHUP, SIGTERM, SIGCHLD, SIGWINCH and SIGUSR1 with
+ *               a handler that only counts them, without SA_RESTART (a
+ *               login program's handlers: every blocking call in the
+ *               modules may see EINTR); "signals=N" is printed too
  *     -w FILE   after a successful open, wait until FILE exists (so a
  *               test can look at, or kill, the live session)
  *
@@ -17,6 +21,7 @@
  * (the filler fds closed): anything but 0 is a leak.  Exit 0 whenever the
  * cycle ran to its end, whatever PAM said. */
 #include <dirent.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <security/pam_appl.h>
@@ -26,6 +31,25 @@
 #include <sys/resource.h>
 #include <syslog.h>
 #include <unistd.h>
+
+static volatile sig_atomic_t caught;
+
+static void
+count_signal(int sig)
+{
+	(void)sig;
+	caught++;
+}
+
+static void
+catch_signals(void)
+{
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGCHLD, SIGWINCH, SIGUSR1 };
+	struct sigaction sa = { .sa_handler = count_signal }; /* no SA_RESTART */
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
 
 static int
 conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
@@ -66,16 +90,19 @@ main(int argc, char **argv)
 	const char *confdir = NULL, *wait_file = NULL;
 	char ns_before[64], ns_after[64];
 	int opt, free_fds = -1, nproc = -1, fds_before, r, c = -1, nfill = 0;
+	int signals = 0;
 	static int fill[65536];
 	pam_handle_t *h = NULL;
 
-	while ((opt = getopt(argc, argv, "c:F:N:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:F:N:Sw:")) != -1) {
 		if (opt == 'c')
 			confdir = optarg;
 		else if (opt == 'F')
 			free_fds = atoi(optarg);
 		else if (opt == 'N')
 			nproc = atoi(optarg);
+		else if (opt == 'S')
+			signals = 1;
 		else if (opt == 'w')
 			wait_file = optarg;
 		else
@@ -83,11 +110,13 @@ main(int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr,
-		    "usage: pam-fault-driver [-c DIR] [-F FREE] [-N NPROC] "
+		    "usage: pam-fault-driver [-c DIR] [-F FREE] [-N NPROC] [-S] "
 		    "[-w FILE] SERVICE USER\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (signals)
+		catch_signals(); /* from the start: the flood may begin at once */
 	/* The syslog socket the modules log through stays open for good:
 	 * open it now, so it is not counted as a leak. */
 	openlog("pam-fault-driver", LOG_NDELAY, LOG_AUTHPRIV);
@@ -127,5 +156,7 @@ main(int argc, char **argv)
 		close(fill[--nfill]);
 	printf("open=%d close=%d mnt=%s fd_delta=%d\n", r, c,
 	    strcmp(ns_before, ns_after) ? "other" : "same", count_fds() - fds_before);
+	if (signals)
+		printf("signals=%d\n", (int)caught);
 	return 0;
 }
