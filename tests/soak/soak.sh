@@ -14,7 +14,8 @@
 # the phases that kill no keeper).  Any difference is a leak: not ok,
 # exit 1.  Not part of `make check`.
 # Environment: SOAK_CYCLES, SOAK_SLEEP (seconds a session leader lives,
-# default 0.15), SOAK_KILL_EVERY (seconds between kills, default 0.05).
+# default 0.15), SOAK_KILL_EVERY (seconds between kills, default 0.05),
+# SOAK_USER_PREFIX (users PREFIX1..PREFIX4, default soak-u).
 . "$(dirname "$0")/../lib/tenant.sh"
 require_root
 DRIVER=$E2E_ROOT/build/bench/bench-driver
@@ -23,7 +24,8 @@ DRIVER=$E2E_ROOT/build/bench/bench-driver
 CYCLES=${SOAK_CYCLES:-10000}
 LEADER_SECS=${SOAK_SLEEP:-0.15}
 KILL_EVERY=${SOAK_KILL_EVERY:-0.05}
-USERS=(soak-u1 soak-u2 soak-u3 soak-u4)
+PREFIX=${SOAK_USER_PREFIX:-soak-u} # the VM sees the host's users: its own prefix
+USERS=("${PREFIX}1" "${PREFIX}2" "${PREFIX}3" "${PREFIX}4")
 [ "$CYCLES" -ge 100 ] || bail_out "SOAK_CYCLES must be at least 100"
 tmpdir_create
 start_syslog
@@ -103,7 +105,7 @@ drive() {
 	(
 		for ((i = 0; i < storms; i++)); do
 			"$DRIVER" -c "$T/pam.d" -s "$LEADER_SECS" -j "${#USERS[@]}" -n "${#USERS[@]}" \
-			    -u soak-u soak soak-u1 2>&1 | tail -n 1
+			    -u "$PREFIX" soak "${USERS[0]}" 2>&1 | tail -n 1
 		done
 	) >"$T/$phase.storm.out" &
 	pids+=($!)
@@ -222,7 +224,7 @@ term_n=$((CYCLES - steady_n - chaos_n - ${#USERS[@]} * 6))
 # steady: the keepers must not grow fds; opens and ends balance
 amark=$(audit_mark)
 hold
-"$DRIVER" -c "$T/pam.d" -j 4 -n 4 -u soak-u soak soak-u1 >/dev/null 2>&1 # warm: every keeper serves once
+"$DRIVER" -c "$T/pam.d" -j 4 -n 4 -u "$PREFIX" soak "${USERS[0]}" >/dev/null 2>&1 # warm: every keeper serves once
 keeper_fds >"$T/fds.start"
 phase steady "$steady_n" login leader
 keeper_fds >"$T/fds.end"

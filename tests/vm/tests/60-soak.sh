@@ -7,4 +7,5 @@ HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd -- "$HERE/../../.." && pwd)
 exec "$HERE/../vm-run" --timeout 900 --smp 2 --mem 2G -e "MUST_WORK=${MUST_WORK:-0}" \
     -e "SOAK_CYCLES=${VM_SOAK_CYCLES:-1000}" -e SOAK_SLEEP=0.02 -e SOAK_KILL_EVERY=0.4 \
+    -e SOAK_USER_PREFIX=soak-vm \
     -- "cd '$ROOT' && bash tests/soak/soak.sh"
