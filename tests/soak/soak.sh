@@ -33,6 +33,18 @@ start_auditd
 for u in "${USERS[@]}"; do
 	make_user "$u"
 done
+# an interrupted soak stops what it started in the background (by pid:
+# the killer, the drivers, the holders) before the users go
+BG_PIDS="" HOLDER_PIDS=""
+# shellcheck disable=SC2317 # run by on_exit
+soak_stop() {
+	touch "$T/stop"
+	# shellcheck disable=SC2086 # lists of pids
+	[ -z "$BG_PIDS$HOLDER_PIDS" ] || kill -TERM $BG_PIDS $HOLDER_PIDS 2>/dev/null
+	wait
+	return 0
+}
+on_exit soak_stop
 mkdir -p "$T/pam.d"
 printf 'auth required pam_permit.so\naccount required pam_permit.so\nsession required %s\n' \
     "$TENANT_MODULE" >"$T/pam.d/soak"
@@ -109,6 +121,7 @@ drive() {
 		done
 	) >"$T/$phase.storm.out" &
 	pids+=($!)
+	BG_PIDS="$BG_PIDS ${pids[*]}"
 	wait "${pids[@]}"
 	for u in "${USERS[@]}" storm; do
 		tally "$T/$phase.$u.out"
@@ -158,7 +171,6 @@ killer() {
 
 # hold: one held session per user (bench-driver -k 1 -n 0), so each user's
 # keeper lives through the phase; HOLDER_PIDS, closed by unhold
-HOLDER_PIDS=""
 hold() {
 	local u
 	for u in "${USERS[@]}"; do
@@ -209,9 +221,11 @@ phase() {
 	rm -f "$T/stop"
 	killer "$@" >"$T/$name.kills" &
 	kpid=$!
+	BG_PIDS="$BG_PIDS $kpid"
 	drive "$name" "$cycles"
 	touch "$T/stop"
 	wait "$kpid"
+	BG_PIDS=""
 	PHASE_KILLS=$(tr '\n' ' ' <"$T/$name.kills")
 	diag "$name: $PHASE_DONE cycles ($PHASE_FAILED failed, as killed ones do) in $((SECONDS - t0)) s; $PHASE_KILLS"
 }
