@@ -41,7 +41,9 @@ soak_stop() {
 	touch "$T/stop"
 	# shellcheck disable=SC2086 # lists of pids
 	[ -z "$BG_PIDS$HOLDER_PIDS" ] || kill -TERM $BG_PIDS $HOLDER_PIDS 2>/dev/null
-	wait
+	# only these: a bare wait would wait for syslogd, stopped later
+	# shellcheck disable=SC2086
+	[ -z "$BG_PIDS$HOLDER_PIDS" ] || wait $BG_PIDS $HOLDER_PIDS 2>/dev/null
 	return 0
 }
 on_exit soak_stop
