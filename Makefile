@@ -222,6 +222,15 @@ build/bench/floor-child: bench/floor-child.c
 bench: $(TEST_BINS)
 	bench/run.sh
 
+# ---- soak (issue 10; not part of check) --------------------------------
+# SOAK_CYCLES login cycles with kills and terminates, then nothing may be
+# left: tests/soak/soak.sh (run it under the e2e lock on a shared host).
+SOAK_CYCLES ?= 10000
+.PHONY: soak
+soak: $(TEST_BINS)
+	SOAK_CYCLES=$(SOAK_CYCLES) bash tests/soak/soak.sh
+# ---- end soak ----
+
 # ---- install ---------------------------------------------------------
 install: all
 	install -d -m 0755 $(DESTDIR)$(SECUREDIR) $(DESTDIR)$(LIBEXECDIR)/pam_tenant \

@@ -9,6 +9,8 @@
  *                  with -n 0, hold them until standard input closes
  *     -u PREFIX    with -j: user PREFIX1..PREFIXN instead of USER
  *     -r FILE      append each cycle's time (ms, one per line) to FILE
+ *     -s SECS      the user's command is "sleep SECS", not true (make soak:
+ *                  a session leader that lives long enough to be killed)
  *
  * One cycle, in a fresh process as sshd forks one per connection:
  * pam_start -> pam_open_session -> fork, setgid/initgroups/setuid to the
@@ -30,6 +32,7 @@
 #include <unistd.h>
 
 static const char *confdir;
+static const char *sleep_secs; /* -s: the user's command sleeps */
 
 static int
 conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
@@ -60,7 +63,10 @@ run_as_user(const struct passwd *pw)
 		if (setgid(pw->pw_gid) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 ||
 		    setuid(pw->pw_uid) < 0)
 			_exit(126);
-		execl("/bin/true", "true", (char *)NULL);
+		if (sleep_secs)
+			execl("/bin/sleep", "sleep", sleep_secs, (char *)NULL);
+		else
+			execl("/bin/true", "true", (char *)NULL);
 		_exit(127);
 	}
 	if (pid < 0)
@@ -195,7 +201,7 @@ main(int argc, char **argv)
 	double *t, t0, sum = 0;
 	struct holder *holders = NULL;
 
-	while ((opt = getopt(argc, argv, "n:c:j:k:r:u:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:j:k:r:s:u:")) != -1) {
 		if (opt == 'n')
 			n = atoi(optarg);
 		else if (opt == 'c')
@@ -208,13 +214,15 @@ main(int argc, char **argv)
 			prefix = optarg;
 		else if (opt == 'r')
 			raw = optarg;
+		else if (opt == 's')
+			sleep_secs = optarg;
 		else
 			return 2;
 	}
 	if (argc - optind != 2 || n < 0 || (n == 0 && hold == 0) || jobs < 1 ||
 	    hold < 0) {
 		fprintf(stderr,
-		    "usage: bench-driver [-n N] [-c DIR] [-j N] [-k K] [-r FILE] [-u PREFIX] SERVICE USER\n");
+		    "usage: bench-driver [-n N] [-c DIR] [-j N] [-k K] [-r FILE] [-s SECS] [-u PREFIX] SERVICE USER\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
