@@ -24,7 +24,7 @@
 # status is 0 only when nothing failed.
 #
 # Environment: TEST_TIMEOUT (seconds per test, default 600; the whole vm
-# tier: VM_TIER_TIMEOUT, default 3600 since 60-soak), MUST_WORK=1,
+# tier: VM_TIER_TIMEOUT, default 2400), MUST_WORK=1,
 # BUILD_DIR (default build), TN_SAN_LOG_DIR (below).
 
 set -u
@@ -252,7 +252,7 @@ tier_e2e() {
 tier_vm() {
 	if [ -e tests/vm/run-tier.sh ]; then
 		# one "test" that boots several VMs: it gets its own budget
-		TEST_TIMEOUT=${VM_TIER_TIMEOUT:-3600} run_test "vm/run-tier" bash tests/vm/run-tier.sh
+		TEST_TIMEOUT=${VM_TIER_TIMEOUT:-2400} run_test "vm/run-tier" bash tests/vm/run-tier.sh
 	else
 		# Not a test that skipped: there is no VM tier yet (MUST_WORK does not apply).
 		note "vm: tests/vm/run-tier.sh not present, skipped"
