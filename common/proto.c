@@ -138,8 +138,11 @@ check_signal(const struct tn_msg_signal *s, size_t nfds, struct tn_err *err)
 		return err_set(err, EBADMSG, "bad signal %u", s->signo);
 	if (s->flags & ~TN_SIGNAL_ALL_FLAGS)
 		return err_set(err, EBADMSG, "unknown flags %#x", s->flags);
+	/* a final answer after a grace names the SIGKILL */
 	if ((s->flags & TN_SIGNAL_TERMINATE) &&
-	    (!session || (s->grace_ms > 0 && s->signo != SIGTERM)))
+	    (!session ||
+	        (s->grace_ms > 0 && s->signo != SIGTERM &&
+	            !(s->flags & TN_SIGNAL_FINAL))))
 		return err_set(err, EBADMSG, "terminate: one session, SIGTERM first");
 	if (s->grace_ms > TN_SIGNAL_GRACE_MAX_MS ||
 	    (s->grace_ms > 0 && !(s->flags & TN_SIGNAL_TERMINATE)))

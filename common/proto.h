@@ -147,9 +147,9 @@ struct tn_msg_ctl { /* CLOSE, TERMINATE, STATUS, INIT */
 #define TN_SIGNAL_TERMINATE (1u << 1) /* SIGTERM, SIGKILL after grace_ms */
 #define TN_SIGNAL_FINAL (1u << 2)     /* answer: the last one for this request */
 #define TN_SIGNAL_ESCAPED (1u << 3)   /* answer: SIGKILL passes ran out */
-#define TN_SIGNAL_ALL_FLAGS                                                    \
+#define TN_SIGNAL_ALL_FLAGS \
 	(TN_SIGNAL_SESSION | TN_SIGNAL_TERMINATE | TN_SIGNAL_FINAL | TN_SIGNAL_ESCAPED)
-#define TN_SIGNAL_MAX 64                  /* SIGRTMAX on Linux */
+#define TN_SIGNAL_MAX 64                /* SIGRTMAX on Linux */
 #define TN_SIGNAL_GRACE_MAX_MS 3600000u /* terminate --grace: one hour */
 
 /* terminate --session with a grace (> 0): signo is SIGTERM; the keeper

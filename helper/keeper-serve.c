@@ -139,10 +139,10 @@ serve_signal(struct keeper *k, struct conn *c, const struct tn_msg_signal *q)
 	if (graceful)
 		snprintf(grace, sizeof(grace), " grace_ms=%u", (unsigned)q->grace_ms);
 	snprintf(extra, sizeof(extra),
-	    "signal=%s%s processes=%u passes=%u%s%s requester_pid=%d%s%s", sig ? "SIG" : "",
-	    sig ? sig : "?", res.count, res.passes, res.escaped ? " escaped=yes" : "", grace,
-	    (int)c->peer_pid, s == NULL && q->cookie[0] ? " session=" : "",
-	    s == NULL ? q->cookie : "");
+	    "signal=%s%s processes=%u passes=%u%s%s requester_pid=%d%s%s",
+	    sig ? "SIG" : "", sig ? sig : "?", res.count, res.passes,
+	    res.escaped ? " escaped=yes" : "", grace, (int)c->peer_pid,
+	    s == NULL && q->cookie[0] ? " session=" : "", s == NULL ? q->cookie : "");
 	keeper_audit(k, q->cookie[0] ? "tenant-session-signal" : "tenant-kill", s,
 	    r == -ESRCH && s == NULL ? "no-such-session"
 	        : r < 0              ? strerror(-r)

@@ -424,7 +424,8 @@ keeper_count_alive(const struct keeper *k, const struct ksig_target *t)
 		return -ENOMEM;
 	if (scan_target(k, t, &sc) == 0)
 		for (size_t i = 0; i < sc.n; i++)
-			n += signal_one(k, t->whole_tenant && k->proc_fd >= 0, sc.pids[i], 0);
+			n += signal_one(k, t->whole_tenant && k->proc_fd >= 0, sc.pids[i],
+			    0);
 	free(sc.pids);
 	return n;
 }

@@ -27,8 +27,10 @@
 static void
 job_target(const struct stop_job *j, struct ksig_target *t)
 {
-	*t = (struct ksig_target){ .leaf = j->leaf, .leader = j->leader,
-		.roots = j->roots, .nroots = j->nroots };
+	*t = (struct ksig_target){ .leaf = j->leaf,
+		.leader = j->leader,
+		.roots = j->roots,
+		.nroots = j->nroots };
 }
 
 int
@@ -106,8 +108,8 @@ answer(struct keeper *k, struct stop_job *j, long left)
 	if (j->killed > 0 || left > 0)
 		keeper_audit(k, "tenant-session-signal", NULL,
 		    left > 0 ? "processes-left" : NULL, extra, left == 0);
-	klog(left > 0 ? LOG_WARNING : LOG_NOTICE, "tenant %s: stop done: %s",
-	    k->spec.key, extra);
+	klog(left > 0 ? LOG_WARNING : LOG_NOTICE, "tenant %s: stop done: %s", k->spec.key,
+	    extra);
 	proto_init(&out, TN_MSG_SIGNAL);
 	out.signo = j->killed_at_ms ? SIGKILL : SIGTERM;
 	out.flags = TN_SIGNAL_SESSION | TN_SIGNAL_TERMINATE | TN_SIGNAL_FINAL |
@@ -209,12 +211,30 @@ kstop_session_ended(struct keeper *k, const struct conn *s)
 			k->stops[i].leader = 0;
 }
 
-/* The tenant ends (and its processes with it): tenantctl sees the end
- * of its connection. */
+/* The tenant ends (tenantctl terminate, a signal, a fatal error): no
+ * more grace, as for a closing session; each tenantctl is answered. */
 void
 kstop_drop_all(struct keeper *k)
 {
-	for (size_t i = 0; i < k->nstops; i++)
-		job_free(&k->stops[i]);
+	for (size_t i = 0; i < k->nstops; i++) {
+		struct stop_job *j = &k->stops[i];
+		struct ksig_target t;
+		long alive;
+
+		refresh_roots(j);
+		job_target(j, &t);
+		alive = keeper_count_alive(k, &t);
+		if (alive > 0) {
+			struct ksig_result res;
+
+			j->killed_at_ms = keeper_now_ms();
+			(void)keeper_signal(k, &t, SIGKILL, &res, NULL, NULL);
+			j->killed += res.count;
+			j->escaped = res.escaped;
+			alive = res.escaped ? keeper_count_alive(k, &t) : 0;
+		}
+		answer(k, j, alive < 0 ? 0 : alive);
+		job_free(j);
+	}
 	k->nstops = 0;
 }

@@ -276,7 +276,8 @@ tenant_done(const struct keeper *k)
 
 	if (k->terminate)
 		return true;
-	if (count_sessions(k) > 0 || k->nconns > 0)
+	/* A stop's SIGKILL is still due: the tenant waits for it. */
+	if (count_sessions(k) > 0 || k->nconns > 0 || k->nstops > 0)
 		return false;
 	if (k->sessions_ever == 0 && keeper_now_ms() - k->created_ms < 10000)
 		return false; /* the first login is still on its way */

@@ -114,8 +114,8 @@ struct tn_proc_id {
 struct stop_job {
 	int fd; /* tenantctl's connection, -1 once answered */
 	char cookie[TN_COOKIE_HEX + 1];
-	int leaf;          /* a dup of the session's leaf, or -1 */
-	pid_t leader;      /* while the session lasts, else 0 */
+	int leaf;                 /* a dup of the session's leaf, or -1 */
+	pid_t leader;             /* while the session lasts, else 0 */
 	struct tn_proc_id *roots; /* without a leaf: those SIGTERMed */
 	size_t nroots;
 	unsigned termed, killed, grace_ms;
@@ -161,7 +161,7 @@ struct keeper {
 	/* the config as last parsed for a fast join (keeper-open.c) */
 	struct tn_conf *conf;
 	struct tn_conf_stamp conf_stamp;
-	struct kuser user; /* keeper-user.c */
+	struct kuser user;                    /* keeper-user.c */
 	struct stop_job stops[MAX_STOP_JOBS]; /* keeper-stop.c */
 	size_t nstops;
 };
@@ -195,7 +195,7 @@ void keeper_add_session(struct keeper *k, struct conn *c, int leader, const char
  * their descendants (processes found again by pid and start time). */
 struct ksig_target {
 	bool whole_tenant;
-	int leaf;    /* -1: none */
+	int leaf;     /* -1: none */
 	pid_t leader; /* 0: none */
 	const struct tn_proc_id *roots;
 	size_t nroots;

@@ -25,7 +25,7 @@
 struct signal_req {
 	const char *cmd, *user, *session; /* session: a cookie or its prefix */
 	int signo;
-	bool terminate;    /* SIGTERM, SIGKILL after grace_ms (0: SIGKILL now) */
+	bool terminate; /* SIGTERM, SIGKILL after grace_ms (0: SIGKILL now) */
 	uint32_t grace_ms;
 	/* filled while walking the tenants */
 	unsigned tenants, sessions_matched, signalled;

@@ -116,7 +116,7 @@ _e2e_alive "$pid_a"
 ok $? "... and session A goes on (it trapped it)"
 like "$($TENANTCTL status tu-sig --json)" "\"keeper_pid\":$keeper," "... the tenant is the same (kill does not end it)"
 if [ "$AUDIT_AVAILABLE" = 1 ]; then
-	audit_wait 5 "$amark" "type=USER .*op=tenant-kill id=$uid .*signal=SIGWINCH processes=[0-9]+ requester_pid=[0-9]+"
+	audit_wait 5 "$amark" "type=USER .*op=tenant-kill id=$uid .*signal=SIGWINCH processes=[0-9]+ passes=1 requester_pid=[0-9]+"
 	ok $? "kill is audited (op=tenant-kill, signal, processes, requester)"
 fi
 _e2e_alive "$pid_b"
