@@ -393,8 +393,13 @@ keeper_signal(const struct keeper *k, const struct ksig_target *t, int sig,
 		if (fresh == 0 || keeper_now_ms() - start >= MAX_PASS_MS)
 			break;
 	}
-	/* SIGKILL: the last pass still found new ones, they may be left. */
-	res->escaped = sig == SIGKILL && fresh > 0;
+	/* SIGKILL: the bounds ran out while passes still found new ones.
+	 * One more scan says whether a live process was never signalled
+	 * (a slow pass on a busy host is no escape). */
+	if (sig == SIGKILL && fresh > 0 && scan_target(k, t, &sc) == 0)
+		for (size_t i = 0; i < sc.n && !res->escaped; i++)
+			res->escaped = !pidset_has(&seen, sc.pids[i]) &&
+			    signal_one(k, ns_pids, sc.pids[i], 0);
 	res->ms = (unsigned)(keeper_now_ms() - start);
 	if (signalled && !ns_pids && seen.used > 0) {
 		/* Who got it, to be found again by pid and start time. */
