@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -137,6 +138,15 @@ check_signal(const struct tn_msg_signal *s, size_t nfds, struct tn_err *err)
 		return err_set(err, EBADMSG, "bad signal %u", s->signo);
 	if (s->flags & ~TN_SIGNAL_ALL_FLAGS)
 		return err_set(err, EBADMSG, "unknown flags %#x", s->flags);
+	/* a final answer after a grace names the SIGKILL */
+	if ((s->flags & TN_SIGNAL_TERMINATE) &&
+	    (!session ||
+	        (s->grace_ms > 0 && s->signo != SIGTERM &&
+	            !(s->flags & TN_SIGNAL_FINAL))))
+		return err_set(err, EBADMSG, "terminate: one session, SIGTERM first");
+	if (s->grace_ms > TN_SIGNAL_GRACE_MAX_MS ||
+	    (s->grace_ms > 0 && !(s->flags & TN_SIGNAL_TERMINATE)))
+		return err_set(err, EBADMSG, "bad grace %u ms", s->grace_ms);
 	if (session ? !cookie_valid(s->cookie) : s->cookie[0] != '\0')
 		return err_set(err, EBADMSG, "bad cookie");
 	if (s->status > 4095)

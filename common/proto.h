@@ -143,16 +143,28 @@ struct tn_msg_ctl { /* CLOSE, TERMINATE, STATUS, INIT */
 };
 
 /* SIGNAL: signal every process of the tenant, or of one session. */
-#define TN_SIGNAL_SESSION (1u << 0) /* only the session `cookie` */
-#define TN_SIGNAL_ALL_FLAGS TN_SIGNAL_SESSION
-#define TN_SIGNAL_MAX 64 /* SIGRTMAX on Linux */
+#define TN_SIGNAL_SESSION (1u << 0)   /* only the session `cookie` */
+#define TN_SIGNAL_TERMINATE (1u << 1) /* SIGTERM, SIGKILL after grace_ms */
+#define TN_SIGNAL_FINAL (1u << 2)     /* answer: the last one for this request */
+#define TN_SIGNAL_ESCAPED (1u << 3)   /* answer: SIGKILL passes ran out */
+#define TN_SIGNAL_ALL_FLAGS \
+	(TN_SIGNAL_SESSION | TN_SIGNAL_TERMINATE | TN_SIGNAL_FINAL | TN_SIGNAL_ESCAPED)
+#define TN_SIGNAL_MAX 64                /* SIGRTMAX on Linux */
+#define TN_SIGNAL_GRACE_MAX_MS 3600000u /* terminate --grace: one hour */
 
+/* terminate --session with a grace (> 0): signo is SIGTERM; the keeper
+ * answers at once (count: SIGTERMed), and again with TN_SIGNAL_FINAL when
+ * all are gone or the grace ran out (killed: SIGKILLed then).  Else one
+ * answer, with TN_SIGNAL_FINAL. */
 struct tn_msg_signal {
 	struct tn_hdr hdr;
-	uint32_t signo;  /* 1..TN_SIGNAL_MAX */
-	uint32_t flags;  /* TN_SIGNAL_* */
-	uint32_t count;  /* answer: processes signalled */
-	uint32_t status; /* answer: 0, or a positive errno (ESRCH: no such session) */
+	uint32_t signo;    /* 1..TN_SIGNAL_MAX */
+	uint32_t flags;    /* TN_SIGNAL_* */
+	uint32_t grace_ms; /* with TN_SIGNAL_TERMINATE */
+	uint32_t count;    /* answer: processes signalled */
+	uint32_t killed;   /* final answer after a grace: SIGKILLed */
+	uint32_t left;     /* final answer: still alive at the end */
+	uint32_t status;   /* answer: 0, or a positive errno (ESRCH: no such session) */
 	char cookie[TN_COOKIE_HEX + 1]; /* with TN_SIGNAL_SESSION, else empty */
 	char msg[256];                  /* answer: what was done, for the admin */
 };

@@ -104,42 +104,57 @@ serve_status(struct keeper *k, struct conn *c)
 
 /* tenantctl kill / terminate --session: signal, audit, answer; the
  * tenant and its sessions go on (a session whose processes die ends as
- * usual, when its leader goes or its CLOSE comes). */
+ * usual, when its leader goes or its CLOSE comes).  terminate with a
+ * grace answers twice: now, and when keeper-stop.c is done. */
 static void
 serve_signal(struct keeper *k, struct conn *c, const struct tn_msg_signal *q)
 {
 	struct tn_msg_signal out;
 	const struct conn *s = NULL;
 	const char *sig = sigabbrev_np((int)q->signo);
-	char extra[200];
-	unsigned count = 0;
+	struct ksig_target t = { .whole_tenant = true, .leaf = -1 };
+	struct ksig_result res = { 0 };
+	bool graceful = (q->flags & TN_SIGNAL_TERMINATE) && q->grace_ms > 0;
+	char extra[240], grace[32] = "";
 	int r;
 
 	proto_init(&out, TN_MSG_SIGNAL);
 	out.signo = q->signo;
-	out.flags = q->flags;
+	out.grace_ms = q->grace_ms;
 	memcpy(out.cookie, q->cookie, sizeof(out.cookie));
 	if (q->flags & TN_SIGNAL_SESSION) {
 		for (size_t i = 0; i < k->nconns && s == NULL; i++)
 			if (k->conns[i].kind == CONN_SESSION && !k->conns[i].dead &&
 			    strcmp(k->conns[i].cookie, q->cookie) == 0)
 				s = &k->conns[i];
-		r = s ? keeper_signal_session(k, s, (int)q->signo, &count) : -ESRCH;
-	} else {
-		r = keeper_signal_tenant(k, (int)q->signo, &count);
+		if (s)
+			keeper_session_target(s, &t);
 	}
-	snprintf(extra, sizeof(extra), "signal=%s%s processes=%u requester_pid=%d%s%s",
-	    sig ? "SIG" : "", sig ? sig : "?", count, (int)c->peer_pid,
+	if ((q->flags & TN_SIGNAL_SESSION) && s == NULL)
+		r = -ESRCH;
+	else if (graceful)
+		r = -kstop_start(k, c, s, q->grace_ms, &res);
+	else
+		r = keeper_signal(k, &t, (int)q->signo, &res, NULL, NULL);
+	if (graceful)
+		snprintf(grace, sizeof(grace), " grace_ms=%u", (unsigned)q->grace_ms);
+	snprintf(extra, sizeof(extra),
+	    "signal=%s%s processes=%u passes=%u%s%s requester_pid=%d%s%s",
+	    sig ? "SIG" : "", sig ? sig : "?", res.count, res.passes,
+	    res.escaped ? " escaped=yes" : "", grace, (int)c->peer_pid,
 	    s == NULL && q->cookie[0] ? " session=" : "", s == NULL ? q->cookie : "");
 	keeper_audit(k, q->cookie[0] ? "tenant-session-signal" : "tenant-kill", s,
 	    r == -ESRCH && s == NULL ? "no-such-session"
 	        : r < 0              ? strerror(-r)
 	                             : NULL,
 	    extra, r == 0);
-	klog(LOG_NOTICE, "tenant %s%s%s: %s (%s)", k->spec.key, s ? ", session " : "",
-	    s ? s->cookie : "", extra, r < 0 ? strerror(-r) : "done");
+	klog(LOG_NOTICE, "tenant %s%s%s: %s (%s, %u ms)", k->spec.key,
+	    s ? ", session " : "", s ? s->cookie : "", extra,
+	    r < 0 ? strerror(-r) : "done", res.ms);
 	out.status = r < 0 ? (uint32_t)-r : 0;
-	out.count = count;
+	out.count = res.count;
+	out.flags = q->flags | (res.escaped ? TN_SIGNAL_ESCAPED : 0) |
+	    (graceful && r == 0 ? 0 : TN_SIGNAL_FINAL);
 	snprintf(out.msg, sizeof(out.msg), "%s", r < 0 ? strerror(-r) : "");
 	(void)proto_send(c->fd, &out, NULL, 0, NULL);
 	end_session(k, c, "signal");

@@ -238,6 +238,7 @@ end_session(struct keeper *k, struct conn *c, const char *reason)
 		drop_conn(c);
 		return;
 	}
+	kstop_session_ended(k, c);
 	k->gc_until_ms = keeper_now_ms() + 10000; /* its cgroup empties soon */
 	kcg_usage_or_last(c->cg_leaf, &c->usage, c->usage_at, usage, sizeof(usage));
 	keeper_audit(k, "tenant-session-end", c, reason, usage[0] ? usage : NULL, true);
@@ -275,7 +276,8 @@ tenant_done(const struct keeper *k)
 
 	if (k->terminate)
 		return true;
-	if (count_sessions(k) > 0 || k->nconns > 0)
+	/* A stop's SIGKILL is still due: the tenant waits for it. */
+	if (count_sessions(k) > 0 || k->nconns > 0 || k->nstops > 0)
 		return false;
 	if (k->sessions_ever == 0 && keeper_now_ms() - k->created_ms < 10000)
 		return false; /* the first login is still on its way */
@@ -530,7 +532,7 @@ keeper_loop(struct keeper *k)
 				timeout = LINGER_POLL_MS;
 			}
 		}
-		timeout = kuser_timeout(k, clock_timeout(k, timeout));
+		timeout = kstop_timeout(k, kuser_timeout(k, clock_timeout(k, timeout)));
 		int snap_ms = kcg_snapshot(k);
 		if (snap_ms >= 0 && (timeout < 0 || timeout > snap_ms))
 			timeout = snap_ms;
@@ -579,6 +581,7 @@ keeper_loop(struct keeper *k)
 		/* Logins first: none waits for the accounting below. */
 		walk_conns(k, p, polled);
 		kuser_poll_done(k, p);
+		kstop_run(k); /* terminate --grace: what is due */
 		if (revents(p, slot_listen) & POLLIN)
 			accept_conn(k);
 		if (events)
@@ -586,6 +589,7 @@ keeper_loop(struct keeper *k)
 	}
 	if (fatal)
 		give_up(k, fatal);
+	kstop_drop_all(k);
 	/* Give init a moment to go; it cannot finish before the login
 	 * program reaps its zombie in the tenant, which is not ours to await. */
 	struct pollfd w = { .fd = k->init_pidfd, .events = POLLIN };

@@ -102,6 +102,27 @@ struct kuser {
 	int64_t procs_at;
 };
 
+/* A process found again by pid and start time (keeper-signal.c). */
+struct tn_proc_id {
+	pid_t pid; /* host pid; 0 once found gone */
+	bool zombie;
+	unsigned long long start; /* /proc/PID/stat starttime */
+};
+/* A terminate --session waiting out its grace (keeper-stop.c). */
+#define MAX_STOP_JOBS 8
+#define STOP_PROBE_MS 100 /* how often a stop looks whether all are gone */
+struct stop_job {
+	int fd; /* tenantctl's connection, -1 once answered */
+	char cookie[TN_COOKIE_HEX + 1];
+	int leaf;                 /* a dup of the session's leaf, or -1 */
+	pid_t leader;             /* while the session lasts, else 0 */
+	struct tn_proc_id *roots; /* without a leaf: those SIGTERMed */
+	size_t nroots;
+	unsigned termed, killed, grace_ms;
+	bool escaped; /* the last SIGKILL passes ran out */
+	pid_t requester;
+	int64_t kill_at_ms, probe_at_ms, killed_at_ms; /* keeper_now_ms() */
+};
 struct keeper {
 	struct tenant_spec spec;
 	struct tn_state st;
@@ -140,7 +161,9 @@ struct keeper {
 	/* the config as last parsed for a fast join (keeper-open.c) */
 	struct tn_conf *conf;
 	struct tn_conf_stamp conf_stamp;
-	struct kuser user; /* keeper-user.c */
+	struct kuser user;                    /* keeper-user.c */
+	struct stop_job stops[MAX_STOP_JOBS]; /* keeper-stop.c */
+	size_t nstops;
 };
 
 void klog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -166,11 +189,43 @@ void keeper_add_session(struct keeper *k, struct conn *c, int leader, const char
     const char *user, const char *service, const char *tty, const char *rhost,
     enum tn_on_logout on_logout, bool with_cgroup);
 
-/* keeper-signal.c: tenantctl kill / terminate --session.  0 and the
- * number of processes signalled, or a negative errno. */
-int keeper_signal_tenant(const struct keeper *k, int sig, unsigned *count);
-int keeper_signal_session(const struct keeper *k, const struct conn *c, int sig,
-    unsigned *count);
+/* keeper-signal.c: tenantctl kill / terminate --session.  What to
+ * signal: the whole tenant, or a session's leaf, or the descendants of
+ * its leader (not the leader: the login program) and the roots with
+ * their descendants (processes found again by pid and start time). */
+struct ksig_target {
+	bool whole_tenant;
+	int leaf;     /* -1: none */
+	pid_t leader; /* 0: none */
+	const struct tn_proc_id *roots;
+	size_t nroots;
+};
+struct ksig_result {
+	unsigned count;  /* processes signalled */
+	unsigned passes; /* scans (SIGKILL: until one finds nothing new) */
+	unsigned ms;     /* time taken */
+	bool escaped;    /* SIGKILL: the bounds ran out, some may be left */
+	bool cut;        /* more processes than one scan holds */
+};
+/* 0, or a negative errno (-ESRCH: no leader any more).  signalled (may be
+ * NULL; not for the tenant's own PID namespace): who got it, malloc'd. */
+int keeper_signal(const struct keeper *k, const struct ksig_target *t, int sig,
+    struct ksig_result *res, struct tn_proc_id **signalled, size_t *nsignalled);
+/* How many live (not zombie) processes the target holds. */
+long keeper_count_alive(const struct keeper *k, const struct ksig_target *t);
+void keeper_session_target(const struct conn *c, struct ksig_target *t);
+int keeper_proc_id(pid_t pid, struct tn_proc_id *id);
+
+/* keeper-stop.c: terminate --session with a grace: SIGTERM now, SIGKILL
+ * to what is left when it runs out, on the keeper's clock; tenantctl is
+ * answered twice (at once, and when it is over). */
+/* 0, or a positive errno for the answer (EBUSY: too many stops). */
+int kstop_start(struct keeper *k, struct conn *ctl, const struct conn *s,
+    uint32_t grace_ms, struct ksig_result *term);
+void kstop_run(struct keeper *k);
+int kstop_timeout(const struct keeper *k, int timeout);
+void kstop_session_ended(struct keeper *k, const struct conn *s);
+void kstop_drop_all(struct keeper *k);
 
 /* keeper-open.c: a login joining without the helper. */
 void serve_open(struct keeper *k, struct conn *c, const struct tn_msg_open *req);

@@ -25,7 +25,7 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "[--json]", "list the live tenants" },
 	{ "status", cmd_status, "[USER] [--json]",
 	    "show the sessions, limits and usage of tenants" },
-	{ "terminate", cmd_terminate, "USER [--session ID]",
+	{ "terminate", cmd_terminate, "USER [--session ID [--grace SECONDS]]",
 	    "end every session of USER's tenant, or only session ID's processes" },
 	/* Signals (ctl-signal.c): through the tenant's keeper, root only. */
 	{ "kill", cmd_kill, "USER [--signal SIG] [--session ID]",

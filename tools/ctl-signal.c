@@ -1,7 +1,9 @@
 /* tenantctl kill USER [--signal SIG] [--session ID] and
- * tenantctl terminate USER --session ID: the tenant's keeper signals the
- * processes (keeper-signal.c says which are a tenant's and a session's)
- * and audits it; the tenant itself goes on. */
+ * tenantctl terminate USER --session ID [--grace SECONDS]: the tenant's
+ * keeper signals the processes (keeper-signal.c says which are a
+ * tenant's and a session's) and audits it; the tenant itself goes on.
+ * terminate sends SIGTERM, and SIGKILL to what is left after the grace
+ * (keeper-stop.c); tenantctl waits for the keeper's final answer. */
 #include <ctype.h>
 #include <errno.h>
 #include <poll.h>
@@ -18,13 +20,16 @@
 #include "util.h"
 
 #define ANSWER_TIMEOUT_MS 5000 /* the keeper may wait up to 2 s on systemd */
+#define GRACE_DEFAULT_MS 5000  /* terminate --session: SIGTERM, then SIGKILL */
 
 struct signal_req {
 	const char *cmd, *user, *session; /* session: a cookie or its prefix */
 	int signo;
+	bool terminate; /* SIGTERM, SIGKILL after grace_ms (0: SIGKILL now) */
+	uint32_t grace_ms;
 	/* filled while walking the tenants */
 	unsigned tenants, sessions_matched, signalled;
-	unsigned failed, no_session;
+	unsigned failed, no_session, left;
 	char cookie[TN_COOKIE_HEX + 1];
 };
 
@@ -80,6 +85,66 @@ find_session(const char *info, const char *prefix, char cookie[TN_COOKIE_HEX + 1
 }
 
 static void
+report_escaped(struct signal_req *rq, const char *key)
+{
+	fprintf(stderr,
+	    "tenantctl: %s: %s: processes were still being created after the last "
+	    "SIGKILL pass; some may be left\n",
+	    rq->cmd, key);
+	rq->failed++;
+}
+
+/* terminate with a grace: the keeper answers again when every process is
+ * gone, or after the SIGKILL; at most the grace and a margin from now. */
+static void
+wait_final(struct signal_req *rq, int fd, const char *key, const char *cookie)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int fds[TN_MAX_FDS];
+	size_t nfds;
+	union tn_msg m;
+	int r;
+
+	printf("waiting up to %u.%03u s for them to exit, then SIGKILL\n",
+	    rq->grace_ms / 1000, rq->grace_ms % 1000);
+	fflush(stdout);
+	do
+		r = poll(&p, 1, (int)rq->grace_ms + ANSWER_TIMEOUT_MS);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		fprintf(stderr, "tenantctl: %s: %s: no final answer from the keeper\n",
+		    rq->cmd, key);
+		rq->failed++;
+		return;
+	}
+	r = proto_recv(fd, 1u << TN_MSG_SIGNAL, &m, fds, &nfds, NULL);
+	if (r == -EPIPE) { /* the tenant ended, and its processes with it */
+		printf("session %s of %s: the tenant ended\n", cookie, key);
+		return;
+	}
+	if (r < 0 || !(m.signal.flags & TN_SIGNAL_FINAL)) {
+		fprintf(stderr, "tenantctl: %s: %s: bad final answer\n", rq->cmd, key);
+		rq->failed++;
+		return;
+	}
+	if (m.signal.killed == 0 && m.signal.left == 0)
+		printf("session %s of %s: all processes exited after SIGTERM\n", cookie,
+		    key);
+	else
+		printf("session %s of %s: sent SIGKILL to %u process(es) left after the "
+		       "grace\n",
+		    cookie, key, m.signal.killed);
+	if (m.signal.flags & TN_SIGNAL_ESCAPED)
+		report_escaped(rq, key);
+	if (m.signal.left > 0) {
+		fprintf(stderr, "tenantctl: %s: %s: %u process(es) still alive\n",
+		    rq->cmd, key, m.signal.left);
+		rq->left += m.signal.left;
+		rq->failed++;
+	}
+}
+
+static void
 ask_one(const char *key, const char *info, void *data)
 {
 	struct signal_req *rq = data;
@@ -113,6 +178,10 @@ ask_one(const char *key, const char *info, void *data)
 		q.flags = TN_SIGNAL_SESSION;
 		memcpy(q.cookie, cookie, sizeof(cookie));
 	}
+	if (rq->terminate) {
+		q.flags |= TN_SIGNAL_TERMINATE;
+		q.grace_ms = rq->grace_ms;
+	}
 	fd = state_connect_keeper(key, 2000, NULL);
 	p = (struct pollfd){ .fd = fd, .events = POLLIN };
 	if (fd < 0 || proto_send(fd, &q, NULL, 0, NULL) < 0 ||
@@ -135,12 +204,15 @@ ask_one(const char *key, const char *info, void *data)
 	rq->signalled += m.signal.count;
 	if (rq->session)
 		printf("sent SIG%s to %u process(es) of session %s of %s\n",
-		    sigabbrev_np(rq->signo), m.signal.count, cookie, key);
+		    sigabbrev_np((int)m.signal.signo), m.signal.count, cookie, key);
 	else
-		printf("sent SIG%s to %u process(es) of %s\n", sigabbrev_np(rq->signo),
-		    m.signal.count, key);
+		printf("sent SIG%s to %u process(es) of %s\n",
+		    sigabbrev_np((int)m.signal.signo), m.signal.count, key);
+	if (!(m.signal.flags & TN_SIGNAL_FINAL))
+		wait_final(rq, fd, key, cookie);
+	else if (m.signal.flags & TN_SIGNAL_ESCAPED)
+		report_escaped(rq, key);
 }
-
 static int
 run(struct signal_req *rq)
 {
@@ -198,6 +270,31 @@ option_value(int argc, char **argv, int *i, const char *name)
 	return NULL;
 }
 
+/* "5", "0.5", "30.25": seconds, to ms, at most the protocol's limit. */
+static int
+parse_grace(const char *s, uint32_t *ms)
+{
+	unsigned long long whole = 0, frac = 0, scale = 1000;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++)
+		if ((whole = whole * 10 + (unsigned)(*p - '0')) > TN_SIGNAL_GRACE_MAX_MS)
+			return -1;
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++)
+			if (scale > 1) {
+				scale /= 10;
+				frac += (unsigned)(*p - '0') * scale;
+			}
+	}
+	if (*p != '\0' || whole * 1000 + frac > TN_SIGNAL_GRACE_MAX_MS)
+		return -1;
+	*ms = (uint32_t)(whole * 1000 + frac);
+	return 0;
+}
+
 static int
 parse(int argc, char **argv, struct signal_req *rq, bool may_signal, const char *text)
 {
@@ -211,6 +308,15 @@ parse(int argc, char **argv, struct signal_req *rq, bool may_signal, const char 
 		} else if (!opts_done &&
 		    (v = option_value(argc, argv, &i, "--session"))) {
 			rq->session = v;
+		} else if (!opts_done && rq->terminate &&
+		    (v = option_value(argc, argv, &i, "--grace"))) {
+			if (parse_grace(v, &rq->grace_ms) < 0) {
+				fprintf(stderr, "tenantctl: %s: bad grace '", rq->cmd);
+				ctl_print_safe(stderr, v);
+				fprintf(stderr, "' (seconds, 0 to %u)\n",
+				    TN_SIGNAL_GRACE_MAX_MS / 1000);
+				return CTL_EXIT_USAGE;
+			}
 		} else if (!opts_done && may_signal &&
 		    ((v = option_value(argc, argv, &i, "--signal")) ||
 		        (v = option_value(argc, argv, &i, "-s")))) {
@@ -232,6 +338,10 @@ parse(int argc, char **argv, struct signal_req *rq, bool may_signal, const char 
 		return usage(rq->cmd, NULL, text);
 	if (rq->session && rq->session[0] == '\0')
 		return usage(rq->cmd, "--session", text);
+	if (rq->terminate && rq->session == NULL) {
+		fprintf(stderr, "tenantctl: %s: --grace needs --session\n", rq->cmd);
+		return CTL_EXIT_USAGE;
+	}
 	return 0;
 }
 
@@ -247,8 +357,13 @@ cmd_kill(int argc, char **argv)
 int
 cmd_terminate_session(int argc, char **argv)
 {
-	struct signal_req rq = { .cmd = "terminate", .signo = SIGKILL };
-	int r = parse(argc, argv, &rq, false, "USER [--session ID]");
+	struct signal_req rq = { .cmd = "terminate",
+		.terminate = true,
+		.grace_ms = GRACE_DEFAULT_MS };
+	int r = parse(argc, argv, &rq, false, "USER --session ID [--grace SECONDS]");
 
-	return r ? r : run(&rq);
+	if (r)
+		return r;
+	rq.signo = rq.grace_ms > 0 ? SIGTERM : SIGKILL;
+	return run(&rq);
 }

@@ -582,7 +582,8 @@ cmd_terminate(int argc, char **argv)
 	int failed = 0, n, r;
 
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strncmp(argv[i], "--session", 9) == 0)
+		if (strncmp(argv[i], "--session", 9) == 0 ||
+		    strncmp(argv[i], "--grace", 7) == 0)
 			return cmd_terminate_session(argc, argv); /* ctl-signal.c */
 	for (int i = 1; i < argc; i++) {
 		if (!opts_done && strcmp(argv[i], "--") == 0)

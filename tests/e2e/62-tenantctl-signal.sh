@@ -116,7 +116,7 @@ _e2e_alive "$pid_a"
 ok $? "... and session A goes on (it trapped it)"
 like "$($TENANTCTL status tu-sig --json)" "\"keeper_pid\":$keeper," "... the tenant is the same (kill does not end it)"
 if [ "$AUDIT_AVAILABLE" = 1 ]; then
-	audit_wait 5 "$amark" "type=USER .*op=tenant-kill id=$uid .*signal=SIGWINCH processes=[0-9]+ requester_pid=[0-9]+"
+	audit_wait 5 "$amark" "type=USER .*op=tenant-kill id=$uid .*signal=SIGWINCH processes=[0-9]+ passes=1 requester_pid=[0-9]+"
 	ok $? "kill is audited (op=tenant-kill, signal, processes, requester)"
 fi
 _e2e_alive "$pid_b"
@@ -127,7 +127,8 @@ like "$($TENANTCTL list)" "user-$uid +$uid +tu-sig +2 " "... both sessions are s
 amark=$(audit_mark)
 out=$($TENANTCTL terminate tu-sig --session "$cookie_b" 2>&1)
 is "$?" "0" "terminate --session exits 0" || diag "$out"
-like "$out" "sent SIGKILL to [1-9][0-9]* process\\(es\\) of session $cookie_b of user-$uid" "... signalling that session's processes"
+like "$out" "sent SIGTERM to [1-9][0-9]* process\\(es\\) of session $cookie_b of user-$uid" "... SIGTERM to that session's processes"
+like "$out" "session $cookie_b of user-$uid: all processes exited after SIGTERM" "... which was enough (no SIGKILL after the grace)"
 wait_until 5 eval '! _e2e_alive '"$pid_b"
 ok $? "session B ended"
 _e2e_alive "$pid_a"
@@ -137,7 +138,7 @@ ok $? "the tenant goes on with session A"
 like "$($TENANTCTL status tu-sig)" "session $cookie_a " "... listed by its cookie"
 unlike "$($TENANTCTL status tu-sig)" "session $cookie_b " "... B is not"
 if [ "$AUDIT_AVAILABLE" = 1 ]; then
-	audit_wait 5 "$amark" "type=USER .*op=tenant-session-signal id=$uid tenant_session=$cookie_b .*signal=SIGKILL processes=[1-9]"
+	audit_wait 5 "$amark" "type=USER .*op=tenant-session-signal id=$uid tenant_session=$cookie_b .*signal=SIGTERM processes=[1-9][0-9]* passes=1 grace_ms=5000"
 	ok $? "terminate --session is audited with the session's cookie"
 fi
 
@@ -179,8 +180,8 @@ wait_until 5 ssh_as tu-sig 'grep -q winch /tmp/got'
 ok $? "... the trapping one got it"
 _e2e_alive "$pid_a"
 ok $? "... and goes on"
-out=$($TENANTCTL terminate tu-sig --session "$cookie_a" 2>&1)
-like "$out" "sent SIGKILL to [1-9][0-9]* process\\(es\\) of session $cookie_a" "no PID namespace: terminate --session"
+out=$($TENANTCTL terminate tu-sig --session "$cookie_a" --grace 0 2>&1)
+like "$out" "sent SIGKILL to [1-9][0-9]* process\\(es\\) of session $cookie_a" "no PID namespace: terminate --session --grace 0 (SIGKILL at once)"
 wait_until 5 eval '! _e2e_alive '"$pid_a"
 ok $? "... ends the session"
 wait_no_tenants 15
