@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -23,8 +24,19 @@ copy(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
+static int
+open_in(int dir_fd, const char *name)
+{
+	/* Linux-PAM takes an absolute include as it is, anything else
+	 * relative to the PAM directory. */
+	return name[0] == '/'
+	    ? open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+	    : openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+}
+
+/* name opened where Linux-PAM finds it; *label says which file it is. */
 static FILE *
-open_service(int dir_fd, const char *name)
+open_service(const struct pam_dirs *dirs, const char *name, char *label, size_t len)
 {
 	struct stat sb;
 	FILE *f;
@@ -32,11 +44,12 @@ open_service(int dir_fd, const char *name)
 
 	if (name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return NULL;
-	/* Linux-PAM takes an absolute include as it is, anything else
-	 * relative to the PAM directory. */
-	fd = name[0] == '/'
-	    ? open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-	    : openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	copy(label, len, name);
+	fd = open_in(dirs->admin_fd, name);
+	if (fd < 0 && errno == ENOENT && name[0] != '/' && dirs->dist_fd >= 0) {
+		fd = open_in(dirs->dist_fd, name);
+		snprintf(label, len, "%s/%s", dirs->dist_path, name);
+	}
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
@@ -147,12 +160,26 @@ is_session(const struct parsed *l)
 	return strcasecmp(l->type + l->dash, "session") == 0;
 }
 
-static void
-walk(int dir_fd, const char *name, int depth, struct pam_stack *out)
+/* The frame an included file's lines run in: a new one for a substack
+ * (its done and jumps stay in it), the includer's otherwise.  Past the
+ * frame bound a substack is read as an include: a skip it could not
+ * cause may then be reported, never one missed. */
+static unsigned
+substack_of(const struct parsed *l, unsigned frame, struct pam_stack *out)
 {
-	char text[LOGICAL_LINE_MAX];
+	if (strcmp(l->control, "substack") != 0 || out->nframes >= PAMSTACK_MAX_FRAMES)
+		return frame;
+	out->parent[out->nframes] = frame;
+	return out->nframes++;
+}
+
+static void
+walk(const struct pam_dirs *dirs, const char *name, int depth, unsigned frame,
+    struct pam_stack *out)
+{
+	char text[LOGICAL_LINE_MAX], label[sizeof(out->lines[0].file)];
 	unsigned lineno = 0, start;
-	FILE *f = open_service(dir_fd, name);
+	FILE *f = open_service(dirs, name, label, sizeof(label));
 
 	if (f == NULL) {
 		if (out->missing[0] == '\0')
@@ -171,7 +198,7 @@ walk(int dir_fd, const char *name, int depth, struct pam_stack *out)
 					    l.module);
 				continue;
 			}
-			walk(dir_fd, l.module, depth + 1, out);
+			walk(dirs, l.module, depth + 1, substack_of(&l, frame, out), out);
 			continue;
 		}
 		if (!is_session(&l))
@@ -183,28 +210,32 @@ walk(int dir_fd, const char *name, int depth, struct pam_stack *out)
 		struct pam_session_line *s = &out->lines[out->n++];
 		const char *base = strrchr(l.module, '/');
 
-		copy(s->file, sizeof(s->file), name);
+		copy(s->file, sizeof(s->file), label);
 		s->line = start;
 		copy(s->control, sizeof(s->control), l.control);
 		copy(s->module, sizeof(s->module), base ? base + 1 : l.module);
 		s->dash = l.dash;
+		s->frame = frame;
 	}
 	fclose(f);
 }
 
 int
-pamstack_session(int dir_fd, const char *service, struct pam_stack *out,
+pamstack_session(const struct pam_dirs *dirs, const char *service, struct pam_stack *out,
     struct tn_err *err)
 {
+	char label[sizeof(out->lines[0].file)];
 	FILE *f;
 
 	memset(out, 0, sizeof(*out));
-	f = open_service(dir_fd, service);
+	errno = 0;
+	f = open_service(dirs, service, label, sizeof(label));
 	if (f == NULL)
 		return err_set(err, errno ? errno : EINVAL, "%s: cannot be read",
 		    service);
 	fclose(f);
-	walk(dir_fd, service, 0, out);
+	out->nframes = 1;
+	walk(dirs, service, 0, 0, out);
 	return 0;
 }
 
@@ -214,5 +245,103 @@ pamstack_find(const struct pam_stack *s, const char *module)
 	for (size_t i = 0; i < s->n; i++)
 		if (strcmp(s->lines[i].module, module) == 0)
 			return (int)i;
+	return -1;
+}
+
+/* Is frame a the same as frame f or one enclosing it? */
+static bool
+encloses(const struct pam_stack *s, unsigned a, unsigned f)
+{
+	for (;;) {
+		if (f == a)
+			return true;
+		if (f == 0)
+			return false;
+		f = s->parent[f];
+	}
+}
+
+/* The position of line i among the modules of frame f (which encloses
+ * line i's frame): each line of f is one, each substack directly in f
+ * (however many lines it holds) one. */
+static int
+unit_in(const struct pam_stack *s, unsigned f, int i)
+{
+	int unit = -1;
+	unsigned last_child = 0;
+	bool in_child = false;
+
+	for (int k = 0; k <= i; k++) {
+		unsigned g = s->lines[k].frame, child = g;
+
+		if (g == f) {
+			unit++;
+			in_child = false;
+			continue;
+		}
+		if (!encloses(s, f, g))
+			continue; /* cannot happen for a well-formed stack */
+		while (s->parent[child] != f)
+			child = s->parent[child];
+		if (!in_child || child != last_child)
+			unit++;
+		in_child = true;
+		last_child = child;
+	}
+	return unit;
+}
+
+/* How far a control can jump (0: never), and whether it can end its
+ * stack ("sufficient", "done"); "die" and "bad" fail the login instead. */
+static void
+control_actions(const char *control, int *jump, bool *done)
+{
+	char buf[sizeof(((struct pam_session_line *)0)->control)];
+	char *save = NULL;
+
+	*jump = 0;
+	*done = strcmp(control, "sufficient") == 0;
+	if (control[0] != '[')
+		return;
+	copy(buf, sizeof(buf), control + 1);
+	for (char *tok = strtok_r(buf, " \t]", &save); tok;
+	     tok = strtok_r(NULL, " \t]", &save)) {
+		const char *action = strchr(tok, '=');
+		char *end;
+		long n;
+
+		if (action == NULL)
+			continue;
+		action++;
+		if (strcmp(action, "done") == 0) {
+			*done = true;
+			continue;
+		}
+		n = strtol(action, &end, 10);
+		if (end != action && *end == '\0' && n > *jump)
+			*jump = n > 1000 ? 1000 : (int)n;
+	}
+}
+
+int
+pamstack_skipper(const struct pam_stack *s, int t, const char **how)
+{
+	for (int i = 0; i < t; i++) {
+		unsigned f = s->lines[i].frame;
+		int jump;
+		bool done;
+
+		if (!encloses(s, f, s->lines[t].frame))
+			continue;
+		control_actions(s->lines[i].control, &jump, &done);
+		if (done) {
+			*how = "done";
+			return i;
+		}
+		if (jump > 0 && unit_in(s, f, t) - unit_in(s, f, i) <= jump) {
+			*how = "jump";
+			return i;
+		}
+	}
 	return -1;
 }

@@ -12,6 +12,7 @@
 
 #define PAMSTACK_MAX_LINES 128 /* session lines kept per service */
 #define PAMSTACK_MAX_DEPTH 8   /* nested includes (Linux-PAM allows fewer) */
+#define PAMSTACK_MAX_FRAMES 32 /* substacks, the service's own stack included */
 
 struct pam_session_line {
 	char file[64];     /* the file it is in (a service or an included one) */
@@ -19,6 +20,8 @@ struct pam_session_line {
 	char control[128]; /* "required", "[default=ignore success=ok]", ... */
 	char module[64];   /* basename: "pam_tenant.so" */
 	bool dash;         /* "-session": skipped silently if the module is missing */
+	unsigned frame;    /* the substack it runs in (0: the service's stack;
+	                    * includes are flattened into their includer's) */
 };
 
 struct pam_stack {
@@ -27,16 +30,35 @@ struct pam_stack {
 	bool truncated;    /* more session lines than PAMSTACK_MAX_LINES */
 	char missing[64];  /* an included file that could not be opened */
 	char too_deep[64]; /* an include nested beyond PAMSTACK_MAX_DEPTH */
+	unsigned parent[PAMSTACK_MAX_FRAMES]; /* each substack's enclosing one */
+	unsigned nframes;
 };
 
-/* The session lines of service (a file in dir_fd), includes expanded in
- * place.  0, or a negative errno when the service file itself cannot be
- * read. */
-int pamstack_session(int dir_fd, const char *service, struct pam_stack *out,
-    struct tn_err *err);
+/* Where Linux-PAM (1.4 and later) looks for a service or a relative
+ * include: the admin's directory, then, for a name not there, the
+ * distribution's (/usr/lib/pam.d; Debian 12 ships systemd-user only
+ * there).  dist_fd is -1 for none; lines from it name their file with
+ * dist_path in front. */
+struct pam_dirs {
+	int admin_fd, dist_fd;
+	const char *dist_path;
+};
+
+/* The session lines of service, includes expanded in place.  0, or a
+ * negative errno when the service file itself cannot be read. */
+int pamstack_session(const struct pam_dirs *dirs, const char *service,
+    struct pam_stack *out, struct tn_err *err);
 
 /* Index of the first session line running module (basename, "pam_x.so"),
  * or -1. */
 int pamstack_find(const struct pam_stack *s, const char *module);
+
+/* The first line before line t that can make Linux-PAM skip line t:
+ * a "sufficient" or "[...=done]" line in t's substack or one enclosing
+ * it (the rest of that stack is not run), or a "[...=N]" jump over t
+ * (a substack counts as one module for jumps made around it).  Jumps
+ * and "done" inside a substack that does not hold t stay in it.  -1 if
+ * none; *how gets the action ("done", "jump"). */
+int pamstack_skipper(const struct pam_stack *s, int t, const char **how);
 
 #endif

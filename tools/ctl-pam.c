@@ -18,6 +18,7 @@
 #include "util.h"
 
 #define PAM_DIR_DEFAULT "/etc/pam.d"
+#define PAM_DIST_DIR_DEFAULT "/usr/lib/pam.d"
 #define MAX_SERVICES 512
 #define MAX_WARNINGS 8
 
@@ -36,7 +37,7 @@ struct svc_report {
 };
 
 struct pam_opts {
-	const char *pam_dir, *config;
+	const char *pam_dir, *dist_dir, *config;
 	bool json;
 };
 
@@ -102,6 +103,8 @@ judge_position(struct svc_report *r)
 	const struct pam_stack *s = &r->stack;
 	const struct pam_session_line *t = &s->lines[r->tenant];
 	char a[320], b[320], ctl[4 * sizeof(t->control)];
+	const char *how;
+	int skip;
 
 	where(s, r->tenant, a, sizeof(a));
 	if (strcmp(t->control, "required") != 0 && strcmp(t->control, "requisite") != 0)
@@ -114,6 +117,15 @@ judge_position(struct svc_report *r)
 		    "pam_tenant (%s) is a '-session' line: if pam_tenant.so is "
 		    "missing, logins go ahead unisolated without a word",
 		    a);
+	skip = pamstack_skipper(s, r->tenant, &how);
+	if (skip >= 0)
+		add_warning(r,
+		    "pam_tenant (%s) can be skipped: '%s' at %s %s; logins "
+		    "on that path go ahead unisolated",
+		    a, ctl_safe(ctl, sizeof(ctl), s->lines[skip].control),
+		    where(s, skip, b, sizeof(b)),
+		    strcmp(how, "done") == 0 ? "ends the session stack before it"
+		                             : "jumps over it");
 	if (r->systemd > r->tenant)
 		add_warning(r,
 		    "pam_tenant (%s) comes before pam_systemd (%s): on a systemd "
@@ -183,40 +195,61 @@ is_fragment(const char *name)
 	return false;
 }
 
-/* Every session-opening service in dir_fd but the fragments. */
+/* The services in directory fd but the fragments and the names that
+ * exist in hide_fd (a file in the admin's directory, session-opening or
+ * not, hides the distribution's, as in Linux-PAM). */
 static int
-collect(int dir_fd, const struct tn_conf *conf, struct svc_report **out, size_t *count)
+collect_dir(int fd, int hide_fd, const struct pam_dirs *dirs, const struct tn_conf *conf,
+    struct svc_report *reps, size_t *n)
 {
-	struct svc_report *reps = calloc(MAX_SERVICES, sizeof(*reps));
-	size_t n = 0;
 	struct dirent *de;
-	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	DIR *d = fdopendir(fd);
 
-	if (d == NULL || reps == NULL) {
-		int e = reps == NULL ? ENOMEM : errno;
+	if (d == NULL) {
+		int e = errno;
 
-		if (d)
-			closedir(d);
-		else if (fd >= 0)
-			close(fd);
-		free(reps);
+		close(fd);
 		return -e;
 	}
-	while ((de = readdir(d)) != NULL && n < MAX_SERVICES) {
-		struct svc_report *r = &reps[n];
+	while ((de = readdir(d)) != NULL && *n < MAX_SERVICES) {
+		struct svc_report *r = &reps[*n];
 		size_t len = strlen(de->d_name);
 
-		if (!service_name_ok(de->d_name) || is_fragment(de->d_name) ||
+		if ((hide_fd >= 0 && faccessat(hide_fd, de->d_name, F_OK, 0) == 0) ||
+		    !service_name_ok(de->d_name) || is_fragment(de->d_name) ||
 		    len >= sizeof(r->name) ||
-		    pamstack_session(dir_fd, de->d_name, &r->stack, NULL) < 0 ||
+		    pamstack_session(dirs, de->d_name, &r->stack, NULL) < 0 ||
 		    !opens_sessions(&r->stack))
 			continue;
 		memcpy(r->name, de->d_name, len + 1);
 		judge(r, conf);
-		n++;
+		++*n;
 	}
 	closedir(d);
+	return 0;
+}
+
+/* Every session-opening service Linux-PAM can find, but the fragments. */
+static int
+collect(const struct pam_dirs *dirs, const struct tn_conf *conf, struct svc_report **out,
+    size_t *count)
+{
+	struct svc_report *reps = calloc(MAX_SERVICES, sizeof(*reps));
+	size_t n = 0;
+	int r = -ENOMEM;
+
+	if (reps != NULL)
+		r = collect_dir(
+		    openat(dirs->admin_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), -1,
+		    dirs, conf, reps, &n);
+	if (r == 0 && dirs->dist_fd >= 0)
+		r = collect_dir(
+		    openat(dirs->dist_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+		    dirs->admin_fd, dirs, conf, reps, &n);
+	if (r < 0) {
+		free(reps);
+		return r;
+	}
 	qsort(reps, n, sizeof(*reps), by_name);
 	*out = reps;
 	*count = n;
@@ -312,7 +345,9 @@ pam_usage(const char *arg)
 		ctl_print_safe(stderr, arg);
 		fprintf(stderr, "'\n");
 	}
-	fprintf(stderr, "usage: tenantctl check --pam [--pam-dir DIR] [--json] [FILE]\n");
+	fprintf(stderr,
+	    "usage: tenantctl check --pam [--pam-dir DIR [--pam-dist-dir DIR]] "
+	    "[--json] [FILE]\n");
 	return CTL_EXIT_USAGE;
 }
 
@@ -320,13 +355,15 @@ int
 cmd_check_pam(int argc, char **argv)
 {
 	struct pam_opts o = { .pam_dir = PAM_DIR_DEFAULT };
+	struct pam_dirs dirs;
+	bool dir_given = false;
 	struct tn_conf_opts copts = { .trusted_owner = 0 };
 	struct tn_conf *conf = NULL;
 	struct svc_report *reps = NULL;
 	unsigned counts[3] = { 0 };
 	bool opts_done = false;
 	size_t n = 0;
-	int dir_fd, r;
+	int r;
 
 	for (int i = 1; i < argc; i++) {
 		if (!opts_done && strcmp(argv[i], "--") == 0)
@@ -335,8 +372,13 @@ cmd_check_pam(int argc, char **argv)
 			continue;
 		else if (!opts_done && strcmp(argv[i], "--json") == 0)
 			o.json = true;
-		else if (!opts_done && strcmp(argv[i], "--pam-dir") == 0 && i + 1 < argc)
+		else if (!opts_done && strcmp(argv[i], "--pam-dir") == 0 &&
+		    i + 1 < argc) {
 			o.pam_dir = argv[++i];
+			dir_given = true;
+		} else if (!opts_done && strcmp(argv[i], "--pam-dist-dir") == 0 &&
+		    i + 1 < argc)
+			o.dist_dir = argv[++i];
 		else if (o.config == NULL && (opts_done || argv[i][0] != '-'))
 			o.config = argv[i];
 		else
@@ -345,10 +387,19 @@ cmd_check_pam(int argc, char **argv)
 	copts.main_path = o.config;
 	if (ctl_load_conf(&copts, &conf) != 0)
 		return CTL_EXIT_FAIL;
-	dir_fd = open(o.pam_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	r = dir_fd < 0 ? -errno : collect(dir_fd, conf, &reps, &n);
-	if (dir_fd >= 0)
-		close(dir_fd);
+	/* The distribution's directory goes with the default one only: a
+	 * --pam-dir tree is checked on its own unless one is named for it. */
+	if (o.dist_dir == NULL && !dir_given)
+		o.dist_dir = PAM_DIST_DIR_DEFAULT;
+	dirs.dist_path = o.dist_dir;
+	dirs.dist_fd =
+	    o.dist_dir ? open(o.dist_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	dirs.admin_fd = open(o.pam_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r = dirs.admin_fd < 0 ? -errno : collect(&dirs, conf, &reps, &n);
+	if (dirs.admin_fd >= 0)
+		close(dirs.admin_fd);
+	if (dirs.dist_fd >= 0)
+		close(dirs.dist_fd);
 	conf_free(conf);
 	if (r < 0) {
 		fprintf(stderr, "tenantctl: ");

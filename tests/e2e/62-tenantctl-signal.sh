@@ -67,6 +67,18 @@ is "$(printf '%s' "$out" | LC_ALL=C grep -c $'\x9b')" "0" "a service name's CSI 
 like "$out" 'ev\\x9b2Jil +unisolated' "... but shown as \\x9b"
 $TENANTCTL check --pam --pam-dir "$T/nonexistent" >/dev/null 2>&1
 is "$?" "1" "a missing PAM directory: exit 1"
+out=$($TENANTCTL check --pam --pam-dir "$FX/../pam-skip.d" 2>&1)
+like "$out" "warning: jump: pam_tenant \\(jump:3\\) can be skipped: '\\[success=1 default=ignore\\]' at jump:2 jumps over it" \
+	"a [success=1] jump over pam_tenant warns, naming the line"
+like "$out" "warning: sufficient: pam_tenant \\(sufficient:2\\) can be skipped: 'sufficient' at sufficient:1 ends" \
+	"... as does 'sufficient' before it"
+unlike "$out" "warning: (sshd|short-jump|done-in-substack):" \
+	"... Debian's [default=1] over pam_deny and jumps kept in a substack do not"
+DIST=$(cd "$FX/../pam-dist.d" && pwd)
+out=$($TENANTCTL check --pam --pam-dir "$FX" --pam-dist-dir "$DIST" 2>&1)
+like "$out" "(^|$NL)vendor-login +isolated +required +$DIST/vendor-login:2" \
+	"a service only in the distribution's directory (/usr/lib/pam.d) is checked"
+like "$out" "(^|$NL)sshd +isolated +required +sshd:5" "... one also in the admin's is the admin's"
 $TENANTCTL check --pam --bogus >/dev/null 2>&1
 is "$?" "2" "check --pam --bogus: exit 2"
 

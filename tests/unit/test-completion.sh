@@ -37,14 +37,14 @@ is "$(complete_words tenantctl kill root --signal TE)" "TERM" "--signal: signal 
 is "$(complete_words tenantctl kill root --signal SIGKI)" "KILL" "... with SIG typed"
 is "$(complete_words tenantctl kill root --signal = US)" "USR1 USR2" "... --signal=US"
 is "$(complete_words tenantctl kill root --s)" "--session --signal" "kill's options"
-is "$(complete_words tenantctl check --p)" "--pam --pam-dir" "check's options"
+is "$(complete_words tenantctl check --p)" "--pam --pam-dir --pam-dist-dir" "check's options"
 is "$(complete_words tenantctl terminate --)" "--grace --session" "terminate's options"
 is "$(complete_words tenantctl terminate root --grace '')" "0 10 30 5" "--grace: a few seconds"
 is "$(complete_words tenantctl terminate root --grace 5 ro)" "" "... its value is not the user"
 is "$(complete_words tenantctl explain roo)" "root" "explain: user names"
 is "$(complete_words tenantctl kill --signal KILL roo)" "root" "kill: the user after --signal SIG"
 is "$(complete_words tenantctl kill root ro)" "" "nothing after the user"
-is "$(complete_words tenantctl check --pam --pam-dir tests/fixtures/pa)" "tests/fixtures/pam.d" \
+is "$(complete_words tenantctl check --pam --pam-dir tests/fixtures/pam.)" "tests/fixtures/pam.d" \
 	"--pam-dir: directories"
 is "$(complete_words tenantctl list '')" "" "list takes no user"
 echo "1..$n"

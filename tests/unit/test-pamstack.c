@@ -1,7 +1,9 @@
 /* The PAM stack reader behind `tenantctl check --pam` against the
  * fixture tree tests/fixtures/pam.d: includes, substacks, bracketed
- * controls, "-session", comments, continuations, a self-include.  Run
- * from the top of the source tree (or set TN_SRCDIR). */
+ * controls, "-session", comments, continuations, a self-include; and
+ * which earlier line can make Linux-PAM skip pam_tenant, against
+ * tests/fixtures/pam-skip.d.  Run from the top of the source tree (or
+ * set TN_SRCDIR). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +16,18 @@
 static struct pam_stack st;
 
 static int
-load(int dir, const char *service)
+load_from(int dir, int dist, const char *service)
 {
+	struct pam_dirs dirs = { dir, dist, "DIST" };
 	struct tn_err err = { 0 };
 
-	return pamstack_session(dir, service, &st, &err);
+	return pamstack_session(&dirs, service, &st, &err);
+}
+
+static int
+load(int dir, const char *service)
+{
+	return load_from(dir, -1, service);
 }
 
 static const struct pam_session_line *
@@ -27,6 +36,82 @@ line_of(const char *module)
 	int i = pamstack_find(&st, module);
 
 	return i < 0 ? NULL : &st.lines[i];
+}
+
+/* The line that can skip pam_tenant in service, as "file:line how", or
+ * "none". */
+static const char *
+skipper(int dir, const char *service)
+{
+	static char buf[128];
+	const char *how = "";
+	int t, i;
+
+	if (load(dir, service) < 0 || (t = pamstack_find(&st, "pam_tenant.so")) < 0)
+		return "no pam_tenant";
+	i = pamstack_skipper(&st, t, &how);
+	if (i < 0)
+		return "none";
+	snprintf(buf, sizeof(buf), "%s:%u %s", st.lines[i].file, st.lines[i].line, how);
+	return buf;
+}
+
+/* The distribution's directory (/usr/lib/pam.d) behind the admin's. */
+static void
+check_dist(const char *src, int dir)
+{
+	const struct pam_session_line *t;
+	char path[1024];
+	int dist;
+
+	snprintf(path, sizeof(path), "%s/tests/fixtures/pam-dist.d", src ? src : ".");
+	dist = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	OK(dist >= 0, "tests/fixtures/pam-dist.d opened");
+	if (dist < 0)
+		return;
+	IS_INT(load_from(dir, dist, "vendor-login"), 0,
+	    "a service only in the distribution's directory is found");
+	t = line_of("pam_tenant.so");
+	OK(t && strcmp(t->file, "DIST/vendor-login") == 0 && t->line == 2,
+	    "... its lines named by that directory");
+	t = line_of("pam_systemd.so");
+	OK(t && strcmp(t->file, "common-session") == 0,
+	    "... its include found in the admin's directory first");
+	IS_INT(load_from(dir, dist, "sshd"), 0, "sshd: read");
+	t = line_of("pam_tenant.so");
+	OK(t && strcmp(t->file, "sshd") == 0,
+	    "... the admin's file hides the distribution's of the same name");
+	OK(load(dir, "vendor-login") < 0, "without it, that service is not found");
+	close(dist);
+}
+
+static void
+check_skips(const char *src)
+{
+	char path[1024];
+	int dir;
+
+	snprintf(path, sizeof(path), "%s/tests/fixtures/pam-skip.d", src ? src : ".");
+	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	OK(dir >= 0, "tests/fixtures/pam-skip.d opened");
+	if (dir < 0)
+		return;
+	IS_STR(skipper(dir, "sshd"), "none",
+	    "Debian's common-session: [default=1] jumps over pam_deny, not pam_tenant");
+	IS_STR(skipper(dir, "jump"), "jump:2 jump", "a [success=1] jump over pam_tenant");
+	IS_STR(skipper(dir, "sufficient"), "sufficient:1 done",
+	    "'sufficient' before pam_tenant can end the stack");
+	IS_STR(skipper(dir, "done-in-substack"), "none",
+	    "done and jumps inside a substack stay in it");
+	IS_STR(skipper(dir, "over-substack"), "over-substack:2 jump",
+	    "a substack counts as one module: [default=2] reaches pam_tenant");
+	IS_STR(skipper(dir, "short-jump"), "none",
+	    "... [default=1] jumps over the substack only");
+	IS_STR(skipper(dir, "in-substack"), "in-substack:2 done",
+	    "pam_tenant in a substack: 'sufficient' around it ends both");
+	OK(st.nframes == 2 && st.lines[1].frame == 1 && st.parent[1] == 0,
+	    "... the substack is frame 1, inside frame 0");
+	close(dir);
 }
 
 int
@@ -106,6 +191,8 @@ main(void)
 
 	OK(load(dir, "no-such-service") < 0, "a missing service file is an error");
 	OK(load(dir, "..") < 0, "'..' is no service");
+	check_dist(src, dir);
 	close(dir);
+	check_skips(src);
 	return tap_done();
 }
