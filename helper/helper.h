@@ -65,6 +65,12 @@ int sd_keeper_scope(pid_t keeper, pid_t init, const char *key, uid_t uid,
 /* keeper.c: start a detached keeper for spec; returns once it listens. */
 int keeper_spawn(const struct tenant_spec *spec, struct tn_err *err);
 
+/* lsm-hint.c: an EACCES/EPERM gets the security label this process runs
+ * under appended to its message (nothing when unconfined). */
+void lsm_hint(struct tn_err *err);
+/* The same for a message without an errno (size: msg's buffer). */
+void lsm_hint_text(char *msg, size_t size);
+
 /* tenant_init.c: body of the tenant's PID 1 (runs in the new namespaces).
  * Sets up mounts, reports on chan, then reaps orphans forever. */
 int tenant_init_main(void *arg);

@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -77,6 +78,42 @@ await_scope(void)
 	return c == 'G';
 }
 
+/* clone() said ENOSPC: a per-user count of namespaces (the sysctls
+ * user.max_<kind>_namespaces) is at its limit.  Find which by making each
+ * kind alone in a child that exits at once, so that the message names the
+ * sysctl; only on this failure path.  Empty when none fails now (a race,
+ * or the PID namespace nesting depth). */
+static void
+ns_limits_reached(unsigned mask, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < TN_NS_COUNT; i++) {
+		pid_t pid;
+		int n;
+
+		if (!(mask & tn_ns_kinds[i].bit))
+			continue;
+		/* fork-like raw clone: the child runs on a copy of our stack */
+		pid = (pid_t)syscall(SYS_clone, tn_ns_kinds[i].clone_flag | SIGCHLD, 0,
+		    NULL, NULL, 0);
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0) {
+			(void)waitpid(pid, NULL, 0);
+			continue;
+		}
+		if (errno != ENOSPC)
+			continue;
+		n = snprintf(buf + used, len - used, "%suser.max_%s_namespaces",
+		    used ? ", " : "", tn_ns_kinds[i].proc);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
 static int
 start_init(struct keeper *k, struct tn_err *err)
 {
@@ -110,9 +147,15 @@ start_init(struct keeper *k, struct tn_err *err)
 	r = errno;
 	close(a.chan);
 	if (k->init_pid < 0) {
+		char which[160] = "";
+
 		free(stack);
-		return err_set(err, r, "clone namespaces: %s%s", strerror(r),
-		    r == ENOSPC ? " (system limit on namespaces reached)" : "");
+		if (r != ENOSPC)
+			return err_set(err, r, "clone namespaces: %s", strerror(r));
+		ns_limits_reached(k->spec.namespaces | TN_NS_MOUNT, which, sizeof(which));
+		return err_set(err, r,
+		    "clone namespaces: %s (system limit on namespaces reached%s%s)",
+		    strerror(r), which[0] ? ": " : "", which);
 	}
 	/* The child has its own copy of the stack; ours can go once it
 	 * exec'd nothing and runs on its copy-on-write pages. */

@@ -65,6 +65,20 @@ static const struct {
 	{ "/run/lock", "lock", true },
 };
 
+/* What ENOSPC from a mount call means (F16): a detached mount (fsmount,
+ * open_tree's clone) is an anonymous mount namespace, counted against
+ * user.max_mnt_namespaces; attaching one counts against fs.mount-max. */
+static const char *
+enospc_why(int e, bool attaching)
+{
+	if (e != ENOSPC)
+		return "";
+	return attaching
+	    ? " (system limit on mounts reached: fs.mount-max)"
+	    : " (system limit on namespaces reached: user.max_mnt_namespaces,"
+	      " where each detached mount counts as one)";
+}
+
 /* The kernel explains fsconfig failures on the fs context fd. */
 static int
 fs_error(int fsfd, const char *what, struct tn_err *err)
@@ -78,7 +92,8 @@ fs_error(int fsfd, const char *what, struct tn_err *err)
 		buf[strcspn(buf, "\n")] = '\0';
 		return err_set(err, saved, "%s: %s (%s)", what, strerror(saved), buf);
 	}
-	return err_set(err, saved, "%s: %s", what, strerror(saved));
+	return err_set(err, saved, "%s: %s%s", what, strerror(saved),
+	    enospc_why(saved, false));
 }
 
 struct fs_option {
@@ -164,7 +179,8 @@ attach(int mfd, int tfd, const char *what, struct tn_err *err)
 {
 	if (move_mount(mfd, "", tfd, "",
 	        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return err_set(err, errno, "%s: move_mount: %m", what);
+		return err_set(err, errno, "%s: move_mount: %m%s", what,
+		    enospc_why(errno, true));
 	return 0;
 }
 
@@ -238,7 +254,8 @@ mount_tmp_budget(const struct init_args *a, struct tn_err *err)
 		cfd = open_tree(mfd, tmp_dirs[i].subdir,
 		    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (cfd < 0)
-			return err_set(err, errno, "%s: open_tree: %m", what);
+			return err_set(err, errno, "%s: open_tree: %m%s", what,
+			    enospc_why(errno, false));
 		if (attach(cfd, tfd, what, err) < 0)
 			return -1;
 	}
@@ -266,7 +283,8 @@ bind_readonly(const struct vfs *v, const char *target, struct tn_err *err)
 	cfd = open_tree(tfd, "",
 	    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (cfd < 0)
-		return err_set(err, errno, "read-only %s: open_tree: %m", target);
+		return err_set(err, errno, "read-only %s: open_tree: %m%s", target,
+		    enospc_why(errno, false));
 	if (mount_setattr(cfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return err_set(err, errno, "read-only %s: mount_setattr: %m", target);
 	return attach(cfd, tfd, target, err);
@@ -318,7 +336,8 @@ mask_path(const struct vfs *v, const char *target, int devnull, struct tn_err *e
 		mfd = open_tree(devnull, "",
 		    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 		if (mfd < 0)
-			return err_set(err, errno, "%s: open_tree /dev/null: %m", what);
+			return err_set(err, errno, "%s: open_tree /dev/null: %m%s", what,
+			    enospc_why(errno, false));
 		if (mount_setattr(mfd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
 			return err_set(err, errno, "%s: mount_setattr: %m", what);
 	}

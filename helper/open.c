@@ -457,6 +457,9 @@ load_policy(struct open_ctx *c, const char **user_error, char *buf, size_t size)
 	if (conf_load(&helper_conf_opts, &conf, &diag) < 0) {
 		snprintf(buf, size, "%s%s", diag.stored ? diag.msg[0] : "unreadable",
 		    diag.count > 1 ? " (and more: run 'tenantctl check')" : "");
+		/* root refused a file: most likely a security module */
+		if (strstr(buf, strerror(EACCES)) != NULL)
+			lsm_hint_text(buf, size);
 		return buf;
 	}
 	if (conf_uses_groups(conf) && identity_add_groups(&c->user, &err) < 0) {

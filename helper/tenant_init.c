@@ -108,6 +108,7 @@ tenant_init_main(void *arg)
 	if (mounts_setup(a, &proc_fd, &user_fd, &err) < 0 ||
 	    ((a->namespaces & TN_NS_NET) && loopback_up(&err) < 0) || chdir("/") < 0 ||
 	    drop_everything(&err) < 0) {
+		lsm_hint(&err);
 		report(a->chan, -1, -1,
 		    err.msg[0] ? err.msg : "tenant init setup failed");
 		_exit(1);
