@@ -57,6 +57,14 @@ if [ "${#_E2E_SAN_ENV[@]}" -gt 0 ]; then
 	su() { "${_E2E_SAN_ENV[@]}" su "$@"; }
 fi
 
+# su_bg ARGS...: su in the background; SU_BG_PID is su's own pid.  Not
+# `su ... &`: with the function above that forks a bash which forks su,
+# and a signal sent to $! never reaches su (env execs su in place).
+su_bg() {
+	"${_E2E_SAN_ENV[@]}" su "$@" &
+	SU_BG_PID=$!
+}
+
 # host_ns NS: this (host) process's namespace link, e.g. "mnt:[4026531841]".
 host_ns() {
 	readlink "/proc/self/ns/$1"
