@@ -245,9 +245,6 @@ tier_e2e() {
 		[ -e "$t" ] || continue
 		# the asan tier: valgrind cannot run the sanitizer build
 		[ "$TIER" = asan ] && [[ $t == *-valgrind.sh ]] && continue
-		# known gap (docs/testing.md, Fault catalogue): in the sanitizer
-		# build the keeper does not see a SIGKILLed su's session end
-		[ "$TIER" = asan ] && [[ $t == *54-faults-live.sh ]] && continue
 		run_test "e2e/$(basename "$t" .sh)" bash "$t"
 	done
 }

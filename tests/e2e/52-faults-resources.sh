@@ -42,19 +42,7 @@ drive() {
 OK_ISOLATED='^open=0 close=0 mnt=other fd_delta=0$'
 OK_DENIED='^open=[1-9][0-9]* close=-1 mnt=same fd_delta=0$'
 
-host_snapshot before
-mounts_before=$(wc -l </proc/1/mountinfo)
-
-# after_fault DESC: the next login of tu-res is isolated, root's works, nothing leaked.
-after_fault() {
-	like "$(drive tu-res)" "$OK_ISOLATED" "$1: the next login of tu-res is isolated"
-	like "$(drive root)" '^open=0 close=0 mnt=same fd_delta=0$' "$1: root's login works (exempt)"
-	wait_no_tenants 10
-	ok $? "$1: no keeper or tenant state left"
-	is "$(wc -l </proc/1/mountinfo)" "$mounts_before" "$1: no host mount added (/proc/1/mountinfo lines)"
-	host_settle before "after-$2" 10
-	host_compare before "after-$2" "$1: mounts, /run/pam_tenant and processes as before"
-}
+fault_baseline
 
 # denied_with DESC OUT SYSLOG_REGEX MARK AMARK: a clean denial, syslog and audit say why.
 denied_with() {
@@ -93,7 +81,7 @@ syslog_wait 5 "$mark" "user-$uid: info: write .info.tmp: No space left on device
 ok $? "/run full: the keeper says it cannot write its info record"
 like "$(tail -n 1 <<<"$out")" '^left: (d:./locks f:./locks/[0-9]+.lock d:./tenants ?)?$' \
     "/run full: no half-written record left (.info.tmp, info, tenant dir)"
-after_fault "/run full" enospc
+after_fault "/run full" enospc tu-res drive
 
 # Out of inodes: the first mkdir fails; denied, nothing left.
 mark=$(syslog_mark)
@@ -104,7 +92,7 @@ denied_with "/run out of inodes" "$(head -n 1 <<<"$out")" \
     "denied session for tu-res \\(uid $uid\\): .*No space left on device" "$mark" "$amark"
 like "$(tail -n 1 <<<"$out")" '^left: (d:./locks ?|d:./locks f:./locks/[0-9]+.lock ?)?$' \
     "/run out of inodes: nothing half-made left"
-after_fault "/run out of inodes" inodes
+after_fault "/run out of inodes" inodes tu-res drive
 
 # ---- F17: the login program out of file descriptors ----
 # Under a soft `ulimit -n 64`, with FREE fds left: denied (cleanly) or isolated,
@@ -132,7 +120,7 @@ AUDIT_AVAILABLE=0 denied_with "no fd free" "$(drive -F 0 tu-res)" \
 # module's child sets for the helper): the child must compact its fds
 # before it lowers the limit (it once failed, blaming oom_score_adj).
 like "$(NOFILE=4096 drive -F 16 tu-res)" "$OK_ISOLATED" "only fds above 1024 free: still isolated"
-after_fault "fd exhaustion" fds
+after_fault "fd exhaustion" fds tu-res drive
 
 # ---- F18: the login program cannot fork (pid exhaustion) ----
 # fork/clone failing with EAGAIN, as when the pid space or a pids limit
@@ -144,13 +132,13 @@ out=$(timeout -k 5 30 strace -qq -o /dev/null -e trace=clone,clone3,fork,vfork \
     "$DRIVER" -c "$T/pam.d" tenant-fault tu-res 2>&1)
 denied_with "fork fails (EAGAIN)" "$out" \
     "denied session for tu-res \\(uid $uid\\): .*(Resource temporarily unavailable|fork)" "$mark" "$amark"
-after_fault "fork fails" fork
+after_fault "fork fails" fork tu-res drive
 
 # RLIMIT_NPROC of the login program: the module's child takes root's own
 # limits (unlimited NPROC) before it execs the helper, so the keeper and
 # tenant-init start even under NPROC = 1.
 like "$(drive -N 1 tu-res)" "$OK_ISOLATED" "RLIMIT_NPROC = 1 in the login program: still isolated"
-after_fault "RLIMIT_NPROC = 1" nproc
+after_fault "RLIMIT_NPROC = 1" nproc tu-res drive
 
 # ---- F3/F4/F6 at each protocol step: the helper or the new keeper SIGKILLed or hung ----
 # Fault points (common/fault.h): after the helper read the request, before
@@ -182,7 +170,7 @@ for point in helper-after-request helper-before-result keeper-join-before-answer
 		for k in $(pgrep -x -r T tenant-keeper); do
 			[ "$(_e2e_start_ticks "$k")" -ge "$_E2E_START_TICKS" ] && kill -KILL "$k"
 		done
-		after_fault "$what" "$point-$action"
+		after_fault "$what" "$point-$action" tu-res drive
 	done
 done
 

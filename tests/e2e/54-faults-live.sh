@@ -117,11 +117,16 @@ after_fault "config removed mid-session" midsession
 
 # ---- F27: su SIGKILLed between open and close ----
 amark=$(audit_mark)
-su - tu-live -c 'exec sleep 600' </dev/null >/dev/null 2>&1 &
-supid=$!
+su_bg - tu-live -c 'exec sleep 600' </dev/null >/dev/null 2>&1
+supid=$SU_BG_PID
 on_exit "kill -KILL $supid 2>/dev/null; true"
 wait_until 10 eval 'pgrep -u tu-live -x sleep >/dev/null'
 ok $? "su - tu-live: the session is open"
+# The pid killed must be su itself, the sleep's parent: a wrapper's pid
+# (the asan tier's su function once) leaves su and the session running.
+sleeper=$(pgrep -u tu-live -x sleep | head -n 1)
+is "$(ps -o ppid= -p "${sleeper:-0}" | tr -d ' ')" "$supid" \
+    "... and the pid to be killed is su itself, the session's leader ($(ps -o comm= -p "$supid"))"
 kill -KILL "$supid"
 wait "$supid" 2>/dev/null
 wait_no_tenants 5

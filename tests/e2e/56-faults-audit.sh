@@ -32,18 +32,7 @@ drive() {
 	timeout -k 5 30 "$DRIVER" -c "$T/pam.d" tenant-fault "$1" 2>&1
 }
 OK_ISOLATED='^open=0 close=0 mnt=other fd_delta=0$'
-host_snapshot before
-mounts_before=$(wc -l </proc/1/mountinfo)
-
-after_fault() {
-	like "$(drive tu-aud)" "$OK_ISOLATED" "$1: the next login of tu-aud is isolated"
-	like "$(drive root)" '^open=0 close=0 mnt=same fd_delta=0$' "$1: root's login works (exempt)"
-	wait_no_tenants 10
-	ok $? "$1: no keeper or tenant state left"
-	is "$(wc -l </proc/1/mountinfo)" "$mounts_before" "$1: no host mount added (/proc/1/mountinfo lines)"
-	host_settle before "after-$2" 10
-	host_compare before "after-$2" "$1: mounts, /run/pam_tenant and processes as before"
-}
+fault_baseline
 
 # timed_login DESC: one cycle of tu-aud; isolated, within the 4 s deadline + 1 s, logged.
 timed_login() {
@@ -65,7 +54,7 @@ on_exit "auditctl -e $prev_enabled >/dev/null"
 auditctl -e 0 >/dev/null
 timed_login "auditctl -e 0"
 auditctl -e 1 >/dev/null
-after_fault "audit disabled" disabled
+after_fault "audit disabled" disabled tu-aud drive
 
 # ---- the audit daemon stopped, its backlog full ----
 prev_limit=$(auditctl -s | awk '$1 == "backlog_limit" { print $2 }')
@@ -103,6 +92,6 @@ like "$out" "$OK_ISOLATED" "backlog full, login program with a login uid: the lo
 ok "$([ "$ms" -le 5000 ]; echo $?)" "... within the deadline + 1 s ($ms ms)"
 kill -CONT "$auditd_pid"
 auditctl -b "$prev_limit" --backlog_wait_time "$prev_wait" >/dev/null
-after_fault "auditd stopped, backlog full" backlog
+after_fault "auditd stopped, backlog full" backlog tu-aud drive
 
 done_testing

@@ -61,6 +61,14 @@ if [ "${#_E2E_SAN_ENV[@]}" -gt 0 ]; then
 	su() { "${_E2E_SAN_ENV[@]}" su "$@"; }
 fi
 
+# su_bg ARGS...: su in the background; SU_BG_PID is su's own pid.  Not
+# `su ... &`: with the function above that forks a bash which forks su,
+# and a signal sent to $! never reaches su (env execs su in place).
+su_bg() {
+	"${_E2E_SAN_ENV[@]}" su "$@" &
+	SU_BG_PID=$!
+}
+
 # host_ns NS: this (host) process's namespace link, e.g. "mnt:[4026531841]".
 host_ns() {
 	readlink "/proc/self/ns/$1"
@@ -102,4 +110,29 @@ echo "mnt_proc=$(findmnt -no FSTYPE,OPTIONS /proc | tail -n 1)"'
 helper_pids() {
 	pgrep -fx 'tenant-helper open'
 	return 0
+}
+
+# ---- after a fault (e2e 52, 56, 57; 54 has its own, through sshd and su) ----
+# fault_baseline: record the host (snapshot "fault-baseline", mountinfo
+# lines) as after_fault must find it again; call once before the faults.
+fault_baseline() {
+	host_snapshot fault-baseline
+	_FAULT_MOUNTS=$(wc -l </proc/1/mountinfo)
+}
+
+# after_fault DESC TAG USER DRIVE: after a fault, the next login of USER
+# is isolated and root's works (exempt), each one pam-fault-driver cycle
+# run as `DRIVE USER`; no keeper, tenant state or host mount is left, and
+# the host is as fault_baseline saw it (snapshot "after-TAG").
+after_fault() {
+	local desc=$1 tag=$2 user=$3 drive=$4
+	like "$("$drive" "$user")" '^open=0 close=0 mnt=other fd_delta=0$' \
+	    "$desc: the next login of $user is isolated"
+	like "$("$drive" root)" '^open=0 close=0 mnt=same fd_delta=0$' "$desc: root's login works (exempt)"
+	wait_no_tenants 10
+	ok $? "$desc: no keeper or tenant state left"
+	is "$(wc -l </proc/1/mountinfo)" "${_FAULT_MOUNTS:?fault_baseline not called}" \
+	    "$desc: no host mount added (/proc/1/mountinfo lines)"
+	host_settle fault-baseline "after-$tag" 10
+	host_compare fault-baseline "after-$tag" "$desc: mounts, /run/pam_tenant and processes as before"
 }
