@@ -87,7 +87,7 @@ struct tn_msg_open {
 	uint32_t uid;
 	uint32_t flags;
 	uint32_t timeout_ms; /* what is left of the module's deadline when sent */
-	uint32_t reserved;
+	uint32_t sent_ms;    /* monotonic_ms32() at the send; 0 from an older module */
 	char cookie[TN_COOKIE_HEX + 1];
 	char user[257];
 	char service[64];

@@ -4,6 +4,7 @@
 #define TENANT_UTIL_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +70,20 @@ ms_left(const struct timespec *deadline)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (deadline->tv_sec - now.tv_sec) * 1000L +
 	    (deadline->tv_nsec - now.tv_nsec) / 1000000L;
+}
+
+/* CLOCK_MONOTONIC in milliseconds modulo 2^32, never 0 (0 on the wire
+ * means "not stamped"); the difference of two is right for 49 days.
+ * The clock is the system's, so a stamp means the same in the helper. */
+static inline uint32_t
+monotonic_ms32(void)
+{
+	struct timespec now;
+	uint32_t ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (uint32_t)((uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u);
+	return ms ? ms : 1;
 }
 
 #endif

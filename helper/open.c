@@ -425,6 +425,20 @@ isolate(struct open_ctx *c)
 	return r;
 }
 
+/* What is left of the module's deadline for our answer: its timeout
+ * less the answer's margin, counted from when it sent the request (an
+ * older module does not say when: then from now). */
+static int
+helper_budget_ms(const struct tn_msg_open *req)
+{
+	uint32_t spent = req->sent_ms ? monotonic_ms32() - req->sent_ms : 0;
+
+	if (req->timeout_ms <= ANSWER_MARGIN_MS ||
+	    spent >= req->timeout_ms - ANSWER_MARGIN_MS)
+		return 1;
+	return (int)(req->timeout_ms - ANSWER_MARGIN_MS - spent);
+}
+
 static int
 read_request(struct open_ctx *c)
 {
@@ -496,11 +510,10 @@ helper_open(int fd)
 	if (read_request(&c) < 0)
 		return HELPER_EXIT_USAGE;
 	FAULT_POINT("helper-after-request");
-	/* The module's deadline, as it was when it sent the request. */
-	deadline_in(&c.deadline,
-	    c.req.timeout_ms > ANSWER_MARGIN_MS
-	        ? (int)(c.req.timeout_ms - ANSWER_MARGIN_MS)
-	        : 1);
+	/* The module's deadline, as it was when it sent the request: counted
+	 * from the send, so our own start (slow under load or a sanitizer)
+	 * does not eat the margin. */
+	deadline_in(&c.deadline, helper_budget_ms(&c.req));
 	facts = (struct tn_login_facts){ .uid = c.req.uid,
 		.root_optin = c.req.flags & TN_REQ_ROOT_OPTIN,
 		.ignore_config_error = c.req.flags & TN_REQ_IGNORE_CONFIG_ERROR };

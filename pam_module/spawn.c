@@ -268,6 +268,7 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, saved;
 	struct child child;
 	struct timespec deadline;
+	struct tn_msg_open stamped;
 	struct tn_err err = { 0 };
 	siginfo_t info;
 	int sp[2];
@@ -295,7 +296,9 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 		return -1;
 	}
 	deadline_in(&deadline, args->timeout_ms);
-	if (proto_send(sock, req, NULL, 0, &err) < 0) {
+	stamped = *req;
+	stamped.sent_ms = monotonic_ms32();
+	if (proto_send(sock, &stamped, NULL, 0, &err) < 0) {
 		/* Gone already (the child returns only after exec or exit):
 		 * its status says why. */
 		if (err.code != EPIPE && err.code != ECONNRESET)
