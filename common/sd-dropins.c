@@ -39,25 +39,32 @@ static const char *const search_dirs[] = {
 
 #define MAX_NAMES 8
 
-/* FNV-1a over the bytes of v. */
+/* FNV-1a over the 8 bytes of v. */
 static void
-mix(uint64_t *h, const void *v, size_t len)
+mix(uint64_t *h, uint64_t v)
 {
-	const unsigned char *p = v;
-
-	for (size_t i = 0; i < len; i++) {
-		*h ^= p[i];
+	for (int i = 0; i < 8; i++, v >>= 8) {
+		*h ^= v & 0xff;
 		*h *= 0x100000001b3ull;
 	}
+}
+
+/* A string with its NUL (so "ab" "c" and "a" "bc" differ). */
+static void
+mix_str(uint64_t *h, const char *s)
+{
+	do {
+		mix(h, (unsigned char)*s);
+	} while (*s++);
 }
 
 static void
 mix_stat(uint64_t *h, const struct stat *st)
 {
-	int64_t v[4] = { (int64_t)st->st_ino, (int64_t)st->st_mtim.tv_sec,
-		(int64_t)st->st_mtim.tv_nsec, (int64_t)st->st_size };
-
-	mix(h, v, sizeof(v));
+	mix(h, (uint64_t)st->st_ino);
+	mix(h, (uint64_t)st->st_mtim.tv_sec);
+	mix(h, (uint64_t)st->st_mtim.tv_nsec);
+	mix(h, (uint64_t)st->st_size);
 }
 
 /* "user-1001.slice" → "user-1001.slice.d", "user-.slice.d", "slice.d". */
@@ -133,13 +140,13 @@ sd_dropin_stamp(const char *unit, const char *const *loaded, size_t nloaded,
 
 			snprintf(path, sizeof(path), "%s/%.255s", search_dirs[d],
 			    names[i]);
-			mix(&h, path, strlen(path) + 1);
+			mix_str(&h, path);
 			fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (fd < 0 || fstat(fd, &st) < 0) {
 				int none =
 				    errno == ENOENT || errno == ENOTDIR ? 0 : errno;
 
-				mix(&h, &none, sizeof(none));
+				mix(&h, (uint64_t)none);
 				if (fd >= 0)
 					close(fd);
 				continue;
@@ -156,7 +163,7 @@ sd_dropin_stamp(const char *unit, const char *const *loaded, size_t nloaded,
 
 				if (len < 6 || strcmp(e->d_name + len - 5, ".conf") != 0)
 					continue;
-				mix(&h, e->d_name, len + 1);
+				mix_str(&h, e->d_name);
 				if (fstatat(dirfd(dir), e->d_name, &st, 0) < 0)
 					continue;
 				mix_stat(&h, &st);
