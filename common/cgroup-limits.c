@@ -81,6 +81,14 @@ set_cpu(int dir_fd, const struct tn_limits *p, struct tn_err *err)
 	r = set_checked(dir_fd, "cpu.max", value, value, p->cpu_percent != 0, err);
 	if (r < 0)
 		return r;
+	/* cpu.idle first: the kernel refuses cpu.weight on an idle group.
+	 * A kernel without it (before 5.15) cannot be idle: only an error
+	 * when idle is asked. */
+	if (p->cpu_weight == TN_CPU_WEIGHT_IDLE)
+		return set_checked(dir_fd, "cpu.idle", "1", "1", true, err);
+	r = set_checked(dir_fd, "cpu.idle", "0", "0", false, err);
+	if (r < 0)
+		return r;
 	snprintf(weight, sizeof(weight), "%u", p->cpu_weight ? p->cpu_weight : 100);
 	return set_checked(dir_fd, "cpu.weight", weight, weight, p->cpu_weight != 0, err);
 }

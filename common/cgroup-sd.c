@@ -103,8 +103,10 @@ sd_props(const struct tn_limits *p, struct tn_sd_prop out[TN_SD_MAX_PROPS], size
 	if (p->cpu_percent)
 		out[k++] = (struct tn_sd_prop){ "CPUQuotaPerSecUSec",
 			(uint64_t)p->cpu_percent * 10000, "" };
+	/* CPUWeight=idle is 0 on the bus (systemd 252 writes "idle"). */
 	if (p->cpu_weight)
-		out[k++] = (struct tn_sd_prop){ "CPUWeight", p->cpu_weight, "" };
+		out[k++] = (struct tn_sd_prop){ "CPUWeight",
+			p->cpu_weight == TN_CPU_WEIGHT_IDLE ? 0 : p->cpu_weight, "" };
 	if (p->pids_max != TN_UNLIMITED)
 		out[k++] = (struct tn_sd_prop){ "TasksMax", p->pids_max, "" };
 	if (p->io_weight)
@@ -224,7 +226,13 @@ prop_differs(int dir_fd, const struct tn_sd_prop *p, char *why, size_t len)
 		else
 			snprintf(expect, sizeof(expect), "%" PRIu64 " %d",
 			    v / 10 < 1000 ? 1000 : v / 10, CPU_PERIOD);
+	} else if (strcmp(p->name, "CPUWeight") == 0 && v == 0) {
+		/* idle: systemd writes cpu.idle = 1 and leaves cpu.weight
+		 * (the kernel refuses it on an idle group). */
+		file = "cpu.idle";
+		snprintf(expect, sizeof(expect), "1");
 	} else if (strcmp(p->name, "CPUWeight") == 0) {
+		/* (an idle group reads 0 here: a weight rules idle out) */
 		file = "cpu.weight";
 		snprintf(expect, sizeof(expect), "%" PRIu64, v == UINT64_MAX ? 100 : v);
 	} else if (strcmp(p->name, "IOWeight") == 0) {

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "tn-limits.h"
@@ -126,6 +127,8 @@ struct tn_sd_slot {
 	struct tn_sd_prop prop; /* name, dev; value: the admin's, if admin */
 	bool admin;             /* a file that is not ours assigns it */
 	bool after_ours;        /* ... and sorts after 50-<Key>.conf: it overrides ours */
+	bool runtime;           /* ... and it is a 50-<Key>.conf pam_tenant did
+	                         * not write (systemctl set-property --runtime) */
 	bool ours;              /* one of our runtime drop-ins assigns it */
 	uint64_t ours_value;
 	char where[300]; /* file:line of the admin's assignment */
@@ -136,12 +139,36 @@ struct tn_sd_bounds {
 	size_t n;
 };
 
+/* The runtime drop-ins pam_tenant itself wrote for a unit, by path,
+ * inode and mtime (systemd replaces a drop-in by a new file each time):
+ * systemctl set-property --runtime writes the same 50-<Key>.conf, and
+ * only this tells the two apart. */
+#define TN_SD_MAX_OWNED 16
+struct tn_sd_owned {
+	struct {
+		char path[200];
+		uint64_t ino;
+		int64_t sec, nsec;
+	} f[TN_SD_MAX_OWNED];
+	size_t n;
+	bool known; /* a record exists (without one no 50- file is ours) */
+};
+
 /* Read files (FragmentPath, then DropInPaths, as systemd applies them)
  * of unit; ours are the 50-*.conf in its system.control/transient
- * drop-in directories.  A value that cannot be evaluated is an error
- * naming file:line. */
+ * drop-in directories (with owned: only those owned lists; the others
+ * are the admin's, slot.runtime).  A value that cannot be evaluated is
+ * an error naming file:line. */
 int sd_unit_bounds(const char *unit, const char *const *files, size_t nfiles,
     struct tn_sd_bounds *b, struct tn_err *err);
+int sd_unit_bounds_owned(const char *unit, const char *const *files, size_t nfiles,
+    const struct tn_sd_owned *owned, struct tn_sd_bounds *b, struct tn_err *err);
+/* Is the file st at path one pam_tenant wrote? */
+bool sd_owned_has(const struct tn_sd_owned *o, const char *path, const struct stat *st);
+/* The record after a SetUnitProperties that sent sent[]: each runtime
+ * drop-in of unit that was just written or that old lists unchanged. */
+void sd_owned_collect(const char *unit, const struct tn_sd_owned *old,
+    const struct tn_sd_prop *sent, size_t nsent, struct tn_sd_owned *out);
 /* The key a property is written as in unit files (CPUQuotaPerSecUSec:
  * CPUQuota), which also names its runtime drop-in, 50-<key>.conf. */
 const char *sd_prop_file_key(const char *prop);
@@ -162,10 +189,21 @@ uint64_t sd_system_tasks_max(void);
  * -ENOENT when there is no record, 0 when the configuration asks
  * something else (or the record cannot be read). */
 int sd_expect_save(const char *unit, const struct tn_sd_prop *want, size_t nwant,
-    const struct tn_sd_prop *expect, size_t nexpect, struct tn_err *err);
+    const struct tn_sd_prop *expect, size_t nexpect, uint64_t stamp, struct tn_err *err);
 int sd_expect_load(const char *unit, const struct tn_sd_prop *want, size_t nwant,
-    struct tn_sd_prop *expect, size_t max, size_t *nexpect);
+    struct tn_sd_prop *expect, size_t max, size_t *nexpect, uint64_t *stamp);
 void sd_expect_forget(const char *unit);
+/* The record of what pam_tenant wrote, /run/pam_tenant/limits/<unit>.owned
+ * (kept when the expectation is forgotten). */
+void sd_owned_load(const char *unit, struct tn_sd_owned *o);
+int sd_owned_save(const char *unit, const struct tn_sd_owned *o, struct tn_err *err);
+
+/* sd-dropins.c: a stamp (never 0) of the drop-in directories systemd
+ * searches for unit (by stat and readdir only, system.control left
+ * out).  loaded: the files systemd loaded the unit from; *unsettled is
+ * set when a drop-in there is not one of them (no daemon-reload yet). */
+uint64_t sd_dropin_stamp(const char *unit, const char *const *loaded, size_t nloaded,
+    bool *unsettled);
 
 /* Open /sys/fs/cgroup/<path> read-only (O_DIRECTORY, no symlinks). */
 int sd_cgroup_open(const char *path);

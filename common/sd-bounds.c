@@ -31,14 +31,14 @@
 static const struct {
 	const char *key;  /* as written in a unit file */
 	const char *prop; /* the D-Bus property pam_tenant sends */
-	enum { V_BYTES, V_TASKS, V_CPU_QUOTA, V_WEIGHT, V_IO } kind;
+	enum { V_BYTES, V_TASKS, V_CPU_QUOTA, V_WEIGHT, V_CPU_WEIGHT, V_IO } kind;
 } keys[] = {
 	{ "MemoryMax", "MemoryMax", V_BYTES },
 	{ "MemoryHigh", "MemoryHigh", V_BYTES },
 	{ "MemorySwapMax", "MemorySwapMax", V_BYTES },
 	{ "TasksMax", "TasksMax", V_TASKS },
 	{ "CPUQuota", "CPUQuotaPerSecUSec", V_CPU_QUOTA },
-	{ "CPUWeight", "CPUWeight", V_WEIGHT },
+	{ "CPUWeight", "CPUWeight", V_CPU_WEIGHT },
 	{ "IOWeight", "IOWeight", V_WEIGHT },
 	{ "IOReadBandwidthMax", "IOReadBandwidthMax", V_IO },
 	{ "IOWriteBandwidthMax", "IOWriteBandwidthMax", V_IO },
@@ -215,7 +215,13 @@ eval(int kind, const char *v, uint64_t *out)
 
 	if (!*v)
 		return 1;
-	if (strcmp(v, "infinity") == 0 && kind != V_WEIGHT) {
+	/* CPUWeight=idle (CGROUP_WEIGHT_IDLE, 0 on D-Bus): below every
+	 * weight, so the strictest bound. */
+	if (kind == V_CPU_WEIGHT && strcmp(v, "idle") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (strcmp(v, "infinity") == 0 && kind != V_WEIGHT && kind != V_CPU_WEIGHT) {
 		*out = UINT64_MAX;
 		return 0;
 	}
@@ -260,6 +266,7 @@ eval(int kind, const char *v, uint64_t *out)
 			return *out ? 0 : -EINVAL;
 		}
 		return -EINVAL;
+	case V_CPU_WEIGHT:
 	case V_WEIGHT:
 		errno = 0;
 		*out = strtoull(v, &end, 10);
@@ -361,13 +368,13 @@ reset(struct tn_sd_bounds *b, const char *prop, bool ours)
 		if (ours)
 			s->ours = false;
 		else
-			s->admin = s->after_ours = false;
+			s->admin = s->after_ours = s->runtime = false;
 	}
 }
 
 static int
 assign(struct tn_sd_bounds *b, const char *unit, const char *file, unsigned line,
-    size_t k, const char *v, bool ours, struct tn_err *err)
+    size_t k, const char *v, bool ours, bool runtime, struct tn_err *err)
 {
 	char dev[TN_SD_DEV_MAX] = "", mine[64];
 	const char *base = strrchr(file, '/');
@@ -397,6 +404,7 @@ assign(struct tn_sd_bounds *b, const char *unit, const char *file, unsigned line
 	}
 	snprintf(mine, sizeof(mine), "50-%s.conf", keys[k].key);
 	s->admin = true;
+	s->runtime = runtime;
 	s->prop.value = val;
 	/* Only a drop-in (a file in a "<name>.d/" directory) can sort after
 	 * ours: the fragment (logind's transient session scope file says
@@ -409,11 +417,11 @@ assign(struct tn_sd_bounds *b, const char *unit, const char *file, unsigned line
 
 static int
 read_one(struct tn_sd_bounds *b, const char *unit, const char *section, const char *file,
-    struct tn_err *err)
+    const struct tn_sd_owned *owned, struct tn_err *err)
 {
 	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	_cleanup_free_ char *text = malloc(MAX_FILE_BYTES + 1);
-	bool ours = is_ours(unit, file), in_section = false;
+	bool ours = is_ours(unit, file), in_section = false, runtime = false;
 	unsigned lineno = 0;
 	ssize_t n;
 	char *next;
@@ -427,6 +435,9 @@ read_one(struct tn_sd_bounds *b, const char *unit, const char *section, const ch
 		    : err_set(err, errno, "%s: %s", file, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0; /* /dev/null masks: nothing assigned */
+	/* Our file name, not our file: systemctl set-property --runtime. */
+	if (ours && owned && !sd_owned_has(owned, file, &st))
+		ours = false, runtime = true;
 	n = read_full(fd, text, MAX_FILE_BYTES + 1);
 	if (n < 0 || n > MAX_FILE_BYTES)
 		return err_set(err, EFBIG, "%s: cannot read it whole", file);
@@ -467,15 +478,62 @@ read_one(struct tn_sd_bounds *b, const char *unit, const char *section, const ch
 		*e = '\0';
 		for (size_t k = 0; k < N_ELEMENTS(keys); k++)
 			if (strcmp(key, keys[k].key) == 0 &&
-			    assign(b, unit, file, lineno, k, val, ours, err) < 0)
+			    assign(b, unit, file, lineno, k, val, ours, runtime, err) < 0)
 				return -1;
 	}
 	return 0;
 }
 
+bool
+sd_owned_has(const struct tn_sd_owned *o, const char *path, const struct stat *st)
+{
+	for (size_t i = 0; o->known && i < o->n; i++)
+		if (strcmp(o->f[i].path, path) == 0 &&
+		    o->f[i].ino == (uint64_t)st->st_ino &&
+		    o->f[i].sec == (int64_t)st->st_mtim.tv_sec &&
+		    o->f[i].nsec == (int64_t)st->st_mtim.tv_nsec)
+			return true;
+	return false;
+}
+
+void
+sd_owned_collect(const char *unit, const struct tn_sd_owned *old,
+    const struct tn_sd_prop *sent, size_t nsent, struct tn_sd_owned *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->known = true;
+	for (size_t k = 0; k < N_ELEMENTS(keys) && out->n < TN_SD_MAX_OWNED; k++) {
+		char path[sizeof(out->f[0].path)];
+		bool just_sent = false;
+		struct stat st;
+		int len = snprintf(path, sizeof(path),
+		    "/run/systemd/system.control/%s.d/50-%s.conf", unit, keys[k].key);
+
+		if (len < 0 || (size_t)len >= sizeof(path) || lstat(path, &st) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		for (size_t i = 0; i < nsent && !just_sent; i++)
+			just_sent = strcmp(sent[i].name, keys[k].prop) == 0;
+		if (!just_sent && !sd_owned_has(old, path, &st))
+			continue;
+		str_copy(out->f[out->n].path, sizeof(out->f[0].path), path);
+		out->f[out->n].ino = (uint64_t)st.st_ino;
+		out->f[out->n].sec = (int64_t)st.st_mtim.tv_sec;
+		out->f[out->n].nsec = (int64_t)st.st_mtim.tv_nsec;
+		out->n++;
+	}
+}
+
 int
 sd_unit_bounds(const char *unit, const char *const *files, size_t nfiles,
     struct tn_sd_bounds *b, struct tn_err *err)
+{
+	return sd_unit_bounds_owned(unit, files, nfiles, NULL, b, err);
+}
+
+int
+sd_unit_bounds_owned(const char *unit, const char *const *files, size_t nfiles,
+    const struct tn_sd_owned *owned, struct tn_sd_bounds *b, struct tn_err *err)
 {
 	const char *dot = strrchr(unit, '.');
 	char section[16];
@@ -487,7 +545,8 @@ sd_unit_bounds(const char *unit, const char *const *files, size_t nfiles,
 	snprintf(section, sizeof(section), "%s", dot + 1);
 	section[0] = (char)toupper((unsigned char)section[0]);
 	for (size_t i = 0; i < nfiles; i++)
-		if (files[i][0] == '/' && read_one(b, unit, section, files[i], err) < 0)
+		if (files[i][0] == '/' &&
+		    read_one(b, unit, section, files[i], owned, err) < 0)
 			return -1;
 	return 0;
 }

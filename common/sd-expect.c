@@ -6,7 +6,9 @@
  * put in force, and a joining login whose configuration still asks the
  * same is checked against what is in force, from the cgroup files, with
  * no D-Bus call.  One file per unit, /run/pam_tenant/limits/<unit>,
- * replaced atomically; lines "W|E <property> <device|-> <value>". */
+ * replaced atomically; lines "W|E <property> <device|-> <value>", and
+ * "S stamp - <value>": the unit's drop-in directories as the helper
+ * saw them (sd-dropins.c; 0: unsettled, the helper must look again). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -67,7 +69,7 @@ put(char *buf, size_t len, size_t *off, char tag, const struct tn_sd_prop *p)
 
 int
 sd_expect_save(const char *unit, const struct tn_sd_prop *want, size_t nwant,
-    const struct tn_sd_prop *expect, size_t nexpect, struct tn_err *err)
+    const struct tn_sd_prop *expect, size_t nexpect, uint64_t stamp, struct tn_err *err)
 {
 	_cleanup_close_ int dir = -1, fd = -1;
 	char buf[8192], tmp[256];
@@ -81,6 +83,9 @@ sd_expect_save(const char *unit, const struct tn_sd_prop *want, size_t nwant,
 	for (size_t i = 0; i < nexpect; i++)
 		if (put(buf, sizeof(buf), &off, 'E', &expect[i]) < 0)
 			return err_set(err, E2BIG, "too many limits");
+	if (put(buf, sizeof(buf), &off, 'S',
+	        &(struct tn_sd_prop){ .name = "stamp", .value = stamp }) < 0)
+		return err_set(err, E2BIG, "too many limits");
 	if ((dir = open_dir(true, err)) < 0)
 		return -1;
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", unit);
@@ -110,7 +115,7 @@ same(const struct tn_sd_prop *a, const char *name, const char *dev, uint64_t v)
 
 int
 sd_expect_load(const char *unit, const struct tn_sd_prop *want, size_t nwant,
-    struct tn_sd_prop *expect, size_t max, size_t *nexpect)
+    struct tn_sd_prop *expect, size_t max, size_t *nexpect, uint64_t *stamp)
 {
 	_cleanup_close_ int dir = -1, fd = -1;
 	char buf[8192], *save = NULL;
@@ -118,6 +123,7 @@ sd_expect_load(const char *unit, const struct tn_sd_prop *want, size_t nwant,
 	ssize_t n;
 
 	*nexpect = 0;
+	*stamp = 0;
 	if (!unit_name_ok(unit))
 		return 0;
 	if ((dir = open_dir(false, NULL)) < 0)
@@ -141,6 +147,8 @@ sd_expect_load(const char *unit, const struct tn_sd_prop *want, size_t nwant,
 			if (!found)
 				return 0; /* the configuration asks something else now */
 			nw++;
+		} else if (tag == 'S') {
+			*stamp = v;
 		} else if (tag == 'E' && *nexpect < max) {
 			const char *prop = sd_prop_name(name);
 
@@ -156,4 +164,67 @@ sd_expect_load(const char *unit, const struct tn_sd_prop *want, size_t nwant,
 		}
 	}
 	return nw == nwant ? 1 : 0;
+}
+
+/* ---- which runtime drop-ins are pam_tenant's ------------------------------ */
+
+#define OWNED_SUFFIX ".owned"
+
+void
+sd_owned_load(const char *unit, struct tn_sd_owned *o)
+{
+	_cleanup_close_ int dir = -1, fd = -1;
+	char buf[8192], name[256], *save = NULL;
+	ssize_t n;
+
+	memset(o, 0, sizeof(*o));
+	if (!unit_name_ok(unit) || (dir = open_dir(false, NULL)) < 0)
+		return;
+	snprintf(name, sizeof(name), "%s" OWNED_SUFFIX, unit);
+	fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (n = read_full(fd, buf, sizeof(buf) - 1)) < 0)
+		return;
+	buf[n] = '\0';
+	/* An unreadable line leaves the record unknown: no file is taken
+	 * for ours that may not be (fail towards the admin's value). */
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (o->n == TN_SD_MAX_OWNED ||
+		    sscanf(l, "%199s %" SCNu64 " %" SCNd64 " %" SCNd64, o->f[o->n].path,
+		        &o->f[o->n].ino, &o->f[o->n].sec, &o->f[o->n].nsec) != 4) {
+			o->n = 0;
+			return;
+		}
+		o->n++;
+	}
+	o->known = true;
+}
+
+int
+sd_owned_save(const char *unit, const struct tn_sd_owned *o, struct tn_err *err)
+{
+	_cleanup_close_ int dir = -1, fd = -1;
+	char buf[8192], name[216], tmp[256];
+	size_t off = 0;
+
+	if (!unit_name_ok(unit))
+		return err_set(err, EINVAL, "bad unit name");
+	for (size_t i = 0; i < o->n; i++) {
+		int k = snprintf(buf + off, sizeof(buf) - off,
+		    "%s %" PRIu64 " %" PRId64 " %" PRId64 "\n", o->f[i].path, o->f[i].ino,
+		    o->f[i].sec, o->f[i].nsec);
+
+		if (k < 0 || (size_t)k >= sizeof(buf) - off)
+			return err_set(err, E2BIG, "too many drop-ins");
+		off += (size_t)k;
+	}
+	if ((dir = open_dir(true, err)) < 0)
+		return -1;
+	snprintf(name, sizeof(name), "%s" OWNED_SUFFIX, unit);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	fd =
+	    openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write_full(fd, buf, off) < 0 || renameat(dir, tmp, dir, name) < 0)
+		return err_set(err, errno, "%s/%s/%s: %m", TN_STATE_DIR, EXPECT_DIR,
+		    name);
+	return 0;
 }

@@ -24,12 +24,16 @@ struct tn_io_max {
 	uint64_t rbps, wbps, riops, wiops; /* TN_UNLIMITED when not given */
 };
 
+/* cpu.weight = idle: the kernel's cpu.idle (SCHED_IDLE for the whole
+ * cgroup), systemd's CPUWeight=idle (0 on D-Bus). */
+#define TN_CPU_WEIGHT_IDLE UINT32_MAX
+
 /* memory.*, cpu.*, pids.max, io.*: TN_UNLIMITED or 0 when unset (see
  * each field). */
 struct tn_limits {
 	uint64_t memory_max, memory_high, memory_swap_max; /* bytes */
 	uint32_t cpu_percent; /* 0 = unlimited; 150 = 1.5 CPUs */
-	uint32_t cpu_weight;  /* 0 = unset, else 1..10000 */
+	uint32_t cpu_weight;  /* 0 = unset, 1..10000, or TN_CPU_WEIGHT_IDLE */
 	uint64_t pids_max;
 	uint32_t io_weight; /* 0 = unset, else 1..10000 */
 	unsigned io_max_count;

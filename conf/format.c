@@ -169,6 +169,8 @@ conf_format_value(const struct tn_policy *pol, enum tn_key key, char *buf, size_
 		/* Unset is written as nothing, which parses back as unset. */
 		if (pol->limits.cpu_weight == 0)
 			return 0;
+		if (pol->limits.cpu_weight == TN_CPU_WEIGHT_IDLE)
+			return format_word("idle", buf, len);
 		return append(buf, len, &off, "%" PRIu32, pol->limits.cpu_weight);
 	case TN_KEY_IO_WEIGHT:
 		if (pol->limits.io_weight == 0)

@@ -667,6 +667,10 @@ conf_parse_value(const struct tn_keydef *kd, const char *val, struct tn_policy *
 	case TN_KEY_CPU:
 		return cpu_value(val, &dst->limits.cpu_percent, why, len);
 	case TN_KEY_CPU_WEIGHT:
+		if (strcmp(val, "idle") == 0) {
+			dst->limits.cpu_weight = TN_CPU_WEIGHT_IDLE;
+			return 0;
+		}
 		return weight_value(k, val, &dst->limits.cpu_weight, why, len);
 	case TN_KEY_IO_WEIGHT:
 		return weight_value(k, val, &dst->limits.io_weight, why, len);

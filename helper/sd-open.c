@@ -146,6 +146,32 @@ targets(const char *unit, struct tn_sd_bounds *b, const struct tn_sd_prop *want,
 		struct tn_sd_slot *s = find_slot(b, want[i].name, want[i].dev);
 		struct tn_sd_prop t = want[i];
 
+		/* An admin's own runtime value sits where ours would (the
+		 * same 50-<Key>.conf): at or below the configured one it is
+		 * in force and sending would replace it, so nothing is sent;
+		 * above it, ours replaces it (a bound never loosens). */
+		if (s && s->admin && s->runtime) {
+			if (s->prop.value <= t.value) {
+				t.value = s->prop.value;
+				if (t.value < want[i].value)
+					note_add(note, nlen, &t, want[i].value,
+					    "kept, set by systemctl set-property "
+					    "--runtime (not by pam_tenant),",
+					    s->where);
+				expect[ne++] = t;
+				continue;
+			}
+			t.value = s->prop.value;
+			note_add(note, nlen, &t, want[i].value,
+			    "set by systemctl set-property --runtime (not by "
+			    "pam_tenant) is looser: replaced by the configured "
+			    "value,",
+			    s->where);
+			t = want[i];
+			send[ns++] = t;
+			expect[ne++] = t;
+			continue;
+		}
 		if (s && s->admin && s->prop.value < t.value) {
 			t.value = s->prop.value;
 			if (!s->after_ours)
@@ -178,7 +204,8 @@ targets(const char *unit, struct tn_sd_bounds *b, const struct tn_sd_prop *want,
 		struct tn_sd_slot *s = &b->slot[i];
 		bool io_sent = sd_prop_is_io(s->prop.name);
 
-		if (find_prop(want, nwant, s->prop.name, s->prop.dev) || s->after_ours)
+		if (find_prop(want, nwant, s->prop.name, s->prop.dev) || s->after_ours ||
+		    s->runtime)
 			continue;
 		if (io_sent) {
 			io_sent = false;
@@ -210,10 +237,13 @@ apply(const char *unit, const char *cg, const struct tn_sd_prop *props, size_t n
 {
 	_cleanup_close_ int dir = sd_cgroup_open(cg);
 	static struct tn_sd_bounds b;
+	static struct tn_sd_owned owned, now_owned;
 	struct tn_sd_prop send[TN_SD_MAX_PROPS], expect[TN_SD_MAX_PROPS];
 	const char *files[TN_SD_MAX_FILES], *prop = NULL;
 	char buf[16384], why[300];
 	size_t nfiles = 0, nsend = 0, nexpect = 0;
+	uint64_t stamp = 0;
+	bool unsettled = false;
 	int r;
 
 	if (dir < 0)
@@ -229,7 +259,19 @@ apply(const char *unit, const char *cg, const struct tn_sd_prop *props, size_t n
 	if (nfiles > TN_SD_MAX_FILES)
 		return err_set(err, E2BIG, "%s: more than %d unit files", unit,
 		    TN_SD_MAX_FILES);
-	if (sd_unit_bounds(unit, files, nfiles, &b, err) < 0 ||
+	/* For the user's slice, which of the 50- files are ours: the
+	 * others are an admin's systemctl set-property --runtime.  And the
+	 * drop-in directories as read now, so that the keeper's fast join
+	 * notices an admin's change to them without D-Bus (stamp 0: one is
+	 * not loaded yet, the helper looks again every time). */
+	if (record) {
+		sd_owned_load(unit, &owned);
+		stamp = sd_dropin_stamp(unit, files, nfiles, &unsettled);
+		if (unsettled)
+			stamp = 0;
+	}
+	if (sd_unit_bounds_owned(unit, files, nfiles, record ? &owned : NULL, &b, err) <
+	        0 ||
 	    targets(unit, &b, props, n, send, &nsend, expect, &nexpect, note, nlen, err) <
 	        0)
 		return -1;
@@ -237,6 +279,13 @@ apply(const char *unit, const char *cg, const struct tn_sd_prop *props, size_t n
 	if (r == 0 && nsend) {
 		if (sd.ops->set_properties(sd.bus, unit, send, nsend, err) < 0)
 			return -1;
+		/* systemd wrote the drop-ins before it answered. */
+		if (record) {
+			sd_owned_collect(unit, &owned, send, nsend, &now_owned);
+			if (sd_owned_save(unit, &now_owned, err) < 0)
+				return -1;
+			owned = now_owned;
+		}
 		for (int i = 0; i < 10; i++) {
 			struct timespec pause = { 0, 20 * 1000 * 1000 };
 
@@ -250,7 +299,13 @@ apply(const char *unit, const char *cg, const struct tn_sd_prop *props, size_t n
 		return err_set(err, -r, "%s: read back: %s", unit, strerror(-r));
 	if (r == 0)
 		return err_set(err, EIO, "%s: %s (%s)", unit, why, prop ? prop : "?");
-	if (record && sd_expect_save(unit, props, n, expect, nexpect, err) < 0)
+	if (record && !owned.known) {
+		/* The first record: nothing of the unit's is ours yet. */
+		sd_owned_collect(unit, &owned, NULL, 0, &now_owned);
+		if (sd_owned_save(unit, &now_owned, err) < 0)
+			return -1;
+	}
+	if (record && sd_expect_save(unit, props, n, expect, nexpect, stamp, err) < 0)
 		return -1;
 	return 0;
 }

@@ -95,7 +95,9 @@ static void __attribute__((unused)) fuzz_check_policy(const struct tn_policy *p)
 	FUZZ_CHECK((p->namespaces & ~0x1fu) == 0, "namespaces %#x", p->namespaces);
 	FUZZ_CHECK(p->sessions_max >= 1 && p->sessions_max <= TN_SESSIONS_MAX_LIMIT,
 	    "sessions_max %u", p->sessions_max);
-	FUZZ_CHECK(p->limits.cpu_weight <= 10000 && p->limits.io_weight <= 10000,
+	FUZZ_CHECK((p->limits.cpu_weight <= 10000 ||
+	               p->limits.cpu_weight == TN_CPU_WEIGHT_IDLE) &&
+	        p->limits.io_weight <= 10000,
 	    "weights %u %u", p->limits.cpu_weight, p->limits.io_weight);
 	FUZZ_CHECK(p->limits.cpu_percent <= 1000000, "cpu %u", p->limits.cpu_percent);
 	FUZZ_CHECK(p->limits.pids_max == TN_UNLIMITED ||

@@ -566,6 +566,7 @@ test_round_trip(void)
 	           "sessions.max = 17\nproc.lxcfs = no\n",
 	    "every key round-trips");
 	round_trip("[default]\nproc.lxcfs = yes\n", "proc.lxcfs = yes round-trips");
+	round_trip("[default]\ncpu.weight = idle\n", "cpu.weight = idle round-trips");
 	round_trip("[default]\ncgroup.root = tenant.slice\n",
 	    "cgroup.root set to its default round-trips");
 }

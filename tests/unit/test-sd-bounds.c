@@ -13,7 +13,7 @@
 #include "tap.h"
 
 static char dir[] = "/tmp/tn-sdb-XXXXXX";
-static char paths[8][256];
+static char paths[16][256];
 static int npaths;
 
 static const char *
@@ -130,6 +130,33 @@ main(void)
 	OK(sd_unit_bounds("user-1.slice", files, 1, &b, &err) < 0 &&
 	        strstr(err.msg, ":3"),
 	    "TasksMax=0 is not a value systemd takes either");
+	files[0] = file("42-idle.conf", "[Slice]\nCPUWeight=idle\n");
+	IS_INT(sd_unit_bounds("user-1.slice", files, 1, &b, &err), 0,
+	    "CPUWeight=idle is a value pam_tenant evaluates");
+	s = slot(&b, "CPUWeight", "");
+	OK(s && s->admin && s->prop.value == 0,
+	    "... as 0 (systemd's CGROUP_WEIGHT_IDLE): below every weight");
+	files[0] = file("43-ioidle.conf", "[Slice]\nIOWeight=idle\n");
+	OK(sd_unit_bounds("user-1.slice", files, 1, &b, &err) < 0 &&
+	        strstr(err.msg, "43-ioidle.conf:2"),
+	    "IOWeight=idle is not a value systemd takes");
+	{
+		struct tn_sd_owned o = { .known = true, .n = 1 };
+		struct stat st;
+
+		stat(files[0], &st);
+		snprintf(o.f[0].path, sizeof(o.f[0].path), "%s", files[0]);
+		o.f[0].ino = (uint64_t)st.st_ino;
+		o.f[0].sec = (int64_t)st.st_mtim.tv_sec;
+		o.f[0].nsec = (int64_t)st.st_mtim.tv_nsec;
+		OK(sd_owned_has(&o, files[0], &st), "a file on record is ours");
+		o.f[0].nsec++;
+		OK(!sd_owned_has(&o, files[0], &st),
+		    "the same name with another mtime is not (rewritten by someone else)");
+		o.f[0].nsec--;
+		o.known = false;
+		OK(!sd_owned_has(&o, files[0], &st), "without a record nothing is ours");
+	}
 	IS_STR(sd_prop_file_key("CPUQuotaPerSecUSec"), "CPUQuota",
 	    "the drop-in key of CPUQuotaPerSecUSec");
 

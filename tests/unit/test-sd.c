@@ -65,6 +65,11 @@ main(void)
 	        find(props, n, "CPUQuotaPerSecUSec")->value == 500000,
 	    "cpu = 50% is CPUQuotaPerSecUSec 500000");
 	OK(find(props, n, "MemoryHigh") == NULL, "memory.high not set, not sent");
+	pol.cpu_weight = TN_CPU_WEIGHT_IDLE;
+	IS_INT(sd_props(&pol, props, &n, &err), 0, "cpu.weight = idle: no error");
+	OK(find(props, n, "CPUWeight") && find(props, n, "CPUWeight")->value == 0,
+	    "cpu.weight = idle is CPUWeight 0 (systemd's CGROUP_WEIGHT_IDLE)");
+	pol.cpu_weight = 0;
 
 	pol.io_max_count = 1;
 	pol.io_max[0] = (struct tn_io_max){ .major = 8,
@@ -140,6 +145,13 @@ main(void)
 		put("cpu.weight", "100\n");
 		IS_INT(sd_prop_holds(fd, &w, why, sizeof(why)), 1,
 		    "an unset weight reads as the default 100");
+		w.value = 0;
+		put("cpu.idle", "0\n");
+		IS_INT(sd_prop_holds(fd, &w, why, sizeof(why)), 0,
+		    "CPUWeight=idle (0) is not in force while cpu.idle reads 0");
+		put("cpu.idle", "1\n");
+		IS_INT(sd_prop_holds(fd, &w, why, sizeof(why)), 1,
+		    "... and is once cpu.idle reads 1");
 	}
 	OK(!sd_runtime_dropin("user-4294967294.slice", "MemoryMax"),
 	    "no runtime drop-in for a unit that has none");
@@ -147,8 +159,9 @@ main(void)
 	IS_STR(unit, "pam_tenant-user-1001.scope", "the keeper's unit name");
 
 	close(fd);
-	for (const char *f = "memory.max\0pids.max\0cpu.max\0io.max\0cpu.weight\0"; *f;
-	     f += strlen(f) + 1) {
+	for (const char *f =
+	         "memory.max\0pids.max\0cpu.max\0io.max\0cpu.weight\0cpu.idle\0";
+	     *f; f += strlen(f) + 1) {
 		char path[128];
 		snprintf(path, sizeof(path), "%s/%s", dir, f);
 		unlink(path);

@@ -52,11 +52,12 @@ mkuser() {
 	install -d -m 700 -o "$1" -g "$1" "/home/$1/.ssh"
 	install -m 600 -o "$1" -g "$1" "$T/key.pub" "/home/$1/.ssh/authorized_keys"
 }
-for u in sdt-a sdt-b sdt-c sdt-d sdt-s sdt-k sdt-m sdt-e sdt-u sdt-v; do mkuser $u; done
+for u in sdt-a sdt-b sdt-c sdt-d sdt-s sdt-k sdt-m sdt-e sdt-u sdt-v sdt-w sdt-i sdt-r sdt-j; do mkuser $u; done
 install -d -m 700 /root/.ssh
 install -m 600 "$T/key.pub" /root/.ssh/authorized_keys
 A=$(id -u sdt-a) B=$(id -u sdt-b) SU=$(id -u sdt-s) K=$(id -u sdt-k) M=$(id -u sdt-m)
 E=$(id -u sdt-e) U=$(id -u sdt-u) V=$(id -u sdt-v)
+W=$(id -u sdt-w) I=$(id -u sdt-i) R=$(id -u sdt-r) J=$(id -u sdt-j)
 # A block device for io.max (no disk in the VM): a loop device.
 modprobe loop 2>/dev/null
 truncate -s 64M "$T/disk"
@@ -86,6 +87,16 @@ on_logout = kill
 [user sdt-m]
 memory.max = 128M
 pids.max = 64
+[user sdt-w]
+cpu.weight = idle
+[user sdt-i]
+memory.max = 96M
+cpu.weight = 50
+[user sdt-r]
+memory.max = 96M
+pids.max = 64
+[user sdt-j]
+memory.max = 96M
 # as the shipped tenant.conf: systemd's user manager is left out
 [service systemd-user]
 isolate = no
@@ -271,6 +282,86 @@ is "$(cat $SE/pids.max) $(systemctl show user-$E.slice -p TasksMax --value)" "$t
 	"pids.max removed from the config: TasksMax is Debian's 33% again at the next login, no reboot"
 kill "$HELD_e1" 2>/dev/null
 
+# ---- 5d. cpu.weight = idle: CPUWeight=idle (0 on D-Bus), cgroup cpu.idle --------
+SW=/sys/fs/cgroup/user.slice/user-$W.slice
+out=$(ssh_as sdt-w 'echo LOGIN-OK' 2>&1)
+is "$(echo "$out" | one) $(systemctl show user-$W.slice -p CPUWeight --value) $(cat $SW/cpu.idle 2>&1)" \
+	"LOGIN-OK idle 1" "cpu.weight = idle becomes CPUWeight=idle of the slice, read back as cpu.idle = 1"
+# An admin's CPUWeight=idle is an outer bound like any other value
+# (systemd 252 parses it as weight 0: stricter than every weight).
+SI=/sys/fs/cgroup/user.slice/user-$I.slice
+mkdir -p /etc/systemd/system/user-$I.slice.d
+printf '[Slice]\nCPUWeight=idle\n' >/etc/systemd/system/user-$I.slice.d/20-idle.conf
+systemctl daemon-reload
+mark=$(jmark)
+out=$(ssh_as sdt-i 'echo LOGIN-OK' 2>&1)
+[[ $out == *LOGIN-OK* ]] && [ "$(cat $SI/cpu.idle $SI/memory.max | one)" = "1 100663296" ] &&
+	wait_for 50 eval 'jsince "$mark" | grep -q "CPUWeight=0 (configured 50) bounded by /etc/systemd/system/user-$I.slice.d/20-idle.conf:2"'
+ok $? "an admin drop-in CPUWeight=idle stays in force over cpu.weight = 50, the login goes on, audited ($(echo "$out" | one); cpu.idle $(cat $SI/cpu.idle); $(jsince "$mark" | grep -m1 -o 'systemd: CPUWeight.*' | head -c 200))"
+rm -rf /etc/systemd/system/user-$I.slice.d
+systemctl daemon-reload
+
+# ---- 5e. systemctl set-property --runtime by an admin is not taken for ours ---------
+# It writes the very file pam_tenant's SetUnitProperties writes
+# (system.control/user-UID.slice.d/50-MemoryMax.conf); only pam_tenant's
+# record of the files it wrote tells them apart.
+SR=/sys/fs/cgroup/user.slice/user-$R.slice
+systemctl set-property --runtime user-$R.slice MemoryMax=64M
+mark=$(jmark)
+out=$(ssh_as sdt-r 'echo LOGIN-OK' 2>&1)
+[[ $out == *LOGIN-OK* ]] && [ "$(cat $SR/memory.max $SR/pids.max | one)" = "67108864 64" ] &&
+	wait_for 50 eval 'jsince "$mark" | grep -q "MemoryMax=67108864 (configured 100663296) kept, set by systemctl set-property --runtime"'
+ok $? "an admin's stricter set-property --runtime MemoryMax=64M before the first login stays in force, audited ($(echo "$out" | one); memory.max $(cat $SR/memory.max); $(jsince "$mark" | grep -m1 -o 'systemd: MemoryMax.*' | head -c 200))"
+wait_for 100 eval '[ ! -e /run/pam_tenant/tenants/user-$R ]'
+ssh_as sdt-r true >/dev/null 2>&1
+is "$(cat $SR/memory.max) $(systemctl show user-$R.slice -p MemoryMax --value)" "67108864 67108864" \
+	"... also at the next first login (still the admin's, not pam_tenant's)"
+systemctl set-property --runtime user-$R.slice MemoryMax=300M
+wait_for 100 eval '[ ! -e /run/pam_tenant/tenants/user-$R ]'
+mark=$(jmark)
+ssh_as sdt-r true >/dev/null 2>&1
+[ "$(cat $SR/memory.max)" = 100663296 ] &&
+	wait_for 50 eval 'jsince "$mark" | grep -q "MemoryMax=314572800 (configured 100663296) set by systemctl set-property --runtime (not by pam_tenant) is looser: replaced"'
+ok $? "a looser admin runtime value (300M) is replaced by the configured 96M at the next login, audited (memory.max $(cat $SR/memory.max); $(jsince "$mark" | grep -m1 -o 'systemd: MemoryMax.*' | head -c 200))"
+conf_r() { sed -i "/^\[user sdt-r\]\$/,/^pids.max/ s/^memory.max = .*/memory.max = $1/" "$ETC/tenant.conf"; }
+conf_r 200M
+sleep 0.2
+wait_for 100 eval '[ ! -e /run/pam_tenant/tenants/user-$R ]'
+ssh_as sdt-r true >/dev/null 2>&1
+is "$(cat $SR/memory.max)" "209715200" "... after which the file is pam_tenant's own: a looser configured value takes effect"
+conf_r 96M
+
+# ---- 5f. an admin drop-in added while the tenant runs: the next join is the helper's --
+# The keeper serves joins without D-Bus, so it cannot ask systemd for the
+# unit's files; it compares a stamp of their directories (stat, readdir)
+# with the one the helper recorded.
+SJ=/sys/fs/cgroup/user.slice/user-$J.slice
+held sdt-j j1
+mark=$(jmark)
+is "$(ssh_as sdt-j 'echo in' 2>&1) $(cat $SJ/memory.max)" "in 100663296" "sdt-j's tenant runs with memory.max = 96M"
+wait_for 50 eval 'jsince "$mark" | grep -q "(uid $J) isolated in tenant user-$J (joined by its keeper)"'
+ok $? "... and its joins are the keeper's"
+mkdir -p /etc/systemd/system/user-$J.slice.d
+printf '[Slice]\nMemoryMax=64M\n' >/etc/systemd/system/user-$J.slice.d/20-admin.conf
+systemctl daemon-reload
+mark=$(jmark)
+out=$(ssh_as sdt-j 'readlink /proc/self/ns/mnt' 2>&1)
+[ "$out" = "$(field j1 4)" ] && [ "$(cat $SJ/memory.max)" = 67108864 ] &&
+	wait_for 50 eval 'jsince "$mark" | grep -q "MemoryMax=67108864 (configured 100663296) bounded by /etc/systemd/system/user-$J.slice.d/20-admin.conf:2"' &&
+	! jsince "$mark" | grep -q "(uid $J) isolated in tenant user-$J (joined by its keeper)"
+ok $? "a 20- drop-in added (and loaded) while the tenant runs: the next join goes to the helper, which puts the admin's 64M in force ($(cat $SJ/memory.max); $(jsince "$mark" | grep -m1 -o 'systemd: MemoryMax.*' | head -c 200))"
+mark=$(jmark)
+is "$(ssh_as sdt-j 'echo in' 2>&1)" "in" "the join after that"
+wait_for 50 eval 'jsince "$mark" | grep -q "(uid $J) isolated in tenant user-$J (joined by its keeper)"'
+ok $? "... is the keeper's again (the helper recorded the new stamp)"
+printf '[Slice]\nMemoryMax=48M\n' >>/etc/systemd/system/user-$J.slice.d/20-admin.conf
+systemctl daemon-reload
+ssh_as sdt-j true >/dev/null 2>&1
+is "$(cat $SJ/memory.max)" "50331648" "a drop-in edited in place (no new file in the directory) is noticed too"
+rm -rf /etc/systemd/system/user-$J.slice.d
+systemctl daemon-reload
+kill "$HELD_j1" 2>/dev/null
+
 # ---- 6. nothing at the top of /sys/fs/cgroup that systemd did not make ------------
 top_now=$(ls /sys/fs/cgroup | one)
 # every directory there is the ControlGroup of a unit systemd knows
@@ -296,6 +387,23 @@ ok $? "tenantctl terminate --session ends that login's processes; a2 and the ten
 out=$("$E2E/tenantctl" kill sdt-a --signal WINCH 2>&1)
 [[ $out =~ sent\ SIGWINCH\ to\ [1-9] ]] && sleep 0.5 && alive a2 && kill -0 "$kp"
 ok $? "tenantctl kill --signal WINCH reaches the tenant's processes, which go on ($(echo "$out" | one))"
+
+# ---- 7c. usage of a unit systemd removed before the keeper read it ---------------
+# The keeper is stopped while terminate-session removes a session's
+# scope, so its session-end record can only carry the last snapshot
+# (taken at the join), marked with usage_age_ms.
+held sdt-a a4
+cg4=$(field a4 3) ck4=$(field a4 5)
+umark=$(jmark)
+kill -STOP "$kp"
+loginctl terminate-session "$(field a4 2)"
+wait_for 300 eval '[ ! -d "/sys/fs/cgroup$cg4" ]'
+gone=$?
+kill -CONT "$kp"
+wait_for 100 eval 'jsince "$umark" | grep -Eq "session $ck4 of uid $A ended \([a-z-]*\) cpu_usec=[1-9][0-9]* .*usage_age_ms=[0-9]+"'
+ok $? "a session whose scope systemd removed before the keeper could read it ends with the last snapshot and its age (scope gone while stopped: $gone; $(jsince "$umark" | grep -m1 -o "session $ck4 of uid $A ended.*" | head -c 250))"
+alive a2 && kill -0 "$kp" && kill -0 "$ip"
+ok $? "... the other session and the tenant go on"
 
 # ---- 8. su - from a root session, and a cron-like login, get a scope ------------
 out=$(ssh_as root "su - sdt-b -c 'sed -n s/^0:://p /proc/self/cgroup; readlink /proc/self/ns/mnt'" 2>&1)
@@ -351,6 +459,9 @@ ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
 ok $rc "terminate-user ends every process of sdt-a, the keeper, tenant-init and the state in $ms ms ($(pgrep -a -u $A | one))"
 wait_for 100 eval '[ "$(systemctl show pam_tenant-user-$A.scope -p ActiveState --value)" = inactive ]'
 ok $? "the tenant's scope is gone ($(systemctl show pam_tenant-user-$A.scope -p ActiveState -p LoadState | one))"
+# (journald may still be reading the keeper's last lines: at load 9-10
+# this check once read the journal before they were in it)
+wait_for 100 eval 'jsince "$tmark" | grep -Eq "tenant user-$A ended \("'
 ends=$(jsince "$tmark" | grep -E "session [0-9a-f]{32} of uid $A ended \(" | one)
 [ "$(echo "$ends" | grep -Eo "ended \([a-z-]*\) cpu_usec=[1-9][0-9]* memory_peak=[1-9]" | wc -l)" -ge 1 ] &&
 	jsince "$tmark" | grep -Eq "tenant user-$A ended \([a-z-]*\) cpu_usec=[1-9][0-9]* memory_peak=[1-9]"

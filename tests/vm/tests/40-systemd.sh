@@ -13,5 +13,5 @@ if [ -n "$missing" ]; then
 	echo "1..0 # SKIP missing $missing"
 	exit 77
 fi
-exec "$HERE/../vm-run" --systemd --timeout 1800 --smp 2 --mem 2G -- \
+exec "$HERE/../vm-run" --systemd --timeout 2700 --smp 2 --mem 2G -- \
     "bash '$ROOT/tests/vm/guest/systemd.sh' '$ROOT'"
