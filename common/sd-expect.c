@@ -67,12 +67,30 @@ put(char *buf, size_t len, size_t *off, char tag, const struct tn_sd_prop *p)
 	return 0;
 }
 
+/* name in the limits directory replaced by buf, atomically (a reader
+ * sees the old file or the new one, never a part). */
+static int
+replace_state_file(const char *name, const char *buf, size_t len, struct tn_err *err)
+{
+	_cleanup_close_ int dir = -1, fd = -1;
+	char tmp[256];
+
+	if ((dir = open_dir(true, err)) < 0)
+		return -1;
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	fd =
+	    openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write_full(fd, buf, len) < 0 || renameat(dir, tmp, dir, name) < 0)
+		return err_set(err, errno, "%s/%s/%s: %m", TN_STATE_DIR, EXPECT_DIR,
+		    name);
+	return 0;
+}
+
 int
 sd_expect_save(const char *unit, const struct tn_sd_prop *want, size_t nwant,
     const struct tn_sd_prop *expect, size_t nexpect, uint64_t stamp, struct tn_err *err)
 {
-	_cleanup_close_ int dir = -1, fd = -1;
-	char buf[8192], tmp[256];
+	char buf[8192];
 	size_t off = 0;
 
 	if (!unit_name_ok(unit))
@@ -86,15 +104,7 @@ sd_expect_save(const char *unit, const struct tn_sd_prop *want, size_t nwant,
 	if (put(buf, sizeof(buf), &off, 'S',
 	        &(struct tn_sd_prop){ .name = "stamp", .value = stamp }) < 0)
 		return err_set(err, E2BIG, "too many limits");
-	if ((dir = open_dir(true, err)) < 0)
-		return -1;
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", unit);
-	fd =
-	    openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write_full(fd, buf, off) < 0 || renameat(dir, tmp, dir, unit) < 0)
-		return err_set(err, errno, "%s/%s/%s: %m", TN_STATE_DIR, EXPECT_DIR,
-		    unit);
-	return 0;
+	return replace_state_file(unit, buf, off, err);
 }
 
 void
@@ -202,8 +212,7 @@ sd_owned_load(const char *unit, struct tn_sd_owned *o)
 int
 sd_owned_save(const char *unit, const struct tn_sd_owned *o, struct tn_err *err)
 {
-	_cleanup_close_ int dir = -1, fd = -1;
-	char buf[8192], name[216], tmp[256];
+	char buf[8192], name[216];
 	size_t off = 0;
 
 	if (!unit_name_ok(unit))
@@ -217,14 +226,6 @@ sd_owned_save(const char *unit, const struct tn_sd_owned *o, struct tn_err *err)
 			return err_set(err, E2BIG, "too many drop-ins");
 		off += (size_t)k;
 	}
-	if ((dir = open_dir(true, err)) < 0)
-		return -1;
 	snprintf(name, sizeof(name), "%s" OWNED_SUFFIX, unit);
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	fd =
-	    openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write_full(fd, buf, off) < 0 || renameat(dir, tmp, dir, name) < 0)
-		return err_set(err, errno, "%s/%s/%s: %m", TN_STATE_DIR, EXPECT_DIR,
-		    name);
-	return 0;
+	return replace_state_file(name, buf, off, err);
 }
