@@ -118,8 +118,32 @@ enable_controllers(int dir_fd)
 		if (!cg_has_word(have, wanted[i]) || cg_has_word(on, wanted[i]))
 			continue;
 		snprintf(cmd, sizeof(cmd), "+%s", wanted[i]);
-		(void)cg_write(dir_fd, "cgroup.subtree_control", cmd);
+		/* EBUSY: a process lives here (tenant-init, CG_CREATE_FLAT);
+		 * stop before a threaded controller would still go on. */
+		if (cg_write(dir_fd, "cgroup.subtree_control", cmd) == -EBUSY)
+			return;
 	}
+}
+
+int
+cg_flatten(int user_fd, struct tn_err *err)
+{
+	char on[256];
+	int r;
+
+	if ((r = cg_read(user_fd, "cgroup.subtree_control", on, sizeof(on))) < 0)
+		return err_set(err, -r, "read cgroup.subtree_control: %s", strerror(-r));
+	for (size_t i = 0; i < N_ELEMENTS(wanted); i++) {
+		char cmd[32];
+
+		if (!cg_has_word(on, wanted[i]))
+			continue;
+		snprintf(cmd, sizeof(cmd), "-%s", wanted[i]);
+		if ((r = cg_write(user_fd, "cgroup.subtree_control", cmd)) < 0)
+			return err_set(err, -r, "cgroup.subtree_control %s: %s", cmd,
+			    strerror(-r));
+	}
+	return 0;
 }
 
 /* One level down: mkdir (when create), open, and check it is ours. */
@@ -141,8 +165,9 @@ step_into(int dir_fd, const char *name, bool create, struct tn_err *err)
 }
 
 int
-cg_user_open(const char *root, uid_t uid, bool create, struct tn_err *err)
+cg_user_open(const char *root, uid_t uid, enum cg_open_mode mode, struct tn_err *err)
 {
+	bool create = mode != CG_OPEN;
 	_cleanup_close_ int cur = -1;
 	char path[160], user[32];
 	struct statfs sf;
@@ -169,7 +194,7 @@ cg_user_open(const char *root, uid_t uid, bool create, struct tn_err *err)
 		if (comp == NULL)
 			break;
 	}
-	if (create)
+	if (mode == CG_CREATE)
 		enable_controllers(cur); /* per-session accounting */
 	return steal_fd(&cur);
 }
@@ -382,7 +407,7 @@ remove_leaf(int user_fd, const char *name, int leaf_fd, void *data)
 void
 cg_remove_empty(const char *root, uid_t uid, bool all)
 {
-	_cleanup_close_ int user = cg_user_open(root, uid, false, NULL);
+	_cleanup_close_ int user = cg_user_open(root, uid, CG_OPEN, NULL);
 	struct remove_ctx r = { .all = all };
 
 	if (user < 0 || !cg_each_session(user, remove_leaf, &r))
@@ -457,6 +482,8 @@ void
 cg_usage(int dir_fd, struct tn_cg_usage *u)
 {
 	memset(u, 0, sizeof(*u));
+	u->has_memory =
+	    faccessat(dir_fd, "memory.current", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	u->memory_current = read_u64(dir_fd, "memory.current");
 	u->memory_peak = read_u64(dir_fd, "memory.peak");
 	u->memory_max = read_u64(dir_fd, "memory.max");

@@ -5,7 +5,9 @@
  *
  * Layout: /sys/fs/cgroup/<root>/user-<uid>/session-<cookie>.  Limits live
  * on user-<uid> (all sessions of a user share them); processes live only
- * in the session leaves; keepers and tenant-init stay outside. */
+ * in the session leaves; keepers and tenant-init stay outside.  With
+ * lxcfs's view of /proc (CG_CREATE_FLAT) tenant-init lives in user-<uid>
+ * itself, which then enables no controllers for the leaves. */
 #ifndef TENANT_CGROUP_H
 #define TENANT_CGROUP_H
 
@@ -26,9 +28,20 @@ struct tn_cgroup_probe {
 
 void cgroup_probe(struct tn_cgroup_probe *p);
 
-/* Open (with create: make, and enable controllers along) the tenant's
- * cgroup <root>/user-<uid>.  Returns an O_DIRECTORY fd. */
-int cg_user_open(const char *root, uid_t uid, bool create, struct tn_err *err);
+enum cg_open_mode {
+	CG_OPEN,        /* it must exist */
+	CG_CREATE,      /* make it, controllers enabled down to the leaves */
+	CG_CREATE_FLAT, /* the same, but none for the leaves of user-<uid> */
+};
+
+/* Open (or create) the tenant's cgroup <root>/user-<uid>.  Returns an
+ * O_DIRECTORY fd. */
+int cg_user_open(const char *root, uid_t uid, enum cg_open_mode mode, struct tn_err *err);
+
+/* Disable every controller in user_fd's cgroup.subtree_control, so that
+ * a process may live there (no internal processes): CG_CREATE_FLAT's
+ * layout for a cgroup made before. */
+int cg_flatten(int user_fd, struct tn_err *err);
 
 /* Write every limit in lim to the user cgroup (unset ones back to "max"),
  * reading each back; a mismatch is an error naming the file. */
@@ -68,6 +81,7 @@ int cg_remove(int parent_fd, const char *name);
 void cg_remove_empty(const char *root, uid_t uid, bool all);
 
 struct tn_cg_usage {
+	bool has_memory; /* the memory controller's files are there */
 	uint64_t memory_current, memory_peak, memory_max;
 	uint64_t pids_current, pids_max;
 	uint64_t cpu_usec;

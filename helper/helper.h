@@ -25,8 +25,10 @@ struct tenant_spec {
 	char user[257];
 	unsigned namespaces; /* TN_NS_* */
 	uint64_t tmp_size, tmp_inodes;
-	enum tn_proc_lxcfs proc_lxcfs;        /* auto only when the tenant has a cgroup */
+	enum tn_proc_lxcfs proc_lxcfs;        /* auto only with cg_flat */
 	char cgroup_root[TN_CGROUP_ROOT_MAX]; /* "" when no cgroups */
+	/* lxcfs's view: tenant-init joins user-<uid> (CG_CREATE_FLAT) */
+	bool cg_flat;
 	/* systemd backend: the keeper gets a scope of its own; the user's
 	 * slice's cgroup, read-only ("" when the first login has none). */
 	bool sd;
@@ -92,6 +94,10 @@ int mounts_setup(const struct init_args *a, int *proc_fd, int *user_fd,
 /* mounts-lxcfs.c: proc.lxcfs, lxcfs's files over the tenant's /proc
  * (proc_fd).  auto without a usable lxcfs does nothing; yes fails. */
 int mounts_lxcfs(const struct init_args *a, int proc_fd, struct tn_err *err);
+/* Does mountinfo list a fuse.lxcfs mount at TN_LXCFS_DIR?  A hint only,
+ * which asks the FUSE daemon nothing (it may hang); tenant-init checks
+ * the mount itself before it binds anything. */
+bool lxcfs_mounted(void);
 
 /* proc-title.c: rename this process in ps (overwrites the argv area,
  * which main() hands over first: the strings are contiguous). */

@@ -53,7 +53,8 @@ kcg_open(struct keeper *k)
 	if (k->spec.sd)
 		sd_open(k);
 	else if (k->spec.cgroup_root[0])
-		k->cg_user = cg_user_open(k->spec.cgroup_root, k->spec.uid, false, NULL);
+		k->cg_user =
+		    cg_user_open(k->spec.cgroup_root, k->spec.uid, CG_OPEN, NULL);
 	if (k->cg_user < 0)
 		return;
 	/* *.events files wake poll() with POLLPRI when they change. */
@@ -87,10 +88,15 @@ kcg_join(struct keeper *k, struct conn *c)
 static void
 usage_text(const struct tn_cg_usage *u, char *buf, size_t len)
 {
+	char peak[40] = "";
+
+	/* A session leaf of a tenant with lxcfs's view has no memory
+	 * files (cgroup.h): no figure rather than 0. */
+	if (u->has_memory)
+		snprintf(peak, sizeof(peak), " memory_peak=%" PRIu64, u->memory_peak);
 	snprintf(buf, len,
-	    "cpu_usec=%" PRIu64 " memory_peak=%" PRIu64 " oom_kills=%" PRIu64
-	    " pids_denied=%" PRIu64,
-	    u->cpu_usec, u->memory_peak, u->oom_kills, u->pids_denied);
+	    "cpu_usec=%" PRIu64 "%s oom_kills=%" PRIu64 " pids_denied=%" PRIu64,
+	    u->cpu_usec, peak, u->oom_kills, u->pids_denied);
 }
 
 void
@@ -217,14 +223,30 @@ kcg_events(struct keeper *k)
 	}
 }
 
+static bool
+leaf_populated(int user_fd, const char *name, int leaf_fd, void *data)
+{
+	(void)user_fd;
+	(void)name;
+	*(int *)data = cg_populated(leaf_fd);
+	return *(int *)data == 0; /* stop at the first one with processes */
+}
+
 int
 kcg_populated(const struct keeper *k)
 {
+	int populated = 0;
+
 	/* systemd: the user's slice also holds processes outside the
 	 * tenant (user@UID.service, exempt logins): count the tenant's. */
-	if (k->spec.sd)
+	if (k->spec.sd || k->cg_user < 0)
 		return -1;
-	return k->cg_user >= 0 ? cg_populated(k->cg_user) : -1;
+	if (!k->spec.cg_flat)
+		return cg_populated(k->cg_user);
+	/* tenant-init lives in the user cgroup itself: only the leaves. */
+	if (!cg_each_session(k->cg_user, leaf_populated, &populated))
+		return -1;
+	return populated;
 }
 
 /* on_logout = kill for one session: its cgroup, and nothing else. */

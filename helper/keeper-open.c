@@ -105,7 +105,8 @@ join_cgroup(struct keeper *k, const struct tn_msg_open *req, const struct tn_pol
 	lock = state_lock_uid(&k->st, req->uid, true, err);
 	if (lock < 0)
 		return -1;
-	user = cg_user_open(pol->cgroup_root, req->uid, true, err);
+	user = cg_user_open(pol->cgroup_root, req->uid,
+	    k->spec.cg_flat ? CG_CREATE_FLAT : CG_CREATE, err);
 	if (user < 0 || cg_apply_limits(user, &pol->limits, err) < 0)
 		return -1;
 	leaf = cg_session_create(user, req->cookie, err);

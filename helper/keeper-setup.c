@@ -114,6 +114,31 @@ ns_limits_reached(unsigned mask, char *buf, size_t len)
 	}
 }
 
+/* lxcfs's view (proc.lxcfs): tenant-init, the tenant's PID 1, lives in
+ * the user cgroup, whose figures lxcfs shows to the tenant.  The user's
+ * OOM kills must never pick it: it is every session's PID 1. */
+static int
+init_into_user_cgroup(struct keeper *k, struct tn_err *err)
+{
+	_cleanup_close_ int fd = -1;
+	char path[64];
+	int r;
+
+	if (k->cg_user < 0)
+		return err_set(err, ENOENT, "no user cgroup for tenant-init");
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)k->init_pid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, errno, "%s: %m", path);
+	if ((r = write_full(fd, "-1000", 5)) < 0)
+		return err_set(err, -r, "%s: %s", path, strerror(-r));
+	if (cg_flatten(k->cg_user, err) < 0 ||
+	    cg_attach(k->cg_user, k->init_pidfd, err) < 0)
+		return err_wrap(err, "tenant-init into user-%u (proc.lxcfs)",
+		    (unsigned)k->spec.uid);
+	return 0;
+}
+
 static int
 start_init(struct keeper *k, struct tn_err *err)
 {
@@ -177,6 +202,9 @@ start_init(struct keeper *k, struct tn_err *err)
 		return err_set(err, EIO, "tenant init sent no status socket");
 	kuser_start(k, fds[0]);
 	k->proc_fd = nfds == 2 ? fds[1] : -1;
+	/* After init's report: a failure of its set-up is told as such. */
+	if (k->spec.cg_flat && init_into_user_cgroup(k, err) < 0)
+		return -1;
 	return 0;
 }
 

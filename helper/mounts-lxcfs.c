@@ -96,6 +96,28 @@ check_mountinfo(uint64_t id, struct tn_err *err)
 	return r;
 }
 
+bool
+lxcfs_mounted(void)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	bool found = false;
+
+	if (f == NULL)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0) {
+		char where[256], fstype[64];
+		const char *sep = strstr(line, " - ");
+
+		found = sep && sscanf(line, "%*s %*s %*s %*s %255s", where) == 1 &&
+		    sscanf(sep + 3, "%63s", fstype) == 1 &&
+		    strcmp(where, TN_LXCFS_DIR) == 0 && strcmp(fstype, LXCFS_FSTYPE) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
 /* The root of root's lxcfs mount, checked as above; *dev is its device. */
 static int
 open_lxcfs_root(dev_t *dev, struct tn_err *err)

@@ -41,6 +41,7 @@ struct open_ctx {
 	bool use_cgroup; /* cgroup v2 is usable here (cgroupfs backend) */
 	bool use_sd;     /* systemd host: the systemd backend (sd-open.c) */
 	bool sd_placed;  /* the login is in a unit of its user's slice */
+	bool cg_flat;    /* lxcfs's view: tenant-init in the user cgroup */
 	struct sd_session sds;
 	int cg_user, cg_leaf;     /* -1 when the session has no cgroup */
 	struct timespec deadline; /* the module kills us at its deadline */
@@ -213,17 +214,29 @@ pin_leader(struct tn_err *err)
 	return steal_fd(&leader);
 }
 
-/* proc.lxcfs for a new tenant.  lxcfs answers with the limits and usage
- * of the cgroup of the reader's PID 1, i.e. tenant-init's, and init runs
- * outside the tenant's cgroup (the keeper's cgroup; its own scope on a
- * systemd host): lxcfs would show the host's memory and CPUs there.  So
- * auto binds nothing until init shares the tenant's cgroup (then: when
- * c->cg_leaf >= 0 || c->sd_placed), and yes binds what lxcfs shows (the
- * tenant's own uptime). */
+/* proc.lxcfs.  lxcfs answers with the limits and usage of the cgroup of
+ * the reader's PID 1, i.e. tenant-init's.  So a tenant with lxcfs's view
+ * has tenant-init in user-<uid> itself (CG_CREATE_FLAT): possible on
+ * cgroupfs with scope = user only (with scope = session several tenants
+ * share user-<uid>; on a systemd host init has a scope of its own, issue
+ * 8).  auto wants it when lxcfs is mounted; yes always, and without that
+ * layout binds what lxcfs can show (the tenant's own uptime). */
+static bool
+lxcfs_wanted(const struct open_ctx *c)
+{
+	if (c->use_sd || !c->use_cgroup || c->pol.scope != TN_SCOPE_USER ||
+	    !(c->pol.namespaces & TN_NS_PID))
+		return false;
+	return c->pol.proc_lxcfs == TN_LXCFS_YES ||
+	    (c->pol.proc_lxcfs == TN_LXCFS_AUTO && lxcfs_mounted());
+}
+
 static enum tn_proc_lxcfs
 lxcfs_mode(const struct open_ctx *c)
 {
-	return c->pol.proc_lxcfs == TN_LXCFS_AUTO ? TN_LXCFS_NO : c->pol.proc_lxcfs;
+	if (c->pol.proc_lxcfs == TN_LXCFS_AUTO && !(c->cg_flat && c->cg_leaf >= 0))
+		return TN_LXCFS_NO;
+	return c->pol.proc_lxcfs;
 }
 
 static int
@@ -246,6 +259,7 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key, int 
 			str_copy(spec.cgroup_root, sizeof(spec.cgroup_root),
 			    c->pol.cgroup_root);
 		spec.proc_lxcfs = lxcfs_mode(c);
+		spec.cg_flat = c->cg_flat && c->cg_leaf >= 0;
 		spec.sd = c->use_sd;
 		if (c->sd_placed)
 			str_copy(spec.sd_slice_cg, sizeof(spec.sd_slice_cg),
@@ -336,7 +350,9 @@ setup_cgroup(struct open_ctx *c, int leader, struct tn_err *err)
 	}
 	if (!c->use_cgroup)
 		return 0;
-	c->cg_user = cg_user_open(c->pol.cgroup_root, c->req.uid, true, err);
+	c->cg_flat = lxcfs_wanted(c);
+	c->cg_user = cg_user_open(c->pol.cgroup_root, c->req.uid,
+	    c->cg_flat ? CG_CREATE_FLAT : CG_CREATE, err);
 	if (c->cg_user >= 0 && cg_apply_limits(c->cg_user, &c->pol.limits, err) == 0)
 		c->cg_leaf = cg_session_create(c->cg_user, c->req.cookie, err);
 	if (c->cg_leaf >= 0)

@@ -115,7 +115,7 @@ read_usage(struct tenant_view *t)
 	    (slash = strrchr(path, '/')) == NULL)
 		return;
 	*slash = '\0';
-	fd = cg_user_open(path, t->uid, false, NULL);
+	fd = cg_user_open(path, t->uid, CG_OPEN, NULL);
 	if (fd < 0)
 		return;
 	cg_usage(fd, &t->usage);

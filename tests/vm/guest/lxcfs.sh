@@ -6,25 +6,17 @@
 # tmpfs impostor, a daemon killed with SIGKILL whose mount answers
 # ENOTCONN) is a setup failure decided by on_error (deny, or an
 # unisolated session with on_error = allow), audited; auto and no log in
-# with the host's figures in every case; tenantctl check warns about yes
-# without lxcfs.  lxcfs takes its figures from the cgroup of the reader's
-# PID 1, tenant-init, which runs outside the tenant's cgroup: memory.max
-# = 64M showing in free is a TODO until it does (tenant.conf(5)).
+# with the host's figures; tenantctl check warns about yes without lxcfs.
+# lxcfs takes its figures from the cgroup of the reader's PID 1: with
+# lxcfs running, tenant-init lives in the user's cgroup (scope = user),
+# so free and /proc/meminfo show memory.max and the tenant's usage, and
+# /proc/cpuinfo cpu.max's CPUs; the session leaves then have no
+# controllers, and a hog's OOM kill spares tenant-init.
 . "$(dirname "$0")/../../lib/tenant.sh"
 require_root
 [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || skip_all "not a cgroup v2 host"
 require_cmd sshd ssh free
 LXCFS_DIR=/var/lib/lxcfs
-# todo_is GOT WANT DESC REASON: a known gap (TAP "# TODO"), never a failure
-todo_is() {
-	_E2E_N=$((_E2E_N + 1))
-	if [ "$1" = "$2" ]; then
-		printf 'ok %d - %s # TODO %s\n' "$_E2E_N" "$3" "$4"
-	else
-		printf 'not ok %d - %s # TODO %s\n' "$_E2E_N" "$3" "$4"
-		diag "  got: '$1', want: '$2'"
-	fi
-}
 if ! command -v lxcfs >/dev/null || ! modprobe fuse 2>/dev/null || [ ! -c /dev/fuse ]; then
 	why="lxcfs (Debian package lxcfs) or /dev/fuse (module fuse) missing"
 	[ "${MUST_WORK:-0}" = 1 ] && bail_out "MUST_WORK=1: $why"
@@ -68,7 +60,7 @@ mark=$(syslog_mark)
 out=$(ssh_as tl-y1 "$VIEW" 2>&1)
 unlike "$out" '^mem=' "proc.lxcfs = yes, lxcfs not running: the login is denied (on_error = deny)"
 syslog_wait 5 "$mark" "denied session for tl-y1 .*proc.lxcfs = yes, but lxcfs is unavailable"
-ok $? "... syslog gives the reason"
+ok $? "... syslog gives the reason" || tail -n 15 "$SYSLOG_FILE" | diag
 if [ "$AUDIT_AVAILABLE" = 1 ]; then
 	audit_wait 10 "$amark" "op=tenant-deny id=$(user_uid tl-y1) .*proc.lxcfs = yes"
 	ok $? "... audited (op=tenant-deny, reason names proc.lxcfs)"
@@ -97,28 +89,48 @@ wait_until 20 grep -q " $LXCFS_DIR .* fuse.lxcfs " /proc/self/mountinfo
 ok $? "lxcfs runs and is mounted at $LXCFS_DIR" || sed 's/^/  > /' "$T/lxcfs.log" | diag
 out=$("$TENANTCTL" check 2>&1)
 unlike "$out" "proc.lxcfs" "tenantctl check: no lxcfs warning while it is mounted"
+A=$(user_uid tl-a)
+CGA=/sys/fs/cgroup/tenant.slice/user-$A
 ssh_bg_as tl-a 'exec sleep 600'
-wait_until 30 test -d "/sys/fs/cgroup/tenant.slice/user-$(user_uid tl-a)"
+wait_until 30 test -d "$CGA"
 guest_up=$(cut -d. -f1 /proc/uptime)
 out=$(ssh_as tl-a "$VIEW" 2>&1)
 diag "tl-a sees: $(printf '%s' "$out" | tr '\n' ' ')"
-init=$(pgrep -f '^tenant-init' | head -n 1)
-diag "tenant-init (pid $init) runs in $(cat /proc/$init/cgroup 2>/dev/null), the session in $(ssh_as tl-a 'cat /proc/self/cgroup')"
+pidns=$(ssh_as tl-a 'readlink /proc/self/ns/pid')
+init=
+for p in $(pgrep -f '^tenant-init'); do
+	[ "$(readlink "/proc/$p/ns/pid")" = "$pidns" ] && init=$p
+done
 like "$(kv mnt "$out")" '^fuse\.lxcfs ro,nosuid,nodev,noexec' "yes: /proc/meminfo is lxcfs's, read-only, nosuid, nodev, noexec"
 ok "$([ "$(kv up "$out")" -lt "$guest_up" ]; echo $?)" "... /proc/uptime is the tenant's ($(kv up "$out") s), not the guest's ($guest_up s)"
-gap="lxcfs reads tenant-init's cgroup, outside the tenant's"
-todo_is "$(kv free "$out")" "67108864" "memory.max = 64M: free -b shows a total of 67108864" "$gap"
-todo_is "$(kv mem "$out")" "65536" "... /proc/meminfo MemTotal 65536 kB" "$gap"
-todo_is "$(kv cpus "$out")" "1" "cpu = 50%: /proc/cpuinfo lists 1 CPU (the guest has $HOST_CPUS)" "$gap"
+is "$(kv free "$out")" "67108864" "memory.max = 64M: free -b shows a total of 67108864"
+is "$(kv mem "$out")" "65536" "... /proc/meminfo MemTotal 65536 kB"
+is "$(kv cpus "$out")" "1" "cpu = 50%: /proc/cpuinfo lists 1 CPU (the guest has $HOST_CPUS)"
+is "$(cat /proc/$init/cgroup 2>/dev/null)" "0::/tenant.slice/user-$A" "tenant-init lives in the user's cgroup (lxcfs reads the cgroup of the reader's PID 1)"
+is "$(cat /proc/$init/oom_score_adj 2>/dev/null)" "-1000" "... exempt from the OOM killer (oom_score_adj -1000)"
+like "$(ssh_as tl-a 'cat /proc/self/cgroup')" "^0::/tenant.slice/user-$A/session-[0-9a-f]{32}$" "the session lives in a leaf below it"
+is "$(cat "$CGA/cgroup.subtree_control")" "" "... and the user's cgroup enables no controllers for its leaves (no internal processes)"
+# the tenant's usage, not tenant-init's: 24 MiB on its /tmp (tmpfs,
+# charged to the writer's cgroup, a leaf below the user's)
+out=$(ssh_as tl-a 'head -c 25165824 /dev/zero >/tmp/fill && sync
+awk "/^MemFree:/ { print \"memfree=\" \$2 }" /proc/meminfo; rm -f /tmp/fill' 2>&1)
+memfree=$(kv memfree "$out")
+ok "$([ -n "$memfree" ] && [ "$memfree" -le $((65536 - 24576)) ]; echo $?)" "24 MiB on the tenant's /tmp: MemFree ${memfree:-?} kB <= 40960 kB (the user's memory.current, not init's)"
+out=$(ssh_as tl-a 'perl -e "\$x = q(x) x (200 * 1024 * 1024); print qq(survived\n)"; echo rc=$?' 2>&1)
+like "$out" 'rc=137' "a 200 MiB hog under memory.max = 64M is OOM-killed"
+ok "$(kill -0 "$init" 2>/dev/null; echo $?)" "... tenant-init survives it"
+is "$(ssh_as tl-a 'echo still-in')" "still-in" "... and tl-a still logs in, into the same tenant"
 out2=$(ssh_as tl-a 'umount /proc/meminfo 2>&1; cat /proc/meminfo | head -n 1')
 like "$out2" 'must be superuser' "the user cannot unmount it"
-is "$(printf '%s\n' "$out2" | tail -n 1)" "$(head -n 1 "$LXCFS_DIR/proc/meminfo")" "... it still shows lxcfs's meminfo"
+like "$(printf '%s\n' "$out2" | tail -n 1)" '^MemTotal: +65536 kB$' "... it still shows lxcfs's meminfo"
 out=$(ssh_as tl-n "$VIEW" 2>&1)
 is "$(kv mem "$out")" "$HOST_MEM" "proc.lxcfs = no: the host's MemTotal despite memory.max = 64M"
 is "$(kv fs "$out")" "proc" "... /proc/meminfo is the tenant's proc"
+leaf=$(ssh_as tl-n 'cat /proc/self/cgroup' | sed 's/^0:://')
+ok "$(test -f "/sys/fs/cgroup$leaf/memory.current"; echo $?)" "... its session leaf keeps per-session accounting (memory.current)"
 out=$(ssh_as tl-k4 "$VIEW" 2>&1)
-is "$(kv fs "$out")" "proc" "auto with lxcfs running: binds nothing while tenant-init is outside the tenant's cgroup"
-is "$(kv mem "$out")" "$HOST_MEM" "... the host's MemTotal"
+is "$(kv fs "$out")" "fuseblk" "auto with lxcfs running: lxcfs's meminfo"
+is "$(kv mem "$out")" "65536" "... MemTotal is memory.max"
 out=$(ssh_as tl-y3 "$VIEW" 2>&1)
 is "$(kv fs "$out")" "fuseblk" "another proc.lxcfs = yes tenant with lxcfs running: lxcfs's meminfo"
 
@@ -151,5 +163,7 @@ is "$(ssh_as tl-a 'echo still-in')" "still-in" "... and its user still logs in"
 # ---- the end ----
 for u in tl-a tl-n tl-k1 tl-k2 tl-k3 tl-k4 tl-y3; do pkill -u "$u" -x sleep; done
 wait_no_tenants 30
-ok $? "all tenants end"
+ok $? "all tenants end" || { tail -n 30 "$SYSLOG_FILE"; ps -eo pid,user,cgroup:60,args; } | diag
+wait_until 10 sh -c '! ls -d /sys/fs/cgroup/tenant.slice/user-* 2>/dev/null'
+ok $? "... and no user cgroup is left (tenant-init's included)"
 done_testing
