@@ -3,6 +3,7 @@
  * written back to the kernel default, so a config change between two
  * logins of the same tenant takes effect. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,24 @@
 
 /* Write `value` to file, then check it reads back as `expect`.
  * `needed`: the limit is configured, so a missing file is an error. */
+/* Why file's controller is missing: the host's cgroup v2 does not offer
+ * it at all (bound to a v1 hierarchy, or cgroup_disable= at boot), or
+ * only this cgroup lacks it. */
+static const char *
+missing_controller(const char *file)
+{
+	_cleanup_close_ int root =
+	    open(TN_CGROUP_MOUNT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char have[256], name[16];
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(file, "."), file);
+	if (root >= 0 && cg_read(root, "cgroup.controllers", have, sizeof(have)) == 0 &&
+	    !cg_has_word(have, name))
+		return " (this host's cgroup v2 does not offer the controller: "
+		       "it is bound to a cgroup v1 hierarchy or disabled at boot)";
+	return " (controller not enabled for this cgroup)";
+}
+
 static int
 set_checked(int dir_fd, const char *file, const char *value, const char *expect,
     bool needed, struct tn_err *err)
@@ -31,7 +50,7 @@ set_checked(int dir_fd, const char *file, const char *value, const char *expect,
 		return 0; /* controller not enabled and nothing asked of it */
 	if (r < 0)
 		return err_set(err, -r, "write %s = %s: %s%s", file, value, strerror(-r),
-		    r == -ENOENT ? " (controller not enabled for this cgroup)" : "");
+		    r == -ENOENT ? missing_controller(file) : "");
 	r = cg_read(dir_fd, file, got, sizeof(got));
 	if (r < 0)
 		return err_set(err, -r, "read back %s: %s", file, strerror(-r));

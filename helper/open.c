@@ -317,6 +317,26 @@ quota_failure(struct open_ctx *c, const struct tn_err *err)
 	return 0;
 }
 
+/* Undo setup_cgroup() after a failure (under the uid lock): our leaf, and
+ * the user's cgroup too if no other session has one. */
+static void
+drop_cgroup(struct open_ctx *c)
+{
+	char name[64];
+
+	if (c->cg_leaf >= 0) {
+		close(c->cg_leaf);
+		c->cg_leaf = -1;
+		snprintf(name, sizeof(name), "session-%s", c->req.cookie);
+		(void)cg_remove(c->cg_user, name);
+	}
+	if (c->cg_user >= 0) {
+		close(c->cg_user);
+		c->cg_user = -1;
+		cg_remove_empty(c->pol.cgroup_root, c->req.uid, false);
+	}
+}
+
 /* The user's cgroup with its limits applied and read back, and a leaf
  * for this session.  With cgroup = optional a failure is audited and the
  * session goes on without (returns 0, no leaf); else -1 and why. */
@@ -358,27 +378,8 @@ setup_cgroup(struct open_ctx *c, int leader, struct tn_err *err)
 	if (c->cg_leaf >= 0)
 		return 0;
 	err_wrap(err, "cgroup %s/user-%u", c->pol.cgroup_root, (unsigned)c->req.uid);
+	drop_cgroup(c); /* also when going on without: nothing half-made left */
 	return quota_failure(c, err);
-}
-
-/* Undo setup_cgroup() after a failure (under the uid lock): our leaf, and
- * the user's cgroup too if no other session has one. */
-static void
-drop_cgroup(struct open_ctx *c)
-{
-	char name[64];
-
-	if (c->cg_leaf >= 0) {
-		close(c->cg_leaf);
-		c->cg_leaf = -1;
-		snprintf(name, sizeof(name), "session-%s", c->req.cookie);
-		(void)cg_remove(c->cg_user, name);
-	}
-	if (c->cg_user >= 0) {
-		close(c->cg_user);
-		c->cg_user = -1;
-		cg_remove_empty(c->pol.cgroup_root, c->req.uid, false);
-	}
 }
 
 static int

@@ -175,6 +175,13 @@ host_check(const struct tn_conf *conf, unsigned *nwarn)
 			    file, line, key, cg.why);
 		return true;
 	}
+	/* lxcfs reads the cgroup of the tenant's PID 1 (decision 22). */
+	if (conf_lxcfs_yes_anywhere(conf, &file, &line))
+		host_warn(nwarn,
+		    "%s:%u: proc.lxcfs = yes shows the tenant's uptime only on this "
+		    "systemd host, the host's memory and CPUs: lxcfs reads tenant-init's "
+		    "cgroup, a scope of its own outside the user's slice",
+		    file, line);
 	/* systemd owns /sys/fs/cgroup here: the subtree is never used. */
 	if (conf_key_set_anywhere(conf, TN_KEY_CGROUP_ROOT, &file, &line))
 		host_warn(nwarn,

@@ -76,6 +76,7 @@ degraded() {
 		ok $? "$1, cgroup = optional: audited as tenant-quota-unavailable"
 	fi
 	wait_no_tenants 10
+	ok "$([ ! -e "$CG/user-$A" ]; echo $?)" "$1, cgroup = optional: no half-made cgroup of the user left"
 	required
 }
 
