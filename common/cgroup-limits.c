@@ -15,8 +15,6 @@
 
 #define CPU_PERIOD 100000 /* µs, the kernel default */
 
-/* Write `value` to file, then check it reads back as `expect`.
- * `needed`: the limit is configured, so a missing file is an error. */
 /* Why file's controller is missing: the host's cgroup v2 does not offer
  * it at all (bound to a v1 hierarchy, or cgroup_disable= at boot), or
  * only this cgroup lacks it. */
@@ -35,6 +33,8 @@ missing_controller(const char *file)
 	return " (controller not enabled for this cgroup)";
 }
 
+/* Write `value` to file, then check it reads back as `expect`.
+ * `needed`: the limit is configured, so a missing file is an error. */
 static int
 set_checked(int dir_fd, const char *file, const char *value, const char *expect,
     bool needed, struct tn_err *err)
