@@ -568,8 +568,9 @@ um=$(systemctl show user@$U.service -p MainPID --value)
 ok $? "[service systemd-user] isolate = no: user@$U.service is active, outside the tenant, the login isolated ($(systemctl show user@$U.service -p ActiveState -p Result | one); $(echo "$out" | one))"
 is "$(XDG_RUNTIME_DIR=/run/user/$U runuser -u sdt-u -- systemctl --user is-system-running 2>&1)" "running" \
 	"... and its manager answers systemctl --user"
-like "$(ssh_as sdt-u 'systemctl --user is-system-running' 2>&1 | one)" "No data available" \
-	"... from inside the tenant systemctl --user refuses the manager whose PID it cannot see (pam_tenant(8), systemd issue 11300)"
+out=$(ssh_as sdt-u 'systemctl --user is-system-running' 2>&1 | one)
+[[ $out == *"No data available"* ]]
+ok $? "... from inside the tenant systemctl --user refuses the manager whose PID it cannot see (pam_tenant(8), systemd issue 11300: $out)"
 diag "busctl --user status from inside the tenant: $(ssh_as sdt-u 'busctl --user status 2>&1 | head -n 3' 2>&1 | one)"
 sed -i '/^\[service systemd-user\]$/,/^isolate = no$/d' "$ETC/tenant.conf"
 out=$("$E2E/tenantctl" check 2>&1)
