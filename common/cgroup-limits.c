@@ -3,7 +3,6 @@
  * written back to the kernel default, so a config change between two
  * logins of the same tenant takes effect. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +20,12 @@
 static const char *
 missing_controller(const char *file)
 {
-	_cleanup_close_ int root =
-	    open(TN_CGROUP_MOUNT, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	char have[256], name[16];
+	struct tn_cgroup_probe host;
+	char name[16];
 
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(file, "."), file);
-	if (root >= 0 && cg_read(root, "cgroup.controllers", have, sizeof(have)) == 0 &&
-	    !cg_has_word(have, name))
+	cgroup_probe(&host);
+	if (host.usable && !cg_has_word(host.controllers, name))
 		return " (this host's cgroup v2 does not offer the controller: "
 		       "it is bound to a cgroup v1 hierarchy or disabled at boot)";
 	return " (controller not enabled for this cgroup)";

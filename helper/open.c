@@ -41,7 +41,8 @@ struct open_ctx {
 	bool use_cgroup; /* cgroup v2 is usable here (cgroupfs backend) */
 	bool use_sd;     /* systemd host: the systemd backend (sd-open.c) */
 	bool sd_placed;  /* the login is in a unit of its user's slice */
-	bool cg_flat;    /* lxcfs's view: tenant-init in the user cgroup */
+	bool cg_flat;    /* lxcfs's view: tenant-init in the user cgroup
+			  * (cg_leaf >= 0: drop_cgroup clears it) */
 	struct sd_session sds;
 	int cg_user, cg_leaf;     /* -1 when the session has no cgroup */
 	struct timespec deadline; /* the module kills us at its deadline */
@@ -234,7 +235,7 @@ lxcfs_wanted(const struct open_ctx *c)
 static enum tn_proc_lxcfs
 lxcfs_mode(const struct open_ctx *c)
 {
-	if (c->pol.proc_lxcfs == TN_LXCFS_AUTO && !(c->cg_flat && c->cg_leaf >= 0))
+	if (c->pol.proc_lxcfs == TN_LXCFS_AUTO && !c->cg_flat)
 		return TN_LXCFS_NO;
 	return c->pol.proc_lxcfs;
 }
@@ -259,7 +260,7 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key, int 
 			str_copy(spec.cgroup_root, sizeof(spec.cgroup_root),
 			    c->pol.cgroup_root);
 		spec.proc_lxcfs = lxcfs_mode(c);
-		spec.cg_flat = c->cg_flat && c->cg_leaf >= 0;
+		spec.cg_flat = c->cg_flat;
 		spec.sd = c->use_sd;
 		if (c->sd_placed)
 			str_copy(spec.sd_slice_cg, sizeof(spec.sd_slice_cg),
@@ -335,6 +336,7 @@ drop_cgroup(struct open_ctx *c)
 		c->cg_user = -1;
 		cg_remove_empty(c->pol.cgroup_root, c->req.uid, false);
 	}
+	c->cg_flat = false;
 }
 
 /* The user's cgroup with its limits applied and read back, and a leaf
