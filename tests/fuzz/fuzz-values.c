@@ -113,7 +113,8 @@ reference(enum tn_key k, const char *s, uint64_t *want)
 			*want = TN_CPU_WEIGHT_IDLE;
 			return 1;
 		}
-		/* fall through */
+		*want = 0;
+		return n == 0 || ref_range(s, 1, 10000, want);
 	case TN_KEY_IO_WEIGHT:
 		*want = 0;
 		return n == 0 || ref_range(s, 1, 10000, want);
