@@ -189,9 +189,18 @@ uint64_t sd_system_tasks_max(void);
  * -ENOENT when there is no record, 0 when the configuration asks
  * something else (or the record cannot be read). */
 int sd_expect_save(const char *unit, const struct tn_sd_prop *want, size_t nwant,
-    const struct tn_sd_prop *expect, size_t nexpect, uint64_t stamp, struct tn_err *err);
+    const struct tn_sd_prop *expect, size_t nexpect, uint64_t stamp, const char *note,
+    struct tn_err *err);
 int sd_expect_load(const char *unit, const struct tn_sd_prop *want, size_t nwant,
-    struct tn_sd_prop *expect, size_t max, size_t *nexpect, uint64_t *stamp);
+    struct tn_sd_prop *expect, size_t max, size_t *nexpect, uint64_t *stamp, char *note,
+    size_t nlen);
+/* Are want's limits in force on unit as the helper last put them: its
+ * record for this very configuration, the drop-in directories unchanged
+ * since (stamp), the cgroup files under cg_dir reading as expected?  1:
+ * yes, and note is what was noted then; 0: no (err says why); -ENOENT:
+ * no record.  Stat, readdir and cgroup reads only: no D-Bus. */
+int sd_expect_in_force(const char *unit, int cg_dir, const struct tn_sd_prop *want,
+    size_t nwant, char *note, size_t nlen, struct tn_err *err);
 void sd_expect_forget(const char *unit);
 /* The record of what pam_tenant wrote, /run/pam_tenant/limits/<unit>.owned
  * (kept when the expectation is forgotten). */

@@ -6,9 +6,11 @@
  * put in force, and a joining login whose configuration still asks the
  * same is checked against what is in force, from the cgroup files, with
  * no D-Bus call.  One file per unit, /run/pam_tenant/limits/<unit>,
- * replaced atomically; lines "W|E <property> <device|-> <value>", and
+ * replaced atomically; lines "W|E <property> <device|-> <value>",
  * "S stamp - <value>": the unit's drop-in directories as the helper
- * saw them (sd-dropins.c; 0: unsettled, the helper must look again). */
+ * saw them (sd-dropins.c; 0: unsettled, the helper must look again),
+ * and "N <text>": what the unit's own files bounded (audited again by
+ * every first login that relies on the record). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -88,10 +90,12 @@ replace_state_file(const char *name, const char *buf, size_t len, struct tn_err 
 
 int
 sd_expect_save(const char *unit, const struct tn_sd_prop *want, size_t nwant,
-    const struct tn_sd_prop *expect, size_t nexpect, uint64_t stamp, struct tn_err *err)
+    const struct tn_sd_prop *expect, size_t nexpect, uint64_t stamp, const char *note,
+    struct tn_err *err)
 {
 	char buf[8192];
 	size_t off = 0;
+	int k;
 
 	if (!unit_name_ok(unit))
 		return err_set(err, EINVAL, "bad unit name");
@@ -104,6 +108,16 @@ sd_expect_save(const char *unit, const struct tn_sd_prop *want, size_t nwant,
 	if (put(buf, sizeof(buf), &off, 'S',
 	        &(struct tn_sd_prop){ .name = "stamp", .value = stamp }) < 0)
 		return err_set(err, E2BIG, "too many limits");
+	if (note[0]) {
+		k = snprintf(buf + off, sizeof(buf) - off, "N %s\n", note);
+		if (k < 0 || (size_t)k >= sizeof(buf) - off)
+			return err_set(err, E2BIG, "note too long");
+		/* one line: a path in the note may hold a newline */
+		for (char *c = buf + off; c < buf + off + k - 1; c++)
+			if (*c == '\n')
+				*c = ' ';
+		off += (size_t)k;
+	}
 	return replace_state_file(unit, buf, off, err);
 }
 
@@ -125,7 +139,8 @@ same(const struct tn_sd_prop *a, const char *name, const char *dev, uint64_t v)
 
 int
 sd_expect_load(const char *unit, const struct tn_sd_prop *want, size_t nwant,
-    struct tn_sd_prop *expect, size_t max, size_t *nexpect, uint64_t *stamp)
+    struct tn_sd_prop *expect, size_t max, size_t *nexpect, uint64_t *stamp, char *note,
+    size_t nlen)
 {
 	_cleanup_close_ int dir = -1, fd = -1;
 	char buf[8192], *save = NULL;
@@ -134,6 +149,7 @@ sd_expect_load(const char *unit, const struct tn_sd_prop *want, size_t nwant,
 
 	*nexpect = 0;
 	*stamp = 0;
+	note[0] = '\0';
 	if (!unit_name_ok(unit))
 		return 0;
 	if ((dir = open_dir(false, NULL)) < 0)
@@ -149,6 +165,10 @@ sd_expect_load(const char *unit, const struct tn_sd_prop *want, size_t nwant,
 		uint64_t v;
 		bool found = false;
 
+		if (strncmp(l, "N ", 2) == 0) {
+			str_copy(note, nlen, l + 2);
+			continue;
+		}
 		if (sscanf(l, "%c %63s %31s %" SCNu64, &tag, name, dev, &v) != 4)
 			return 0;
 		if (tag == 'W') {
@@ -174,6 +194,38 @@ sd_expect_load(const char *unit, const struct tn_sd_prop *want, size_t nwant,
 		}
 	}
 	return nw == nwant ? 1 : 0;
+}
+
+int
+sd_expect_in_force(const char *unit, int cg_dir, const struct tn_sd_prop *want,
+    size_t nwant, char *note, size_t nlen, struct tn_err *err)
+{
+	struct tn_sd_prop expect[TN_SD_MAX_PROPS];
+	char why[300];
+	size_t ne = 0;
+	uint64_t stamp = 0;
+	int r = sd_expect_load(unit, want, nwant, expect, N_ELEMENTS(expect), &ne, &stamp,
+	    note, nlen);
+
+	if (r == -ENOENT) {
+		err_set(err, ENOENT, "no limits of %s on record", unit);
+		return -ENOENT;
+	}
+	if (r != 1)
+		err_set(err, EAGAIN, "limits of %s not on record for this configuration",
+		    unit);
+	/* An admin's drop-in added, removed or edited since the helper read
+	 * the unit's files may be a new bound: the helper must look again. */
+	else if (stamp == 0 || stamp != sd_dropin_stamp(unit, NULL, 0, NULL))
+		err_set(err, EAGAIN, "the drop-ins of %s changed", unit);
+	else if (cg_dir < 0)
+		err_set(err, ENOENT, "the cgroup of %s is not open", unit);
+	else if ((r = sd_props_hold(cg_dir, expect, ne, why, sizeof(why), NULL)) != 1)
+		err_set(err, EAGAIN, "limits not in place: %s",
+		    r < 0 ? strerror(-r) : why);
+	else
+		return 1;
+	return 0;
 }
 
 /* ---- which runtime drop-ins are pam_tenant's ------------------------------ */

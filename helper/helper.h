@@ -55,8 +55,15 @@ struct sd_session {
 	char note[1024];    /* limits the unit's own files bound (audited) */
 };
 /* Bus calls must end by what is left of the module's timeout. */
+/* On a systemd host, load the plugin in a thread (sd_helper_preload)
+ * and wait for it (sd_helper_preloaded) before anything forks. */
+void sd_helper_preload(void);
+void sd_helper_preloaded(void);
 void sd_helper_begin(uint32_t timeout_ms);
 void sd_helper_end(void);
+/* Connect to the bus now (sd-bus sends its authentication at once), so
+ * that the exchange overlaps the keeper's set-up; errors recur at use. */
+void sd_helper_connect(void);
 int sd_session_setup(const struct tn_policy *pol, uid_t uid, const char *cookie,
     pid_t login, struct sd_session *out, struct tn_err *err);
 /* Put the keeper (our unreaped child) and tenant-init (its unreaped

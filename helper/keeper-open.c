@@ -130,10 +130,9 @@ sd_join_check(struct keeper *k, const struct tn_policy *pol, int leader,
     struct tn_err *err)
 {
 	pid_t pid = sd_pidfd_pid(leader);
-	struct tn_sd_prop props[TN_SD_MAX_PROPS], expect[TN_SD_MAX_PROPS];
-	char cg[512], why[300], unit[64];
-	size_t n = 0, ne = 0, len = strlen(k->spec.sd_slice_cg);
-	uint64_t stamp = 0;
+	struct tn_sd_prop props[TN_SD_MAX_PROPS];
+	char cg[512], unit[64], note[1024];
+	size_t n = 0, len = strlen(k->spec.sd_slice_cg);
 	int r;
 
 	if (pid <= 0 || cg_proc_path(pid, true, cg, sizeof(cg)) < 0 ||
@@ -143,23 +142,10 @@ sd_join_check(struct keeper *k, const struct tn_policy *pol, int leader,
 	if (sd_props(&pol->limits, props, &n, err) < 0)
 		return -1;
 	snprintf(unit, sizeof(unit), "user-%u.slice", (unsigned)k->spec.uid);
-	r = sd_expect_load(unit, props, n, expect, N_ELEMENTS(expect), &ne, &stamp);
+	r = sd_expect_in_force(unit, k->cg_user, props, n, note, sizeof(note), err);
 	if (r == -ENOENT && n == 0)
 		return 0; /* no limits, now or before */
-	if (r != 1)
-		return err_set(err, EAGAIN,
-		    "limits of %s not on record for this configuration", unit);
-	/* An admin's drop-in added, removed or edited since the helper read
-	 * the unit's files may be a new bound: the helper looks (stat and
-	 * readdir here, no D-Bus). */
-	if (stamp == 0 || stamp != sd_dropin_stamp(unit, NULL, 0, NULL))
-		return err_set(err, EAGAIN, "the drop-ins of %s changed", unit);
-	if (k->cg_user < 0)
-		return err_set(err, ENOENT, "the user's slice cgroup is not open");
-	r = sd_props_hold(k->cg_user, expect, ne, why, sizeof(why), NULL);
-	if (r != 1)
-		return err_set(err, EAGAIN, "limits not in place: %s", why);
-	return 0;
+	return r == 1 ? 0 : -1;
 }
 
 /* pol NULL: not resolved (the answer is ASK_HELPER). */

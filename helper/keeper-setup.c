@@ -499,6 +499,8 @@ keeper_spawn(const struct tenant_spec *spec, struct tn_err *err)
 	close(pp[1]);
 	if (gp[0] >= 0)
 		close(gp[0]);
+	if (spec->sd)
+		sd_helper_connect(); /* after the fork: the keeper has no bus */
 	if (spec->sd && keeper_into_scope(pid, rd, go, spec, err) < 0)
 		return -1;
 	if (go >= 0) /* after 'G', or an end the keeper must not wait for */

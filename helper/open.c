@@ -526,8 +526,11 @@ helper_open(int fd)
 	char user_why[256], conf_why[600], audit_why[256];
 	int r;
 
-	if (read_request(&c) < 0)
+	sd_helper_preload();
+	if (read_request(&c) < 0) {
+		sd_helper_preloaded();
 		return HELPER_EXIT_USAGE;
+	}
 	FAULT_POINT("helper-after-request");
 	/* The module's deadline, as it was when it sent the request: counted
 	 * from the send, so our own start (slow under load or a sanitizer)
@@ -560,6 +563,7 @@ helper_open(int fd)
 	if (!c.use_sd && !cg.usable)
 		facts.quota_error = cg.why;
 	d = tn_decide(&facts);
+	sd_helper_preloaded();
 	if (d.verdict != TN_VERDICT_ISOLATE) {
 		r = answer_not_isolated(&c, &d);
 		goto out;

@@ -8,6 +8,7 @@
  * login whose limits are in place makes no D-Bus call at all. */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -49,9 +50,43 @@ sd_helper_begin(uint32_t timeout_ms)
 void
 sd_helper_end(void)
 {
+	sd_helper_preloaded();
 	if (sd.ops && sd.bus)
 		sd.ops->close(sd.bus);
 	sd.bus = NULL;
+}
+
+/* Loading the plugin (libsystemd and five libraries) is the costliest
+ * step of a first login on a systemd host after the bus itself
+ * (docs/performance.md): a thread does it while the helper reads its
+ * request and the config.  The thread lives only until the decision:
+ * nothing forks, clones or unshares before sd_helper_preloaded(). */
+static struct {
+	pthread_t thread;
+	bool running;
+} preload;
+
+static void *
+preload_main(void *unused)
+{
+	(void)unused;
+	(void)sd_plugin(NULL); /* an error is reported by the next call */
+	return NULL;
+}
+
+void
+sd_helper_preload(void)
+{
+	if (sd_host() && pthread_create(&preload.thread, NULL, preload_main, NULL) == 0)
+		preload.running = true;
+}
+
+void
+sd_helper_preloaded(void)
+{
+	if (preload.running)
+		(void)pthread_join(preload.thread, NULL);
+	preload.running = false;
 }
 
 static int
@@ -59,6 +94,7 @@ plugin(struct tn_err *err)
 {
 	if (sd.ops)
 		return 0;
+	sd_helper_preloaded();
 	sd.ops = sd_plugin(err);
 	if (sd.ops == NULL)
 		return -1;
@@ -77,6 +113,13 @@ bus(struct tn_err *err)
 	if (sd.bus)
 		return 0;
 	return sd.ops->open(&sd.bus, sd.deadline, err);
+}
+
+void
+sd_helper_connect(void)
+{
+	if (plugin(NULL) == 0)
+		(void)bus(NULL);
 }
 
 /* path up to and including the component `name`; -ENOENT if absent. */
@@ -249,6 +292,14 @@ apply(const char *unit, const char *cg, const struct tn_sd_prop *props, size_t n
 	if (dir < 0)
 		return err_set(err, -dir, "cgroup %s of %s: %s", cg, unit,
 		    strerror(-dir));
+	/* The user's slice as the helper last left it for this very
+	 * configuration (a tenant before this one): no D-Bus call, and what
+	 * its files bounded then is audited again. */
+	if (record &&
+	    sd_expect_in_force(unit, dir, props, n, note, nlen, &(struct tn_err){ 0 }) ==
+	        1)
+		return 0;
+	note[0] = '\0';
 	if (bus(err) < 0 ||
 	    sd.ops->unit_files(sd.bus, unit, buf, sizeof(buf), &nfiles, err) < 0)
 		return -1;
@@ -305,7 +356,8 @@ apply(const char *unit, const char *cg, const struct tn_sd_prop *props, size_t n
 		if (sd_owned_save(unit, &now_owned, err) < 0)
 			return -1;
 	}
-	if (record && sd_expect_save(unit, props, n, expect, nexpect, stamp, err) < 0)
+	if (record &&
+	    sd_expect_save(unit, props, n, expect, nexpect, stamp, note, err) < 0)
 		return -1;
 	return 0;
 }
