@@ -57,7 +57,7 @@ enum tn_reason {
 #define TN_REQ_ROOT_OPTIN (1u << 0)
 #define TN_REQ_IGNORE_CONFIG_ERROR (1u << 1)
 #define TN_REQ_DEBUG (1u << 2)
-#define TN_REQ_SILENT (1u << 3) /* PAM_SILENT: the user is told nothing */
+#define TN_REQ_SILENT (1u << 3) /* PAM_SILENT, or a login that shows no message */
 
 /* Result flags. */
 #define TN_RES_NO_NEW_PRIVS (1u << 0)
@@ -109,7 +109,7 @@ struct tn_msg_result { /* POLICY and RESULT */
 };
 
 #define TN_JOIN_CGROUP (1u << 0) /* the session has a cgroup leaf */
-#define TN_JOIN_SILENT (1u << 1) /* PAM_SILENT: keep the notice for later */
+#define TN_JOIN_SILENT (1u << 1) /* TN_REQ_SILENT: keep the notice for later */
 
 struct tn_msg_join { /* JOIN, carries a pidfd of the session leader */
 	struct tn_hdr hdr;

@@ -64,7 +64,10 @@ struct tn_session {
 
 /* notice.c: one pam_info line about OOM kills and refused forks since the
  * user's last login, unless PAM_SILENT or there were none. */
-void tell_notice(pam_handle_t *pamh, int flags, const struct tn_notice *n);
+/* Does the user see a message of this login?  (PAM_SILENT, or a login
+ * program that drops session messages: the notice then waits.) */
+bool notice_seen(int flags, const char *tty);
+void tell_notice(pam_handle_t *pamh, bool seen, const struct tn_notice *n);
 
 /* Enter the tenant in this process: namespaces, bounding set, NNP. */
 int join_tenant(const struct tn_msg_result *res, int *fds, size_t nfds,

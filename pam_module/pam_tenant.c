@@ -336,7 +336,8 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	}
 	req.flags = (args.root_optin ? TN_REQ_ROOT_OPTIN : 0) |
 	    (args.ignore_config_error ? TN_REQ_IGNORE_CONFIG_ERROR : 0) |
-	    (args.debug ? TN_REQ_DEBUG : 0) | (flags & PAM_SILENT ? TN_REQ_SILENT : 0);
+	    (args.debug ? TN_REQ_DEBUG : 0) |
+	    (notice_seen(flags, req.tty) ? 0 : TN_REQ_SILENT);
 
 	/* A live tenant's keeper can take the session without the helper,
 	 * which gets what is left of the deadline if it must run after all. */
@@ -375,7 +376,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 
 		r = enter(pamh, &req, name, &o);
 		if (r == PAM_SUCCESS)
-			tell_notice(pamh, flags, &notice);
+			tell_notice(pamh, !(req.flags & TN_REQ_SILENT), &notice);
 		return r;
 	}
 	case TN_ST_EXEMPT:

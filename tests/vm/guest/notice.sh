@@ -48,6 +48,9 @@ wait_until 15 eval "[ \$(cat $CG/user-$N/pids.current) -lt 4 ]"
 out=$(pamtester "$SSHD_PAM_SERVICE" tq-n 'open_session(PAM_SILENT)' close_session 2>&1)
 ok $? "pamtester open_session(PAM_SILENT) works" || diag "$out"
 unlike "$out" 'pam_tenant:' "... and the module says nothing with PAM_SILENT"
+# `ssh host cmd` (no terminal: sshd's PAM_TTY is "ssh") never shows a
+# session's messages: the notice waits for a login that shows it (below).
+is "$(ssh_as tq-n 'echo in' 2>&1)" "in" "ssh tq-n cmd, without a terminal, logs in (told nothing it could show)"
 
 # The next login (a fast join): one line, pointing to tenantctl status.
 # su prints PAM's info messages only for a login shell without -c: the
