@@ -196,19 +196,24 @@ ssh_bg_as tu-live 'exec sleep 60'
 hold=$SSH_BG_PID
 sock=/run/pam_tenant/tenants/user-$uid/keeper.sock
 wait_until 10 test -S "$sock"
-python3 - "$sock" >"$T/pending.out" 2>&1 <<-'EOF' &
-	import socket, sys, time
-	s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-	s.connect(sys.argv[1])
-	t0 = time.monotonic()
-	s.settimeout(15)
-	try:
-	    r = s.recv(16)
-	except OSError:
-	    r = None
-	print(round(time.monotonic() - t0, 1), "closed" if r == b"" else "not-closed")
+# In the background: connect to the keeper, say nothing, and print after
+# how many seconds it dropped the connection.
+silent_conn() {
+	python3 - "$sock" >"$T/pending.out" 2>&1 <<-'EOF' &
+		import socket, sys, time
+		s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+		s.connect(sys.argv[1])
+		t0 = time.monotonic()
+		s.settimeout(15)
+		try:
+		    r = s.recv(16)
+		except OSError:
+		    r = None
+		print(round(time.monotonic() - t0, 1), "closed" if r == b"" else "not-closed")
 	EOF
-py=$!
+	py=$!
+}
+silent_conn
 sleep 1
 touch "$T/clock-ahead"
 date -s '+1 hour' >/dev/null
@@ -218,6 +223,19 @@ wait "$py"
 read -r secs how <"$T/pending.out"
 ok "$([ "$how" = closed ] && [ "${secs%.*}" -ge 4 ] && [ "${secs%.*}" -le 7 ]; echo $?)" \
     "clock +1 h: a silent connection to the keeper is dropped after 5 s, not at the jump (after ${secs:-?} s, $how)"
+
+# And backward: a timer on the wall clock would wait an hour longer.  The
+# clock stays an hour behind until the connection is dropped (at most 15 s).
+silent_conn
+sleep 1
+on_exit "[ ! -e '$T/clock-behind' ] || date -s '+1 hour' >/dev/null"
+touch "$T/clock-behind"
+date -s '-1 hour' >/dev/null
+wait "$py"
+date -s '+1 hour' >/dev/null && rm -f "$T/clock-behind"
+read -r secs how <"$T/pending.out"
+ok "$([ "$how" = closed ] && [ "${secs%.*}" -ge 4 ] && [ "${secs%.*}" -le 7 ]; echo $?)" \
+    "clock -1 h: a silent connection to the keeper is still dropped after 5 s (after ${secs:-?} s, $how)"
 _e2e_stop_pid "$hold" 3
 after_fault "clock jump at the keeper" clock-keeper
 
