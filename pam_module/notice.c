@@ -22,7 +22,8 @@ phrase(char *buf, size_t len, uint32_t n, const char *one, const char *many)
 bool
 notice_seen(int flags, const char *tty)
 {
-	return !(flags & PAM_SILENT) && strcmp(tty, "ssh") != 0 && strcmp(tty, "cron") != 0;
+	return !(flags & PAM_SILENT) && strcmp(tty, "ssh") != 0 &&
+	    strcmp(tty, "cron") != 0;
 }
 
 void

@@ -8,7 +8,9 @@
  * trusts root's; tests/run.sh runs it both ways when root. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <security/pam_appl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,66 @@
 
 static char confdir[PATH_MAX], builddir[PATH_MAX],
     helperdir[] = "/tmp/tenant-retval-h.XXXXXX";
+
+/* What the login program may have done to its process before PAM runs
+ * (fault F20): the module must still see its helper's result and status. */
+static enum host_state {
+	HOST_PLAIN,
+	HOST_SIGCHLD_IGNORED, /* children reaped by the kernel */
+	HOST_SIGCHLD_REAPER,  /* a handler that reaps every child */
+	HOST_NO_STDIO,        /* fds 0-2 closed */
+	HOST_THREAD,          /* a second thread */
+	HOST__COUNT
+} host_state;
+
+static const char *const host_state_name[] = { "", "SIGCHLD ignored",
+	"a SIGCHLD handler reaping every child", "fds 0-2 closed",
+	"a second thread running" };
+
+static void
+reap_all(int sig)
+{
+	(void)sig;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static void *
+idle(void *unused)
+{
+	(void)unused;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static void
+set_host_state(void)
+{
+	struct sigaction sa = { .sa_handler = reap_all };
+	pthread_t t;
+
+	switch (host_state) {
+	case HOST_SIGCHLD_IGNORED:
+		signal(SIGCHLD, SIG_IGN);
+		break;
+	case HOST_SIGCHLD_REAPER:
+		sigaction(SIGCHLD, &sa, NULL);
+		break;
+	case HOST_NO_STDIO:
+		close(0);
+		close(1);
+		close(2);
+		break;
+	case HOST_THREAD:
+		if (pthread_create(&t, NULL, idle, NULL) != 0)
+			_exit(98);
+		break;
+	case HOST_PLAIN:
+	case HOST__COUNT:
+		break;
+	}
+}
 
 static void
 remove_helpers(void)
@@ -83,6 +145,7 @@ cycle(const char *service, const char *user, int *close_rc, double *secs)
 		pam_handle_t *pamh = NULL;
 
 		close(pipefd[0]);
+		set_host_state();
 		if (pam_start_confdir(service, user, &c, confdir, &pamh) != PAM_SUCCESS)
 			_exit(99);
 		codes[0] = pam_open_session(pamh, 0);
@@ -228,6 +291,21 @@ main(void)
 			(void)!system(cmd);
 		}
 	}
+
+	/* The login program's own process state does not change the outcome. */
+	for (host_state = HOST_SIGCHLD_IGNORED; host_state < HOST__COUNT; host_state++) {
+		char what[128];
+
+		snprintf(args, sizeof(args), "helper=%s/fake-helper-exempt", helperdir);
+		write_service("exempt", args, "session required pam_permit.so\n");
+		snprintf(what, sizeof(what), "%s: an exempt user's session opens",
+		    host_state_name[host_state]);
+		IS_INT(cycle("exempt", "nobody", NULL, NULL), PAM_SUCCESS, what);
+		snprintf(what, sizeof(what), "%s: a helper exiting 1 denies",
+		    host_state_name[host_state]);
+		expect_helper("exit1", PAM_SESSION_ERR, what);
+	}
+	host_state = HOST_PLAIN;
 
 	/* Unknown user and close without open. */
 	write_service("plain", "helper=/nonexistent", NULL);
