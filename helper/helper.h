@@ -54,11 +54,11 @@ struct sd_session {
 	char slice_cg[512]; /* user-UID.slice's cgroup path */
 	char note[1024];    /* limits the unit's own files bound (audited) */
 };
-/* Bus calls must end by what is left of the module's timeout. */
 /* On a systemd host, load the plugin in a thread (sd_helper_preload)
  * and wait for it (sd_helper_preloaded) before anything forks. */
 void sd_helper_preload(void);
 void sd_helper_preloaded(void);
+/* Bus calls must end by what is left of the module's timeout. */
 void sd_helper_begin(uint32_t timeout_ms);
 void sd_helper_end(void);
 /* Connect to the bus now (sd-bus sends its authentication at once), so

@@ -299,7 +299,7 @@ apply(const char *unit, const char *cg, const struct tn_sd_prop *props, size_t n
 	    sd_expect_in_force(unit, dir, props, n, note, nlen, &(struct tn_err){ 0 }) ==
 	        1)
 		return 0;
-	note[0] = '\0';
+	note[0] = '\0'; /* not a stale record's */
 	if (bus(err) < 0 ||
 	    sd.ops->unit_files(sd.bus, unit, buf, sizeof(buf), &nfiles, err) < 0)
 		return -1;

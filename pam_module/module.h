@@ -63,9 +63,9 @@ struct tn_session {
 };
 
 /* notice.c: one pam_info line about OOM kills and refused forks since the
- * user's last login, unless PAM_SILENT or there were none. */
-/* Does the user see a message of this login?  (PAM_SILENT, or a login
- * program that drops session messages: the notice then waits.) */
+ * user's last login, when there were some and the user sees it: not with
+ * PAM_SILENT or from a login program that drops session messages (the
+ * notice then waits for the next login). */
 bool notice_seen(int flags, const char *tty);
 void tell_notice(pam_handle_t *pamh, bool seen, const struct tn_notice *n);
 

@@ -1,8 +1,8 @@
 /* What the keeper tells a joining login about its tenant (issue 11): OOM
  * kills and refused forks since the user's previous login, one line
  * through the conversation, to a login that shows it (else the next one
- * is told).  Counts come from the keeper; the words are
- * ours, so nothing a peer sends reaches the user's terminal as text. */
+ * is told).  Counts come from the keeper; the words are ours, so nothing
+ * a peer sends reaches the user's terminal as text. */
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <stdio.h>
