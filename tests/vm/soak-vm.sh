@@ -1,11 +1,11 @@
 #!/bin/bash
-# make soak-vm: tests/soak/soak.sh in the cgroup v2 VM with SOAK_CYCLES=1000
-# (VM_SOAK_CYCLES overrides), one boot, TAP passes through.  Not in the
-# vm tier of make check: 9-20 min under TCG.
-# Under TCG a login costs ~0.3 s: shorter session leaders, fewer kill
-# passes over /proc.  Still slow: the steady phase's 400 cycles took 222 s
-# and, at a host load of 10, 487 s; hence the long timeout.  Here the
-# cgroup figure counts: the keeper makes tenant.slice/user-UID.
+# make soak-vm and the vm tier's tests/60-soak.sh: tests/soak/soak.sh in
+# the cgroup v2 VM with SOAK_CYCLES=1000 (VM_SOAK_CYCLES overrides), one
+# boot, TAP passes through.  Under TCG a login costs ~0.3 s: shorter
+# session leaders, fewer kill passes over /proc.  2 min 46 s on a quiet
+# host; at a host load of 10 the steady phase's 400 cycles alone took
+# 487 s, hence the long timeout.  Here the cgroup figure counts: the
+# keeper makes tenant.slice/user-UID.
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd -- "$HERE/../.." && pwd)
 exec "$HERE/vm-run" --timeout 1500 --smp 2 --mem 2G -e "MUST_WORK=${MUST_WORK:-0}" \
