@@ -109,13 +109,11 @@ reference(enum tn_key k, const char *s, uint64_t *want)
 		return n > 1 && s[n - 1] == '%' && ref_digits(s, n - 1, want) &&
 		    *want >= 1 && *want <= 1000000;
 	case TN_KEY_CPU_WEIGHT:
-		if (strcmp(s, "idle") == 0) { /* cpu.idle; io.weight has none */
-			*want = TN_CPU_WEIGHT_IDLE;
+	case TN_KEY_IO_WEIGHT:
+		if (k == TN_KEY_CPU_WEIGHT && strcmp(s, "idle") == 0) {
+			*want = TN_CPU_WEIGHT_IDLE; /* cpu.idle; io.weight has none */
 			return 1;
 		}
-		*want = 0;
-		return n == 0 || ref_range(s, 1, 10000, want);
-	case TN_KEY_IO_WEIGHT:
 		*want = 0;
 		return n == 0 || ref_range(s, 1, 10000, want);
 	case TN_KEY_PIDS_MAX:
