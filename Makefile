@@ -168,6 +168,20 @@ build/tests/pam-fault-driver: tests/tools/pam-fault-driver.c
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lpam
 # ---- end issue 10 (faults) ----
 
+# ---- e2e 59-upgrade (F30): this build and "the next release" (the same
+# code with the next protocol version), installed in turn into one place
+# as a package upgrade would.
+UPGRADE_DIR = $(CURDIR)/build/upgrade
+upgrade_PATHS     = -DTN_HELPER_PATH='"$(UPGRADE_DIR)/tenant-helper"' \
+                    -DTN_SD_PLUGIN_PATH='"$(UPGRADE_DIR)/tenant-systemd.so"' \
+                    -DTN_CONF_PATH='"$(UPGRADE_DIR)/etc/tenant.conf"' \
+                    -DTN_CONF_DIR='"$(UPGRADE_DIR)/etc/tenant.d"'
+upgrade-old_PATHS = $(upgrade_PATHS)
+upgrade-new_PATHS = $(upgrade_PATHS) -DTN_PROTO_VERSION_SKEW=1
+$(foreach v,upgrade-old upgrade-new,$(eval $(call variant,$(v))))
+UPGRADE_BINS = $(foreach v,upgrade-old upgrade-new,\
+                 build/$(v)/pam_tenant.so build/$(v)/tenant-helper build/$(v)/tenantctl)
+
 FAKE_MODES = crash hang exit1 silent garbage huge wrong-cookie allow-then-crash \
              exempt exempt-then-fail isolated-no-fds
 FAKE_HELPERS = $(patsubst %,build/tests/fake-helper-%,$(FAKE_MODES))
@@ -184,7 +198,7 @@ TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaud
             build/e2e/tenant-systemd.so build/release/tenant-systemd.so \
             build/release/pam_tenant.so build/release/tenant-helper build/release/tenantctl \
             build/bench/bench-driver build/bench/pam_bench_floor.so build/bench/floor-child \
-            build/tests/pam-fault-driver
+            build/tests/pam-fault-driver $(UPGRADE_BINS)
 
 # libFuzzer harnesses: make fuzz, make check-fuzz (and make check's fuzz tier).
 include tests/fuzz/fuzz.mk

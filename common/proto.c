@@ -16,6 +16,8 @@ static size_t
 size_of_type(uint16_t type)
 {
 	switch (type) {
+	case TN_MSG_VERSION:
+		return sizeof(struct tn_hdr);
 	case TN_MSG_OPEN:
 		return sizeof(struct tn_msg_open);
 	case TN_MSG_POLICY:
@@ -158,6 +160,8 @@ static int
 check_body(const union tn_msg *m, size_t nfds, struct tn_err *err)
 {
 	switch ((enum tn_msg_type)m->hdr.type) {
+	case TN_MSG_VERSION: /* meaningful only from another version */
+		return err_set(err, EBADMSG, "version notice of this same version");
 	case TN_MSG_OPEN:
 		if (!FIELD_OK(m->open.user) || !FIELD_OK(m->open.service) ||
 		    !FIELD_OK(m->open.tty) || !FIELD_OK(m->open.rhost))
@@ -241,7 +245,8 @@ proto_decode(const void *buf, size_t len, unsigned allowed, size_t nfds,
 		return err_set(err, EBADMSG, "bad magic");
 	if (h.version != TN_PROTO_VERSION)
 		return err_set(err, EPROTO,
-		    "protocol version %u, want %u (module and helper from different builds?)",
+		    "the peer speaks protocol version %u, this build %u "
+		    "(pam_tenant upgraded while it ran?)",
 		    h.version, TN_PROTO_VERSION);
 	if (h.type >= 32 || !(allowed & (1u << h.type)))
 		return err_set(err, EBADMSG, "unexpected message type %u", h.type);
@@ -291,6 +296,15 @@ proto_send(int sock, const void *msg, const int *fds, size_t nfds, struct tn_err
 	if ((size_t)n != h->size)
 		return err_set(err, EIO, "short send");
 	return 0;
+}
+
+int
+proto_send_version(int sock)
+{
+	struct tn_hdr h;
+
+	proto_init(&h, TN_MSG_VERSION);
+	return proto_send(sock, &h, NULL, 0, NULL);
 }
 
 static void

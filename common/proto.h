@@ -14,11 +14,21 @@
 #include "ns.h"
 
 #define TN_PROTO_MAGIC 0x544e4e54u /* "TNNT" */
-#define TN_PROTO_VERSION 1
+/* Changes only when a message changes incompatibly (a field appended at
+ * the end does not: see struct tn_notice).  A test build stands in for
+ * the next release by adding TN_PROTO_VERSION_SKEW (e2e 59-upgrade). */
+#ifndef TN_PROTO_VERSION_SKEW
+#define TN_PROTO_VERSION_SKEW 0
+#endif
+#define TN_PROTO_VERSION (1 + TN_PROTO_VERSION_SKEW)
 #define TN_COOKIE_HEX 32 /* 16 random bytes */
 #define TN_MAX_FDS (TN_NS_COUNT + 1)
 
 enum tn_msg_type {
+	/* The answer to a message of another protocol version: a bare header
+	 * carrying the answerer's version.  The same in every version, so a
+	 * peer from another build learns why it was refused (-EPROTO). */
+	TN_MSG_VERSION = 0,
 	TN_MSG_OPEN = 1,      /* module -> helper, or module -> keeper (fast join) */
 	TN_MSG_POLICY = 2,    /* helper -> module, as soon as on_error is known */
 	TN_MSG_RESULT = 3,    /* helper -> module, final (+ fds when isolated) */
@@ -51,6 +61,7 @@ enum tn_reason {
 	TN_REASON_SESSIONS = 4, /* sessions.max reached */
 	TN_REASON_QUOTAS = 5,   /* limits cannot be applied on this host */
 	TN_REASON_SETUP = 6,    /* setting up the isolation failed */
+	TN_REASON_UPGRADE = 7,  /* the tenant runs an older (or newer) build */
 };
 
 /* Request flags (module arguments the helper must know). */
@@ -193,9 +204,14 @@ int proto_decode(const void *buf, size_t len, unsigned allowed, size_t nfds,
 int proto_send(int sock, const void *msg, const int *fds, size_t nfds,
     struct tn_err *err);
 
+/* Answer a message of another protocol version (proto_recv gave -EPROTO)
+ * with our version, so that its sender can say what happened. */
+int proto_send_version(int sock);
+
 /* Receive one datagram (and up to TN_MAX_FDS fds, O_CLOEXEC) and decode
  * it.  Truncated data or fds are an error; received fds are closed on
- * every error.  Returns 0, or -EPIPE at end of stream. */
+ * every error.  Returns 0, -EPIPE at end of stream, or -EPROTO from a
+ * peer of another protocol version (err names both versions). */
 int proto_recv(int sock, unsigned allowed, union tn_msg *out, int *fds, size_t *nfds,
     struct tn_err *err);
 

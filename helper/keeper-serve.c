@@ -173,6 +173,18 @@ on_conn_readable(struct keeper *k, struct conn *c)
 	    : (1u << TN_MSG_CLOSE);
 	int r = proto_recv(c->fd, allowed, &m, fds, &nfds, &err);
 
+	if (r == -EPROTO && c->kind == CONN_PENDING) {
+		/* A login or tenantctl of another build: say which version we
+		 * speak, so that it can say why (see docs/architecture.md,
+		 * "Upgrades").  This tenant ends as usual. */
+		(void)proto_send_version(c->fd);
+		klog(LOG_WARNING,
+		    "tenant %s: refused a request: %s; the tenant takes new sessions "
+		    "from that build once it ends",
+		    k->spec.key, err.msg);
+		end_session(k, c, "protocol-version");
+		return;
+	}
 	if (r < 0) {
 		if (r != -EPIPE)
 			klog(LOG_WARNING, "%s: %s", k->spec.key, err.msg);
@@ -202,6 +214,7 @@ on_conn_readable(struct keeper *k, struct conn *c)
 		    strcmp(m.ctl.cookie, c->cookie) == 0 ? "logout"
 		                                         : "logout-bad-cookie");
 		return;
+	case TN_MSG_VERSION:
 	case TN_MSG_POLICY:
 	case TN_MSG_RESULT:
 	case TN_MSG_JOINED:

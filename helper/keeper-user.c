@@ -307,6 +307,8 @@ serve(struct keeper *k, struct kuser_conn *c)
 		if (r != -EPIPE && r != -EAGAIN)
 			refusal(k, "uid %u pid %d: %s", (unsigned)c->uid, (int)c->pid,
 			    err.msg);
+		if (r == -EPROTO) /* tenantctl of another build: say why */
+			(void)proto_send_version(c->fd);
 		return;
 	}
 	proto_init(&out, TN_MSG_STATUS);

@@ -292,6 +292,9 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key, int 
 	if (r < 0)
 		return err_set(err, -r, "keeper did not answer: %s", strerror(-r));
 	r = proto_recv(conn, 1u << TN_MSG_JOINED, &m, fds, nfds, err);
+	if (r == -EPROTO) /* started by another build: see isolate() */
+		return err_wrap(err, "tenant %s was started by another pam_tenant build",
+		    key);
 	if (r < 0)
 		return r == -EPIPE ? err_set(err, EPIPE, "keeper closed the link") : r;
 	/* The keeper refuses only by policy (sessions.max, another uid). */
@@ -420,6 +423,15 @@ isolate(struct open_ctx *c)
 		drop_cgroup(c);
 	close(lock);
 	state_close(&st);
+	if (r == -EPROTO) { /* it takes this build's logins once it ends */
+		struct tn_decision d = { .verdict = tn_on_failure(&c->pol),
+			.reason = TN_REASON_UPGRADE };
+
+		snprintf(d.why, sizeof(d.why),
+		    "%s; it ends at its last logout, or with 'tenantctl terminate'",
+		    err.msg);
+		return answer_not_isolated(c, &d);
+	}
 	if (r == -EUSERS) { /* the keeper refused: sessions.max */
 		struct tn_decision d = { .verdict = TN_VERDICT_DENY,
 			.tell_user = true,
@@ -470,6 +482,8 @@ read_request(struct open_ctx *c)
 	    proto_recv(c->fd, 1u << TN_MSG_OPEN, &m, fds, &nfds, &err) < 0) {
 		syslog(LOG_ERR, "bad request from module: %s",
 		    err.msg[0] ? err.msg : "timeout");
+		if (err.code == EPROTO) /* a module of another build */
+			(void)proto_send_version(c->fd);
 		return -1;
 	}
 	c->req = m.open;

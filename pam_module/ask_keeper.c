@@ -57,7 +57,10 @@ ask_keeper(const struct tn_msg_open *req, int timeout_ms, struct helper_outcome 
 		    timeout_ms);
 		return ASK_ABANDONED;
 	}
-	if (proto_recv(sock, 1u << TN_MSG_RESULT, &m, fds, &nfds, &out->err) < 0)
+	r = proto_recv(sock, 1u << TN_MSG_RESULT, &m, fds, &nfds, &out->err);
+	if (r == -EPROTO) /* a keeper of another build made no session */
+		return ASK_DECLINED;
+	if (r < 0)
 		return ASK_ABANDONED;
 	if (m.result.status == TN_ST_ASK_HELPER &&
 	    strcmp(m.result.cookie, req->cookie) == 0) {

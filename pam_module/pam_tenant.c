@@ -77,6 +77,9 @@ reason_for_user(uint32_t reason)
 		return "you have too many sessions open";
 	case TN_REASON_QUOTAS:
 		return "resource limits cannot be applied on this host";
+	case TN_REASON_UPGRADE:
+		return "your running sessions use an older version of the session "
+		       "isolation; log in again once they have ended";
 	case TN_REASON_SETUP:
 	case TN_REASON_NONE:
 		break;

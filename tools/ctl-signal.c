@@ -154,6 +154,7 @@ ask_one(const char *key, const char *info, void *data)
 	int fds[TN_MAX_FDS];
 	size_t nfds;
 	struct pollfd p;
+	struct tn_err err = { 0 };
 	char cookie[TN_COOKIE_HEX + 1] = "";
 
 	rq->tenants++;
@@ -186,8 +187,14 @@ ask_one(const char *key, const char *info, void *data)
 	p = (struct pollfd){ .fd = fd, .events = POLLIN };
 	if (fd < 0 || proto_send(fd, &q, NULL, 0, NULL) < 0 ||
 	    poll(&p, 1, ANSWER_TIMEOUT_MS) <= 0 ||
-	    proto_recv(fd, 1u << TN_MSG_SIGNAL, &m, fds, &nfds, NULL) < 0) {
-		fprintf(stderr, "tenantctl: %s: keeper not reachable\n", key);
+	    proto_recv(fd, 1u << TN_MSG_SIGNAL, &m, fds, &nfds, &err) < 0) {
+		if (err.code == EPROTO) /* only terminate USER reaches it */
+			fprintf(stderr,
+			    "tenantctl: %s: the keeper is of another build (%s); "
+			    "'tenantctl terminate USER' ends the whole tenant\n",
+			    key, err.msg);
+		else
+			fprintf(stderr, "tenantctl: %s: keeper not reachable\n", key);
 		rq->failed++;
 		return;
 	}

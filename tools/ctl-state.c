@@ -5,10 +5,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,9 +33,10 @@ struct tenant_view {
 	long created;
 	long keeper_pid;
 	long sessions;
-	long processes;    /* -1 when the keeper did not answer */
-	bool has_usage;    /* the tenant has a cgroup */
-	char events[1024]; /* the keeper's "event" lines (its STATUS answer) */
+	long processes;        /* -1 when the keeper did not answer */
+	bool has_usage;        /* the tenant has a cgroup */
+	char events[1024];     /* the keeper's "event" lines (its STATUS answer) */
+	char other_build[160]; /* a keeper of another protocol version: why */
 	struct tn_cg_usage usage;
 };
 
@@ -75,6 +79,7 @@ ask_keeper(struct tenant_view *t)
 	int fds[TN_MAX_FDS];
 	size_t nfds;
 	struct pollfd p;
+	struct tn_err err = { 0 };
 	char buf[64];
 
 	t->processes = -1;
@@ -85,9 +90,13 @@ ask_keeper(struct tenant_view *t)
 	if (proto_send(fd, &q, NULL, 0, NULL) < 0)
 		return;
 	p = (struct pollfd){ .fd = fd, .events = POLLIN };
-	if (poll(&p, 1, 2000) <= 0 ||
-	    proto_recv(fd, 1u << TN_MSG_STATUS, &m, fds, &nfds, NULL) < 0)
+	if (poll(&p, 1, 2000) <= 0)
 		return;
+	if (proto_recv(fd, 1u << TN_MSG_STATUS, &m, fds, &nfds, &err) < 0) {
+		if (err.code == EPROTO)
+			str_copy(t->other_build, sizeof(t->other_build), err.msg);
+		return;
+	}
 	if (ctl_text_get(m.ctl.text, "processes", buf, sizeof(buf)))
 		t->processes = strtol(buf, NULL, 10);
 	if (ctl_text_get(m.ctl.text, "sessions", buf, sizeof(buf)))
@@ -397,6 +406,10 @@ print_tenant(struct tenant_view *t, void *data)
 			printf(",\"unit\":");
 			ctl_json_string(stdout, unit);
 		}
+		if (t->other_build[0]) {
+			printf(",\"other_build\":");
+			ctl_json_string(stdout, t->other_build);
+		}
 		if (o->detail) {
 			print_detail_json(t);
 			printf(",\"events\":[");
@@ -411,6 +424,11 @@ print_tenant(struct tenant_view *t, void *data)
 		    " (uid %u)\n  sessions   %ld\n  processes  %ld (besides the tenant's init)\n"
 		    "  age        %ld s\n  keeper pid %ld\n",
 		    (unsigned)t->uid, t->sessions, t->processes, age, t->keeper_pid);
+		if (t->other_build[0])
+			printf(
+			    "  keeper     of another build: %s; new logins of this user "
+			    "are refused until it ends\n",
+			    t->other_build);
 		if (t->has_usage) {
 			const struct tn_cg_usage *u = &t->usage;
 			char a[24], b[24], c[24];
@@ -557,17 +575,51 @@ cmd_status(int argc, char **argv)
 	return list_or_status(argc, argv, true);
 }
 
+/* A keeper of another build does not read TERMINATE: end it the way
+ * every build understands, SIGTERM (the keeper ends its tenant).  The
+ * pidfd was taken while this connection pinned the keeper (its pid). */
+static int
+terminate_other_build(int pidfd, const struct tenant_view *t, const char *why)
+{
+	if (pidfd < 0 || pidfd_send_signal(pidfd, SIGTERM, NULL, 0) < 0) {
+		fprintf(stderr, "tenantctl: %s: %s; SIGTERM failed: %s\n", t->key, why,
+		    strerror(pidfd < 0 ? ESRCH : errno));
+		return -1;
+	}
+	printf("terminating %s (its keeper is of another build: %s; sent SIGTERM)\n",
+	    t->key, why);
+	return 0;
+}
+
 static void
 terminate_one(struct tenant_view *t, void *data)
 {
 	_cleanup_close_ int fd = state_connect_keeper(t->key, 2000, NULL);
+	_cleanup_close_ int pidfd = -1;
 	struct tn_msg_ctl q;
-	int *failed = data;
+	struct tn_err err = { 0 };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	union tn_msg m;
+	int fds[TN_MAX_FDS], *failed = data;
+	size_t nfds;
 
+	if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+	    cred.uid == 0 && cred.pid > 0)
+		pidfd = pidfd_open(cred.pid, 0);
 	proto_init(&q, TN_MSG_TERMINATE);
 	if (fd < 0 || proto_send(fd, &q, NULL, 0, NULL) < 0) {
 		fprintf(stderr, "tenantctl: %s: keeper not reachable\n", t->key);
 		(*failed)++;
+		return;
+	}
+	/* The keeper hangs up without a word; one of another build answers
+	 * with its version. */
+	if (poll(&p, 1, 2000) == 1 &&
+	    proto_recv(fd, 0, &m, fds, &nfds, &err) == -EPROTO) {
+		if (terminate_other_build(pidfd, t, err.msg) < 0)
+			(*failed)++;
 		return;
 	}
 	printf("terminating %s\n", t->key);

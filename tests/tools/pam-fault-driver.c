@@ -1,7 +1,8 @@
 /* pam-fault-driver: one PAM session cycle of a login program, run under a
  * resource fault (e2e 52-faults-resources; catalogue F15, F17, F18).
  *
- *   pam-fault-driver [-c DIR] [-F FREE] [-N NPROC] [-S] [-w FILE] SERVICE USER
+ *   pam-fault-driver [-c DIR] [-F FREE] [-m FILE] [-N NPROC] [-S] [-w FILE]
+ *                    SERVICE USER
  *     -c DIR    PAM service directory (pam_start_confdir)
  *     -F FREE   after pam_start, open /dev/null until EMFILE, then give
  *               back FREE fds: pam_open_session runs with only FREE free
@@ -12,6 +13,8 @@
  *               modules may see EINTR); "signals=N" is printed too
  *     -w FILE   after a successful open, wait until FILE exists (so a
  *               test can look at, or kill, the live session)
+ *     -m FILE   append the modules' messages to the user (pam_error,
+ *               pam_info) to FILE, one per line
  *
  * Prints one line: "open=N close=N mnt=same|other fd_delta=N"; open and
  * close are PAM return codes (close is -1 when open failed), mnt says
@@ -51,11 +54,15 @@ catch_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+static FILE *messages; /* -m */
+
 static int
 conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
-	(void)msg;
 	(void)data;
+	for (int i = 0; i < n && messages; i++)
+		if (msg[i]->msg_style == PAM_ERROR_MSG || msg[i]->msg_style == PAM_TEXT_INFO)
+			fprintf(messages, "%s\n", msg[i]->msg);
 	*resp = calloc((size_t)n, sizeof(**resp));
 	return *resp ? PAM_SUCCESS : PAM_BUF_ERR;
 }
@@ -94,8 +101,12 @@ main(int argc, char **argv)
 	static int fill[65536];
 	pam_handle_t *h = NULL;
 
-	while ((opt = getopt(argc, argv, "c:F:N:Sw:")) != -1) {
-		if (opt == 'c')
+	while ((opt = getopt(argc, argv, "c:F:m:N:Sw:")) != -1) {
+		if (opt == 'm' && (messages = fopen(optarg, "ae")) == NULL)
+			return 2;
+		if (opt == 'm')
+			setvbuf(messages, NULL, _IONBF, 0);
+		else if (opt == 'c')
 			confdir = optarg;
 		else if (opt == 'F')
 			free_fds = atoi(optarg);
@@ -110,8 +121,8 @@ main(int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr,
-		    "usage: pam-fault-driver [-c DIR] [-F FREE] [-N NPROC] [-S] "
-		    "[-w FILE] SERVICE USER\n");
+		    "usage: pam-fault-driver [-c DIR] [-F FREE] [-m FILE] [-N NPROC] "
+		    "[-S] [-w FILE] SERVICE USER\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IONBF, 0);

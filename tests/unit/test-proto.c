@@ -58,8 +58,10 @@ main(void)
 	r.hdr.magic ^= 1;
 	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 5), -EBADMSG, "bad magic");
 	r = good_result(TN_ST_ISOLATED, 0x0f);
-	r.hdr.version = 2;
+	r.hdr.version = TN_PROTO_VERSION + 1;
 	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 5), -EPROTO, "other protocol version");
+	r.hdr.version = TN_PROTO_VERSION - 1;
+	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 5), -EPROTO, "older protocol version");
 	r = good_result(TN_ST_ISOLATED, 0x0f);
 	r.hdr.size = 12;
 	IS_INT(decode(&r, sizeof(r), ALL_RESULTS, 5), -EBADMSG, "header size disagrees");
@@ -198,6 +200,24 @@ main(void)
 		    (long)sizeof(union tn_msg) + 8, "write an oversized datagram");
 		IS_INT(proto_recv(sp[1], ALL_RESULTS, &m, fds, &nfds, &err), -EMSGSIZE,
 		    "oversized datagram is refused");
+		/* The answer to another build: a bare header with our version,
+		 * -EPROTO naming both versions at a peer of another version,
+		 * refused (never believed) at one of ours, whatever it allows. */
+		struct tn_hdr vh = { .magic = TN_PROTO_MAGIC,
+			.version = TN_PROTO_VERSION + 1,
+			.type = TN_MSG_VERSION,
+			.size = sizeof(vh) };
+		char want[64];
+		IS_INT(write(sp[0], &vh, sizeof(vh)), (long)sizeof(vh),
+		    "a version notice from the next version");
+		IS_INT(proto_recv(sp[1], ALL_RESULTS, &m, fds, &nfds, &err), -EPROTO,
+		    "it reads as -EPROTO");
+		snprintf(want, sizeof(want), "protocol version %u, this build %u",
+		    TN_PROTO_VERSION + 1, TN_PROTO_VERSION);
+		OK(strstr(err.msg, want) != NULL, "the error names both versions");
+		IS_INT(proto_send_version(sp[0]), 0, "proto_send_version");
+		IS_INT(proto_recv(sp[1], ~0u, &m, fds, &nfds, &err), -EBADMSG,
+		    "our own version notice is refused even where all types are allowed");
 		close(sp[0]);
 		IS_INT(proto_recv(sp[1], ALL_RESULTS, &m, fds, &nfds, &err), -EPIPE,
 		    "end of stream");
