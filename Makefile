@@ -166,6 +166,11 @@ build/tests/pam-fault-driver: tests/tools/pam-fault-driver.c
 	@mkdir -p $(dir $@)
 	$(quiet) "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lpam
+# e2e 67-faults-enosys: system calls made to fail with ENOSYS (seccomp).
+build/tests/enosys-shim: tests/tools/enosys-shim.c
+	@mkdir -p $(dir $@)
+	$(quiet) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
 # ---- end issue 10 (faults) ----
 
 # ---- e2e 59-upgrade (F30): this build and "the next release" (the same
@@ -198,7 +203,7 @@ TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaud
             build/e2e/tenant-systemd.so build/release/tenant-systemd.so \
             build/release/pam_tenant.so build/release/tenant-helper build/release/tenantctl \
             build/bench/bench-driver build/bench/pam_bench_floor.so build/bench/floor-child \
-            build/tests/pam-fault-driver $(UPGRADE_BINS)
+            build/tests/pam-fault-driver build/tests/enosys-shim $(UPGRADE_BINS)
 
 # libFuzzer harnesses: make fuzz, make check-fuzz (and make check's fuzz tier).
 include tests/fuzz/fuzz.mk

@@ -229,7 +229,9 @@ open_namespaces(struct keeper *k, struct tn_err *err)
 	/* init is our unreaped child, so its pid cannot have been reused;
 	 * make sure it is still alive now that we hold its namespaces. */
 	if (pidfd_send_signal(k->init_pidfd, 0, NULL, 0) < 0)
-		return err_set(err, errno, "tenant init exited during setup");
+		return errno == ESRCH
+		    ? err_set(err, ESRCH, "tenant init exited during setup")
+		    : err_set(err, errno, "pidfd_send_signal: %m");
 	return 0;
 }
 

@@ -105,6 +105,28 @@ struct child {
 	int sock, helper;
 };
 
+/* How the child says which step before the exec failed (the helper
+ * itself exits 0, 100 or 111; proc_reset's steps are 64 + step). */
+#define CHILD_EXIT_FDS 125    /* dup/close_range: its fds 0-4, nothing else */
+#define CHILD_EXIT_SETSID 126 /* a session of its own */
+#define CHILD_EXIT_EXEC 127   /* execveat of the helper */
+
+static const char *
+child_exit_note(int status)
+{
+	switch (status) {
+	case CHILD_EXIT_FDS:
+		return " (setting up its fds failed in the module's child: close_range "
+		       "needs Linux 5.9, or a seccomp policy refuses it)";
+	case CHILD_EXIT_SETSID:
+		return " (setsid failed in the module's child)";
+	case CHILD_EXIT_EXEC:
+		return " (exec failed)";
+	default:
+		return "";
+	}
+}
+
 /* In the child, until exec: async-signal-safe calls only, nothing written
  * outside its own stack (it shares the parent's memory). */
 static int
@@ -135,13 +157,13 @@ exec_helper(void *arg)
 	if (sock < 0 || helper < 0 || null < 0 || dup2(null, 0) < 0 ||
 	    dup2(null, 1) < 0 || dup2(null, 2) < 0 || dup2(sock, 3) < 0 ||
 	    dup3(helper, 4, O_CLOEXEC) < 0 || close_range(5, ~0U, 0) < 0)
-		_exit(127);
+		_exit(CHILD_EXIT_FDS);
 	if (!unprivileged_test() && proc_reset(&step) < 0)
 		_exit(TN_RESET_EXIT_BASE + (int)step);
 	if (setsid() < 0)
-		_exit(127);
+		_exit(CHILD_EXIT_SETSID);
 	execveat(4, "", argv, envp, AT_EMPTY_PATH);
-	_exit(127);
+	_exit(CHILD_EXIT_EXEC);
 }
 
 /* AddressSanitizer keeps the poison of the child's frames in the shadow
@@ -351,7 +373,7 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 		else if (info.si_code == CLD_EXITED)
 			snprintf(out->why, sizeof(out->why),
 			    "helper exited with status %d%s", info.si_status,
-			    info.si_status == 127 ? " (exec failed)" : "");
+			    child_exit_note(info.si_status));
 		else if (info.si_pid == 0)
 			snprintf(out->why, sizeof(out->why), "helper status unknown");
 		else

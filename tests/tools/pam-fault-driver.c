@@ -11,8 +11,9 @@
  *               a handler that only counts them, without SA_RESTART (a
  *               login program's handlers: every blocking call in the
  *               modules may see EINTR); "signals=N" is printed too
- *     -w FILE   after a successful open, wait until FILE exists (so a
- *               test can look at, or kill, the live session)
+ *     -w FILE   after a successful open, print "opened open_ms=N" (how
+ *               long pam_open_session took) and wait until FILE exists
+ *               (so a test can look at, or kill, the live session)
  *     -m FILE   append the modules' messages to the user (pam_error,
  *               pam_info) to FILE, one per line
  *
@@ -33,6 +34,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t caught;
@@ -100,6 +102,7 @@ main(int argc, char **argv)
 	int signals = 0;
 	static int fill[65536];
 	pam_handle_t *h = NULL;
+	struct timespec t0, t1;
 
 	while ((opt = getopt(argc, argv, "c:F:m:N:Sw:")) != -1) {
 		if (opt == 'm' && (messages = fopen(optarg, "ae")) == NULL)
@@ -153,10 +156,13 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = pam_open_session(h, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	mnt_ns(ns_after, sizeof(ns_after));
 	if (r == PAM_SUCCESS && wait_file != NULL) {
-		printf("opened\n");
+		printf("opened open_ms=%.1f\n", (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		        (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 		while (access(wait_file, F_OK) != 0)
 			usleep(50000);
 	}
