@@ -171,6 +171,11 @@ build/tests/enosys-shim: tests/tools/enosys-shim.c
 	@mkdir -p $(dir $@)
 	$(quiet) "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+# e2e 68-faults-nss: a slow or failing NSS backend (for the helper only).
+build/tests/libnss_tnslow.so.2: tests/tools/nss-tnslow.c
+	@mkdir -p $(dir $@)
+	$(quiet) "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -shared -Wl,-soname,libnss_tnslow.so.2 $(LDFLAGS) -o $@ $<
 # ---- end issue 10 (faults) ----
 
 # ---- e2e 59-upgrade (F30): this build and "the next release" (the same
@@ -203,7 +208,8 @@ TEST_BINS = $(UNIT_TESTS) $(MODULE_TESTS) $(FAKE_HELPERS) build/tests/sshd-noaud
             build/e2e/tenant-systemd.so build/release/tenant-systemd.so \
             build/release/pam_tenant.so build/release/tenant-helper build/release/tenantctl \
             build/bench/bench-driver build/bench/pam_bench_floor.so build/bench/floor-child \
-            build/tests/pam-fault-driver build/tests/enosys-shim $(UPGRADE_BINS)
+            build/tests/pam-fault-driver build/tests/enosys-shim \
+            build/tests/libnss_tnslow.so.2 $(UPGRADE_BINS)
 
 # libFuzzer harnesses: make fuzz, make check-fuzz (and make check's fuzz tier).
 include tests/fuzz/fuzz.mk

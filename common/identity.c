@@ -175,6 +175,12 @@ lookup(const char *name, uid_t uid, bool groups, struct tn_user *u, struct tn_er
 		if ((r = grow(&buf, &len)) < 0)
 			return err_set(err, -r, "looking up %s: %s", what, strerror(-r));
 	}
+	/* glibc's ENOENT here is NSS_STATUS_UNAVAIL: a backend is down. */
+	if (r == ENOENT)
+		return err_set(err, r,
+		    "looking up %s: the user database is unavailable (an NSS "
+		    "backend in nsswitch.conf did not answer)",
+		    what);
 	if (r != 0)
 		return err_set(err, r, "looking up %s: %s", what, strerror(r));
 	if (res == NULL)
