@@ -58,6 +58,20 @@ fault_point(const char *name)
 			;
 	} else if (sscanf(action, "exit %d", &status) == 1) {
 		_exit(status);
+	} else if (sscanf(action, "alloc %d", &status) == 1 && status > 0) {
+		/* Grow by that many MiB, touched, and keep them: under a
+		 * small memory.max the kernel's OOM killer ends us (F6). */
+		static void *kept; /* a chain through the blocks */
+
+		for (int i = 0; i < status; i++) {
+			void **p = malloc(1 << 20);
+
+			if (p == NULL)
+				break;
+			memset(p, 0x5a, 1 << 20);
+			*p = kept;
+			kept = p;
+		}
 	} else if (strcmp(action, "kill") == 0) {
 		(void)raise(SIGKILL);
 	} else if (strcmp(action, "stop") == 0) {

@@ -11,6 +11,8 @@
  *
  *   sleep SECONDS   sleep that long (fractions allowed: "sleep 2.5")
  *   exit STATUS     _exit(STATUS) at once
+ *   alloc MIB       allocate and touch MIB mebibytes, kept (an OOM kill
+ *                   under a small memory.max)
  *   kill            SIGKILL this process (a helper or keeper that dies)
  *   stop            SIGSTOP this process (one that hangs; SIGCONT resumes)
  *

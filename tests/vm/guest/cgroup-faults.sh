@@ -10,7 +10,8 @@
 #     the kernel's EAGAIN, as when a descendant limit is reached);
 #   - a process left in tenant.slice itself (the no-internal-process rule:
 #     enabling the controllers for the users below it is EBUSY);
-#   - cgroupfs read-only.
+#   - cgroupfs read-only;
+#   - F6: the helper OOM-killed (memory.max on the login program's cgroup).
 . "$(dirname "$0")/../../lib/tenant.sh"
 require_root
 [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || skip_all "not a cgroup v2 host"
@@ -114,4 +115,47 @@ denied "cgroupfs read-only" "(Read-only file system|cgroup)"
 degraded "cgroupfs read-only"
 mount -o remount,rw /sys/fs/cgroup
 healthy "after cgroupfs is writable again"
+
+# ---- F6: the helper OOM-killed ----
+# The login program runs in a cgroup of its own with memory.max = 48M
+# (as a login service's own limit would); the helper, its child, grows by
+# 512 MiB at a fault point and the kernel's OOM killer ends it.  Before
+# the request is answered and after the tenant was built (the keeper is
+# the helper's fork, outside the user's cgroup).
+DRIVER=$E2E_ROOT/build/tests/pam-fault-driver
+FAULTS=$E2E_BUILD/faults
+LOGINCG=/sys/fs/cgroup/e2e-login-oom
+install -d -m 0755 "$FAULTS"
+on_exit "rm -rf '$FAULTS'"
+mkdir "$LOGINCG"
+on_exit "rmdir $LOGINCG 2>/dev/null"
+echo 48M >"$LOGINCG/memory.max"
+[ -e "$LOGINCG/memory.swap.max" ] && echo 0 >"$LOGINCG/memory.swap.max"
+install -d -m 0755 "$T/pam.d"
+printf 'session required %s timeout=10\nsession optional pam_permit.so\n' "$TENANT_MODULE" >"$T/pam.d/tenant-oom"
+cp "$T/pam.d/tenant-oom" "$T/pam.d/other"
+oom_kills() { sed -n 's/^oom_kill //p' "$LOGINCG/memory.events"; }
+for point in helper-after-request helper-before-result; do
+	required
+	printf 'alloc 512\n' >"$FAULTS/$point"
+	chmod 0644 "$FAULTS/$point"
+	before=$(oom_kills)
+	mark=$(syslog_mark)
+	# shellcheck disable=SC2016 # expanded by that bash
+	out=$(bash -c 'echo $$ >"$0/cgroup.procs" && exec "$1" -c "$2" tenant-oom tf-a' \
+	    "$LOGINCG" "$DRIVER" "$T/pam.d" 2>&1)
+	rm -f "$FAULTS/$point"
+	like "$out" '^open=[1-9][0-9]* close=-1 mnt=same fd_delta=0$' \
+	    "F6 helper OOM-killed at $point: the login is refused, the login program unharmed"
+	ok "$([ "$(oom_kills)" -gt "$before" ]; echo $?)" "... by the kernel's OOM killer (oom_kill $before -> $(oom_kills))"
+	syslog_wait 10 "$mark" "denied session for tf-a \\(uid $A\\): helper killed by signal 9"
+	ok $? "... syslog says the helper was killed"
+	wait_no_tenants 10
+	ok $? "... no keeper or tenant state left"
+	wait_until 10 eval "[ ! -e $CG/user-$A ]"
+	ok $? "... no cgroup of the user left"
+	wait_until 10 eval '[ -z "$(cat $LOGINCG/cgroup.procs)" ]'
+	ok $? "... nothing left in the login's cgroup"
+	healthy "after the helper's OOM kill at $point"
+done
 done_testing
