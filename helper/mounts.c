@@ -81,7 +81,7 @@ enospc_why(int e, bool attaching)
 
 /* The kernel explains fsconfig failures on the fs context fd. */
 static int
-fs_error(int fsfd, const char *what, struct tn_err *err)
+fs_error(int fsfd, const char *what, const char *call, struct tn_err *err)
 {
 	int saved = errno;
 	char buf[256] = "";
@@ -90,9 +90,10 @@ fs_error(int fsfd, const char *what, struct tn_err *err)
 	if (n > 0) {
 		buf[n] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
-		return err_set(err, saved, "%s: %s (%s)", what, strerror(saved), buf);
+		return err_set(err, saved, "%s: %s: %s (%s)", what, call, strerror(saved),
+		    buf);
 	}
-	return err_set(err, saved, "%s: %s%s", what, strerror(saved),
+	return err_set(err, saved, "%s: %s: %s%s", what, call, strerror(saved),
 	    enospc_why(saved, false));
 }
 
@@ -110,16 +111,16 @@ new_fs(const char *fstype, const struct fs_option *opts, size_t nopts, unsigned 
 
 	fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
 	if (fsfd < 0)
-		return fs_error(-1, what, err);
+		return fs_error(-1, what, "fsopen", err);
 	for (size_t i = 0; i < nopts; i++)
 		if (fsconfig(fsfd, FSCONFIG_SET_STRING, opts[i].key, opts[i].value, 0) <
 		    0)
-			return fs_error(fsfd, what, err);
+			return fs_error(fsfd, what, "fsconfig", err);
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return fs_error(fsfd, what, err);
+		return fs_error(fsfd, what, "fsconfig", err);
 	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
 	if (mfd < 0)
-		return fs_error(fsfd, what, err);
+		return fs_error(fsfd, what, "fsmount", err);
 	return mfd;
 }
 
@@ -163,7 +164,7 @@ open_target(const struct vfs *v, const char *target, bool may_skip, int *fd,
 			*fd = r;
 			return 0;
 		}
-		err_set(&e, -r, "%s: %s", target, strerror(-r));
+		err_set(&e, -r, "%s: openat2: %s", target, strerror(-r));
 	} else {
 		r = walk_trusted(target, 0, fd, &e);
 	}

@@ -210,8 +210,11 @@ pin_leader(struct tn_err *err)
 		    "the login program runs inside another PID namespace (parent pid %d)",
 		    (int)parent);
 	leader = pidfd_open(parent, 0);
-	if (leader < 0 || getppid() != parent)
-		return err_set(err, leader < 0 ? errno : ESRCH, "pin session leader: %m");
+	if (leader < 0)
+		return err_set(err, errno, "pin session leader: pidfd_open: %m");
+	if (getppid() != parent)
+		return err_set(err, ESRCH,
+		    "pin session leader: the login process is gone");
 	return steal_fd(&leader);
 }
 

@@ -9,9 +9,9 @@
 #             (namespaces, tenant-init, bounding set, no_new_privs, the
 #             private mounts), and its logout leaves nothing;
 #   refused   nothing runs as the user, the user is told, and syslog
-#             names the cause: the call's ENOSYS ("Function not
-#             implemented"), or where no errno can travel (the module's
-#             child before the exec) the step and the call.
+#             names the call and its ENOSYS ("Function not implemented"),
+#             or where no errno can travel (the module's child before
+#             the exec) the step and the call.
 # Every case: no hang, root's su works under the same filter, and nothing
 # is left behind.
 . "$(dirname "$0")/../lib/tenant.sh"
@@ -39,17 +39,17 @@ base_view=$(view "$base")
 # A call, what a login does without it, and what syslog says then.
 ENOSYS='Function not implemented'
 CASES=(
-	"openat2 refused $ENOSYS"
+	"openat2 refused openat2: $ENOSYS"
 	"close_range refused setting up its fds failed in the module's child: close_range"
-	"pidfd_open refused $ENOSYS"
+	"pidfd_open refused pidfd_open: $ENOSYS"
 	"pidfd_send_signal refused pidfd_send_signal: $ENOSYS"
 	"clone3 isolated"
-	"open_tree refused $ENOSYS"
-	"move_mount refused $ENOSYS"
-	"fsopen refused $ENOSYS"
-	"fsconfig refused $ENOSYS"
-	"fsmount refused $ENOSYS"
-	"mount_setattr refused $ENOSYS"
+	"open_tree refused open_tree: $ENOSYS"
+	"move_mount refused move_mount: $ENOSYS"
+	"fsopen refused fsopen: $ENOSYS"
+	"fsconfig refused fsconfig: $ENOSYS"
+	"fsmount refused fsmount: $ENOSYS"
+	"mount_setattr refused mount_setattr: $ENOSYS"
 )
 for c in "${CASES[@]}"; do
 	read -r call want says <<<"$c"

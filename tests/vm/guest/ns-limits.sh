@@ -79,7 +79,7 @@ for kind in mnt pid ipc uts; do
 		# namespace, charged the same) is refused.
 		echo $((n + 1)) >"$f"
 		fc_denied "user.max_mnt_namespaces = $((n + 1))" \
-		    "mount the tmp tmpfs: No space left on device \\(system limit on namespaces reached: user\\.max_mnt_namespaces"
+		    "mount the tmp tmpfs: fsmount: No space left on device \\(system limit on namespaces reached: user\\.max_mnt_namespaces"
 	fi
 	echo "$orig" >"$f"
 	fc_healthy "user.max_${kind}_namespaces restored"
