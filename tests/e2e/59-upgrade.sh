@@ -41,6 +41,10 @@ cp "$T/pam.d/tenant-upg" "$T/pam.d/other"
 wait_no_tenants 10 || bail_out "a tenant of an earlier test is still running"
 fault_baseline
 OK_ISOLATED='^open=0 close=0 mnt=other fd_delta=0$'
+# This build's protocol version, and the next release's.
+OLD=$(sed -n 's/^#define TN_PROTO_VERSION (\([0-9]*\) + TN_PROTO_VERSION_SKEW)$/\1/p' "$E2E_ROOT/common/proto.h")
+[ -n "$OLD" ] || bail_out "cannot read TN_PROTO_VERSION from common/proto.h"
+NEW=$((OLD + 1))
 
 # put BUILD FILE...: install build/upgrade-BUILD's files, each renamed into place.
 put() {
@@ -77,8 +81,8 @@ release() {
 	wait "$HOLD_PID"
 }
 
-# refused_by_skew WHAT: the last drive's output is a clean refusal (the
-# login program left in the host's namespaces, no fd leaked).
+# refused OUTPUT DESC: a drive's OUTPUT is a clean refusal (the login
+# program left in the host's namespaces, no fd leaked).
 refused() {
 	like "$1" '^open=[1-9][0-9]* close=-1 mnt=same fd_delta=0$' "$2"
 }
@@ -102,9 +106,9 @@ refused "$out" "new build: tu-upg-a's login, whose tenant the old build runs, is
 ok "$([ "$ms" -lt 6000 ]; echo $?)" "... at once, not at the deadline ($ms ms)"
 like "$(cat "$T/msgs")" 'older version of the session isolation; log in again once they have ended' \
     "... the user is told why, in their words"
-syslog_wait 5 "$smark" 'was started by another pam_tenant build.*protocol version 1, this build 2.*tenantctl terminate'
+syslog_wait 5 "$smark" "was started by another pam_tenant build.*protocol version $OLD, this build $NEW.*tenantctl terminate"
 ok $? "... syslog names the version skew and the way out"
-syslog_wait 5 "$smark" 'tenant .*: refused a request: the peer speaks protocol version 2, this build 1'
+syslog_wait 5 "$smark" "tenant .*: refused a request: the peer speaks protocol version $NEW, this build $OLD"
 ok $? "... the old keeper says what it refused"
 if [ "${AUDIT_AVAILABLE:-0}" = 1 ]; then
 	audit_wait 5 "$amark" 'op=tenant-deny.*another pam_tenant build'
@@ -122,9 +126,9 @@ like "$(drive root)" '^open=0 close=0 mnt=same fd_delta=0$' "new build: root's l
 # 4. The new tenantctl sees the old tenant for what it is.
 st=$("$CTL" status tu-upg-a 2>&1)
 is "$?" 0 "new tenantctl: status of the old tenant exits 0"
-like "$st" 'keeper +of another build: the peer speaks protocol version 1, this build 2' \
+like "$st" "keeper +of another build: the peer speaks protocol version $OLD, this build $NEW" \
     "... and says its keeper is of another build"
-like "$("$CTL" status tu-upg-a --json)" '"other_build":"the peer speaks protocol version 1' \
+like "$("$CTL" status tu-upg-a --json)" "\"other_build\":\"the peer speaks protocol version $OLD" \
     "... also in JSON"
 out=$("$CTL" kill tu-upg-a --signal CONT 2>&1)
 is "$?" 1 "new tenantctl: kill cannot reach the old keeper (exit 1)"
@@ -157,13 +161,13 @@ like "$(drive tu-upg-a)" "$OK_ISOLATED" "new build: tu-upg-a's next login is iso
 put old tenant-helper
 smark=$(syslog_mark)
 refused "$(drive tu-upg-b)" "new module, old helper: refused"
-syslog_wait 5 "$smark" 'protocol version 1, this build 2'
+syslog_wait 5 "$smark" "protocol version $OLD, this build $NEW"
 ok $? "... syslog names both versions"
 install_build new
 put old pam_tenant.so
 smark=$(syslog_mark)
 refused "$(drive tu-upg-b)" "old module, new helper: refused"
-syslog_wait 5 "$smark" 'protocol version 2, this build 1'
+syslog_wait 5 "$smark" "protocol version $NEW, this build $OLD"
 ok $? "... syslog names both versions"
 like "$(drive root)" '^open=0 close=0 mnt=same fd_delta=0$' "... root's login works meanwhile"
 
