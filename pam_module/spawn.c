@@ -179,17 +179,19 @@ exec_helper(void *arg)
 #define CHILD_STACK (64 * 1024)
 
 /* Start exec_helper() in a child; its pidfd in *pidfd.  Returns the pid
- * or -1 with errno set. */
+ * or -1 with errno set and *call naming the system call that failed. */
 static pid_t
-spawn_child(struct child *c, int *pidfd)
+spawn_child(struct child *c, int *pidfd, const char **call)
 {
 #ifdef TN_SPAWN_FORK
 	pid_t pid = fork();
 
+	*call = "fork";
 	if (pid == 0)
 		_exit(exec_helper(c));
 	if (pid < 0)
 		return -1;
+	*call = "pidfd_open";
 	*pidfd = pidfd_open(pid, 0);
 	if (*pidfd < 0) {
 		int e = errno;
@@ -208,8 +210,10 @@ spawn_child(struct child *c, int *pidfd)
 	pid_t pid;
 	int e;
 
+	*call = "mmap";
 	if (stack == MAP_FAILED)
 		return -1;
+	*call = "clone";
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	/* Returns once the child has exec'd or exited. */
@@ -295,6 +299,7 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 	siginfo_t info;
 	int sp[2];
 	pid_t pid;
+	const char *call = "clone";
 
 	(void)pamh;
 	memset(out, 0, sizeof(*out));
@@ -309,10 +314,10 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 	child = (struct child){ .sock = sp[1], .helper = helper };
 	/* The host may ignore or reap SIGCHLD; we need our child's status. */
 	sigaction(SIGCHLD, &dfl, &saved);
-	pid = spawn_child(&child, &pidfd);
+	pid = spawn_child(&child, &pidfd, &call);
 	close(sp[1]);
 	if (pid < 0) {
-		snprintf(out->why, sizeof(out->why), "start the helper: %s",
+		snprintf(out->why, sizeof(out->why), "start the helper: %s: %s", call,
 		    strerror(errno));
 		sigaction(SIGCHLD, &saved, NULL);
 		return -1;

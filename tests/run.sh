@@ -136,6 +136,7 @@ run_test() {
 # same).  Any report found after a test fails that test; it is shown and
 # kept in $BUILD_DIR/san-reports.
 SAN_DIR=${TN_SAN_LOG_DIR:-}
+SAN_STACK_WARNING='^==[0-9]+==WARNING: ASan is ignoring requested __asan_handle_no_return: stack type: default top: 0x[0-9a-f]+; bottom 0x[0-9a-f]+; size: 0x[0-9a-f]+ \([0-9]+\)$|^False positive error reports may follow$|^For details see https://github.com/google/sanitizers/issues/189$'
 
 san_setup() {
 	[ -n "$SAN_DIR" ] || return 0
@@ -153,6 +154,15 @@ san_check() {
 		[ -f "$f" ] || continue
 		# an empty file is a test sshd's stderr with nothing in it
 		[ -s "$f" ] || { rm -f -- "$f"; continue; }
+		# tenant-init runs on a stack of its own (clone): when it exits
+		# by itself, ASan warns that it cannot unpoison the stack it
+		# believes in (sanitizers#189).  A warning, not a finding; a
+		# file with anything more still fails.
+		if ! grep -qvE "$SAN_STACK_WARNING" -- "$f"; then
+			note "$1: ASan's stack-switch warning ($(basename "$f")), not a finding"
+			rm -f -- "$f"
+			continue
+		fi
 		n=$((n + 1))
 		note "$1: sanitizer report $(basename "$f"):"
 		head -n 60 -- "$f" | sed 's/^/#   /'
