@@ -71,8 +71,11 @@ int sd_session_setup(const struct tn_policy *pol, uid_t uid, const char *cookie,
 int sd_keeper_scope(pid_t keeper, pid_t init, const char *key, uid_t uid,
     struct tn_err *err);
 
-/* keeper.c: start a detached keeper for spec; returns once it listens. */
-int keeper_spawn(const struct tenant_spec *spec, struct tn_err *err);
+/* keeper-setup.c: start a detached keeper for spec, with first (and the
+ * leader's pidfd) as its first login's JOIN; returns once it listens, with
+ * the socket its answer comes on (the session's link), or -1. */
+int keeper_spawn(const struct tenant_spec *spec, const struct tn_msg_join *first,
+    int leader, int timeout_ms, struct tn_err *err);
 
 /* lsm-hint.c: an EACCES/EPERM gets the security label this process runs
  * under appended to its message (nothing when unconfined). */

@@ -4,6 +4,7 @@
  * table: it marks it ended, and keeper_loop closes ranks after its pass. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -257,6 +258,25 @@ shed_connection(struct keeper *k, int why)
 	    k->spec.key, strerror(why));
 }
 
+static struct conn *
+add_conn(struct keeper *k, int fd, pid_t peer)
+{
+	struct conn *c = &k->conns[k->nconns++];
+
+	*c = (struct conn){ .kind = CONN_PENDING,
+		.fd = fd,
+		.leader = -1,
+		.peer_pid = peer,
+		.cg_leaf = -1,
+		.cg_pids_events = -1,
+		.slot_fd = -1,
+		.slot_leader = -1,
+		.slot_events = -1,
+		.since = time(NULL),
+		.since_ms = keeper_now_ms() };
+	return c;
+}
+
 void
 accept_conn(struct keeper *k)
 {
@@ -275,15 +295,23 @@ accept_conn(struct keeper *k)
 		close(fd);
 		return;
 	}
-	k->conns[k->nconns++] = (struct conn){ .kind = CONN_PENDING,
-		.fd = fd,
-		.leader = -1,
-		.peer_pid = cred.pid,
-		.cg_leaf = -1,
-		.cg_pids_events = -1,
-		.slot_fd = -1,
-		.slot_leader = -1,
-		.slot_events = -1,
-		.since = time(NULL),
-		.since_ms = keeper_now_ms() };
+	add_conn(k, fd, cred.pid);
+}
+
+/* The helper that started us sent its login's JOIN on our end of a
+ * socketpair before it forked us: serve it now, while that helper still
+ * waits for systemd's job, rather than after a connect once we listen
+ * (docs/architecture.md, decision 30).  It stays pending if absent. */
+void
+serve_first_join(struct keeper *k, int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct ucred cred = { 0 }; /* of socketpair()'s caller: the helper */
+	socklen_t len = sizeof(cred);
+	struct conn *c;
+
+	(void)getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+	c = add_conn(k, fd, cred.pid);
+	if (poll(&p, 1, 0) == 1)
+		on_conn_readable(k, c);
 }

@@ -362,13 +362,42 @@ keeper_signals(struct keeper *k, struct tn_err *err)
 	return 0;
 }
 
+/* fds[i] becomes 3 + i (n <= 3) and every other fd above stdio closes;
+ * by way of copies above all of them, so that no dup3() overwrites one
+ * still to move. */
+static int
+keep_fds(const int *fds, int n)
+{
+	int tmp[3];
+
+	for (int i = 0; i < n; i++)
+		if ((tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3 + n + 8)) < 0)
+			return -1;
+	for (int i = 0; i < n; i++)
+		if (dup3(tmp[i], 3 + i, O_CLOEXEC) < 0)
+			return -1;
+	return close_range(3 + (unsigned)n, ~0U, 0);
+}
+
+static void __attribute__((noreturn))
+setup_failed(struct keeper *k, int ready, const struct tn_err *err)
+{
+	(void)await_scope(); /* init unreaped until the helper is done */
+	if (k->init_pid > 0) {
+		(void)pidfd_send_signal(k->init_pidfd, SIGKILL, NULL, 0);
+		remove_state(k);
+	}
+	(void)write_full(ready, err->msg, strlen(err->msg));
+	_exit(HELPER_EXIT_SYSTEM);
+}
+
 /* Runs in the detached grandchild; never returns. */
 static void __attribute__((noreturn))
-keeper_main(const struct tenant_spec *spec, int ready, int go)
+keeper_main(const struct tenant_spec *spec, int ready, int first, int go)
 {
 	static struct keeper k; /* large; one per process */
 	struct tn_err err = { 0 };
-	int devnull;
+	int keep[] = { ready, first, go }, devnull;
 
 	k.spec = *spec;
 	k.signal_fd = k.reserve_fd = -1;
@@ -377,14 +406,14 @@ keeper_main(const struct tenant_spec *spec, int ready, int go)
 	 * error, close) whatever file reuses that number, such as a
 	 * namespace fd or the tenant's /proc. */
 	closelog();
-	/* Only the ready pipe survives; stdio is /dev/null. */
-	if (dup2(ready, 3) < 0 || (go >= 0 && dup2(go, 4) < 0))
+	/* Only the ready pipe, the first login's socket and (systemd) the go
+	 * pipe survive, as 3, 4 and 5; stdio is /dev/null. */
+	if (keep_fds(keep, go >= 0 ? 3 : 2) < 0)
 		_exit(HELPER_EXIT_SYSTEM);
 	ready = 3;
+	first = 4;
 	if (go >= 0)
-		scope_ready = ready, scope_go = 4;
-	if (close_range(go >= 0 ? 5 : 4, ~0U, 0) < 0)
-		_exit(HELPER_EXIT_SYSTEM);
+		scope_ready = ready, scope_go = 5;
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
 	    dup2(devnull, 2) < 0)
@@ -403,15 +432,12 @@ keeper_main(const struct tenant_spec *spec, int ready, int go)
 		klog(LOG_ERR, "%s", err.msg);
 
 	if (keeper_limits(&err) < 0 || keeper_setup(&k, &err) < 0 ||
-	    keeper_signals(&k, &err) < 0 ||
-	    (!await_scope() && err_set(&err, EIO, "the helper gave up") < 0)) {
-		(void)await_scope(); /* init unreaped until the helper is done */
-		if (k.init_pid > 0) {
-			(void)pidfd_send_signal(k.init_pidfd, SIGKILL, NULL, 0);
-			remove_state(&k);
-		}
-		(void)write_full(ready, err.msg, strlen(err.msg));
-		_exit(HELPER_EXIT_SYSTEM);
+	    keeper_signals(&k, &err) < 0)
+		setup_failed(&k, ready, &err);
+	serve_first_join(&k, first);
+	if (!await_scope()) {
+		err_set(&err, EIO, "the helper gave up");
+		setup_failed(&k, ready, &err);
 	}
 	(void)write_full(ready, "OK", 2);
 	close(ready);
@@ -434,6 +460,21 @@ keeper_main(const struct tenant_spec *spec, int ready, int go)
 	_exit(HELPER_EXIT_OK);
 }
 
+/* Whether fd became readable before the deadline. */
+static bool
+readable_by(int fd, const struct timespec *deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	long left;
+	int r;
+
+	do {
+		left = ms_left(deadline);
+		r = poll(&p, 1, left > 0 ? (int)left : 0);
+	} while (r < 0 && errno == EINTR);
+	return r > 0;
+}
+
 /* The keeper and tenant-init go into pam_tenant-<key>.scope in
  * system.slice while they set up: outside the user's slice and sessions,
  * so neither terminate-session nor the user's OOM kills them.  The
@@ -441,12 +482,11 @@ keeper_main(const struct tenant_spec *spec, int ready, int go)
  * on go: neither pid can name another process meanwhile. */
 static int
 keeper_into_scope(pid_t pid, int rd, int go, const struct tenant_spec *spec,
-    struct tn_err *err)
+    const struct timespec *deadline, struct tn_err *err)
 {
-	struct pollfd p = { .fd = rd, .events = POLLIN };
 	pid_t init = 0;
 
-	if (poll(&p, 1, SETUP_TIMEOUT_MS + 2000) <= 0 ||
+	if (!readable_by(rd, deadline) ||
 	    read_full(rd, &init, sizeof(init)) != (ssize_t)sizeof(init) || init < 0)
 		return err_set(err, EIO, "keeper died during setup");
 	if (init == 0)
@@ -463,59 +503,65 @@ keeper_into_scope(pid_t pid, int rd, int go, const struct tenant_spec *spec,
 }
 
 int
-keeper_spawn(const struct tenant_spec *spec, struct tn_err *err)
+keeper_spawn(const struct tenant_spec *spec, const struct tn_msg_join *first, int leader,
+    int timeout_ms, struct tn_err *err)
 {
-	_cleanup_close_ int rd = -1, go = -1;
-	int pp[2], gp[2] = { -1, -1 };
+	_cleanup_close_ int rd = -1, go = -1, link = -1;
+	int pp[2], gp[2] = { -1, -1 }, sp[2];
 	char buf[sizeof(err->msg)];
-	struct pollfd p;
+	struct timespec deadline;
 	ssize_t n;
 	pid_t pid;
 
-	if (pipe2(pp, O_CLOEXEC) < 0)
+	deadline_in(&deadline, timeout_ms);
+	/* The first login's JOIN waits in the keeper's end before it exists. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return err_set(err, errno, "socketpair: %m");
+	link = sp[0];
+	if (proto_send(link, first, &leader, 1, err) < 0) {
+		close(sp[1]);
+		return -1;
+	}
+	if (pipe2(pp, O_CLOEXEC) < 0) {
+		close(sp[1]);
 		return err_set(err, errno, "pipe: %m");
+	}
 	rd = pp[0];
 	if (spec->sd && pipe2(gp, O_CLOEXEC) < 0) {
 		close(pp[1]);
+		close(sp[1]);
 		return err_set(err, errno, "pipe: %m");
 	}
 	go = gp[1];
 	pid = fork();
-	if (pid < 0) {
-		close(pp[1]);
-		if (gp[0] >= 0)
-			close(gp[0]);
-		return err_set(err, errno, "fork keeper: %m");
-	}
 	if (pid == 0) {
 		/* Detach into a session of its own.  One fork is enough: we
 		 * exit right after our answer, and the keeper passes to PID 1
 		 * (or the nearest subreaper), never to the login program. */
-		close(pp[0]);
-		if (go >= 0)
-			close(go);
 		if (setsid() < 0)
 			_exit(HELPER_EXIT_SYSTEM);
-		keeper_main(spec, pp[1], gp[0]);
+		keeper_main(spec, pp[1], sp[1], gp[0]);
 	}
 	close(pp[1]);
+	close(sp[1]);
 	if (gp[0] >= 0)
 		close(gp[0]);
+	if (pid < 0)
+		return err_set(err, errno, "fork keeper: %m");
 	if (spec->sd)
 		sd_helper_connect(); /* after the fork: the keeper has no bus */
-	if (spec->sd && keeper_into_scope(pid, rd, go, spec, err) < 0)
+	if (spec->sd && keeper_into_scope(pid, rd, go, spec, &deadline, err) < 0)
 		return -1;
 	if (go >= 0) /* after 'G', or an end the keeper must not wait for */
 		close(steal_fd(&go));
-	p = (struct pollfd){ .fd = rd, .events = POLLIN };
-	if (poll(&p, 1, SETUP_TIMEOUT_MS + 2000) <= 0)
+	if (!readable_by(rd, &deadline))
 		return err_set(err, ETIMEDOUT, "keeper did not start in time");
 	n = read_full(rd, buf, sizeof(buf) - 1);
 	if (n < 0)
 		return err_set(err, (int)-n, "keeper: %s", strerror((int)-n));
 	buf[n] = '\0';
 	if (n == 2 && memcmp(buf, "OK", 2) == 0)
-		return 0;
+		return steal_fd(&link);
 	return err_set(err, EIO, "tenant setup failed: %s",
 	    n > 0 ? buf : "keeper died during setup");
 }

@@ -3,6 +3,7 @@
  * the module a verified plan with the namespace fds.  Every decision is
  * audited here; the module only relays failures it sees itself. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -252,6 +253,18 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key, int 
 	union tn_msg m;
 	int r;
 
+	proto_init(&j, TN_MSG_JOIN);
+	j.uid = c->req.uid;
+	j.on_logout = c->pol.on_logout;
+	j.flags = (c->cg_leaf >= 0 || c->sd_placed ? TN_JOIN_CGROUP : 0) |
+	    (c->req.flags & TN_REQ_SILENT ? TN_JOIN_SILENT : 0);
+	j.sessions_max = c->pol.sessions_max;
+	memcpy(j.cookie, c->req.cookie, sizeof(j.cookie));
+	memcpy(j.user, c->req.user, sizeof(j.user));
+	memcpy(j.service, c->req.service, sizeof(j.service));
+	memcpy(j.tty, c->req.tty, sizeof(j.tty));
+	memcpy(j.rhost, c->req.rhost, sizeof(j.rhost));
+
 	conn = state_connect_keeper(key, left_ms(c, REPLY_TIMEOUT_MS), err);
 	if (conn == -ENOENT || conn == -ECONNREFUSED) {
 		struct tenant_spec spec = { .uid = c->req.uid,
@@ -272,25 +285,16 @@ join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key, int 
 		remove_stale(st, key);
 		str_copy(spec.key, sizeof(spec.key), key);
 		str_copy(spec.user, sizeof(spec.user), c->user.name);
-		if (keeper_spawn(&spec, err) < 0)
+		/* The new keeper takes the JOIN with it: no connect, and its
+		 * answer is ready once systemd's job is done. */
+		conn = keeper_spawn(&spec, &j, leader, left_ms(c, INT_MAX), err);
+		if (conn < 0)
 			return -1;
-		conn = state_connect_keeper(key, left_ms(c, REPLY_TIMEOUT_MS), err);
-	}
-	if (conn < 0)
+	} else if (conn < 0) {
 		return conn;
-	proto_init(&j, TN_MSG_JOIN);
-	j.uid = c->req.uid;
-	j.on_logout = c->pol.on_logout;
-	j.flags = (c->cg_leaf >= 0 || c->sd_placed ? TN_JOIN_CGROUP : 0) |
-	    (c->req.flags & TN_REQ_SILENT ? TN_JOIN_SILENT : 0);
-	j.sessions_max = c->pol.sessions_max;
-	memcpy(j.cookie, c->req.cookie, sizeof(j.cookie));
-	memcpy(j.user, c->req.user, sizeof(j.user));
-	memcpy(j.service, c->req.service, sizeof(j.service));
-	memcpy(j.tty, c->req.tty, sizeof(j.tty));
-	memcpy(j.rhost, c->req.rhost, sizeof(j.rhost));
-	if (proto_send(conn, &j, &leader, 1, err) < 0)
+	} else if (proto_send(conn, &j, &leader, 1, err) < 0) {
 		return -1;
+	}
 	r = wait_readable(conn, left_ms(c, REPLY_TIMEOUT_MS));
 	if (r < 0)
 		return err_set(err, -r, "keeper did not answer: %s", strerror(-r));
