@@ -134,11 +134,26 @@ out=$("$CTL" kill tu-upg-a --signal CONT 2>&1)
 is "$?" 1 "new tenantctl: kill cannot reach the old keeper (exit 1)"
 like "$out" "keeper is of another build .*'tenantctl terminate USER'" "... and says what can"
 
+# The package's postinst says so on upgrade (pam-auth-update is not what
+# is tested here: a no-op stands in for it), and not on a first install.
+install -d -m 0755 "$T/bin"
+ln -s "$CTL" "$T/bin/tenantctl"
+printf '#!/bin/sh\nexit 0\n' >"$T/bin/pam-auth-update"
+chmod 0755 "$T/bin/pam-auth-update"
+out=$(PATH=$T/bin:$PATH sh "$E2E_ROOT/debian/postinst" configure 0.9 2>&1)
+is "$?" 0 "postinst of an upgrade exits 0"
+like "$out" "^libpam-tenant: 1 running tenant\(s\) use the previous version's protocol" \
+    "... and says one tenant runs the old build"
+like "$(PATH=$T/bin:$PATH sh "$E2E_ROOT/debian/postinst" configure 2>&1)" '^$' \
+    "... a first install says nothing"
+
 # 5. The old session ends under the new build: cleanly, tenant and all.
 release
 like "$(cat "$T/hold.out")" 'open=0 close=0 mnt=other fd_delta=0' "old session closes cleanly after the upgrade"
 wait_no_tenants 10
 ok $? "... and the old tenant ends with it (on_logout = kill)"
+like "$(PATH=$T/bin:$PATH sh "$E2E_ROOT/debian/postinst" configure 0.9 2>&1)" '^$' \
+    "postinst of an upgrade with no old tenant says nothing"
 like "$(drive tu-upg-a)" "$OK_ISOLATED" "new build: tu-upg-a's next login is isolated"
 
 # 6. Or the admin ends the old tenant: the new tenantctl terminates it.
