@@ -486,8 +486,9 @@ keeper_into_scope(pid_t pid, int rd, int go, const struct tenant_spec *spec,
 {
 	pid_t init = 0;
 
-	if (!readable_by(rd, deadline) ||
-	    read_full(rd, &init, sizeof(init)) != (ssize_t)sizeof(init) || init < 0)
+	if (!readable_by(rd, deadline))
+		return err_set(err, ETIMEDOUT, "keeper did not start in time");
+	if (read_full(rd, &init, sizeof(init)) != (ssize_t)sizeof(init) || init < 0)
 		return err_set(err, EIO, "keeper died during setup");
 	if (init == 0)
 		return 0; /* it failed before tenant-init: its reason follows */
