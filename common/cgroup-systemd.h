@@ -25,7 +25,7 @@
 #include "err.h"
 
 #define TN_SD_SYMBOL "tn_sd_ops_v2"
-#define TN_SD_ABI 3
+#define TN_SD_ABI 4
 /* 7 scalar properties and 4 IO*Max ones per io.max device. */
 #define TN_SD_MAX_PROPS (7 + 4 * TN_IO_MAX_DEVICES)
 #define TN_SD_DEV_MAX 32
@@ -61,6 +61,7 @@ struct tn_sd_scope {
 };
 
 struct tn_sd_bus; /* one system bus connection with a deadline */
+struct tn_sd_job; /* a StartTransientUnit whose job is not waited for yet */
 
 struct tn_sd_ops {
 	unsigned abi; /* TN_SD_ABI */
@@ -79,6 +80,13 @@ struct tn_sd_ops {
 	 * A unit of that name left from before is killed and replaced. */
 	int (*start_scope)(struct tn_sd_bus *b, const struct tn_sd_scope *s,
 	    struct tn_err *err);
+	/* start_scope() in two halves, so that other calls can run while
+	 * systemd runs the job: scope_begin() sends the call, scope_wait()
+	 * (once, for each *out) waits for the job and frees *out.  s must
+	 * stay valid until then. */
+	int (*scope_begin)(struct tn_sd_bus *b, const struct tn_sd_scope *s,
+	    struct tn_sd_job **out, struct tn_err *err);
+	int (*scope_wait)(struct tn_sd_bus *b, struct tn_sd_job *j, struct tn_err *err);
 	/* The files systemd loaded the unit from: FragmentPath (if any),
 	 * then DropInPaths in the order systemd applies them, as
 	 * NUL-terminated strings packed into buf; *n of them. */

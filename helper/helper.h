@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "conf.h"
 #include "err.h"
@@ -30,7 +31,8 @@ struct tenant_spec {
 	/* lxcfs's view: tenant-init joins user-<uid> (CG_CREATE_FLAT) */
 	bool cg_flat;
 	/* systemd backend: the keeper gets a scope of its own; the user's
-	 * slice's cgroup, read-only ("" when the first login has none). */
+	 * slice's cgroup, read-only ("" when the first login has none),
+	 * comes on the go pipe (struct keeper_go). */
 	bool sd;
 	char sd_slice_cg[512];
 };
@@ -67,15 +69,43 @@ void sd_helper_connect(void);
 int sd_session_setup(const struct tn_policy *pol, uid_t uid, const char *cookie,
     pid_t login, struct sd_session *out, struct tn_err *err);
 /* Put the keeper (our unreaped child) and tenant-init (its unreaped
- * child) into pam_tenant-<key>.scope. */
-int sd_keeper_scope(pid_t keeper, pid_t init, const char *key, uid_t uid,
+ * child) into pam_tenant-<key>.scope: _begin() sends the call, _end()
+ * waits for systemd's job (once after each successful _begin()). */
+int sd_keeper_scope_begin(pid_t keeper, pid_t init, const char *key, uid_t uid,
     struct tn_err *err);
+int sd_keeper_scope_end(struct tn_err *err);
 
-/* keeper-setup.c: start a detached keeper for spec, with first (and the
- * leader's pidfd) as its first login's JOIN; returns once it listens, with
- * the socket its answer comes on (the session's link), or -1. */
+/* What the helper writes on a systemd keeper's go pipe once the keeper's
+ * scope is in place: go on ('G'), and the user's slice cgroup ("" when
+ * the login has no quotas). */
+struct keeper_go {
+	char go;
+	char slice_cg[512];
+};
+
+/* keeper-setup.c: a detached keeper for spec being started. */
+struct keeper_start {
+	pid_t pid;
+	int rd, go, link; /* its ready and go pipes, our end of its socketpair */
+	bool joined;      /* the first login's JOIN is sent */
+	int scope;        /* systemd: 1 its scope's job runs, -1 failed (scope_err) */
+	struct tn_err scope_err;
+	struct timespec deadline;
+};
+/* Fork the keeper, with first (and the leader's pidfd) as its first
+ * login's JOIN if it is known yet; on systemd, also ask for its scope. */
+int keeper_fork(const struct tenant_spec *spec, const struct tn_msg_join *first,
+    int leader, int timeout_ms, struct keeper_start *ks, struct tn_err *err);
+/* Send first if keeper_fork() did not, wait for the scope's job, and
+ * return once the keeper listens, with the socket its answer comes on
+ * (the session's link); or -1. */
+int keeper_finish(struct keeper_start *ks, const struct tn_msg_join *first, int leader,
+    const char *slice_cg, struct tn_err *err);
+/* After keeper_fork(): the keeper gives up, leaving nothing behind. */
+void keeper_abandon(struct keeper_start *ks);
+/* keeper_fork() and keeper_finish() in one. */
 int keeper_spawn(const struct tenant_spec *spec, const struct tn_msg_join *first,
-    int leader, int timeout_ms, struct tn_err *err);
+    int leader, const char *slice_cg, int timeout_ms, struct tn_err *err);
 
 /* lsm-hint.c: an EACCES/EPERM gets the security label this process runs
  * under appended to its message (nothing when unconfined). */

@@ -298,11 +298,13 @@ accept_conn(struct keeper *k)
 	add_conn(k, fd, cred.pid);
 }
 
-/* The helper that started us sent its login's JOIN on our end of a
- * socketpair before it forked us: serve it now, while that helper still
- * waits for systemd's job, rather than after a connect once we listen
- * (docs/architecture.md, decision 30).  It stays pending if absent. */
-void
+/* The first login's JOIN comes on our end of a socketpair from the
+ * helper that started us: with the cgroupfs backend it is there before we
+ * run, on systemd while systemd runs our scope's job.  Served while that
+ * helper still waits for the job, rather than after a connect once we
+ * listen (docs/architecture.md, decisions 30 and 31).  Returns the
+ * connection while the JOIN is still to come, else NULL. */
+struct conn *
 serve_first_join(struct keeper *k, int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -312,6 +314,8 @@ serve_first_join(struct keeper *k, int fd)
 
 	(void)getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
 	c = add_conn(k, fd, cred.pid);
-	if (poll(&p, 1, 0) == 1)
-		on_conn_readable(k, c);
+	if (poll(&p, 1, 0) != 1)
+		return c;
+	on_conn_readable(k, c);
+	return NULL;
 }

@@ -2,6 +2,7 @@
  * namespaces, the namespace fds and the control socket. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -50,6 +51,10 @@
  * helper gave systemd cannot name another process. */
 static int scope_ready = -1, scope_go = -1;
 static bool init_announced;
+/* How long it waits for the helper: what is left of the helper's own
+ * deadline (placing the login and systemd's job both count), plus a
+ * margin; the helper's end closes go sooner. */
+static int scope_wait_ms = SETUP_TIMEOUT_MS + 2000;
 
 static void
 announce_init(pid_t pid)
@@ -61,21 +66,45 @@ announce_init(pid_t pid)
 }
 
 /* Returns true when the helper says go on ('G'), false when it gave up
- * (it closed the pipe, or died). */
+ * (it closed the pipe, or died).  With first: the first login's JOIN,
+ * which the helper sends while systemd runs the scope's job, is served
+ * as soon as it comes; the user's slice, known by then, comes with 'G'. */
 static bool
-await_scope(void)
+await_scope(struct keeper *k, struct conn *first)
 {
-	struct pollfd p = { .fd = scope_go, .events = POLLIN };
-	char c = 0;
+	int64_t end = keeper_now_ms() + scope_wait_ms;
+	struct keeper_go g = { 0 };
 
 	if (scope_go < 0)
 		return true;
 	announce_init(0); /* no init: the helper must not wait for one */
-	if (poll(&p, 1, SETUP_TIMEOUT_MS + 2000) <= 0 || read(scope_go, &c, 1) != 1)
-		c = 0;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = scope_go, .events = POLLIN },
+			{ .fd = first ? first->fd : -1, .events = POLLIN } };
+		int64_t left = end - keeper_now_ms();
+		int r = left > 0 ? poll(p, 2, (int)left) : 0;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r > 0 && p[1].revents) {
+			on_conn_readable(k, first);
+			first = NULL;
+			continue;
+		}
+		if (r <= 0 || read(scope_go, &g, sizeof(g)) < 1)
+			g.go = 0;
+		break;
+	}
 	close(scope_go);
 	scope_go = -1;
-	return c == 'G';
+	if (g.go != 'G')
+		return false;
+	if (k) {
+		g.slice_cg[sizeof(g.slice_cg) - 1] = '\0';
+		str_copy(k->spec.sd_slice_cg, sizeof(k->spec.sd_slice_cg), g.slice_cg);
+		kcg_open(k);
+	}
+	return true;
 }
 
 /* clone() said ENOSPC: a per-user count of namespaces (the sysctls
@@ -382,7 +411,7 @@ keep_fds(const int *fds, int n)
 static void __attribute__((noreturn))
 setup_failed(struct keeper *k, int ready, const struct tn_err *err)
 {
-	(void)await_scope(); /* init unreaped until the helper is done */
+	(void)await_scope(NULL, NULL); /* init unreaped until the helper is done */
 	if (k->init_pid > 0) {
 		(void)pidfd_send_signal(k->init_pidfd, SIGKILL, NULL, 0);
 		remove_state(k);
@@ -434,8 +463,7 @@ keeper_main(const struct tenant_spec *spec, int ready, int first, int go)
 	if (keeper_limits(&err) < 0 || keeper_setup(&k, &err) < 0 ||
 	    keeper_signals(&k, &err) < 0)
 		setup_failed(&k, ready, &err);
-	serve_first_join(&k, first);
-	if (!await_scope()) {
+	if (!await_scope(&k, serve_first_join(&k, first))) {
 		err_set(&err, EIO, "the helper gave up");
 		setup_failed(&k, ready, &err);
 	}
@@ -479,90 +507,175 @@ readable_by(int fd, const struct timespec *deadline)
  * system.slice while they set up: outside the user's slice and sessions,
  * so neither terminate-session nor the user's OOM kills them.  The
  * keeper is our unreaped child and keeps init unreaped until we answer
- * on go: neither pid can name another process meanwhile. */
+ * on go: neither pid can name another process meanwhile.  Here the call
+ * is sent; keeper_finish() waits for its job. */
 static int
-keeper_into_scope(pid_t pid, int rd, int go, const struct tenant_spec *spec,
-    const struct timespec *deadline, struct tn_err *err)
+keeper_scope_begin(struct keeper_start *ks, const struct tenant_spec *spec,
+    struct tn_err *err)
 {
 	pid_t init = 0;
 
-	if (!readable_by(rd, deadline))
+	if (!readable_by(ks->rd, &ks->deadline))
 		return err_set(err, ETIMEDOUT, "keeper did not start in time");
-	if (read_full(rd, &init, sizeof(init)) != (ssize_t)sizeof(init) || init < 0)
+	if (read_full(ks->rd, &init, sizeof(init)) != (ssize_t)sizeof(init) || init < 0)
 		return err_set(err, EIO, "keeper died during setup");
-	if (init == 0)
-		return 0; /* it failed before tenant-init: its reason follows */
-	if (sd_keeper_scope(pid, init, spec->key, spec->uid, err) < 0) {
-		(void)kill(pid, SIGKILL); /* and init with it (PDEATHSIG) */
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		return err_wrap(err, "tenant scope");
+	if (init == 0) { /* it failed before tenant-init: its reason follows */
+		close(steal_fd(&ks->go));
+		return 0;
 	}
-	if (write_full(go, "G", 1) < 0)
-		return err_set(err, errno, "resume keeper: %m");
+	/* A failure here is told after the login's own placement, whose
+	 * error says more (keeper_finish). */
+	ks->scope =
+	    sd_keeper_scope_begin(ks->pid, init, spec->key, spec->uid, &ks->scope_err) < 0
+	    ? -1
+	    : 1;
 	return 0;
 }
 
 int
-keeper_spawn(const struct tenant_spec *spec, const struct tn_msg_join *first, int leader,
-    int timeout_ms, struct tn_err *err)
+keeper_fork(const struct tenant_spec *spec, const struct tn_msg_join *first, int leader,
+    int timeout_ms, struct keeper_start *ks, struct tn_err *err)
 {
-	_cleanup_close_ int rd = -1, go = -1, link = -1;
 	int pp[2], gp[2] = { -1, -1 }, sp[2];
-	char buf[sizeof(err->msg)];
-	struct timespec deadline;
-	ssize_t n;
-	pid_t pid;
 
-	deadline_in(&deadline, timeout_ms);
-	/* The first login's JOIN waits in the keeper's end before it exists. */
+	*ks = (struct keeper_start){ .rd = -1, .go = -1, .link = -1 };
+	deadline_in(&ks->deadline, timeout_ms);
+	/* The first login's JOIN waits in the keeper's end, sent now if it
+	 * is known, else by keeper_finish(). */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return err_set(err, errno, "socketpair: %m");
-	link = sp[0];
-	if (proto_send(link, first, &leader, 1, err) < 0) {
+	ks->link = sp[0];
+	ks->joined = first != NULL;
+	if (first && proto_send(ks->link, first, &leader, 1, err) < 0) {
 		close(sp[1]);
+		keeper_abandon(ks);
 		return -1;
 	}
 	if (pipe2(pp, O_CLOEXEC) < 0) {
+		err_set(err, errno, "pipe: %m");
 		close(sp[1]);
-		return err_set(err, errno, "pipe: %m");
+		keeper_abandon(ks);
+		return -1;
 	}
-	rd = pp[0];
+	ks->rd = pp[0];
 	if (spec->sd && pipe2(gp, O_CLOEXEC) < 0) {
+		err_set(err, errno, "pipe: %m");
 		close(pp[1]);
 		close(sp[1]);
-		return err_set(err, errno, "pipe: %m");
+		keeper_abandon(ks);
+		return -1;
 	}
-	go = gp[1];
-	pid = fork();
-	if (pid == 0) {
+	ks->go = gp[1];
+	ks->pid = fork();
+	if (ks->pid == 0) {
 		/* Detach into a session of its own.  One fork is enough: we
 		 * exit right after our answer, and the keeper passes to PID 1
 		 * (or the nearest subreaper), never to the login program. */
 		if (setsid() < 0)
 			_exit(HELPER_EXIT_SYSTEM);
+		if (timeout_ms > SETUP_TIMEOUT_MS && timeout_ms < INT_MAX - 2000)
+			scope_wait_ms = timeout_ms + 2000;
 		keeper_main(spec, pp[1], sp[1], gp[0]);
 	}
 	close(pp[1]);
 	close(sp[1]);
 	if (gp[0] >= 0)
 		close(gp[0]);
-	if (pid < 0)
-		return err_set(err, errno, "fork keeper: %m");
-	if (spec->sd)
-		sd_helper_connect(); /* after the fork: the keeper has no bus */
-	if (spec->sd && keeper_into_scope(pid, rd, go, spec, &deadline, err) < 0)
+	if (ks->pid < 0) {
+		err_set(err, errno, "fork keeper: %m");
+		keeper_abandon(ks);
 		return -1;
-	if (go >= 0) /* after 'G', or an end the keeper must not wait for */
-		close(steal_fd(&go));
-	if (!readable_by(rd, &deadline))
+	}
+	if (spec->sd) {
+		sd_helper_connect(); /* after the fork: the keeper has no bus */
+		if (keeper_scope_begin(ks, spec, err) < 0) {
+			keeper_abandon(ks);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The keeper must not go on: end its scope's job first (its pids stay
+ * ours until then), then close go; it removes what it made and exits. */
+void
+keeper_abandon(struct keeper_start *ks)
+{
+	if (ks->scope > 0)
+		(void)sd_keeper_scope_end(NULL);
+	ks->scope = 0;
+	if (ks->go >= 0)
+		close(steal_fd(&ks->go));
+	if (ks->rd >= 0)
+		close(steal_fd(&ks->rd));
+	if (ks->link >= 0)
+		close(steal_fd(&ks->link));
+}
+
+static void
+kill_keeper(pid_t pid)
+{
+	(void)kill(pid, SIGKILL); /* and init with it (PDEATHSIG) */
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+int
+keeper_finish(struct keeper_start *ks, const struct tn_msg_join *first, int leader,
+    const char *slice_cg, struct tn_err *err)
+{
+	struct keeper_go g = { .go = 'G' };
+	char buf[sizeof(err->msg)];
+	ssize_t n;
+
+	if (!ks->joined && proto_send(ks->link, first, &leader, 1, err) < 0) {
+		keeper_abandon(ks);
+		return -1;
+	}
+	if (ks->scope != 0) {
+		int r = ks->scope > 0 ? sd_keeper_scope_end(err) : -1;
+
+		if (ks->scope < 0)
+			*err = ks->scope_err;
+		ks->scope = 0;
+		if (r < 0) {
+			kill_keeper(ks->pid);
+			keeper_abandon(ks);
+			return err_wrap(err, "tenant scope");
+		}
+	}
+	if (ks->go >= 0) {
+		str_copy(g.slice_cg, sizeof(g.slice_cg), slice_cg);
+		if (write_full(ks->go, &g, sizeof(g)) < 0) {
+			err_set(err, errno, "resume keeper: %m");
+			keeper_abandon(ks);
+			return -1;
+		}
+		close(steal_fd(&ks->go));
+	}
+	if (!readable_by(ks->rd, &ks->deadline)) {
+		keeper_abandon(ks);
 		return err_set(err, ETIMEDOUT, "keeper did not start in time");
-	n = read_full(rd, buf, sizeof(buf) - 1);
+	}
+	n = read_full(ks->rd, buf, sizeof(buf) - 1);
+	close(steal_fd(&ks->rd));
+	if (n == 2 && memcmp(buf, "OK", 2) == 0)
+		return steal_fd(&ks->link);
+	keeper_abandon(ks);
 	if (n < 0)
 		return err_set(err, (int)-n, "keeper: %s", strerror((int)-n));
 	buf[n] = '\0';
-	if (n == 2 && memcmp(buf, "OK", 2) == 0)
-		return steal_fd(&link);
 	return err_set(err, EIO, "tenant setup failed: %s",
 	    n > 0 ? buf : "keeper died during setup");
+}
+
+int
+keeper_spawn(const struct tenant_spec *spec, const struct tn_msg_join *first, int leader,
+    const char *slice_cg, int timeout_ms, struct tn_err *err)
+{
+	struct keeper_start ks;
+
+	if (keeper_fork(spec, first, leader, timeout_ms, &ks, err) < 0)
+		return -1;
+	return keeper_finish(&ks, first, leader, slice_cg, err);
 }

@@ -185,7 +185,7 @@ int64_t keeper_now_ms(void);
 void on_conn_readable(struct keeper *k, struct conn *c);
 void accept_conn(struct keeper *k);
 /* The starting helper's JOIN, on fd (a socketpair end, then the link). */
-void serve_first_join(struct keeper *k, int fd);
+struct conn *serve_first_join(struct keeper *k, int fd);
 /* Connection c becomes a live session of the tenant. */
 void keeper_add_session(struct keeper *k, struct conn *c, int leader, const char *cookie,
     const char *user, const char *service, const char *tty, const char *rhost,

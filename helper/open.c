@@ -244,79 +244,6 @@ lxcfs_mode(const struct open_ctx *c)
 	return c->pol.proc_lxcfs;
 }
 
-static int
-join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key, int leader,
-    struct tn_msg_joined *out, int *fds, size_t *nfds, int *link, struct tn_err *err)
-{
-	_cleanup_close_ int conn = -1;
-	struct tn_msg_join j;
-	union tn_msg m;
-	int r;
-
-	proto_init(&j, TN_MSG_JOIN);
-	j.uid = c->req.uid;
-	j.on_logout = c->pol.on_logout;
-	j.flags = (c->cg_leaf >= 0 || c->sd_placed ? TN_JOIN_CGROUP : 0) |
-	    (c->req.flags & TN_REQ_SILENT ? TN_JOIN_SILENT : 0);
-	j.sessions_max = c->pol.sessions_max;
-	memcpy(j.cookie, c->req.cookie, sizeof(j.cookie));
-	memcpy(j.user, c->req.user, sizeof(j.user));
-	memcpy(j.service, c->req.service, sizeof(j.service));
-	memcpy(j.tty, c->req.tty, sizeof(j.tty));
-	memcpy(j.rhost, c->req.rhost, sizeof(j.rhost));
-
-	conn = state_connect_keeper(key, left_ms(c, REPLY_TIMEOUT_MS), err);
-	if (conn == -ENOENT || conn == -ECONNREFUSED) {
-		struct tenant_spec spec = { .uid = c->req.uid,
-			.namespaces = c->pol.namespaces,
-			.tmp_size = c->pol.tmp_size,
-			.tmp_inodes = c->pol.tmp_inodes };
-
-		if (c->cg_leaf >= 0)
-			str_copy(spec.cgroup_root, sizeof(spec.cgroup_root),
-			    c->pol.cgroup_root);
-		spec.proc_lxcfs = lxcfs_mode(c);
-		spec.cg_flat = c->cg_flat;
-		spec.sd = c->use_sd;
-		if (c->sd_placed)
-			str_copy(spec.sd_slice_cg, sizeof(spec.sd_slice_cg),
-			    c->sds.slice_cg);
-
-		remove_stale(st, key);
-		str_copy(spec.key, sizeof(spec.key), key);
-		str_copy(spec.user, sizeof(spec.user), c->user.name);
-		/* The new keeper takes the JOIN with it: no connect, and its
-		 * answer is ready once systemd's job is done. */
-		conn = keeper_spawn(&spec, &j, leader, left_ms(c, INT_MAX), err);
-		if (conn < 0)
-			return -1;
-	} else if (conn < 0) {
-		return conn;
-	} else if (proto_send(conn, &j, &leader, 1, err) < 0) {
-		return -1;
-	}
-	r = wait_readable(conn, left_ms(c, REPLY_TIMEOUT_MS));
-	if (r < 0)
-		return err_set(err, -r, "keeper did not answer: %s", strerror(-r));
-	r = proto_recv(conn, 1u << TN_MSG_JOINED, &m, fds, nfds, err);
-	if (r == -EPROTO) /* started by another build: see isolate() */
-		return err_wrap(err, "tenant %s was started by another pam_tenant build",
-		    key);
-	if (r < 0)
-		return r == -EPIPE ? err_set(err, EPIPE, "keeper closed the link") : r;
-	/* The keeper refuses only by policy (sessions.max, another uid). */
-	if (m.joined.status != TN_ST_ISOLATED)
-		return err_set(err, EUSERS, "%s", m.joined.msg);
-	if (verify_ns_fds(&m.joined, fds, err) < 0) {
-		for (size_t i = 0; i < *nfds; i++)
-			close(fds[i]);
-		return -1;
-	}
-	*out = m.joined;
-	*link = steal_fd(&conn);
-	return 0;
-}
-
 /* Quotas could not be set up: 0 to go on without them (audited), or -1. */
 static int
 quota_failure(struct open_ctx *c, const struct tn_err *err)
@@ -394,6 +321,134 @@ setup_cgroup(struct open_ctx *c, int leader, struct tn_err *err)
 	return quota_failure(c, err);
 }
 
+static void
+join_msg(const struct open_ctx *c, struct tn_msg_join *j)
+{
+	proto_init(j, TN_MSG_JOIN);
+	j->uid = c->req.uid;
+	j->on_logout = c->pol.on_logout;
+	j->flags = (c->cg_leaf >= 0 || c->sd_placed ? TN_JOIN_CGROUP : 0) |
+	    (c->req.flags & TN_REQ_SILENT ? TN_JOIN_SILENT : 0);
+	j->sessions_max = c->pol.sessions_max;
+	memcpy(j->cookie, c->req.cookie, sizeof(j->cookie));
+	memcpy(j->user, c->req.user, sizeof(j->user));
+	memcpy(j->service, c->req.service, sizeof(j->service));
+	memcpy(j->tty, c->req.tty, sizeof(j->tty));
+	memcpy(j->rhost, c->req.rhost, sizeof(j->rhost));
+}
+
+static void
+keeper_spec(const struct open_ctx *c, const char *key, struct tenant_spec *spec)
+{
+	*spec = (struct tenant_spec){ .uid = c->req.uid,
+		.namespaces = c->pol.namespaces,
+		.tmp_size = c->pol.tmp_size,
+		.tmp_inodes = c->pol.tmp_inodes };
+	if (c->cg_leaf >= 0)
+		str_copy(spec->cgroup_root, sizeof(spec->cgroup_root),
+		    c->pol.cgroup_root);
+	spec->proc_lxcfs = lxcfs_mode(c);
+	spec->cg_flat = c->cg_flat;
+	spec->sd = c->use_sd;
+	str_copy(spec->key, sizeof(spec->key), key);
+	str_copy(spec->user, sizeof(spec->user), c->user.name);
+}
+
+static const char *
+slice_cg(const struct open_ctx *c)
+{
+	return c->sd_placed ? c->sds.slice_cg : "";
+}
+
+/* A first login on a systemd host: the keeper starts and systemd runs its
+ * scope's job while the login is placed and its limits are checked
+ * (docs/architecture.md, decision 31).  The link, or -1. */
+static int
+first_login_sd(struct open_ctx *c, const char *key, int leader, struct tn_err *err)
+{
+	struct keeper_start ks;
+	struct tenant_spec spec;
+	struct tn_msg_join j;
+	int link;
+
+	keeper_spec(c, key, &spec);
+	if (keeper_fork(&spec, NULL, leader, left_ms(c, INT_MAX), &ks, err) < 0)
+		return -1;
+	if (setup_cgroup(c, leader, err) < 0) {
+		keeper_abandon(&ks);
+		return -1;
+	}
+	join_msg(c, &j);
+	link = keeper_finish(&ks, &j, leader, slice_cg(c), err);
+	return link < 0 ? -1 : link;
+}
+
+/* The session's cgroup set up, and its JOIN answered by the tenant's
+ * keeper, started for it if there is none.  The link, or negative. */
+static int
+join_keeper(struct open_ctx *c, const struct tn_state *st, const char *key, int leader,
+    struct tn_err *err)
+{
+	struct tenant_spec spec;
+	struct tn_msg_join j;
+	struct stat sb;
+	int conn;
+
+	if (c->use_sd && fstatat(st->tenants, key, &sb, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT) /* no keeper, not even a dead one's state */
+		return first_login_sd(c, key, leader, err);
+	if (setup_cgroup(c, leader, err) < 0)
+		return -1;
+	join_msg(c, &j);
+	conn = state_connect_keeper(key, left_ms(c, REPLY_TIMEOUT_MS), err);
+	if (conn == -ENOENT || conn == -ECONNREFUSED) {
+		keeper_spec(c, key, &spec);
+		remove_stale(st, key);
+		/* The new keeper takes the JOIN with it: no connect, and its
+		 * answer is ready once it listens. */
+		conn = keeper_spawn(&spec, &j, leader, slice_cg(c), left_ms(c, INT_MAX),
+		    err);
+		return conn < 0 ? -1 : conn;
+	}
+	if (conn >= 0 && proto_send(conn, &j, &leader, 1, err) < 0) {
+		close(conn);
+		return -1;
+	}
+	return conn;
+}
+
+static int
+join_tenant(struct open_ctx *c, const struct tn_state *st, const char *key, int leader,
+    struct tn_msg_joined *out, int *fds, size_t *nfds, int *link, struct tn_err *err)
+{
+	_cleanup_close_ int conn = join_keeper(c, st, key, leader, err);
+	union tn_msg m;
+	int r;
+
+	if (conn < 0)
+		return conn;
+	r = wait_readable(conn, left_ms(c, REPLY_TIMEOUT_MS));
+	if (r < 0)
+		return err_set(err, -r, "keeper did not answer: %s", strerror(-r));
+	r = proto_recv(conn, 1u << TN_MSG_JOINED, &m, fds, nfds, err);
+	if (r == -EPROTO) /* started by another build: see isolate() */
+		return err_wrap(err, "tenant %s was started by another pam_tenant build",
+		    key);
+	if (r < 0)
+		return r == -EPIPE ? err_set(err, EPIPE, "keeper closed the link") : r;
+	/* The keeper refuses only by policy (sessions.max, another uid). */
+	if (m.joined.status != TN_ST_ISOLATED)
+		return err_set(err, EUSERS, "%s", m.joined.msg);
+	if (verify_ns_fds(&m.joined, fds, err) < 0) {
+		for (size_t i = 0; i < *nfds; i++)
+			close(fds[i]);
+		return -1;
+	}
+	*out = m.joined;
+	*link = steal_fd(&conn);
+	return 0;
+}
+
 static int
 isolate(struct open_ctx *c)
 {
@@ -415,9 +470,8 @@ isolate(struct open_ctx *c)
 		return fail(c, err.msg);
 	}
 	leader = pin_leader(&err);
-	r = leader < 0 ? -1 : setup_cgroup(c, leader, &err);
-	if (r == 0)
-		r = join_tenant(c, &st, key, leader, &j, fds, &nfds, &link, &err);
+	r = leader < 0 ? -1
+	               : join_tenant(c, &st, key, leader, &j, fds, &nfds, &link, &err);
 	/* Last step: the login process enters the session's cgroup (the
 	 * helper and keeper stay outside the limits). */
 	if (r == 0 && c->cg_leaf >= 0 && cg_attach(c->cg_leaf, leader, &err) < 0) {

@@ -434,19 +434,42 @@ in_unit(pid_t pid, const char *name, struct tn_err *err)
 	return 0;
 }
 
-int
-sd_keeper_scope(pid_t keeper, pid_t init, const char *key, uid_t uid, struct tn_err *err)
-{
+/* The keeper's scope between sd_keeper_scope_begin() and _end(). */
+static struct {
+	struct tn_sd_scope s;
+	struct tn_sd_job *job;
 	char name[128], desc[128];
-	struct tn_sd_scope s = { .name = name,
+} kscope;
+
+int
+sd_keeper_scope_begin(pid_t keeper, pid_t init, const char *key, uid_t uid,
+    struct tn_err *err)
+{
+	sd_keeper_unit(kscope.name, sizeof(kscope.name), key);
+	snprintf(kscope.desc, sizeof(kscope.desc), "pam_tenant tenant %s (uid %u)", key,
+	    (unsigned)uid);
+	kscope.s = (struct tn_sd_scope){ .name = kscope.name,
 		.slice = "system.slice",
-		.description = desc,
+		.description = kscope.desc,
 		.pid = keeper,
 		.pid2 = init };
-
-	sd_keeper_unit(name, sizeof(name), key);
-	snprintf(desc, sizeof(desc), "pam_tenant tenant %s (uid %u)", key, (unsigned)uid);
-	if (plugin(err) < 0 || bus(err) < 0 || sd.ops->start_scope(sd.bus, &s, err) < 0)
+	if (plugin(err) < 0 || bus(err) < 0)
 		return -1;
-	return in_unit(keeper, name, err) < 0 || in_unit(init, name, err) < 0 ? -1 : 0;
+	return sd.ops->scope_begin(sd.bus, &kscope.s, &kscope.job, err);
+}
+
+int
+sd_keeper_scope_end(struct tn_err *err)
+{
+	struct tn_sd_job *j = kscope.job;
+
+	kscope.job = NULL;
+	if (j == NULL)
+		return err_set(err, EINVAL, "the tenant's scope was not asked for");
+	if (sd.ops->scope_wait(sd.bus, j, err) < 0)
+		return -1;
+	return in_unit(kscope.s.pid, kscope.name, err) < 0 ||
+	        in_unit(kscope.s.pid2, kscope.name, err) < 0
+	    ? -1
+	    : 0;
 }

@@ -270,23 +270,33 @@ set_properties(struct tn_sd_bus *b, const char *unit, const struct tn_sd_prop *p
 	return 0;
 }
 
-/* One StartTransientUnit and its job.  -EEXIST: the name is taken. */
+/* A StartTransientUnit on its way: the call, the match for its job's
+ * end, and the unit (the caller's, kept until scope_wait()) for a retry. */
+struct tn_sd_job {
+	struct waiter w;
+	sd_bus_slot *slot, *match;
+	const struct tn_sd_scope *s;
+	char what[300];
+};
+
+/* Send StartTransientUnit(mode "fail"); job_end() waits for its job. */
 static int
-start_once(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_err *err)
+job_send(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_sd_job *j,
+    struct tn_err *err)
 {
 	sd_bus_message *m = NULL;
-	sd_bus_slot *slot = NULL, *match = NULL;
-	struct waiter w = { .want_job = true };
-	char what[300];
 	int r;
 
-	snprintf(what, sizeof(what), "StartTransientUnit %s", s->name);
+	memset(j, 0, sizeof(*j));
+	j->w.want_job = true;
+	j->s = s;
+	snprintf(j->what, sizeof(j->what), "StartTransientUnit %s", s->name);
 	/* The match first: the job may end before its reply is processed.
 	 * Not waited for: the bus daemon handles our messages in order, so
 	 * the match is in place before it passes on the call (a failure to
 	 * add it ends the connection, and with it the wait below). */
-	r = sd_bus_match_signal_async(b->bus, &match, SD_DEST, SD_PATH, SD_MANAGER,
-	    "JobRemoved", on_job_removed, NULL, &w);
+	r = sd_bus_match_signal_async(b->bus, &j->match, SD_DEST, SD_PATH, SD_MANAGER,
+	    "JobRemoved", on_job_removed, NULL, &j->w);
 	if (r >= 0)
 		r = sd_bus_message_new_method_call(b->bus, &m, SD_DEST, SD_PATH,
 		    SD_MANAGER, "StartTransientUnit");
@@ -312,22 +322,39 @@ start_once(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_err *err)
 	if (r >= 0)
 		r = sd_bus_message_append(m, "a(sa(sv))", 0);
 	if (r >= 0)
-		r = sd_bus_call_async(b->bus, &slot, m, on_reply, &w, 0);
+		r = sd_bus_call_async(b->bus, &j->slot, m, on_reply, &j->w, 0);
 	sd_bus_message_unref(m);
 	if (r < 0) {
-		sd_bus_slot_unref(match);
-		return err_set(err, -r, "%s: %s", what, strerror(-r));
+		j->match = sd_bus_slot_unref(j->match);
+		return err_set(err, -r, "%s: %s", j->what, strerror(-r));
 	}
-	r = drive(b, got_job, &w, what, err);
-	sd_bus_slot_unref(slot);
-	sd_bus_slot_unref(match);
+	return 0;
+}
+
+/* The job's end.  -EEXIST: the name is taken. */
+static int
+job_end(struct tn_sd_bus *b, struct tn_sd_job *j, struct tn_err *err)
+{
+	int r = drive(b, got_job, &j->w, j->what, err);
+
+	j->slot = sd_bus_slot_unref(j->slot);
+	j->match = sd_bus_slot_unref(j->match);
 	if (r < 0)
 		return r;
-	if (w.error < 0)
-		return err_set(err, -w.error, "%s: %s", what, w.errmsg);
-	if (strcmp(w.result, "done") != 0)
-		return err_set(err, EIO, "%s: job %s", what, w.result);
+	if (j->w.error < 0)
+		return err_set(err, -j->w.error, "%s: %s", j->what, j->w.errmsg);
+	if (strcmp(j->w.result, "done") != 0)
+		return err_set(err, EIO, "%s: job %s", j->what, j->w.result);
 	return 0;
+}
+
+static int
+start_once(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_err *err)
+{
+	struct tn_sd_job j;
+	int r = job_send(b, s, &j, err);
+
+	return r < 0 ? r : job_end(b, &j, err);
 }
 
 static int
@@ -352,26 +379,60 @@ kill_unit(struct tn_sd_bus *b, const char *unit, struct tn_err *err)
 	return r;
 }
 
+/* A first try said the name is taken: a scope of that name from before
+ * (its keeper crashed, or a tenant still being torn down).  Kill what is
+ * in it and retry once it is collected. */
 static int
-start_scope(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_err *err)
+start_taken(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_err *err)
 {
 	struct timespec pause = { 0, 100 * 1000 * 1000 };
-	int r = 0;
+	int r = -EEXIST;
 
-	for (int i = 0; i < START_RETRIES; i++) {
-		r = start_once(b, s, err);
-		if (r != -EEXIST)
-			return r;
-		/* A scope of that name from before (its keeper crashed, or a
-		 * tenant still being torn down): kill what is in it and
-		 * retry once it is collected. */
+	for (int i = 1; i < START_RETRIES && r == -EEXIST; i++) {
 		if (kill_unit(b, s->name, err) < 0 && err && err->code == ETIMEDOUT)
 			return -ETIMEDOUT;
 		if (now_usec() + 100000 >= b->deadline)
 			break;
 		nanosleep(&pause, NULL);
+		r = start_once(b, s, err);
 	}
 	return r;
+}
+
+static int
+start_scope(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_err *err)
+{
+	int r = start_once(b, s, err);
+
+	return r == -EEXIST ? start_taken(b, s, err) : r;
+}
+
+static int
+scope_begin(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_sd_job **out,
+    struct tn_err *err)
+{
+	struct tn_sd_job *j = malloc(sizeof(*j));
+	int r;
+
+	*out = NULL;
+	if (j == NULL)
+		return err_set(err, ENOMEM, "out of memory");
+	r = job_send(b, s, j, err);
+	if (r < 0)
+		free(j);
+	else
+		*out = j;
+	return r;
+}
+
+static int
+scope_wait(struct tn_sd_bus *b, struct tn_sd_job *j, struct tn_err *err)
+{
+	const struct tn_sd_scope *s = j->s;
+	int r = job_end(b, j, err);
+
+	free(j);
+	return r == -EEXIST ? start_taken(b, s, err) : r;
 }
 
 /* A Properties.Get of the unit's Unit interface, sent; its reply lands
@@ -501,5 +562,7 @@ const struct tn_sd_ops tn_sd_ops_v2 = {
 	.close = bus_close,
 	.set_properties = set_properties,
 	.start_scope = start_scope,
+	.scope_begin = scope_begin,
+	.scope_wait = scope_wait,
 	.unit_files = unit_files,
 };

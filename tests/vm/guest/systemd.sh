@@ -229,6 +229,17 @@ out=$(ssh_as sdt-a 'echo LOGIN-OK' 2>&1)
 [[ $out != *LOGIN-OK* ]] &&
 	wait_for 50 eval 'jsince "$mark" | grep -q "MemoryMax=104857600 from /etc/systemd/system/user-.slice.d/99-admin.conf:2 overrides pam_tenant.s 100663296"'
 ok $? "a looser 99- admin drop-in overriding MemoryMax is detected at the next login (cgroup = required: refused; $(jsince "$mark" | grep -m1 -o 'user-[0-9]*.slice: MemoryMax.*' | head -c 200))"
+# A first login is refused only after its keeper was forked and the
+# keeper's scope asked for (docs/architecture.md, decision 31): the keeper
+# gives up, and neither its state nor its scope is left.
+mark=$(jmark)
+out=$(ssh_as sdt-j 'echo LOGIN-OK' 2>&1)
+[[ $out != *LOGIN-OK* ]] && jsince "$mark" | grep -q "user-$J.slice: MemoryMax=104857600 from /etc/systemd/system/user-.slice.d/99-admin.conf:2 overrides"
+ok $? "the same refuses a first login (sdt-j: $(echo "$out" | one | head -c 150))"
+wait_for 100 eval '[ ! -e /run/pam_tenant/tenants/user-$J ] && [ -z "$(systemctl list-units --all --no-legend --plain "pam_tenant-user-$J.scope" 2>/dev/null)" ]'
+ok $? "... and its keeper left neither state nor pam_tenant-user-$J.scope ($(ls /run/pam_tenant/tenants 2>&1 | one); $(systemctl list-units --all --no-legend --plain 'pam_tenant-*' 2>&1 | one))"
+jsince "$mark" | grep -q "tenant user-$J started"
+ok $((!$?)) "... and it never reported its tenant started"
 rm /etc/systemd/system/user-.slice.d/99-admin.conf
 systemctl daemon-reload
 is "$(cat $S/memory.max)" "100663296" "... and pam_tenant's value is back once it is removed"
@@ -602,6 +613,9 @@ mark=$(jmark)
 out=$(ssh_as sdt-c 'echo LOGIN-OK' 2>&1)
 [[ $out != *LOGIN-OK* ]] && [[ $out == *"login refused"* ]]
 ok $? "D-Bus down, cgroup = required with a limit, on_error = deny: the login is refused ($(echo "$out" | one))"
+C=$(id -u sdt-c)
+wait_for 100 eval '[ ! -e /run/pam_tenant/tenants/user-$C ]'
+ok $? "... and the keeper started for it (a first login) left no state ($(ls /run/pam_tenant/tenants 2>&1 | one))"
 out=$(ssh_as sdt-d 'echo LOGIN-OK; readlink /proc/self/ns/mnt' 2>&1)
 [[ $out == *LOGIN-OK* ]] && [[ $out == *"$(readlink /proc/self/ns/mnt)"* ]]
 ok $? "... on_error = allow: the login goes on, not isolated ($(echo "$out" | one))"
