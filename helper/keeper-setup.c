@@ -612,6 +612,46 @@ keeper_abandon(struct keeper_start *ks)
 		close(steal_fd(&ks->link));
 }
 
+/* "OK" on the ready pipe, or why the keeper failed. */
+static int
+read_ready(struct keeper_start *ks, struct tn_err *err)
+{
+	char buf[sizeof(err->msg)];
+	ssize_t n;
+
+	if (!readable_by(ks->rd, &ks->deadline))
+		return err_set(err, ETIMEDOUT, "keeper did not start in time");
+	n = read_full(ks->rd, buf, sizeof(buf) - 1);
+	if (n == 2 && memcmp(buf, "OK", 2) == 0)
+		return 0;
+	if (n < 0)
+		return err_set(err, (int)-n, "keeper: %s", strerror((int)-n));
+	buf[n] = '\0';
+	return err_set(err, EIO, "tenant setup failed: %s",
+	    n > 0 ? buf : "keeper died during setup");
+}
+
+/* The keeper serves the first JOIN only once its tenant is set up, so
+ * its answer waiting on the link is as good as its "OK", which comes
+ * only after its bookkeeping of that session.  A link that hung up
+ * leaves the word to the ready pipe. */
+static int
+await_keeper(struct keeper_start *ks, struct tn_err *err)
+{
+	for (;;) {
+		struct pollfd p[2] = { { .fd = ks->rd, .events = POLLIN },
+			{ .fd = ks->link, .events = POLLIN } };
+		long left = ms_left(&ks->deadline);
+		int r = poll(p, 2, left > 0 ? (int)left : 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r > 0 && !p[0].revents && p[1].revents == POLLIN)
+			return 0;
+		return read_ready(ks, err);
+	}
+}
+
 static void
 kill_keeper(pid_t pid)
 {
@@ -625,8 +665,6 @@ keeper_finish(struct keeper_start *ks, const struct tn_msg_join *first, int lead
     const char *slice_cg, struct tn_err *err)
 {
 	struct keeper_go g = { .go = 'G' };
-	char buf[sizeof(err->msg)];
-	ssize_t n;
 
 	if (!ks->joined && proto_send(ks->link, first, &leader, 1, err) < 0) {
 		keeper_abandon(ks);
@@ -653,20 +691,12 @@ keeper_finish(struct keeper_start *ks, const struct tn_msg_join *first, int lead
 		}
 		close(steal_fd(&ks->go));
 	}
-	if (!readable_by(ks->rd, &ks->deadline)) {
+	if (await_keeper(ks, err) < 0) {
 		keeper_abandon(ks);
-		return err_set(err, ETIMEDOUT, "keeper did not start in time");
+		return -1;
 	}
-	n = read_full(ks->rd, buf, sizeof(buf) - 1);
-	close(steal_fd(&ks->rd));
-	if (n == 2 && memcmp(buf, "OK", 2) == 0)
-		return steal_fd(&ks->link);
-	keeper_abandon(ks);
-	if (n < 0)
-		return err_set(err, (int)-n, "keeper: %s", strerror((int)-n));
-	buf[n] = '\0';
-	return err_set(err, EIO, "tenant setup failed: %s",
-	    n > 0 ? buf : "keeper died during setup");
+	close(steal_fd(&ks->rd)); /* a late "OK" meets EPIPE: SIGPIPE is ignored */
+	return steal_fd(&ks->link);
 }
 
 int

@@ -162,14 +162,14 @@ on_job_removed(sd_bus_message *m, void *data, sd_bus_error *unused)
 
 /* Run the bus until done() or the deadline. */
 static int
-drive(struct tn_sd_bus *b, bool (*done)(const struct waiter *), struct waiter *w,
-    const char *what, struct tn_err *err)
+drive(struct tn_sd_bus *b, bool (*done)(sd_bus *, const struct waiter *),
+    struct waiter *w, const char *what, struct tn_err *err)
 {
 	for (;;) {
 		uint64_t now;
 		int r;
 
-		if (done(w))
+		if (done(b->bus, w))
 			return 0;
 		r = sd_bus_process(b->bus, NULL);
 		if (r < 0)
@@ -187,15 +187,28 @@ drive(struct tn_sd_bus *b, bool (*done)(const struct waiter *), struct waiter *w
 }
 
 static bool
-got_reply(const struct waiter *w)
+got_reply(sd_bus *unused, const struct waiter *w)
 {
+	(void)unused;
 	return w->replied;
 }
 
 static bool
-got_job(const struct waiter *w)
+got_job(sd_bus *unused, const struct waiter *w)
 {
+	(void)unused;
 	return w->replied && (w->error < 0 || w->job_done);
+}
+
+/* sd-bus writes nothing before the bus daemon accepted our
+ * authentication: sent() once nothing waits to be written. */
+static bool
+sent(sd_bus *bus, const struct waiter *unused)
+{
+	uint64_t n = 1;
+
+	(void)unused;
+	return sd_bus_get_n_queued_write(bus, &n) >= 0 && n == 0;
 }
 
 /* "t" properties as they are; IO*Max entries (a device each) grouped
@@ -418,11 +431,18 @@ scope_begin(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_sd_job *
 	if (j == NULL)
 		return err_set(err, ENOMEM, "out of memory");
 	r = job_send(b, s, j, err);
-	if (r < 0)
+	/* On its way to systemd before we go on: a call only queued would
+	 * wait for our next bus call, or for scope_wait(). */
+	if (r == 0)
+		r = drive(b, sent, &j->w, j->what, err);
+	if (r < 0) {
+		j->slot = sd_bus_slot_unref(j->slot);
+		j->match = sd_bus_slot_unref(j->match);
 		free(j);
-	else
-		*out = j;
-	return r;
+		return r;
+	}
+	*out = j;
+	return 0;
 }
 
 static int
@@ -485,8 +505,9 @@ get_unit_property_reply(struct waiter *w, const char *unit, const char *prop,
 }
 
 static bool
-got_both(const struct waiter *w)
+got_both(sd_bus *unused, const struct waiter *w)
 {
+	(void)unused;
 	return w[0].replied && w[1].replied;
 }
 
