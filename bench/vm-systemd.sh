@@ -6,7 +6,11 @@
 # session (the driver's cycle process is its leader).  Under TCG absolute
 # times mean little: compare the rows, which take turns in rounds.
 # Environment: BENCH_SD_N (rounds, one login of each scenario per round;
-# default 30), BENCH_SD_CALLS (logins per scenario in the D-Bus count, 4).
+# default 30), BENCH_SD_CALLS (logins per scenario in the D-Bus count, 4),
+# BENCH_SD_AB (an A/B in one boot: a directory with another build's
+# pam_tenant.so, tenant-helper and tenant-systemd.so, made with this tree's
+# e2e paths, docs/performance.md; rows B3 and B4 are 3 and 4 with those
+# bind-mounted over this build's).
 . "$(dirname "$0")/../tests/lib/tenant.sh"
 . "$(dirname "$0")/lib.sh"
 DRIVER=$E2E_ROOT/build/bench/bench-driver
@@ -72,12 +76,32 @@ args_of() { # the driver arguments of a scenario
 	first) echo "tenant bsd-first" ;;
 	ufirst) echo "tenant bsd-ufirst" ;;
 	join) echo "tenant bsd-join" ;;
+	bfirst) echo "tenant bsd-first" ;;
+	bufirst) echo "tenant bsd-ufirst" ;;
 	esac
 }
 SCEN="permit systemd first ufirst join"
-for s in $SCEN; do # warm-up, not timed
+AB=${BENCH_SD_AB:-}
+[ -z "$AB" ] || SCEN="$SCEN bfirst bufirst"
+ab() { # ab on|off: the other build's files over this one's
+	local f dst
+	for f in pam_tenant.so tenant-helper tenant-systemd.so; do
+		dst=$E2E_BUILD/$f
+		[ $f = pam_tenant.so ] && dst=$TENANT_MODULE
+		if [ "$1" = on ]; then mount --bind "$AB/$f" "$dst"; else umount "$dst"; fi
+	done
+}
+drive() { # drive SCENARIO DRIVER-ARGS...
+	local s=$1
+	shift
+	[ "${s:0:1}" = b ] && ab on
 	# shellcheck disable=SC2046
-	"$DRIVER" -c "$PAMD" -n 2 $(args_of "$s") >/dev/null 2>&1
+	"$DRIVER" -c "$PAMD" "$@" $(args_of "$s")
+	[ "${s:0:1}" = b ] && ab off
+	return 0
+}
+for s in $SCEN; do # warm-up, not timed
+	drive "$s" -n 2 >/dev/null 2>&1
 done
 # Each cycle starts once the previous one's session, tenant and scopes are
 # gone (logind, PID 1 and the keeper finish them after the driver returns):
@@ -100,8 +124,7 @@ for ((r = 1; r <= N; r++)); do
 	for s in $SCEN; do
 		wait_until 30 settled || unsettled=$((unsettled + 1))
 		rm -f "$T/cycle"
-		# shellcheck disable=SC2046
-		out=$("$DRIVER" -c "$PAMD" -n 1 -r "$T/cycle" $(args_of "$s") 2>&1 | tail -n 1)
+		out=$(drive "$s" -n 1 -r "$T/cycle" 2>&1 | tail -n 1)
 		failed[$s]=$((failed[$s] + $(field failed "$out")))
 		cat "$T/cycle" >>"$T/$s.times"
 		echo "$r $s $(cat "$T/cycle")" >>"$T/rounds"
@@ -125,6 +148,8 @@ srow "2 pam_systemd (the user has a session already)" systemd
 srow "3 pam_systemd + pam_tenant, first login, scope=session" first
 srow "4 pam_systemd + pam_tenant, first login, scope=user" ufirst
 srow "5 pam_systemd + pam_tenant, joining login" join
+[ -z "$AB" ] || srow "B3 as 3 with $AB" bfirst
+[ -z "$AB" ] || srow "B4 as 4 with $AB" bufirst
 echo
 # Added costs are differences of p50s; the ratios also per round.
 added() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
@@ -137,9 +162,11 @@ spread() { # spread SCENARIO: median and quartiles over the rounds of (S - syste
 }
 sd_add=$(added "${p50[systemd]}" "${p50[permit]}")
 printf 'added to a login (p50), ms: pam_systemd %s' "$sd_add"
-for s in first ufirst join; do printf ', %s %s' "$s" "$(added "${p50[$s]}" "${p50[systemd]}")"; done
+ADDED="first ufirst join"
+[ -z "$AB" ] || ADDED="$ADDED bfirst bufirst"
+for s in $ADDED; do printf ', %s %s' "$s" "$(added "${p50[$s]}" "${p50[systemd]}")"; done
 echo
-for s in first ufirst join; do
+for s in $ADDED; do
 	a=$(added "${p50[$s]}" "${p50[systemd]}")
 	rt=$(ratio "$a" "$sd_add")
 	printf '  pam_tenant %-7s / pam_systemd: %s (per round: median %s)  target < 1: %s\n' "$s" "$rt" \
