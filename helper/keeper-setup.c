@@ -667,6 +667,9 @@ keeper_finish(struct keeper_start *ks, const struct tn_msg_join *first, int lead
 	struct keeper_go g = { .go = 'G' };
 
 	if (!ks->joined && proto_send(ks->link, first, &leader, 1, err) < 0) {
+		/* It closed its end: it failed before tenant-init (its reason
+		 * is on the ready pipe), or died. */
+		(void)read_ready(ks, err);
 		keeper_abandon(ks);
 		return -1;
 	}
