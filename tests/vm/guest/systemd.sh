@@ -52,12 +52,12 @@ mkuser() {
 	install -d -m 700 -o "$1" -g "$1" "/home/$1/.ssh"
 	install -m 600 -o "$1" -g "$1" "$T/key.pub" "/home/$1/.ssh/authorized_keys"
 }
-for u in sdt-a sdt-b sdt-c sdt-d sdt-s sdt-k sdt-m sdt-e sdt-u sdt-v sdt-w sdt-i sdt-r sdt-j; do mkuser $u; done
+for u in sdt-a sdt-b sdt-c sdt-d sdt-s sdt-k sdt-m sdt-e sdt-u sdt-v sdt-w sdt-i sdt-r sdt-j sdt-n; do mkuser $u; done
 install -d -m 700 /root/.ssh
 install -m 600 "$T/key.pub" /root/.ssh/authorized_keys
 A=$(id -u sdt-a) B=$(id -u sdt-b) SU=$(id -u sdt-s) K=$(id -u sdt-k) M=$(id -u sdt-m)
 E=$(id -u sdt-e) U=$(id -u sdt-u) V=$(id -u sdt-v)
-W=$(id -u sdt-w) I=$(id -u sdt-i) R=$(id -u sdt-r) J=$(id -u sdt-j)
+W=$(id -u sdt-w) I=$(id -u sdt-i) R=$(id -u sdt-r) J=$(id -u sdt-j) NU=$(id -u sdt-n)
 # A block device for io.max (no disk in the VM): a loop device.
 modprobe loop 2>/dev/null
 truncate -s 64M "$T/disk"
@@ -243,6 +243,21 @@ ok $((!$?)) "... and it never reported its tenant started"
 rm /etc/systemd/system/user-.slice.d/99-admin.conf
 systemctl daemon-reload
 is "$(cat $S/memory.max)" "100663296" "... and pam_tenant's value is back once it is removed"
+# A first login whose keeper fails before tenant-init (no IPC namespace
+# left): the helper has forked it and goes on placing the login, then
+# hears why from it; no scope was asked for, nothing is left.
+old_ipc=$(cat /proc/sys/user/max_ipc_namespaces)
+mark=$(jmark)
+echo 0 >/proc/sys/user/max_ipc_namespaces
+out=$(ssh_as sdt-n 'echo LOGIN-OK' 2>&1)
+echo "$old_ipc" >/proc/sys/user/max_ipc_namespaces
+[[ $out != *LOGIN-OK* ]] && jsince "$mark" | grep -q "tenant setup failed: clone namespaces: .*user.max_ipc_namespaces"
+ok $? "a first login whose keeper fails before tenant-init is refused with the keeper's reason (sdt-n: $(jsince "$mark" | grep -m1 -o 'tenant setup failed.*' | head -c 200))"
+wait_for 100 eval '[ ! -e /run/pam_tenant/tenants/user-$NU ] && [ -z "$(systemctl list-units --all --no-legend --plain "pam_tenant-user-$NU.scope" 2>/dev/null)" ]'
+ok $? "... and left neither state nor pam_tenant-user-$NU.scope ($(ls /run/pam_tenant/tenants 2>&1 | one))"
+out=$(ssh_as sdt-n 'echo LOGIN-OK; readlink /proc/self/ns/ipc' 2>&1)
+[[ $out == *LOGIN-OK* ]] && [[ $out != *"$(readlink /proc/self/ns/ipc)"* ]]
+ok $? "... and with the limit back, sdt-n logs in isolated ($(echo "$out" | one))"
 
 # ---- 5c. the unit's own files are outer bounds; removed keys; io.max ----------------
 SE=/sys/fs/cgroup/user.slice/user-$E.slice
