@@ -85,6 +85,20 @@ open_beneath(int dirfd, const char *rel, int flags)
 	return fd < 0 ? -errno : (int)fd;
 }
 
+int
+wait_readable_by(int fd, const struct timespec *deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	long left;
+	int r;
+
+	do {
+		left = ms_left(deadline);
+		r = poll(&p, 1, left > 0 ? (int)left : 0);
+	} while (r < 0 && errno == EINTR);
+	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : -errno;
+}
+
 ssize_t
 read_full(int fd, void *buf, size_t len)
 {

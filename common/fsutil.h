@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "err.h"
 
@@ -30,6 +31,10 @@ int walk_trusted(const char *path, uid_t owner, int *out, struct tn_err *err);
  * names only root can make (the kernel's /proc and /sys).  Returns the fd
  * (O_CLOEXEC) or -errno. */
 int open_beneath(int dirfd, const char *rel, int flags);
+
+/* Wait until fd is readable (or hung up) or the CLOCK_MONOTONIC deadline
+ * (util.h) passes: 0, -ETIMEDOUT or -errno; EINTR-safe. */
+int wait_readable_by(int fd, const struct timespec *deadline);
 
 /* read() until len bytes, EOF or error; EINTR-safe. */
 ssize_t read_full(int fd, void *buf, size_t len);

@@ -488,21 +488,6 @@ keeper_main(const struct tenant_spec *spec, int ready, int first, int go)
 	_exit(HELPER_EXIT_OK);
 }
 
-/* Whether fd became readable before the deadline. */
-static bool
-readable_by(int fd, const struct timespec *deadline)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	long left;
-	int r;
-
-	do {
-		left = ms_left(deadline);
-		r = poll(&p, 1, left > 0 ? (int)left : 0);
-	} while (r < 0 && errno == EINTR);
-	return r > 0;
-}
-
 /* The keeper and tenant-init go into pam_tenant-<key>.scope in
  * system.slice while they set up: outside the user's slice and sessions,
  * so neither terminate-session nor the user's OOM kills them.  The
@@ -515,7 +500,7 @@ keeper_scope_begin(struct keeper_start *ks, const struct tenant_spec *spec,
 {
 	pid_t init = 0;
 
-	if (!readable_by(ks->rd, &ks->deadline))
+	if (wait_readable_by(ks->rd, &ks->deadline) < 0)
 		return err_set(err, ETIMEDOUT, "keeper did not start in time");
 	if (read_full(ks->rd, &init, sizeof(init)) != (ssize_t)sizeof(init) || init < 0)
 		return err_set(err, EIO, "keeper died during setup");
@@ -619,7 +604,7 @@ read_ready(struct keeper_start *ks, struct tn_err *err)
 	char buf[sizeof(err->msg)];
 	ssize_t n;
 
-	if (!readable_by(ks->rd, &ks->deadline))
+	if (wait_readable_by(ks->rd, &ks->deadline) < 0)
 		return err_set(err, ETIMEDOUT, "keeper did not start in time");
 	n = read_full(ks->rd, buf, sizeof(buf) - 1);
 	if (n == 2 && memcmp(buf, "OK", 2) == 0)

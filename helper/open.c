@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/pidfd.h>
@@ -168,13 +167,10 @@ remove_stale(const struct tn_state *st, const char *key)
 static int
 wait_readable(int fd, int ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int r;
+	struct timespec deadline;
 
-	do
-		r = poll(&p, 1, ms);
-	while (r < 0 && errno == EINTR);
-	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : -errno;
+	deadline_in(&deadline, ms);
+	return wait_readable_by(fd, &deadline);
 }
 
 /* Check that each fd is the namespace the keeper says it is. */

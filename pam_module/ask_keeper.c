@@ -9,12 +9,12 @@
  * connect() itself is bounded by it too (a stopped keeper's backlog fills
  * up, and connect() would wait for room forever). */
 #include <errno.h>
-#include <poll.h>
 #include <time.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "module.h"
 #include "state.h"
 #include "util.h"
@@ -27,11 +27,9 @@ ask_keeper(const struct tn_msg_open *req, int timeout_ms, struct helper_outcome 
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct timespec deadline;
-	struct pollfd p;
 	union tn_msg m;
 	int fds[TN_MAX_FDS];
 	size_t nfds = 0;
-	long left;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -47,12 +45,7 @@ ask_keeper(const struct tn_msg_open *req, int timeout_ms, struct helper_outcome 
 	if (proto_send(sock, req, NULL, 0, NULL) < 0)
 		return ASK_NOT_SENT;
 	/* From here on the keeper may act on this cookie. */
-	left = ms_left(&deadline);
-	p = (struct pollfd){ .fd = sock, .events = POLLIN };
-	do
-		r = poll(&p, 1, left > 0 ? (int)left : 0);
-	while (r < 0 && errno == EINTR && (left = ms_left(&deadline)) > 0);
-	if (r != 1) {
+	if (wait_readable_by(sock, &deadline) < 0) {
 		err_set(&out->err, ETIMEDOUT, "the keeper did not answer within %d ms",
 		    timeout_ms);
 		return ASK_ABANDONED;
