@@ -295,6 +295,8 @@ asan)
 	# a keeper of the last test may still be ending
 	[ -z "$SAN_DIR" ] || sleep 3
 	san_check "asan/after-the-last-test"
+	# leave no state behind (a new machine has none); empty by now
+	[ -z "$SAN_DIR" ] || rmdir -- "$SAN_DIR" 2>/dev/null
 	;;
 *) usage ;;
 esac
