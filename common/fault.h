@@ -21,7 +21,8 @@
  * logged and ignored.  Tests remove their files on exit.
  *
  * Points so far: keeper-open-before-answer (keeper-open.c),
- * keeper-join-before-answer (keeper.c), helper-after-request and
+ * keeper-join-before-answer (keeper.c), keeper-before-init (keeper-setup.c,
+ * with the tenant's state made), helper-after-request and
  * helper-before-result (helper/open.c), cgroup-attach-before-write
  * (common/cgroup.c). */
 #ifndef TENANT_FAULT_H

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "fsutil.h"
 #include "keeper.h"
 #include "util.h"
@@ -196,6 +197,7 @@ start_init(struct keeper *k, struct tn_err *err)
 	if (stack == NULL)
 		return err_set(err, ENOMEM, "init stack");
 	k->init_pidfd = -1;
+	FAULT_POINT("keeper-before-init");
 	k->init_pid =
 	    clone(tenant_init_main, stack + INIT_STACK, flags, &a, &k->init_pidfd);
 	r = errno;

@@ -52,12 +52,12 @@ mkuser() {
 	install -d -m 700 -o "$1" -g "$1" "/home/$1/.ssh"
 	install -m 600 -o "$1" -g "$1" "$T/key.pub" "/home/$1/.ssh/authorized_keys"
 }
-for u in sdt-a sdt-b sdt-c sdt-d sdt-s sdt-k sdt-m sdt-e sdt-u sdt-v sdt-w sdt-i sdt-r sdt-j sdt-n; do mkuser $u; done
+for u in sdt-a sdt-b sdt-c sdt-d sdt-s sdt-k sdt-m sdt-e sdt-u sdt-v sdt-w sdt-i sdt-r sdt-j sdt-n sdt-q; do mkuser $u; done
 install -d -m 700 /root/.ssh
 install -m 600 "$T/key.pub" /root/.ssh/authorized_keys
 A=$(id -u sdt-a) B=$(id -u sdt-b) SU=$(id -u sdt-s) K=$(id -u sdt-k) M=$(id -u sdt-m)
 E=$(id -u sdt-e) U=$(id -u sdt-u) V=$(id -u sdt-v)
-W=$(id -u sdt-w) I=$(id -u sdt-i) R=$(id -u sdt-r) J=$(id -u sdt-j) NU=$(id -u sdt-n)
+W=$(id -u sdt-w) I=$(id -u sdt-i) R=$(id -u sdt-r) J=$(id -u sdt-j) NU=$(id -u sdt-n) Q=$(id -u sdt-q)
 # A block device for io.max (no disk in the VM): a loop device.
 modprobe loop 2>/dev/null
 truncate -s 64M "$T/disk"
@@ -122,6 +122,8 @@ session  required pam_exec.so /usr/local/sbin/sdt-cron-report
 EOF
 printf '#!/bin/sh\ncat /proc/self/cgroup >/run/sdt-cron.out\nreadlink /proc/self/ns/mnt >>/run/sdt-cron.out\n' >/usr/local/sbin/sdt-cron-report
 chmod 0755 /usr/local/sbin/sdt-cron-report
+# A login with a short deadline, for a keeper that stalls (5b2).
+printf 'auth required pam_permit.so\naccount required pam_permit.so\nsession required %s timeout=3\n' "$MOD" >/etc/pam.d/sdt-stall
 
 SSHO=(-i "$T/key" -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=no
 	-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o KexAlgorithms=curve25519-sha256
@@ -243,6 +245,8 @@ ok $((!$?)) "... and it never reported its tenant started"
 rm /etc/systemd/system/user-.slice.d/99-admin.conf
 systemctl daemon-reload
 is "$(cat $S/memory.max)" "100663296" "... and pam_tenant's value is back once it is removed"
+
+# ---- 5b2. a first login whose keeper fails or stalls before tenant-init -------------
 # A first login whose keeper fails before tenant-init (no IPC namespace
 # left): the helper has forked it and goes on placing the login, then
 # hears why from it; no scope was asked for, nothing is left.
@@ -258,6 +262,24 @@ ok $? "... and left neither state nor pam_tenant-user-$NU.scope ($(ls /run/pam_t
 out=$(ssh_as sdt-n 'echo LOGIN-OK; readlink /proc/self/ns/ipc' 2>&1)
 [[ $out == *LOGIN-OK* ]] && [[ $out != *"$(readlink /proc/self/ns/ipc)"* ]]
 ok $? "... and with the limit back, sdt-n logs in isolated ($(echo "$out" | one))"
+# A keeper that stalls before tenant-init (a fault point) past the
+# login's 3 s deadline: the login is refused at the deadline; the keeper,
+# once it wakes, finds the helper gone, removes its state and exits, and
+# no scope was asked for.
+install -d -m 0755 "$E2E/faults"
+printf 'sleep 6\n' >"$E2E/faults/keeper-before-init"
+chmod 0644 "$E2E/faults/keeper-before-init"
+mark=$(jmark)
+pamtester sdt-stall sdt-q open_session >"$T/stall.out" 2>&1
+src=$?
+rm -rf "$E2E/faults"
+[ $src != 0 ] && jsince "$mark" | grep -q "keeper did not start in time"
+ok $? "a first login whose keeper stalls before tenant-init is refused at its deadline ($(jsince "$mark" | grep -m1 -o 'sdt-q.*keeper did not start.*' | head -c 200))"
+wait_for 200 eval 'jsince "$mark" | grep -q "fault injection: keeper-before-init" && [ ! -e /run/pam_tenant/tenants/user-$Q ]'
+ok $? "... and the keeper, once awake, removes its state ($(ls /run/pam_tenant/tenants 2>&1 | one))"
+[ -z "$(systemctl list-units --all --no-legend --plain "pam_tenant-user-$Q.scope" 2>/dev/null)" ] &&
+	! jsince "$mark" | grep -q "tenant user-$Q started"
+ok $? "... without a scope, and its tenant never started"
 
 # ---- 5c. the unit's own files are outer bounds; removed keys; io.max ----------------
 SE=/sys/fs/cgroup/user.slice/user-$E.slice
