@@ -40,6 +40,11 @@ wait_for() { # wait_for TENTHS COMMAND...
 one() { tr '\n' ' ' | sed 's/  */ /g; s/ $//'; }
 jmark() { journalctl -q -n 0 --show-cursor --no-pager 2>/dev/null | sed -n 's/^-- cursor: //p'; }
 jsince() { journalctl -q --no-pager --after-cursor="$1" 2>/dev/null; }
+# tenant_gone UID: neither the tenant's state nor its keeper's scope is left
+tenant_gone() {
+	[ ! -e "/run/pam_tenant/tenants/user-$1" ] &&
+		[ -z "$(systemctl list-units --all --no-legend --plain "pam_tenant-user-$1.scope" 2>/dev/null)" ]
+}
 
 diag "systemd $(systemctl --version | head -1), cgroup $(stat -fc %T /sys/fs/cgroup)"
 [ -x "$E2E/tenant-helper" ] && [ -f "$E2E/tenant-systemd.so" ] || { echo "1..0 # SKIP not built"; exit 77; }
@@ -238,7 +243,7 @@ mark=$(jmark)
 out=$(ssh_as sdt-j 'echo LOGIN-OK' 2>&1)
 [[ $out != *LOGIN-OK* ]] && jsince "$mark" | grep -q "user-$J.slice: MemoryMax=104857600 from /etc/systemd/system/user-.slice.d/99-admin.conf:2 overrides"
 ok $? "the same refuses a first login (sdt-j: $(echo "$out" | one | head -c 150))"
-wait_for 100 eval '[ ! -e /run/pam_tenant/tenants/user-$J ] && [ -z "$(systemctl list-units --all --no-legend --plain "pam_tenant-user-$J.scope" 2>/dev/null)" ]'
+wait_for 100 tenant_gone $J
 ok $? "... and its keeper left neither state nor pam_tenant-user-$J.scope ($(ls /run/pam_tenant/tenants 2>&1 | one); $(systemctl list-units --all --no-legend --plain 'pam_tenant-*' 2>&1 | one))"
 jsince "$mark" | grep -q "tenant user-$J started"
 ok $((!$?)) "... and it never reported its tenant started"
@@ -257,7 +262,7 @@ out=$(ssh_as sdt-n 'echo LOGIN-OK' 2>&1)
 echo "$old_ipc" >/proc/sys/user/max_ipc_namespaces
 [[ $out != *LOGIN-OK* ]] && jsince "$mark" | grep -q "tenant setup failed: clone namespaces: .*user.max_ipc_namespaces"
 ok $? "a first login whose keeper fails before tenant-init is refused with the keeper's reason (sdt-n: $(jsince "$mark" | grep -m1 -o 'tenant setup failed.*' | head -c 200))"
-wait_for 100 eval '[ ! -e /run/pam_tenant/tenants/user-$NU ] && [ -z "$(systemctl list-units --all --no-legend --plain "pam_tenant-user-$NU.scope" 2>/dev/null)" ]'
+wait_for 100 tenant_gone $NU
 ok $? "... and left neither state nor pam_tenant-user-$NU.scope ($(ls /run/pam_tenant/tenants 2>&1 | one))"
 out=$(ssh_as sdt-n 'echo LOGIN-OK; readlink /proc/self/ns/ipc' 2>&1)
 [[ $out == *LOGIN-OK* ]] && [[ $out != *"$(readlink /proc/self/ns/ipc)"* ]]
@@ -275,11 +280,10 @@ src=$?
 rm -rf "$E2E/faults"
 [ $src != 0 ] && jsince "$mark" | grep -q "keeper did not start in time"
 ok $? "a first login whose keeper stalls before tenant-init is refused at its deadline ($(jsince "$mark" | grep -m1 -o 'sdt-q.*keeper did not start.*' | head -c 200))"
-wait_for 200 eval 'jsince "$mark" | grep -q "fault injection: keeper-before-init" && [ ! -e /run/pam_tenant/tenants/user-$Q ]'
-ok $? "... and the keeper, once awake, removes its state ($(ls /run/pam_tenant/tenants 2>&1 | one))"
-[ -z "$(systemctl list-units --all --no-legend --plain "pam_tenant-user-$Q.scope" 2>/dev/null)" ] &&
-	! jsince "$mark" | grep -q "tenant user-$Q started"
-ok $? "... without a scope, and its tenant never started"
+wait_for 200 eval 'jsince "$mark" | grep -q "fault injection: keeper-before-init" && tenant_gone $Q'
+ok $? "... and the keeper, once awake, removes its state; no scope was made ($(ls /run/pam_tenant/tenants 2>&1 | one))"
+jsince "$mark" | grep -q "tenant user-$Q started"
+ok $((!$?)) "... and its tenant never reported started"
 
 # ---- 5c. the unit's own files are outer bounds; removed keys; io.max ----------------
 SE=/sys/fs/cgroup/user.slice/user-$E.slice
