@@ -57,12 +57,13 @@ mkuser() {
 	install -d -m 700 -o "$1" -g "$1" "/home/$1/.ssh"
 	install -m 600 -o "$1" -g "$1" "$T/key.pub" "/home/$1/.ssh/authorized_keys"
 }
-for u in sdt-a sdt-b sdt-c sdt-d sdt-s sdt-k sdt-m sdt-e sdt-u sdt-v sdt-w sdt-i sdt-r sdt-j sdt-n sdt-q; do mkuser $u; done
+for u in sdt-a sdt-b sdt-c sdt-d sdt-s sdt-k sdt-m sdt-e sdt-u sdt-v sdt-w sdt-i sdt-r sdt-j sdt-n sdt-q sdt-x; do mkuser $u; done
 install -d -m 700 /root/.ssh
 install -m 600 "$T/key.pub" /root/.ssh/authorized_keys
 A=$(id -u sdt-a) B=$(id -u sdt-b) SU=$(id -u sdt-s) K=$(id -u sdt-k) M=$(id -u sdt-m)
 E=$(id -u sdt-e) U=$(id -u sdt-u) V=$(id -u sdt-v)
 W=$(id -u sdt-w) I=$(id -u sdt-i) R=$(id -u sdt-r) J=$(id -u sdt-j) NU=$(id -u sdt-n) Q=$(id -u sdt-q)
+X=$(id -u sdt-x)
 # A block device for io.max (no disk in the VM): a loop device.
 modprobe loop 2>/dev/null
 truncate -s 64M "$T/disk"
@@ -102,6 +103,9 @@ memory.max = 96M
 pids.max = 64
 [user sdt-j]
 memory.max = 96M
+[user sdt-x]
+memory.max = 96M
+on_logout = kill
 # as the shipped tenant.conf: systemd's user manager is left out
 [service systemd-user]
 isolate = no
@@ -284,6 +288,29 @@ wait_for 200 eval 'jsince "$mark" | grep -q "fault injection: keeper-before-init
 ok $? "... and the keeper, once awake, removes its state; no scope was made ($(ls /run/pam_tenant/tenants 2>&1 | one))"
 jsince "$mark" | grep -q "tenant user-$Q started"
 ok $((!$?)) "... and its tenant never reported started"
+# A keeper killed before tenant-init (the same fault point): the helper
+# reads no pid, asks for no scope and refuses the login; the dead
+# keeper's state is left, and the user's next login removes it and
+# starts the tenant the other way round (the login placed first).
+install -d -m 0755 "$E2E/faults"
+printf 'kill\n' >"$E2E/faults/keeper-before-init"
+chmod 0644 "$E2E/faults/keeper-before-init"
+mark=$(jmark)
+out=$(ssh_as sdt-x 'echo LOGIN-OK' 2>&1)
+rm -rf "$E2E/faults"
+[[ $out != *LOGIN-OK* ]] && jsince "$mark" | grep -q "sdt-x.*keeper died during setup"
+ok $? "a first login whose keeper is killed before tenant-init is refused ($(jsince "$mark" | grep -m1 -o 'sdt-x.*keeper died.*' | head -c 200))"
+[ -z "$(systemctl list-units --all --no-legend --plain "pam_tenant-user-$X.scope")" ] &&
+	! jsince "$mark" | grep -q "tenant user-$X started"
+ok $? "... no scope was asked for and no tenant started (state left: $(ls /run/pam_tenant/tenants 2>&1 | one))"
+mark=$(jmark)
+out=$(ssh_as sdt-x 'echo LOGIN-OK; readlink /proc/self/ns/mnt; cat /sys/fs/cgroup/user.slice/user-$(id -u).slice/memory.max' 2>&1)
+[[ $out == *LOGIN-OK* ]] && [[ $out != *"$(readlink /proc/self/ns/mnt)"* ]] && [[ $out == *100663296* ]]
+ok $? "... the next login is isolated with its limit ($(echo "$out" | one))"
+jsince "$mark" | grep -q "removed stale state of tenant user-$X"
+ok $? "... after removing the dead keeper's state"
+wait_for 100 tenant_gone $X
+ok $? "... and at its logout (on_logout = kill) neither state nor scope is left ($(ls /run/pam_tenant/tenants 2>&1 | one))"
 
 # ---- 5c. the unit's own files are outer bounds; removed keys; io.max ----------------
 SE=/sys/fs/cgroup/user.slice/user-$E.slice
