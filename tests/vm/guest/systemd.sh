@@ -57,13 +57,13 @@ mkuser() {
 	install -d -m 700 -o "$1" -g "$1" "/home/$1/.ssh"
 	install -m 600 -o "$1" -g "$1" "$T/key.pub" "/home/$1/.ssh/authorized_keys"
 }
-for u in sdt-a sdt-b sdt-c sdt-d sdt-s sdt-k sdt-m sdt-e sdt-u sdt-v sdt-w sdt-i sdt-r sdt-j sdt-n sdt-q sdt-x; do mkuser $u; done
+for u in sdt-a sdt-b sdt-c sdt-d sdt-s sdt-k sdt-m sdt-e sdt-u sdt-v sdt-w sdt-i sdt-r sdt-j sdt-n sdt-q sdt-x sdt-l; do mkuser $u; done
 install -d -m 700 /root/.ssh
 install -m 600 "$T/key.pub" /root/.ssh/authorized_keys
 A=$(id -u sdt-a) B=$(id -u sdt-b) SU=$(id -u sdt-s) K=$(id -u sdt-k) M=$(id -u sdt-m)
 E=$(id -u sdt-e) U=$(id -u sdt-u) V=$(id -u sdt-v)
 W=$(id -u sdt-w) I=$(id -u sdt-i) R=$(id -u sdt-r) J=$(id -u sdt-j) NU=$(id -u sdt-n) Q=$(id -u sdt-q)
-X=$(id -u sdt-x)
+X=$(id -u sdt-x) L=$(id -u sdt-l)
 # A block device for io.max (no disk in the VM): a loop device.
 modprobe loop 2>/dev/null
 truncate -s 64M "$T/disk"
@@ -104,6 +104,9 @@ pids.max = 64
 [user sdt-j]
 memory.max = 96M
 [user sdt-x]
+memory.max = 96M
+on_logout = kill
+[user sdt-l]
 memory.max = 96M
 on_logout = kill
 # as the shipped tenant.conf: systemd's user manager is left out
@@ -538,6 +541,29 @@ rc=$?
 mv "$E2E/tenant-systemd.so.off" "$E2E/tenant-systemd.so"
 [ $rc = 1 ] && [[ $out == *"the systemd backend cannot be loaded"* ]]
 ok $? "tenantctl check: without tenant-systemd.so no login can work here, an error (exit $rc: $(echo "$out" | one))"
+
+# ---- 8e. logind down: a login pam_systemd could not register gets a scope --------
+# (masked, so that D-Bus does not start it again meanwhile; sdt-l has
+# never logged in, so neither has it a slice yet)
+systemctl mask --runtime --now systemd-logind.service >/dev/null 2>&1
+is "$(systemctl is-active systemd-logind.service)" "inactive" "logind stopped"
+mark=$(jmark)
+out=$(ssh_as sdt-l 'echo LOGIN-OK; sed -n s/^0:://p /proc/self/cgroup; readlink /proc/self/ns/mnt; cat /sys/fs/cgroup/user.slice/user-$(id -u).slice/memory.max' 2>&1)
+[[ $out == *LOGIN-OK* ]] && [[ $(echo "$out" | sed -n 2p) =~ ^/user\.slice/user-$L\.slice/pam_tenant-session-[0-9a-f]{32}\.scope$ ]] &&
+	[ "$(echo "$out" | sed -n 3p)" != "$(readlink /proc/self/ns/mnt)" ] && [ "$(echo "$out" | sed -n 4p)" = 100663296 ]
+ok $? "logind down: an ssh login (pam_systemd failed, optional) runs isolated in a scope of a new user-$L.slice with its limit ($(echo "$out" | one))"
+is "$(ssh_as root 'echo root-in' 2>&1)" "root-in" "... root still logs in"
+wait_for 100 tenant_gone $L
+ok $? "... and at its logout (on_logout = kill) neither state nor scope is left ($(ls /run/pam_tenant/tenants 2>&1 | one))"
+systemctl unmask --runtime systemd-logind.service >/dev/null 2>&1
+systemctl start systemd-logind.service
+wait_for 100 eval 'loginctl list-sessions >/dev/null 2>&1'
+ok $? "logind back"
+out=$(ssh_as sdt-l 'echo LOGIN-OK; sed -n s/^0:://p /proc/self/cgroup; readlink /proc/self/ns/mnt' 2>&1)
+[[ $out == *LOGIN-OK* ]] && [[ $(echo "$out" | sed -n 2p) =~ ^/user\.slice/user-$L\.slice/session-[0-9]+\.scope$ ]] &&
+	[ "$(echo "$out" | sed -n 3p)" != "$(readlink /proc/self/ns/mnt)" ]
+ok $? "... and sdt-l's next login is in logind's session scope again, isolated ($(echo "$out" | one))"
+wait_for 100 tenant_gone $L
 
 # ---- 9. terminate-user ends everything of the user ---------------------------------
 tmark=$(jmark)
