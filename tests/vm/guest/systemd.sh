@@ -41,6 +41,17 @@ one() { tr '\n' ' ' | sed 's/  */ /g; s/ $//'; }
 jmark() { journalctl -q -n 0 --show-cursor --no-pager 2>/dev/null | sed -n 's/^-- cursor: //p'; }
 jsince() { journalctl -q --no-pager --after-cursor="$1" 2>/dev/null; }
 # tenant_gone UID: neither the tenant's state nor its keeper's scope is left
+# fault NAME [ACTION]: set (or with no ACTION clear) a fault point of the
+# e2e build (common/fault.h); the guest's writes stay in its overlay.
+fault() {
+	if [ -n "${2:-}" ]; then
+		install -d -m 0755 "$E2E/faults"
+		printf '%s\n' "$2" >"$E2E/faults/$1"
+		chmod 0644 "$E2E/faults/$1"
+	else
+		rm -f "$E2E/faults/$1"
+	fi
+}
 tenant_gone() {
 	[ ! -e "/run/pam_tenant/tenants/user-$1" ] &&
 		[ -z "$(systemctl list-units --all --no-legend --plain "pam_tenant-user-$1.scope" 2>/dev/null)" ]
@@ -278,13 +289,11 @@ ok $? "... and with the limit back, sdt-n logs in isolated ($(echo "$out" | one)
 # login's 3 s deadline: the login is refused at the deadline; the keeper,
 # once it wakes, finds the helper gone, removes its state and exits, and
 # no scope was asked for.
-install -d -m 0755 "$E2E/faults"
-printf 'sleep 6\n' >"$E2E/faults/keeper-before-init"
-chmod 0644 "$E2E/faults/keeper-before-init"
+fault keeper-before-init 'sleep 6'
 mark=$(jmark)
 pamtester sdt-stall sdt-q open_session >"$T/stall.out" 2>&1
 src=$?
-rm -rf "$E2E/faults"
+fault keeper-before-init
 [ $src != 0 ] && jsince "$mark" | grep -q "keeper did not start in time"
 ok $? "a first login whose keeper stalls before tenant-init is refused at its deadline ($(jsince "$mark" | grep -m1 -o 'sdt-q.*keeper did not start.*' | head -c 200))"
 wait_for 200 eval 'jsince "$mark" | grep -q "fault injection: keeper-before-init" && tenant_gone $Q'
@@ -295,12 +304,10 @@ ok $((!$?)) "... and its tenant never reported started"
 # reads no pid, asks for no scope and refuses the login; the dead
 # keeper's state is left, and the user's next login removes it and
 # starts the tenant the other way round (the login placed first).
-install -d -m 0755 "$E2E/faults"
-printf 'kill\n' >"$E2E/faults/keeper-before-init"
-chmod 0644 "$E2E/faults/keeper-before-init"
+fault keeper-before-init kill
 mark=$(jmark)
 out=$(ssh_as sdt-x 'echo LOGIN-OK' 2>&1)
-rm -rf "$E2E/faults"
+fault keeper-before-init
 [[ $out != *LOGIN-OK* ]] && jsince "$mark" | grep -q "sdt-x.*keeper died during setup"
 ok $? "a first login whose keeper is killed before tenant-init is refused ($(jsince "$mark" | grep -m1 -o 'sdt-x.*keeper died.*' | head -c 200))"
 [ -z "$(systemctl list-units --all --no-legend --plain "pam_tenant-user-$X.scope")" ] &&
