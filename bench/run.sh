@@ -80,6 +80,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		esac
 		out=$(drive -n "$((N / ROUNDS))" -r "$T/$s.times" "${args[@]}" bench-user)
 		failed[$s]=$((failed[$s] + $(field failed "$out")))
+		# The tenants a scenario started end in the background: the next
+		# one starts when they have, not while keepers tear down.
+		wait_no_tenants 30 || echo "bench: tenants of '$s' still ending" >&2
 	done
 done
 declare -A result
