@@ -1,7 +1,7 @@
 #!/bin/bash
 # Resource faults in the login program and on the host (docs/testing.md,
 # "Fault catalogue": F15, F17, F18, and F3/F4/F6 at each protocol step):
-# /run/pam_tenant full (ENOSPC) and out of inodes, the login program out of
+# /run/pam_tenant full (ENOSPC), out of inodes and read-only, the login program out of
 # fds, and unable to fork; the helper and a new keeper SIGKILLed or hung
 # at the fault points.  Each one
 # denies the login (or, with fds to spare, isolates it) without a hang,
@@ -93,6 +93,23 @@ denied_with "/run out of inodes" "$(head -n 1 <<<"$out")" \
 like "$(tail -n 1 <<<"$out")" '^left: (d:./locks ?|d:./locks f:./locks/[0-9]+.lock ?)?$' \
     "/run out of inodes: nothing half-made left"
 after_fault "/run out of inodes" inodes tu-res drive
+
+# Read-only /run (a rescue boot): the state directory is there but
+# nothing can be made in it; denied, and root (exempt) logs in.  /run is
+# read-only in a private mount namespace of the driver only.
+in_ro_run() { # in_ro_run USER: one cycle of USER with /run read-only
+	timeout -k 5 40 unshare -m --propagation private bash -c '
+		mount --bind /run /run && mount -o remount,bind,ro /run || exit 99
+		"$1" -c "$2" tenant-fault "$3" 2>&1' _ "$DRIVER" "$T/pam.d" "$1"
+}
+mark=$(syslog_mark)
+amark=$(audit_mark)
+out=$(in_ro_run tu-res)
+diag "run read-only: $out"
+denied_with "/run read-only" "$out" \
+    "denied session for tu-res \\(uid $uid\\): .*Read-only file system" "$mark" "$amark"
+like "$(in_ro_run root)" '^open=0 close=0 mnt=same fd_delta=0$' "/run read-only: root's login works (exempt)"
+after_fault "/run read-only" rofs tu-res drive
 
 # ---- F17: the login program out of file descriptors ----
 # Under a soft `ulimit -n 64`, with FREE fds left: denied (cleanly) or isolated,
