@@ -73,6 +73,21 @@ on_exit "[ -e '$T/helper.away' ] && mv '$T/helper.away' '$E2E_BUILD/tenant-helpe
 login_denied "missing helper" "denied session for tu-fail \\(uid $uid\\): helper not found: .*tenant-helper" "" \
     'pam_tenant: login refused: your session could not be isolated \(the system log has the details\)'
 root_still_works "missing helper"
+# An admin who stacked the module `optional` chose to let logins in when
+# it fails: the session opens, not isolated, and the refusal is still
+# logged and audited.
+pam_stack "$T/stack-optional" "session optional $TENANT_MODULE"
+cp "$T/stack-optional" "/etc/pam.d/$SSHD_PAM_SERVICE"
+mark=$(syslog_mark)
+amark=$(audit_mark)
+is "$(ssh_as tu-fail 'readlink /proc/self/ns/mnt')" "$(host_ns mnt)" "missing helper, module stacked optional: the login goes on, not isolated"
+syslog_wait 5 "$mark" "denied session for tu-fail \\(uid $uid\\): helper not found"
+ok $? "... syslog still says why"
+if [ "$AUDIT_AVAILABLE" = 1 ]; then
+	audit_wait 5 "$amark" "op=tenant-deny id=$uid "
+	ok $? "... and so does an audit record (op=tenant-deny)"
+fi
+cp "$T/stack" "/etc/pam.d/$SSHD_PAM_SERVICE"
 mv "$T/helper.away" "$E2E_BUILD/tenant-helper"
 
 # A setup failure: the state directory is not root-only.
