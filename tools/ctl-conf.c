@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "identity.h"
+#include "state.h"
 #include "uid.h"
 #include "util.h"
 
@@ -153,6 +154,27 @@ lxcfs_check(const struct tn_conf *conf, unsigned *nwarn)
 	                                        : "not installed: apt install lxcfs");
 }
 
+/* A read-only tmpfs of its own at the state directory is what a tenant's
+ * marker looks like (state_tenant_marker); on the host, one without a
+ * valid marker makes the module refuse every login, root's included.
+ * (Only root sees into the state directory, as the module does.) */
+static bool
+state_dir_check(void)
+{
+	struct tn_err err = { 0 };
+	uid_t owner;
+
+	if (geteuid() != 0 || state_tenant_marker(&owner, &err) >= 0)
+		return true;
+	fputs("tenantctl: cannot tell whether this is inside a tenant: ", stderr);
+	ctl_print_safe(stderr, err.msg);
+	fprintf(stderr,
+	    "; pam_tenant refuses every login it runs for, root's included, until %s "
+	    "is a plain directory again (unmount what is mounted there)\n",
+	    TN_STATE_DIR);
+	return false;
+}
+
 /* What this host makes of the configuration (docs/architecture.md,
  * decision 17): errors (false) where no login with it can work here,
  * warnings (counted) where a setting is ignored or will not hold. */
@@ -164,6 +186,8 @@ host_check(const struct tn_conf *conf, unsigned *nwarn)
 	const char *file, *key;
 	unsigned line;
 
+	if (!state_dir_check())
+		return false;
 	lxcfs_check(conf, nwarn);
 	if (!sd_host()) {
 		cgroup_probe(&cg);

@@ -40,6 +40,20 @@ login_denied() {
 		ok $? "$desc: ... and so does an audit record"
 	fi
 }
+# let_in DESC SYSLOG_REGEX AUDIT_REGEX: ssh gets in, not isolated, and
+# syslog and audit say why
+let_in() {
+	local mark amark
+	mark=$(syslog_mark)
+	amark=$(audit_mark)
+	is "$(ssh_as tu-fail 'readlink /proc/self/ns/mnt')" "$(host_ns mnt)" "$1: the login goes on, not isolated"
+	syslog_wait 5 "$mark" "$2"
+	ok $? "$1: ... syslog says why" || syslog_since "$mark" | grep pam_tenant | diag
+	if [ "$AUDIT_AVAILABLE" = 1 ]; then
+		audit_wait 5 "$amark" "$3"
+		ok $? "$1: ... and so does an audit record"
+	fi
+}
 root_still_works() {
 	is "$(su - -c 'echo root-ok' 2>&1)" "root-ok" "$1: root can still log in"
 }
@@ -78,15 +92,8 @@ root_still_works "missing helper"
 # logged and audited.
 pam_stack "$T/stack-optional" "session optional $TENANT_MODULE"
 cp "$T/stack-optional" "/etc/pam.d/$SSHD_PAM_SERVICE"
-mark=$(syslog_mark)
-amark=$(audit_mark)
-is "$(ssh_as tu-fail 'readlink /proc/self/ns/mnt')" "$(host_ns mnt)" "missing helper, module stacked optional: the login goes on, not isolated"
-syslog_wait 5 "$mark" "denied session for tu-fail \\(uid $uid\\): helper not found"
-ok $? "... syslog still says why"
-if [ "$AUDIT_AVAILABLE" = 1 ]; then
-	audit_wait 5 "$amark" "op=tenant-deny id=$uid "
-	ok $? "... and so does an audit record (op=tenant-deny)"
-fi
+let_in "missing helper, module stacked optional" \
+    "denied session for tu-fail \\(uid $uid\\): helper not found" "op=tenant-deny id=$uid "
 cp "$T/stack" "/etc/pam.d/$SSHD_PAM_SERVICE"
 mv "$T/helper.away" "$E2E_BUILD/tenant-helper"
 
@@ -95,15 +102,8 @@ chmod 0755 /run/pam_tenant
 on_exit "chmod 0700 /run/pam_tenant"
 login_denied "state dir not 0700 (on_error = deny)" "denied session for tu-fail \\(uid $uid\\): .*/run/pam_tenant: must be a directory owned by root with mode 0700"
 tenant_config '[default]' 'on_error = allow'
-amark=$(audit_mark)
-mark=$(syslog_mark)
-is "$(ssh_as tu-fail 'readlink /proc/self/ns/mnt')" "$(host_ns mnt)" "on_error = allow: the login goes on, not isolated"
-syslog_wait 5 "$mark" "session of tu-fail \\(uid $uid\\) NOT isolated: .*on_error = allow"
-ok $? "... syslog says it is not isolated"
-if [ "$AUDIT_AVAILABLE" = 1 ]; then
-	audit_wait 5 "$amark" "op=tenant-degrade id=$uid "
-	ok $? "... and an audit record says so"
-fi
+let_in "on_error = allow" \
+    "session of tu-fail \\(uid $uid\\) NOT isolated: .*on_error = allow" "op=tenant-degrade id=$uid "
 chmod 0700 /run/pam_tenant
 
 # Quotas that cannot be applied (this host: no usable cgroup v2).

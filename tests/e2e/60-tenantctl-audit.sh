@@ -40,6 +40,13 @@ if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
 fi
 like "$out" "1 file\\(s\\) OK, $nwarn warning\\(s\\)" "... and counts them"
 unlike "$($TENANTCTL check 2>&1)" 'warning' "the test config has no warnings"
+# A read-only tmpfs at /run/pam_tenant (here in a mount namespace of
+# check's own) is what a tenant's marker looks like; without a marker the
+# module refuses every login, root's included: check says so.
+out=$(unshare -m --propagation private bash -c \
+    'mount -t tmpfs -o ro,mode=0700 look-alike /run/pam_tenant && "$1" check' _ "$TENANTCTL" 2>&1)
+is "$?" "1" "tenantctl check: a read-only tmpfs at /run/pam_tenant is an error"
+like "$out" "cannot tell whether this is inside a tenant: .*root's included.*unmount" "... saying that every login, root's included, is refused"
 
 out=$($TENANTCTL explain tu-ctl --service "$SSHD_PAM_SERVICE")
 like "$out" "tmp.size += 128M +# from $TENANT_ETC/tenant.conf:5" "explain shows the value and the line that decided it"
