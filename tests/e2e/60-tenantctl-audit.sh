@@ -43,6 +43,7 @@ unlike "$($TENANTCTL check 2>&1)" 'warning' "the test config has no warnings"
 # A read-only tmpfs at /run/pam_tenant (here in a mount namespace of
 # check's own) is what a tenant's marker looks like; without a marker the
 # module refuses every login, root's included: check says so.
+[ -d /run/pam_tenant ] || install -d -m 0700 /run/pam_tenant # the mount point
 out=$(unshare -m --propagation private bash -c \
     'mount -t tmpfs -o ro,mode=0700 look-alike /run/pam_tenant && "$1" check' _ "$TENANTCTL" 2>&1)
 is "$?" "1" "tenantctl check: a read-only tmpfs at /run/pam_tenant is an error"
