@@ -17,6 +17,16 @@ start_sshd "$T/stack"
 su_with_tenant
 wait_no_tenants 10
 
+# says_why DESC MARK SYSLOG_REGEX AMARK AUDIT_REGEX: syslog since MARK and
+# audit since AMARK have the line and the record of DESC's outcome
+says_why() {
+	syslog_wait 5 "$2" "$3"
+	ok $? "$1: ... syslog says why" || syslog_since "$2" | grep pam_tenant | diag
+	if [ "$AUDIT_AVAILABLE" = 1 ]; then
+		audit_wait 5 "$4" "$5"
+		ok $? "$1: ... and so does an audit record"
+	fi
+}
 # login_denied DESC SYSLOG_REGEX [AUDIT_REGEX] [USER_REGEX]: ssh fails fast, syslog and
 # audit say why, and the user is told the reason class without the details
 login_denied() {
@@ -33,12 +43,7 @@ login_denied() {
 		ok "$([[ $out =~ /etc/|tenant.conf|/run/ ]] && echo 1 || echo 0)" \
 		    "$desc: ... and no file names or internals"
 	fi
-	syslog_wait 5 "$mark" "$re"
-	ok $? "$desc: ... syslog says why" || syslog_since "$mark" | grep pam_tenant | diag
-	if [ "$AUDIT_AVAILABLE" = 1 ]; then
-		audit_wait 5 "$amark" "$are"
-		ok $? "$desc: ... and so does an audit record"
-	fi
+	says_why "$desc" "$mark" "$re" "$amark" "$are"
 }
 # let_in DESC SYSLOG_REGEX AUDIT_REGEX: ssh gets in, not isolated, and
 # syslog and audit say why
@@ -47,12 +52,7 @@ let_in() {
 	mark=$(syslog_mark)
 	amark=$(audit_mark)
 	is "$(ssh_as tu-fail 'readlink /proc/self/ns/mnt')" "$(host_ns mnt)" "$1: the login goes on, not isolated"
-	syslog_wait 5 "$mark" "$2"
-	ok $? "$1: ... syslog says why" || syslog_since "$mark" | grep pam_tenant | diag
-	if [ "$AUDIT_AVAILABLE" = 1 ]; then
-		audit_wait 5 "$amark" "$3"
-		ok $? "$1: ... and so does an audit record"
-	fi
+	says_why "$1" "$mark" "$2" "$amark" "$3"
 }
 root_still_works() {
 	is "$(su - -c 'echo root-ok' 2>&1)" "root-ok" "$1: root can still log in"
