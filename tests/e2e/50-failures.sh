@@ -97,7 +97,9 @@ let_in "missing helper, module stacked optional" \
 cp "$T/stack" "/etc/pam.d/$SSHD_PAM_SERVICE"
 mv "$T/helper.away" "$E2E_BUILD/tenant-helper"
 
-# A setup failure: the state directory is not root-only.
+# A setup failure: the state directory is not root-only.  (Run alone on a
+# fresh machine no login has made it yet: every one above was refused.)
+[ -d /run/pam_tenant ] || install -d -m 0700 /run/pam_tenant
 chmod 0755 /run/pam_tenant
 on_exit "chmod 0700 /run/pam_tenant"
 login_denied "state dir not 0700 (on_error = deny)" "denied session for tu-fail \\(uid $uid\\): .*/run/pam_tenant: must be a directory owned by root with mode 0700"
