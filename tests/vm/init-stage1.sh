@@ -59,7 +59,7 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none \
 # Busybox and stage 2 live in the new root's /run (tmpfs) from now on.
 cp -a /bin /newroot/run/vmrun/bin || die "copy busybox"
 # (init-systemd.sh, systemd-command.sh, systemd-etc/: vm-run --systemd only)
-cp -a /init-stage2.sh /fstab /init-systemd.sh /systemd-command.sh /systemd-etc /newroot/run/vmrun/ ||
+cp -a /init-stage2.sh /fstab /init-systemd.sh /systemd-command.sh /guest-snapshot.sh /systemd-etc /newroot/run/vmrun/ ||
 	die "copy stage 2"
 # Boot timings (guest uptime), reported by vm-run with VM_RUN_DEBUG=1.
 echo "init=$t_init modules-loaded=$t_mod" >/newroot/run/vmrun/times

@@ -131,6 +131,8 @@ read -r up _ </proc/uptime
 read -r t1 <"$V/times"
 echo "$t1 stage2=$t_s2 command=$up" >"$C/times"
 echo "$up" >"$C/started"
+# Says where a hung command hangs (vm-run prints it at its timeout).
+[ -s "$C/snapshot-at" ] && sh "$V/guest-snapshot.sh" "$(cat "$C/snapshot-at")" "$C/snapshot" </dev/null >/dev/null 2>&1 &
 
 # The subshell applies the redirections, so nothing PID 1 prints (such as
 # "Killed" for a command killed by a signal) ends up in the command's stderr.

@@ -111,6 +111,8 @@ panicked || show "$W/panic.err" stderr
 # ---- 6: hard timeout ---------------------------------------------------------
 run timeout --timeout 20 -- 'sleep 1000'
 tap $([ "$RC" = 124 ] && [ "$EL" -lt 40000 ]; echo $?) "--timeout 20 on 'sleep 1000' gives 124 in < 40 s ($RC, $(secs $EL) s)"
+tap $(sed -n '/guest processes .* before the timeout/,/end of guest processes/p' "$W/timeout.err" |
+	grep -q 'hrtimer_nanosleep  *sleep 1000'; echo $?) "... and shows what the guest's processes were doing"
 
 # ---- 7: the guest environment (one boot) ------------------------------------
 newuser=vmst$$u

@@ -80,6 +80,8 @@ read -r t1 <"$V/times"
 read -r t_exec <"$S/exec-systemd"
 echo "$t1 $t_exec boot-done=$up state=$state command=$(uptime_s)" >"$C/times"
 echo "$(uptime_s)" >"$C/started"
+# Says where a hung command hangs (vm-run prints it at its timeout).
+[ -s "$C/snapshot-at" ] && sh "$V/guest-snapshot.sh" "$(<"$C/snapshot-at")" "$C/snapshot" </dev/null >/dev/null 2>&1 &
 
 # The subshell moves itself into the command's cgroup and becomes the
 # command: nothing this script prints lands in the command's stderr.
