@@ -327,8 +327,8 @@ proto_recv(int sock, unsigned allowed, union tn_msg *out, int *fds, size_t *nfds
 	struct iovec iov = { .iov_base = &buf, .iov_len = sizeof(buf) };
 	struct msghdr mh = { .msg_iov = &iov,
 		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf) };
+		.msg_control = fds ? ctl.buf : NULL,
+		.msg_controllen = fds ? sizeof(ctl.buf) : 0 };
 	int got[TN_MAX_FDS];
 	size_t ngot = 0;
 	ssize_t n;
@@ -356,6 +356,8 @@ proto_recv(int sock, unsigned allowed, union tn_msg *out, int *fds, size_t *nfds
 				close(fd);
 		}
 	}
+	if (fds == NULL && (mh.msg_flags & MSG_CTRUNC))
+		return err_set(err, EBADMSG, "fds sent (dropped unopened)");
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		close_all(got, ngot);
 		return err_set(err, EMSGSIZE, "oversized message or too many fds");
@@ -369,7 +371,8 @@ proto_recv(int sock, unsigned allowed, union tn_msg *out, int *fds, size_t *nfds
 		close_all(got, ngot);
 		return r;
 	}
-	memcpy(fds, got, ngot * sizeof(int));
+	if (ngot > 0)
+		memcpy(fds, got, ngot * sizeof(int));
 	*nfds = ngot;
 	return 0;
 }

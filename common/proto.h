@@ -211,7 +211,10 @@ int proto_send_version(int sock);
 /* Receive one datagram (and up to TN_MAX_FDS fds, O_CLOEXEC) and decode
  * it.  Truncated data or fds are an error; received fds are closed on
  * every error.  Returns 0, -EPIPE at end of stream, or -EPROTO from a
- * peer of another protocol version (err names both versions). */
+ * peer of another protocol version (err names both versions).
+ * fds == NULL (a peer that is not root): no fd is ever opened here; the
+ * kernel drops any sent, and the message is refused.  Closing one would
+ * block on a FUSE server the peer runs (its flush). */
 int proto_recv(int sock, unsigned allowed, union tn_msg *out, int *fds, size_t *nfds,
     struct tn_err *err);
 

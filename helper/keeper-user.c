@@ -297,11 +297,11 @@ static void
 serve(struct keeper *k, struct kuser_conn *c)
 {
 	union tn_msg m;
-	int fds[TN_MAX_FDS];
 	size_t nfds = 0;
 	struct tn_err err = { 0 };
 	struct tn_msg_ctl out;
-	int r = proto_recv(c->fd, 1u << TN_MSG_STATUS, &m, fds, &nfds, &err);
+	/* No fds from the user: see proto_recv. */
+	int r = proto_recv(c->fd, 1u << TN_MSG_STATUS, &m, NULL, &nfds, &err);
 
 	if (r < 0) {
 		if (r != -EPIPE && r != -EAGAIN)

@@ -92,6 +92,31 @@ for type in terminate close join open init; do
 done
 out=$(nsenter -t "$apid" -m -- $UPEER "$SOCK" send terminate 2>&1)
 like "$out" "^closed" "TERMINATE from root on the status socket: refused too"
+
+# An fd sent along: the keeper never opens it.  Here it is a file on a
+# FUSE mount the user made in a user namespace of their own, whose server
+# never answers the flush a close by another process sends: a keeper that
+# closed it would hang until the user's server let go.
+sleep 1.1 # refusals are logged at most once a second
+mark=$(syslog_mark)
+ssh_bg_as tu-own-a "$UPEER $SOCK fuse-fd 12 >/tmp/fuse-fd.out 2>&1"
+fuse_pid=$SSH_BG_PID
+if wait_until 10 eval "ssh_as tu-own-a 'grep -qE \"^(status|closed|timeout|cannot)\" /tmp/fuse-fd.out'"; then
+	out=$(ssh_as tu-own-a 'cat /tmp/fuse-fd.out')
+	if [[ $out == "cannot make a user namespace"* ]]; then
+		skip "$out" "STATUS with an fd on the user's own FUSE mount"
+	else
+		like "$out" "^closed" "STATUS with an fd on the user's own FUSE mount: no answer"
+		syslog_wait 5 "$mark" "tenant user-$uida: status socket: uid $uida pid [0-9]+: fds sent \\(dropped unopened\\) \\(refused\\)"
+		ok $? "... the refusal is logged, the fd dropped unopened"
+		out=$(SSH_TIMEOUT=10 ssh_as tu-own-a "$UPEER $SOCK send status" 2>&1)
+		like "$out" "^status" "... and the keeper answers the next STATUS while the FUSE server still holds out"
+		unlike "$(ssh_as tu-own-a 'cat /tmp/fuse-fd.out')" "flush from pid" "... no flush ever reached the user's server"
+	fi
+else
+	ok 1 "STATUS with an fd on the user's own FUSE mount: no outcome in 10 s"
+fi
+wait "$fuse_pid" 2>/dev/null
 sleep 0.5
 is "$($TENANTCTL status tu-own-a --json | grep -o '"keeper_pid":[0-9]*' | cut -d: -f2)" "$keeper" \
 	"the tenant and its keeper live on"
