@@ -1,8 +1,11 @@
 /* pam-fault-driver: one PAM session cycle of a login program, run under a
  * resource fault (e2e 52-faults-resources; catalogue F15, F17, F18).
  *
- *   pam-fault-driver [-c DIR] [-F FREE] [-m FILE] [-N NPROC] [-S] [-w FILE]
- *                    SERVICE USER
+ *   pam-fault-driver [-A N | -B N] [-c DIR] [-F FREE] [-m FILE] [-N NPROC]
+ *                    [-S] [-w FILE] SERVICE USER
+ *     -A N      the Nth memory allocation (malloc, calloc, realloc) made
+ *               during pam_open_session fails with ENOMEM, only that one
+ *     -B N      the same during pam_close_session
  *     -c DIR    PAM service directory (pam_start_confdir)
  *     -F FREE   after pam_start, open /dev/null until EMFILE, then give
  *               back FREE fds: pam_open_session runs with only FREE free
@@ -22,9 +25,14 @@
  * whether the driver itself ended up in another mount namespace after
  * the open (the module joins the tenant in the login program) and
  * fd_delta is the driver's fd count after pam_end minus before pam_start
- * (the filler fds closed): anything but 0 is a leak.  Exit 0 whenever the
- * cycle ran to its end, whatever PAM said. */
+ * (the filler fds closed): anything but 0 is a leak.  With -A or -B a
+ * second line "allocs=N injected=0|1" counts the allocations made in that
+ * call and says whether the Nth failed (0: the call made fewer).  Exit 0
+ * whenever the cycle ran to its end, whatever PAM said. */
+#include <errno.h>
 #include <dirent.h>
+#include <dlfcn.h>
+#include <pwd.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -56,6 +64,87 @@ catch_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+/* -A, -B: this program's malloc, calloc and realloc stand in for glibc's
+ * (an executable's definitions win for every library, which is how glibc
+ * lets a program replace its allocator) and pass each call on to glibc's
+ * own, except the one to fail.  free and the aligned allocators stay
+ * glibc's: they share its heap.
+ * glibc's NSS does not survive its own allocations failing (a NULL
+ * dereference in nss_database.c, or an assertion), so inside a user
+ * lookup nothing fails; the lookup itself counts as one allocation and
+ * fails with ENOMEM, as glibc reports a lookup out of memory. */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+
+static int alloc_armed, alloc_injected, in_lookup;
+static long alloc_fail_at, alloc_calls;
+
+static int
+alloc_fails(void)
+{
+	if (!alloc_armed || in_lookup || ++alloc_calls != alloc_fail_at)
+		return 0;
+	alloc_injected = 1;
+	errno = ENOMEM;
+	return 1;
+}
+
+typedef int (*getpwnam_r_fn)(const char *, struct passwd *, char *, size_t,
+    struct passwd **);
+typedef int (*getpwuid_r_fn)(uid_t, struct passwd *, char *, size_t, struct passwd **);
+static getpwnam_r_fn real_getpwnam_r;
+static getpwuid_r_fn real_getpwuid_r;
+
+int
+getpwnam_r(const char *name, struct passwd *pw, char *buf, size_t len,
+    struct passwd **res)
+{
+	int r;
+
+	if (alloc_fails()) {
+		*res = NULL;
+		return ENOMEM;
+	}
+	in_lookup++;
+	r = real_getpwnam_r(name, pw, buf, len, res);
+	in_lookup--;
+	return r;
+}
+
+int
+getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t len, struct passwd **res)
+{
+	int r;
+
+	if (alloc_fails()) {
+		*res = NULL;
+		return ENOMEM;
+	}
+	in_lookup++;
+	r = real_getpwuid_r(uid, pw, buf, len, res);
+	in_lookup--;
+	return r;
+}
+
+void *
+malloc(size_t n)
+{
+	return alloc_fails() ? NULL : __libc_malloc(n);
+}
+
+void *
+calloc(size_t n, size_t size)
+{
+	return alloc_fails() ? NULL : __libc_calloc(n, size);
+}
+
+void *
+realloc(void *p, size_t n)
+{
+	return alloc_fails() ? NULL : __libc_realloc(p, n);
+}
+
 static FILE *messages; /* -m */
 
 static int
@@ -69,19 +158,26 @@ conv(int n, const struct pam_message **msg, struct pam_response **resp, void *da
 	return *resp ? PAM_SUCCESS : PAM_BUF_ERR;
 }
 
+/* This process's fd directory on the host's /proc, opened at the start:
+ * a login left in the tenant's mount namespace sees the tenant's /proc,
+ * where this process (of the host's PID namespace) has no entry. */
+static int fd_dir = -1;
+
 static int
 count_fds(void)
 {
-	DIR *d = opendir("/proc/self/fd");
+	int dfd = fcntl(fd_dir, F_DUPFD_CLOEXEC, 0);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
 	struct dirent *e;
 	int n = 0;
 
 	if (d == NULL)
 		return -1;
+	rewinddir(d);
 	while ((e = readdir(d)) != NULL)
 		n += e->d_name[0] != '.';
 	closedir(d);
-	return n - 1; /* the directory's own fd */
+	return n - 2; /* fd_dir and the directory's own fd */
 }
 
 static void
@@ -99,15 +195,19 @@ main(int argc, char **argv)
 	const char *confdir = NULL, *wait_file = NULL;
 	char ns_before[64], ns_after[64];
 	int opt, free_fds = -1, nproc = -1, fds_before, r, c = -1, nfill = 0;
-	int signals = 0;
+	int signals = 0, fail_in_open = 0, fail_in_close = 0;
 	static int fill[65536];
 	pam_handle_t *h = NULL;
 	struct timespec t0, t1;
 
-	while ((opt = getopt(argc, argv, "c:F:m:N:Sw:")) != -1) {
+	while ((opt = getopt(argc, argv, "A:B:c:F:m:N:Sw:")) != -1) {
 		if (opt == 'm' && (messages = fopen(optarg, "ae")) == NULL)
 			return 2;
-		if (opt == 'm')
+		if (opt == 'A' || opt == 'B') {
+			alloc_fail_at = atol(optarg);
+			fail_in_open = opt == 'A';
+			fail_in_close = opt == 'B';
+		} else if (opt == 'm')
 			setvbuf(messages, NULL, _IONBF, 0);
 		else if (opt == 'c')
 			confdir = optarg;
@@ -124,8 +224,8 @@ main(int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr,
-		    "usage: pam-fault-driver [-c DIR] [-F FREE] [-m FILE] [-N NPROC] "
-		    "[-S] [-w FILE] SERVICE USER\n");
+		    "usage: pam-fault-driver [-A N | -B N] [-c DIR] [-F FREE] [-m FILE] "
+		    "[-N NPROC] [-S] [-w FILE] SERVICE USER\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -134,6 +234,13 @@ main(int argc, char **argv)
 	/* The syslog socket the modules log through stays open for good:
 	 * open it now, so it is not counted as a leak. */
 	openlog("pam-fault-driver", LOG_NDELAY, LOG_AUTHPRIV);
+	real_getpwnam_r = (getpwnam_r_fn)dlsym(RTLD_NEXT, "getpwnam_r");
+	real_getpwuid_r = (getpwuid_r_fn)dlsym(RTLD_NEXT, "getpwuid_r");
+	if (real_getpwnam_r == NULL || real_getpwuid_r == NULL ||
+	    (fd_dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "pam-fault-driver: set-up failed\n");
+		return 1;
+	}
 	mnt_ns(ns_before, sizeof(ns_before));
 	fds_before = count_fds();
 	r = pam_start_confdir(argv[optind], argv[optind + 1], &pc, confdir, &h);
@@ -157,7 +264,9 @@ main(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	alloc_armed = fail_in_open;
 	r = pam_open_session(h, 0);
+	alloc_armed = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	mnt_ns(ns_after, sizeof(ns_after));
 	if (r == PAM_SUCCESS && wait_file != NULL) {
@@ -166,8 +275,11 @@ main(int argc, char **argv)
 		while (access(wait_file, F_OK) != 0)
 			usleep(50000);
 	}
-	if (r == PAM_SUCCESS)
+	if (r == PAM_SUCCESS) {
+		alloc_armed = fail_in_close;
 		c = pam_close_session(h, 0);
+		alloc_armed = 0;
+	}
 	pam_end(h, r);
 	while (nfill > 0)
 		close(fill[--nfill]);
@@ -175,5 +287,7 @@ main(int argc, char **argv)
 	    strcmp(ns_before, ns_after) ? "other" : "same", count_fds() - fds_before);
 	if (signals)
 		printf("signals=%d\n", (int)caught);
+	if (fail_in_open || fail_in_close)
+		printf("allocs=%ld injected=%d\n", alloc_calls, alloc_injected);
 	return 0;
 }
