@@ -13,9 +13,12 @@ _Static_assert(sizeof(TN_CGROUP_ROOT_DEFAULT) <= TN_CGROUP_ROOT_MAX,
 
 /* What lets root inside a session escape its namespaces, change the
  * host or defeat audit; tenant.conf(5) gives the reason for each.
- * cap_net_raw, the setuid/setgid/dac caps and cap_audit_write stay so
- * that ping, su and passwd keep working. */
-static const uint64_t default_caps_drop = CAP(CAP_SYS_ADMIN) | CAP(CAP_SYS_MODULE) |
+ * cap_net_raw, the setuid/setgid caps, cap_dac_override and
+ * cap_audit_write stay so that ping, su and passwd keep working;
+ * cap_dac_read_search goes: open_by_handle_at reaches files the tenant's
+ * mounts hide, and cap_dac_override already reads what it may. */
+static const uint64_t default_caps_drop = CAP(CAP_SYS_ADMIN) | CAP(CAP_DAC_READ_SEARCH) |
+    CAP(CAP_SYS_MODULE) |
     CAP(CAP_SYS_RAWIO) | CAP(CAP_SYS_PTRACE) | CAP(CAP_SYS_BOOT) | CAP(CAP_SYS_TIME) |
     CAP(CAP_SYS_RESOURCE) | CAP(CAP_MKNOD) | CAP(CAP_NET_ADMIN) | CAP(CAP_MAC_ADMIN) |
     CAP(CAP_MAC_OVERRIDE) | CAP(CAP_AUDIT_CONTROL) | CAP(CAP_SYSLOG) | CAP(CAP_BPF) |

@@ -41,6 +41,8 @@ like "$(kv mnt_proc "$a")" '^proc .*nosuid.*nodev.*noexec' "/proc is a fresh pro
 like "$(kv cookie "$a")" '^[0-9a-f]{32}$' "TENANT_SESSION is a 128-bit cookie"
 capa=$(kv capbnd "$a")
 ok "$(( (0x$capa >> 21) & 1 ))" "default bounding set drops cap_sys_admin (CapBnd $capa)"
+ok "$(( (0x$capa >> 2) & 1 ))" "default bounding set drops cap_dac_read_search (open_by_handle_at)"
+ok "$(( ((0x$capa >> 1) & 1) == 0 ))" "default bounding set keeps cap_dac_override"
 ok "$(( ((0x$capa >> 13) & 1) == 0 ))" "default bounding set keeps cap_net_raw (ping)"
 ok "$(( ((0x$capa >> 7) & 1) == 0 ))" "default bounding set keeps cap_setuid (su, passwd)"
 is "$(kv nnp "$a")" "0" "no_new_privs off by default"
