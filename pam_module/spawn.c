@@ -24,6 +24,7 @@
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -139,6 +140,7 @@ exec_helper(void *arg)
 	static char *const argv[] = { arg0, arg1, NULL };
 	static char *const envp[] = { path, lang, NULL };
 	sigset_t all;
+	struct rlimit nofile;
 	unsigned step;
 	int null;
 
@@ -148,6 +150,12 @@ exec_helper(void *arg)
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	alarm(0);
+	/* A user may lower the soft RLIMIT_NOFILE before su: up to the hard
+	 * limit, so that the fds below can move (proc_reset sets root's). */
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	/* Move both fds out of the way, then into place: 3 and 4.  Before
 	 * proc_reset lowers RLIMIT_NOFILE: with the caller's fds above that
 	 * limit still open, its own open() would fail (EMFILE). */
