@@ -32,7 +32,9 @@ grow(char **buf, size_t *len)
 	return 0;
 }
 
-/* Name of gid, or the decimal gid when NSS has none. */
+/* Name of gid, or "#GID" when NSS has none: a form no group name in a
+ * [group NAME] section matches by accident ([group 4242] must not apply
+ * to an unnamed gid 4242, nor to a group named "4242" when it is not). */
 static int
 group_name(gid_t gid, char **buf, size_t *len, char **out, struct tn_err *err)
 {
@@ -51,7 +53,7 @@ group_name(gid_t gid, char **buf, size_t *len, char **out, struct tn_err *err)
 	if (r != 0)
 		return err_set(err, r, "getgrgid_r(%u): %s", (unsigned)gid, strerror(r));
 	if (res == NULL) {
-		snprintf(num, sizeof(num), "%u", (unsigned)gid);
+		snprintf(num, sizeof(num), "#%u", (unsigned)gid);
 		*out = strdup(num);
 	} else {
 		if (strlen(res->gr_name) > TN_MAX_NAME)

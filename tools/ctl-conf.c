@@ -239,6 +239,16 @@ host_check(const struct tn_conf *conf, unsigned *nwarn)
 static bool
 nss_knows(bool is_user, const char *name)
 {
+	char *end;
+
+	/* "#GID": a gid with no name; it applies while that gid has none. */
+	if (!is_user && name[0] == '#' && name[1] >= '0' && name[1] <= '9') {
+		unsigned long gid = strtoul(name + 1, &end, 10);
+
+		errno = 0;
+		return *end == '\0' && gid < (gid_t)-1 && getgrgid((gid_t)gid) == NULL &&
+		    errno == 0;
+	}
 	errno = 0;
 	if (is_user ? getpwnam(name) != NULL : getgrnam(name) != NULL)
 		return true;

@@ -1,6 +1,8 @@
 /* parse_uid and the NSS lookups (root always exists; no privileges). */
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "identity.h"
@@ -102,11 +104,35 @@ test_missing(void)
 	identity_free(&u);
 }
 
+/* A gid the group database has no name for is "#GID", never the bare
+ * number a [group 4242] section would match. */
+static void
+test_unnamed_gid(void)
+{
+	struct tn_user u = { 0 };
+	struct tn_err err = { 0 };
+	gid_t gid = 4242;
+
+	while (getgrgid(gid) != NULL)
+		gid++;
+	u.name = strdup("root");
+	u.gid = gid;
+	IS_INT(identity_add_groups(&u, &err), 0, "groups of root with an unnamed primary gid");
+	{
+		char want[16];
+
+		snprintf(want, sizeof(want), "#%u", (unsigned)gid);
+		IS_STR(u.ngroups ? u.groups[0] : NULL, want, "... the unnamed gid is #GID");
+	}
+	identity_free(&u);
+}
+
 int
 main(void)
 {
 	test_parse_uid();
 	test_root();
 	test_missing();
+	test_unnamed_gid();
 	return tap_done();
 }
