@@ -117,12 +117,14 @@ test_unnamed_gid(void)
 		gid++;
 	u.name = strdup("root");
 	u.gid = gid;
-	IS_INT(identity_add_groups(&u, &err), 0, "groups of root with an unnamed primary gid");
+	IS_INT(identity_add_groups(&u, &err), 0,
+	    "groups of root with an unnamed primary gid");
 	{
 		char want[16];
 
 		snprintf(want, sizeof(want), "#%u", (unsigned)gid);
-		IS_STR(u.ngroups ? u.groups[0] : NULL, want, "... the unnamed gid is #GID");
+		IS_STR(u.ngroups ? u.groups[0] : NULL, want,
+		    "... the unnamed gid is #GID");
 	}
 	identity_free(&u);
 }

@@ -70,7 +70,8 @@ test_defaults(void)
 	OK(!(d.caps_drop & (1ull << CAP_NET_RAW)), "default keeps cap_net_raw");
 	OK(!(d.caps_drop & (1ull << CAP_SETUID)), "default keeps cap_setuid");
 	OK(!(d.caps_drop & (1ull << CAP_AUDIT_WRITE)), "default keeps cap_audit_write");
-	OK(d.caps_drop & (1ull << CAP_DAC_READ_SEARCH), "default drops cap_dac_read_search");
+	OK(d.caps_drop & (1ull << CAP_DAC_READ_SEARCH),
+	    "default drops cap_dac_read_search");
 	OK(!(d.caps_drop & (1ull << CAP_DAC_OVERRIDE)), "default keeps cap_dac_override");
 	IS_INT(__builtin_popcountll(d.caps_drop), 22, "default drops 22 caps");
 	IS_INT(d.caps_ambient, 0, "default: no ambient caps");
