@@ -163,9 +163,12 @@ parse_size(const char *v, uint64_t base, uint64_t *out)
 		} else if (*p == 'B') {
 			p++;
 		}
-		if (whole > UINT64_MAX / mul)
+		/* frac * mul overflows 64 bits for "1.25E": 128-bit product. */
+		if (whole > UINT64_MAX / mul ||
+		    __builtin_add_overflow(sum, whole * mul, &sum) ||
+		    __builtin_add_overflow(sum,
+		        (uint64_t)((unsigned __int128)frac * mul / fdiv), &sum))
 			return -ERANGE;
-		sum += whole * mul + frac * mul / fdiv;
 	} while (*p);
 	*out = sum;
 	return 0;

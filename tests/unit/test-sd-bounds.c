@@ -130,6 +130,16 @@ main(void)
 	OK(sd_unit_bounds("user-1.slice", files, 1, &b, &err) < 0 &&
 	        strstr(err.msg, ":3"),
 	    "TasksMax=0 is not a value systemd takes either");
+	files[0] = file("44-frac.conf", "[Slice]\nMemoryMax=1.25E\n");
+	IS_INT(sd_unit_bounds("user-1.slice", files, 1, &b, &err), 0,
+	    "MemoryMax=1.25E: a fraction of the largest suffix");
+	s = slot(&b, "MemoryMax", "");
+	OK(s && s->prop.value == (5ull << 60) / 4,
+	    "... is 1.25 * 2^60 (its fraction times 2^60 overflows 64 bits)");
+	files[0] = file("45-wrap.conf", "[Slice]\nMemoryMax=8E 8E\n");
+	OK(sd_unit_bounds("user-1.slice", files, 1, &b, &err) < 0 &&
+	        strstr(err.msg, "45-wrap.conf:2"),
+	    "MemoryMax=8E 8E (2^64): out of range, not wrapped to 0");
 	files[0] = file("42-idle.conf", "[Slice]\nCPUWeight=idle\n");
 	IS_INT(sd_unit_bounds("user-1.slice", files, 1, &b, &err), 0,
 	    "CPUWeight=idle is a value pam_tenant evaluates");
