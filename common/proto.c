@@ -371,7 +371,7 @@ proto_recv(int sock, unsigned allowed, union tn_msg *out, int *fds, size_t *nfds
 		close_all(got, ngot);
 		return r;
 	}
-	if (ngot > 0)
+	if (fds != NULL && ngot > 0) /* (none came without room for them) */
 		memcpy(fds, got, ngot * sizeof(int));
 	*nfds = ngot;
 	return 0;
