@@ -12,6 +12,8 @@
  *     read-only; /proc/kcore & co. masked with /dev/null, /proc/acpi,
  *     /proc/scsi, /sys/firmware, /sys/devices/virtual/powercap with an
  *     empty read-only tmpfs; whatever does not exist here is skipped;
+ *   - any other proc, sysfs, cgroup, debugfs & co. mount the tenant can
+ *     reach (a chroot's /proc) read-only as well;
  *   - /run/pam_tenant covered by a read-only tmpfs holding the tenant's
  *     marker (state.h): the host's state and keeper sockets are out of
  *     reach, and the module knows which tenant it runs in.
@@ -470,6 +472,89 @@ unescape_octal(char *s)
 	*out = '\0';
 }
 
+/* Kernel interfaces the host may also have mounted outside /proc and
+ * /sys (a chroot's or build root's /proc and /sys, a container manager's
+ * cgroup tree): each that the tenant reaches by its path is made
+ * read-only in the tenant's copy too.  One the host mounts later below a
+ * shared mount arrives as the host made it. */
+static const char *const kernel_fstypes[] = { "proc", "sysfs", "cgroup", "cgroup2",
+	"debugfs", "tracefs", "securityfs", "efivarfs", "bpf", "configfs", "pstore",
+	"binfmt_misc", "fusectl" };
+
+static bool
+is_kernel_fstype(const char *fstype)
+{
+	for (size_t i = 0; i < N_ELEMENTS(kernel_fstypes); i++)
+		if (strcmp(fstype, kernel_fstypes[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* The fd of the mount with this id at point, or -1 when point reaches
+ * another one (covered by a later mount: out of the tenant's reach). */
+static int
+open_mount_point(const char *point, uint64_t id)
+{
+	_cleanup_close_ int fd = open(point, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct statx stx;
+
+	if (fd < 0 ||
+	    statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID) || stx.stx_mnt_id != id)
+		return -1;
+	return steal_fd(&fd);
+}
+
+/* Make (check == false) or check every reachable kernel interface mount
+ * outside /proc and /sys read-only; those two have their own rules. */
+static int
+kernel_mounts_readonly(bool check, struct tn_err *err)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	struct mount_attr attr = { .attr_set = RO_ATTRS };
+	int r = 0;
+
+	if (f == NULL)
+		return err_set(err, errno, "kernel mounts: mountinfo: %m");
+	while (r == 0 && getline(&line, &cap, f) > 0) {
+		char point[1024], opts[256], fstype[64];
+		const char *sep = strstr(line, " - ");
+		uint64_t id;
+		int fd;
+
+		if (sep == NULL ||
+		    sscanf(line, "%" SCNu64 " %*d %*s %*s %1023s %255s", &id, point,
+		        opts) != 3 ||
+		    sscanf(sep + 3, "%63s", fstype) != 1 || !is_kernel_fstype(fstype))
+			continue;
+		unescape_octal(point);
+		if (below(point, "/proc") || below(point, "/sys") ||
+		    (strncmp(opts, "ro", 2) == 0 && (opts[2] == '\0' || opts[2] == ',')))
+			continue;
+		if ((fd = open_mount_point(point, id)) < 0)
+			continue;
+		if (check)
+			r = err_set(err, EIO, "check %s: a %s mount left writable", point,
+			    fstype);
+		else if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+			r = err_set(err, errno, "read-only %s (%s): mount_setattr: %m",
+			    point, fstype);
+		close(fd);
+	}
+	fclose(f);
+	return r;
+}
+
 /* Every mount visible at or below /sys must be read-only.  mountinfo
  * also lists the mounts our read-only copy covers; opening each mount
  * point by path reaches what the tenant sees there (or nothing, below
@@ -523,7 +608,7 @@ verify(const struct vfs *v, const struct init_args *a, struct tn_err *err)
 	for (size_t i = 0; i < N_ELEMENTS(ro_paths); i++)
 		if (check_statfs(v, ro_paths[i], true, 0, ST_RDONLY, &st, err) < 0)
 			return -1;
-	if (check_sys_readonly(v, err) < 0)
+	if (check_sys_readonly(v, err) < 0 || kernel_mounts_readonly(true, err) < 0)
 		return -1;
 	for (size_t i = 0; i < N_ELEMENTS(masked_paths); i++) {
 		r = check_statfs(v, masked_paths[i], true, 0, ST_RDONLY, &st, err);
@@ -622,6 +707,8 @@ mounts_setup(const struct init_args *a, int *proc_fd, int *user_fd, struct tn_er
 	for (size_t i = 0; i < N_ELEMENTS(masked_paths); i++)
 		if (mask_path(&v, masked_paths[i], devnull, err) < 0)
 			goto out;
+	if (kernel_mounts_readonly(false, err) < 0)
+		goto out;
 	if (mask_state_dir(a, user_fd, err) < 0 || verify(&v, a, err) < 0)
 		goto out;
 	r = 0;

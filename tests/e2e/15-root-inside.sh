@@ -2,7 +2,8 @@
 # Root inside a tenant (what a set-user-ID root program run in a session
 # becomes, made here by build/tests/tenant-root) cannot reach the host's
 # kernel knobs: /proc/sys, /proc/sysrq-trigger, /proc/irq, /proc/bus,
-# /proc/fs and all of /sys (cgroups included) are read-only; /proc/kcore &
+# /proc/fs and all of /sys (cgroups included) are read-only, and so are a
+# proc and a sysfs mounted elsewhere on the host; /proc/kcore &
 # co., /proc/acpi, /sys/firmware are masked; /run/pam_tenant shows only the
 # tenant's own marker; none of it can be unmounted or remounted.  The
 # session still works, and its /tmp, /var/tmp, /dev/shm and /run/lock are
@@ -22,6 +23,13 @@ tenant_config '[default]' 'tmp.size = 4M' 'tmp.inodes = 1000'
 tenant_stack "$T/stack"
 start_sshd "$T/stack"
 wait_no_tenants 10
+# A chroot's /proc and /sys elsewhere on the host (schroot, sbuild,
+# pbuilder make these), mounted before the tenant starts.
+kfs=$(mktemp -d /run/pam_tenant-test-kfs.XXXXXX)
+on_exit "umount $(_e2e_q "$kfs/proc") $(_e2e_q "$kfs/sys") 2>/dev/null; rmdir $(_e2e_q "$kfs/proc") $(_e2e_q "$kfs/sys") $(_e2e_q "$kfs")"
+mkdir "$kfs/proc" "$kfs/sys"
+mount -t proc proc "$kfs/proc" && mount -t sysfs sysfs "$kfs/sys" ||
+    bail_out "cannot mount a proc and a sysfs at $kfs"
 host_snapshot before
 core_before=$(cat /proc/sys/kernel/core_pattern)
 # if /run/lock were shared with the host, this test must not leave files there
@@ -84,6 +92,14 @@ done
 out=$(root_in 'awk "\$5 ~ \"^/sys(/|\$)\" { print \$5 }" /proc/self/mountinfo | sort -u |
 	while read -r m; do [ -e "$m" ] && [ -w "$m" ] && echo "$m is writable"; done')
 is "$out" "" "every mount under /sys is read-only inside (cgroups included)"
+
+# The chroot's copies: read-only too, and their knobs refused.
+for d in "$kfs/proc" "$kfs/sys"; do
+	like "$(root_in "findmnt -no OPTIONS $d | tail -n 1")" '^ro,' "a $(basename "$d") mounted elsewhere on the host ($d) is read-only inside"
+done
+out=$(root_in "exec 3>>$kfs/proc/sys/kernel/core_pattern && echo OPENED")
+like "$out" 'Read-only file system' "root inside cannot open that proc's sys/kernel/core_pattern for writing"
+is "$(findmnt -no OPTIONS "$kfs/proc" | cut -d, -f1)" "rw" "... while the host's own mount stays as it was (rw)"
 
 for f in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug /proc/latency_stats; do
 	if [ ! -e "$f" ]; then
