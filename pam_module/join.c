@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "module.h"
 #include "util.h"
 
@@ -64,6 +65,25 @@ drop_bounding_set(uint64_t drop, char *why, size_t whylen)
 		}
 	}
 	return 0;
+}
+
+/* chdir to path, walked from "/" with no symbolic link on the way. */
+static int
+enter_cwd(const char *path)
+{
+	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd, r;
+
+	while (*path == '/')
+		path++;
+	if (root < 0)
+		return -1;
+	fd = *path ? open_beneath(root, path, O_PATH | O_DIRECTORY) : dup(root);
+	close(root);
+	if (fd < 0)
+		return -1;
+	r = fchdir(fd);
+	close(fd);
+	return r;
 }
 
 int
@@ -121,8 +141,10 @@ join_tenant(const struct tn_msg_result *res, int *fds, size_t nfds, struct tn_se
 		}
 		s->joined |= 1u << i;
 	}
-	/* setns(mnt) moved us to "/"; the same path in the tenant, if any. */
-	if (!have_cwd || chdir(cwd) < 0)
+	/* setns(mnt) moved us to "/"; the same path in the tenant, if any,
+	 * and never by a symbolic link: the user owns the tenant's /tmp, and
+	 * this process is still root. */
+	if (!have_cwd || enter_cwd(cwd) < 0)
 		(void)!chdir("/");
 	if (drop_bounding_set(res->caps_drop, why, whylen) < 0)
 		return -1;

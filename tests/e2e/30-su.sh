@@ -1,7 +1,8 @@
 #!/bin/bash
 # su: root's `su - user` is isolated like any login; root itself never is;
 # inside a tenant, su to yourself just works and su to anyone else is
-# denied with a clear message, a syslog line and an audit record.
+# denied with a clear message, a syslog line and an audit record; root's
+# working directory follows into the tenant only as a real directory.
 . "$(dirname "$0")/../lib/tenant.sh"
 require_root
 require_cmd su expect
@@ -50,6 +51,18 @@ if [ "$AUDIT_AVAILABLE" = 1 ]; then
 else
 	skip "kernel has no audit" "audit record of the denial"
 fi
+# Root's su keeps its working directory, in the tenant too, but never by
+# a symbolic link: the user owns the tenant's /tmp and has made the path
+# of root's directory a link to /etc there.
+cwdir=$(mktemp -d /tmp/pam_tenant-cwd.XXXXXX)
+chmod 0755 "$cwdir"
+on_exit "rmdir $(_e2e_q "$cwdir")"
+ssh_bg_as tu-su-a "ln -s /etc $cwdir && echo \$\$ >/tmp/holder.pid && exec sleep 60"
+wait_until 15 ssh_as tu-su-a "test -L $cwdir"
+ok $? "tu-su-a has made $cwdir a link to /etc in their tenant"
+is "$(cd "$cwdir" && su tu-su-a -c 'pwd -P')" "/" \
+    "root's su from that directory: the session starts in /, not in the link's target"
+ssh_as tu-su-a 'kill $(cat /tmp/holder.pid)'
 wait_no_tenants 15
 ok $? "nothing is left after the su sessions"
 done_testing
