@@ -174,6 +174,28 @@ exec_helper(void *arg)
 	_exit(CHILD_EXIT_EXEC);
 }
 
+/* Put back the login program's SIGCHLD disposition, and undo what the
+ * default one did meanwhile to a child of its own that exited: one it
+ * ignores (SIG_IGN, SA_NOCLDWAIT) is reaped, as the kernel would have;
+ * for one it catches, its handler gets the SIGCHLD it missed. */
+static void
+sigchld_restore(const struct sigaction *saved)
+{
+	siginfo_t si;
+
+	sigaction(SIGCHLD, saved, NULL);
+	if (saved->sa_handler == SIG_IGN || (saved->sa_flags & SA_NOCLDWAIT)) {
+		do
+			memset(&si, 0, sizeof(si));
+		while (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) == 0 && si.si_pid != 0);
+	} else if (saved->sa_handler != SIG_DFL) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		    si.si_pid != 0)
+			raise(SIGCHLD);
+	}
+}
+
 /* AddressSanitizer keeps the poison of the child's frames in the shadow
  * it shares with the parent: the sanitizer build forks instead. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -327,7 +349,7 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 	if (pid < 0) {
 		snprintf(out->why, sizeof(out->why), "start the helper: %s: %s", call,
 		    strerror(errno));
-		sigaction(SIGCHLD, &saved, NULL);
+		sigchld_restore(&saved);
 		return -1;
 	}
 	deadline_in(&deadline, args->timeout_ms);
@@ -357,7 +379,7 @@ run_helper(pam_handle_t *pamh, const struct module_args *args,
 	memset(&info, 0, sizeof(info));
 	while (waitid(P_PIDFD, pidfd, &info, WEXITED) < 0 && errno == EINTR)
 		;
-	sigaction(SIGCHLD, &saved, NULL);
+	sigchld_restore(&saved);
 	if (info.si_code == CLD_EXITED && info.si_status == 0) {
 		if (out->have_result)
 			return 0;

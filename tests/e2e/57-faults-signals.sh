@@ -6,7 +6,9 @@
 # for the helper of a first login (held 2 s at helper-after-request) and
 # for the keeper of a joining login (held 2 s at keeper-open-before-answer).
 # The login must come out isolated (or cleanly refused), never let in
-# unisolated, within its deadline; nothing leaks.
+# unisolated, within its deadline; nothing leaks.  A child of the login
+# program's own that exits meanwhile is reaped or signalled as the
+# program's own SIGCHLD disposition says.
 . "$(dirname "$0")/../lib/tenant.sh"
 require_root
 require_cmd sshd ssh
@@ -85,6 +87,24 @@ touch "$release"
 wait_until 10 eval "! _e2e_alive $holder"
 wait "$holder"
 like "$(cat "$T/hold.out")" 'open=0 close=0 mnt=other fd_delta=0' "the held session closes cleanly"
+
+# 3. A child of the login program's own exits while the module waits for
+# the helper (held 1 s), the module's SIGCHLD disposition in place: a
+# program that ignores SIGCHLD must not be left with a zombie, and one
+# that catches it must still see it.
+wait_no_tenants 10
+echo "sleep 1" >"$FAULTS/helper-after-request"
+chmod 0644 "$FAULTS/helper-after-request"
+out=$(timeout -k 5 30 "$DRIVER" -I -K 300 -c "$T/pam.d" tenant-sig tu-sig 2>&1)
+like "$(grep '^open=' <<<"$out")" "$OK_ISOLATED" "SIGCHLD ignored, a child of its own exits meanwhile: isolated"
+like "$out" 'child=gone' "... and that child was reaped, as SIG_IGN promises (no zombie)"
+wait_no_tenants 10
+out=$(timeout -k 5 30 "$DRIVER" -S -K 300 -c "$T/pam.d" tenant-sig tu-sig 2>&1)
+like "$(grep '^open=' <<<"$out")" "$OK_ISOLATED" "SIGCHLD caught, a child of its own exits meanwhile: isolated"
+like "$out" 'sigchld=[1-9]' "... and its handler saw that child's SIGCHLD"
+like "$out" 'child=zombie' "... which is left for the program to reap"
+rm -f "$FAULTS/helper-after-request"
+wait_no_tenants 10
 
 # After: the next login works, root's works, nothing leaked.
 after_fault "signal floods" floods tu-sig drive

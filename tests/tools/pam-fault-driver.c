@@ -1,12 +1,17 @@
 /* pam-fault-driver: one PAM session cycle of a login program, run under a
  * resource fault (e2e 52-faults-resources; catalogue F15, F17, F18).
  *
- *   pam-fault-driver [-A N | -B N] [-c DIR] [-F FREE] [-m FILE] [-N NPROC]
- *                    [-S] [-w FILE] SERVICE USER
+ *   pam-fault-driver [-A N | -B N] [-c DIR] [-F FREE] [-I] [-K MS] [-m FILE]
+ *                    [-N NPROC] [-S] [-w FILE] SERVICE USER
  *     -A N      the Nth memory allocation (malloc, calloc, realloc) made
  *               during pam_open_session fails with ENOMEM, only that one
  *     -B N      the same during pam_close_session
  *     -c DIR    PAM service directory (pam_start_confdir)
+ *     -I        ignore SIGCHLD (SIG_IGN: the kernel reaps our children)
+ *     -K MS     just before pam_open_session, fork a child of our own that
+ *               exits after MS ms; "child=zombie|gone|running" says after
+ *               the open whether it waits to be reaped (with -S also
+ *               "sigchld=N", the SIGCHLDs our handler saw)
  *     -F FREE   after pam_start, open /dev/null until EMFILE, then give
  *               back FREE fds: pam_open_session runs with only FREE free
  *     -N NPROC  RLIMIT_NPROC (soft and hard) before pam_open_session
@@ -41,17 +46,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t caught;
+static volatile sig_atomic_t caught, caught_chld;
 
 static void
 count_signal(int sig)
 {
-	(void)sig;
 	caught++;
+	if (sig == SIGCHLD)
+		caught_chld++;
 }
 
 static void
@@ -195,12 +202,13 @@ main(int argc, char **argv)
 	const char *confdir = NULL, *wait_file = NULL;
 	char ns_before[64], ns_after[64];
 	int opt, free_fds = -1, nproc = -1, fds_before, r, c = -1, nfill = 0;
-	int signals = 0, fail_in_open = 0, fail_in_close = 0;
+	int signals = 0, fail_in_open = 0, fail_in_close = 0, ignore_chld = 0, child_ms = -1;
+	pid_t child = -1;
 	static int fill[65536];
 	pam_handle_t *h = NULL;
 	struct timespec t0, t1;
 
-	while ((opt = getopt(argc, argv, "A:B:c:F:m:N:Sw:")) != -1) {
+	while ((opt = getopt(argc, argv, "A:B:c:F:IK:m:N:Sw:")) != -1) {
 		if (opt == 'm' && (messages = fopen(optarg, "ae")) == NULL)
 			return 2;
 		if (opt == 'A' || opt == 'B') {
@@ -211,6 +219,10 @@ main(int argc, char **argv)
 			setvbuf(messages, NULL, _IONBF, 0);
 		else if (opt == 'c')
 			confdir = optarg;
+		else if (opt == 'I')
+			ignore_chld = 1;
+		else if (opt == 'K')
+			child_ms = atoi(optarg);
 		else if (opt == 'F')
 			free_fds = atoi(optarg);
 		else if (opt == 'N')
@@ -224,13 +236,15 @@ main(int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr,
-		    "usage: pam-fault-driver [-A N | -B N] [-c DIR] [-F FREE] [-m FILE] "
-		    "[-N NPROC] [-S] [-w FILE] SERVICE USER\n");
+		    "usage: pam-fault-driver [-A N | -B N] [-c DIR] [-F FREE] [-I] [-K MS] "
+		    "[-m FILE] [-N NPROC] [-S] [-w FILE] SERVICE USER\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (signals)
 		catch_signals(); /* from the start: the flood may begin at once */
+	if (ignore_chld)
+		signal(SIGCHLD, SIG_IGN);
 	/* The syslog socket the modules log through stays open for good:
 	 * open it now, so it is not counted as a leak. */
 	openlog("pam-fault-driver", LOG_NDELAY, LOG_AUTHPRIV);
@@ -264,9 +278,29 @@ main(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (child_ms >= 0 && (child = fork()) == 0) {
+		usleep((useconds_t)child_ms * 1000);
+		_exit(0);
+	}
 	alloc_armed = fail_in_open;
 	r = pam_open_session(h, 0);
 	alloc_armed = 0;
+	if (child > 0) {
+		pid_t w;
+
+		for (;;) { /* an open faster than the child: wait for its exit */
+			siginfo_t si = { 0 };
+
+			if (waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+			    si.si_pid != 0)
+				break;
+			usleep(10000);
+		}
+		w = waitpid(child, NULL, WNOHANG);
+		printf("child=%s\n", w == child ? "zombie" : w == 0 ? "running" : "gone");
+		if (signals)
+			printf("sigchld=%d\n", (int)caught_chld);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	mnt_ns(ns_after, sizeof(ns_after));
 	if (r == PAM_SUCCESS && wait_file != NULL) {
