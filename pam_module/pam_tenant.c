@@ -94,7 +94,7 @@ tell_refused(pam_handle_t *pamh, uint32_t reason)
 	    reason_for_user(reason));
 }
 
-/* Names go to syslog; keep them on one printable line. */
+/* Names go to syslog; keep them on one printable line (dst may be src). */
 static void
 printable(char *dst, size_t size, const char *src)
 {
@@ -370,9 +370,13 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		args.timeout_ms =
 		    left > MIN_HELPER_TIMEOUT_MS ? (int)left : MIN_HELPER_TIMEOUT_MS;
 		req.timeout_ms = (uint32_t)args.timeout_ms;
-		if (run_helper(pamh, &args, &req, &o) < 0)
+		r = run_helper(pamh, &args, &req, &o);
+		/* Its words carry names from NSS and bytes of the config. */
+		printable(o.why, sizeof(o.why), o.why);
+		if (r < 0)
 			return helper_failed(pamh, &req, name, &o);
 	}
+	printable(o.res.msg, sizeof(o.res.msg), o.res.msg);
 	switch ((enum tn_status)o.res.status) {
 	case TN_ST_ISOLATED: {
 		struct tn_notice notice = o.res.notice;
