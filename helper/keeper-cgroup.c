@@ -63,6 +63,8 @@ kcg_open(struct keeper *k)
 	/* On the first login's path: only the counters events compare with;
 	 * the first usage snapshot waits until the login was answered. */
 	cg_event_counts(k->cg_user, &k->seen_oom, &k->seen_pids);
+	k->logged_oom = k->seen_oom;
+	k->logged_pids = k->seen_pids;
 	k->usage_next = keeper_now_ms() + SNAPSHOT_MS;
 }
 
@@ -175,12 +177,56 @@ drain(int fd)
 		(void)!pread(fd, buf, sizeof(buf), 0);
 }
 
-/* An OOM kill or a fork refused at pids.max: audit and syslog each. */
-void
-kcg_events(struct keeper *k)
+/* A fork bomb against pids.max wakes us up to every 10 ms per events
+ * file: syslog and audit get at most one record of each kind a second,
+ * with the count since the last one. */
+#define EVENT_LOG_GAP_MS 1000
+
+static bool
+events_held(const struct keeper *k)
+{
+	return k->seen_oom > k->logged_oom || k->seen_pids > k->logged_pids;
+}
+
+/* Syslog and audit what is new since the last record. */
+static void
+log_events(struct keeper *k)
 {
 	struct tn_cg_usage u;
 	char extra[128];
+
+	cg_usage(k->cg_user, &u); /* the limits, for the records */
+	if (k->seen_oom > k->logged_oom) {
+		snprintf(extra, sizeof(extra),
+		    "oom_kills=%" PRIu64 " memory_max=%" PRIu64, k->seen_oom,
+		    u.memory_max);
+		klog(LOG_WARNING,
+		    "tenant %s: %" PRIu64 " process(es) killed at memory.max",
+		    k->spec.key, k->seen_oom - k->logged_oom);
+		keeper_audit(k, "tenant-oom-kill", NULL, "memory.max reached", extra,
+		    false);
+		k->logged_oom = k->seen_oom;
+	}
+	if (k->seen_pids > k->logged_pids) {
+		snprintf(extra, sizeof(extra),
+		    "pids_denied=%" PRIu64 " pids_max=%" PRIu64, k->seen_pids,
+		    u.pids_max);
+		klog(LOG_WARNING,
+		    "tenant %s: fork refused at pids.max (%" PRIu64 " times)",
+		    k->spec.key, k->seen_pids - k->logged_pids);
+		keeper_audit(k, "tenant-pids-max", NULL, "pids.max reached", extra,
+		    false);
+		k->logged_pids = k->seen_pids;
+	}
+	k->log_next_ms = keeper_now_ms() + EVENT_LOG_GAP_MS;
+}
+
+/* OOM kills or forks refused at pids.max: counted for the user's view at
+ * once, recorded in syslog and audit when due. */
+void
+kcg_events(struct keeper *k)
+{
+	uint64_t oom, denied;
 
 	drain(k->cg_events[0]);
 	drain(k->cg_events[1]);
@@ -188,39 +234,38 @@ kcg_events(struct keeper *k)
 		drain(k->conns[i].cg_pids_events);
 	if (k->cg_user < 0)
 		return;
-	cg_event_counts(k->cg_user, &u.oom_kills, &u.pids_denied);
-	u.pids_denied += k->pids_removed;
-	if (u.oom_kills <= k->seen_oom && u.pids_denied <= k->seen_pids)
-		return;
-	/* News: the limits for the records. */
-	uint64_t oom = u.oom_kills, denied = u.pids_denied;
-	cg_usage(k->cg_user, &u);
-	u.oom_kills = oom;
-	u.pids_denied = denied;
-	if (u.oom_kills > k->seen_oom) {
-		snprintf(extra, sizeof(extra),
-		    "oom_kills=%" PRIu64 " memory_max=%" PRIu64, u.oom_kills,
-		    u.memory_max);
-		klog(LOG_WARNING,
-		    "tenant %s: %" PRIu64 " process(es) killed at memory.max",
-		    k->spec.key, u.oom_kills - k->seen_oom);
-		keeper_audit(k, "tenant-oom-kill", NULL, "memory.max reached", extra,
-		    false);
-		kuser_event(k, KUSER_EV_OOM, u.oom_kills - k->seen_oom);
-		k->seen_oom = u.oom_kills;
+	cg_event_counts(k->cg_user, &oom, &denied);
+	denied += k->pids_removed;
+	if (oom > k->seen_oom) {
+		kuser_event(k, KUSER_EV_OOM, oom - k->seen_oom);
+		k->seen_oom = oom;
 	}
-	if (u.pids_denied > k->seen_pids) {
-		snprintf(extra, sizeof(extra),
-		    "pids_denied=%" PRIu64 " pids_max=%" PRIu64, u.pids_denied,
-		    u.pids_max);
-		klog(LOG_WARNING,
-		    "tenant %s: fork refused at pids.max (%" PRIu64 " times)",
-		    k->spec.key, u.pids_denied - k->seen_pids);
-		keeper_audit(k, "tenant-pids-max", NULL, "pids.max reached", extra,
-		    false);
-		kuser_event(k, KUSER_EV_FORK, u.pids_denied - k->seen_pids);
-		k->seen_pids = u.pids_denied;
+	if (denied > k->seen_pids) {
+		kuser_event(k, KUSER_EV_FORK, denied - k->seen_pids);
+		k->seen_pids = denied;
 	}
+	if (events_held(k) && keeper_now_ms() >= k->log_next_ms)
+		log_events(k);
+}
+
+int
+kcg_events_timeout(const struct keeper *k, int timeout)
+{
+	int64_t left;
+
+	if (k->cg_user < 0 || !events_held(k))
+		return timeout;
+	left = k->log_next_ms - keeper_now_ms();
+	if (left < 0)
+		left = 0;
+	return timeout < 0 || timeout > left ? (int)left : timeout;
+}
+
+void
+kcg_events_flush(struct keeper *k)
+{
+	if (k->cg_user >= 0 && events_held(k))
+		log_events(k);
 }
 
 static bool

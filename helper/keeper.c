@@ -318,6 +318,8 @@ end_tenant(struct keeper *k, int lock, const char *reason, bool ok)
 	char extra[384], usage[256];
 
 	stop_serving(k);
+	kcg_events(k);
+	kcg_events_flush(k); /* held back by the once-a-second rule */
 	kcg_usage_or_last(k->cg_user, &k->user_usage, k->user_usage_at, usage,
 	    sizeof(usage));
 	if (lock >= 0) {
@@ -532,7 +534,8 @@ keeper_loop(struct keeper *k)
 				timeout = LINGER_POLL_MS;
 			}
 		}
-		timeout = kstop_timeout(k, kuser_timeout(k, clock_timeout(k, timeout)));
+		timeout = kcg_events_timeout(k,
+		    kstop_timeout(k, kuser_timeout(k, clock_timeout(k, timeout))));
 		int snap_ms = kcg_snapshot(k);
 		if (snap_ms >= 0 && (timeout < 0 || timeout > snap_ms))
 			timeout = snap_ms;
@@ -584,7 +587,7 @@ keeper_loop(struct keeper *k)
 		kstop_run(k); /* terminate --grace: what is due */
 		if (revents(p, slot_listen) & POLLIN)
 			accept_conn(k);
-		if (events)
+		if (events || kcg_events_timeout(k, -1) == 0)
 			kcg_events(k);
 	}
 	if (fatal)

@@ -151,6 +151,11 @@ struct keeper {
 	int cg_user;
 	int cg_events[2]; /* memory.events, pids.events: poll POLLPRI */
 	uint64_t seen_oom, seen_pids;
+	/* syslog and audit get at most one record a second, of the totals
+	 * (kcg_events): what they were at the last one, and when the next
+	 * may go */
+	uint64_t logged_oom, logged_pids;
+	int64_t log_next_ms;
 	uint64_t pids_removed; /* refused forks counted in removed leaves */
 	int64_t gc_until_ms;   /* look for emptied session cgroups until then */
 	/* systemd backend: the slice's usage as last read (see conn.usage) */
@@ -266,6 +271,10 @@ void kcg_usage_or_last(int dir_fd, const struct tn_cg_usage *last, int64_t at, c
  * due; returns the poll timeout (ms) until the next one, -1 if none. */
 int kcg_snapshot(struct keeper *k);
 void kcg_events(struct keeper *k);
+/* The poll timeout until a held-back record is due (-1: none held). */
+int kcg_events_timeout(const struct keeper *k, int timeout);
+/* Write a held-back record now (the tenant ends). */
+void kcg_events_flush(struct keeper *k);
 int kcg_populated(const struct keeper *k);
 void kcg_kill_session(struct keeper *k, struct conn *c);
 void kcg_gc(struct keeper *k);
