@@ -228,6 +228,56 @@ identity_name_by_uid(uid_t uid, struct tn_user *u, struct tn_err *err)
 	return by_uid(uid, false, u, err);
 }
 
+int
+identity_confirm_group(const struct tn_user *u, const char *group, struct tn_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct group gr, *res = NULL;
+	size_t len = NSS_BUF_START;
+	bool listed;
+	int r;
+
+	if (group[0] == '#') /* an unnamed gid: no name to ask for */
+		return 0;
+	for (size_t i = 0; i < u->ngroups; i++)
+		if (u->groups[i] && strcmp(u->groups[i], group) == 0)
+			return 0;
+	buf = malloc(len);
+	if (buf == NULL)
+		return err_set(err, ENOMEM, "out of memory");
+	while ((r = getgrnam_r(group, &gr, buf, len, &res)) == ERANGE)
+		if ((r = grow(&buf, &len)) < 0)
+			return err_set(err, -r, "looking up group '%s': %s", group,
+			    strerror(-r));
+	/* glibc's ENOENT here is NSS_STATUS_UNAVAIL: a backend is down. */
+	if (r != 0)
+		return err_set(err, r, "looking up group '%s': %s", group,
+		    r == ENOENT ? "the group database is unavailable (an NSS backend "
+		                  "in nsswitch.conf did not answer)"
+		                : strerror(r));
+	if (res == NULL || gr.gr_gid == u->gid)
+		return 0; /* no such group (its section applies to nobody), or
+		           * the user's primary gid under another name */
+	listed = false;
+	for (char **m = gr.gr_mem; !listed && m && *m; m++)
+		listed = strcmp(*m, u->name) == 0;
+	if (!listed)
+		return 0;
+	/* Listed: the list may hold its gid under the gid's first name. */
+	_cleanup_free_ char *first = NULL;
+	gid_t gid = gr.gr_gid;
+
+	if ((r = group_name(gid, &buf, &len, &first, err)) < 0)
+		return r;
+	for (size_t i = 0; i < u->ngroups; i++)
+		if (u->groups[i] && strcmp(u->groups[i], first) == 0)
+			return 0;
+	return err_set(err, EIO,
+	    "group '%s' lists %s, but the user's group list from NSS lacks it "
+	    "(a group backend did not answer?)",
+	    group, u->name);
+}
+
 void
 identity_free(struct tn_user *u)
 {

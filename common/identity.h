@@ -14,9 +14,8 @@
 struct tn_user {
 	uid_t uid;
 	gid_t gid;
-	char *name; /* canonical pw_name */
-	char **
-	    groups; /* names of all groups (primary first); unresolvable gids as decimal */
+	char *name;    /* canonical pw_name */
+	char **groups; /* names of all groups (primary first); unnamed gids as "#GID" */
 	size_t ngroups;
 };
 
@@ -27,6 +26,12 @@ int identity_by_uid(uid_t uid, struct tn_user *u, struct tn_err *err);
  * every NSS module and is the costliest lookup of a login. */
 int identity_name_by_uid(uid_t uid, struct tn_user *u, struct tn_err *err);
 int identity_add_groups(struct tn_user *u, struct tn_err *err);
+/* getgrouplist() cannot report a group backend that is down: it leaves
+ * that backend's groups out.  Ask for group itself (a [group NAME] the
+ * policy depends on): an error if the lookup fails, or if the group
+ * lists the user while u's groups (identity_add_groups) lack it. */
+int identity_confirm_group(const struct tn_user *u, const char *group,
+    struct tn_err *err);
 void identity_free(struct tn_user *u);
 
 #endif

@@ -90,6 +90,15 @@ conf_uses_groups(const struct tn_conf *conf)
 }
 
 const char *
+conf_next_group(const struct tn_conf *conf, unsigned *i)
+{
+	for (; conf && *i < conf->nsec; (*i)++)
+		if (conf->sec[*i].kind == TN_SEC_GROUP && conf->sec[*i].name)
+			return conf->sec[(*i)++].name;
+	return NULL;
+}
+
+const char *
 conf_add_file(struct tn_conf *conf, const char *name)
 {
 	char **files;

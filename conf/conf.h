@@ -152,6 +152,9 @@ struct tn_identity {
 /* Does any [group NAME] section exist?  If not, a user's groups cannot
  * change their policy and need not be looked up. */
 bool conf_uses_groups(const struct tn_conf *conf);
+/* The name of the next [group NAME] section from *i on (start at 0), or
+ * NULL after the last. */
+const char *conf_next_group(const struct tn_conf *conf, unsigned *i);
 
 /* Does any section set key?  Then where the first one does. */
 bool conf_key_set_anywhere(const struct tn_conf *conf, enum tn_key key, const char **file,

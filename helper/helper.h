@@ -40,6 +40,13 @@ struct tenant_spec {
 /* Where the helper and the keeper read the config (open.c). */
 extern const struct tn_conf_opts helper_conf_opts;
 
+struct tn_user;
+/* open.c: identity_confirm_group() for every [group] section of conf, so
+ * that a group backend that is down refuses the login instead of
+ * quietly leaving its sections out. */
+int confirm_groups(const struct tn_conf *conf, const struct tn_user *u,
+    struct tn_err *err);
+
 /* open.c: the whole pam_open_session side, talking to the module on fd. */
 int helper_open(int fd);
 

@@ -46,7 +46,10 @@ resolve(struct keeper *k, const struct tn_msg_open *req, struct tn_policy *pol,
 	/* Without [group] sections the groups cannot matter, and the
 	 * name is the one this tenant was made for: no NSS call at all. */
 	groups = conf_uses_groups(k->conf);
-	if (groups && identity_by_uid(req->uid, &u, err) < 0) {
+	if (groups &&
+	    (identity_by_uid(req->uid, &u, err) < 0 ||
+	        confirm_groups(k->conf, &u, err) < 0)) {
+		identity_free(&u);
 		*user_error = err->msg;
 		return NULL;
 	}

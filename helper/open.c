@@ -566,7 +566,9 @@ load_policy(struct open_ctx *c, const char **user_error, char *buf, size_t size)
 			lsm_hint_text(buf, size);
 		return buf;
 	}
-	if (conf_uses_groups(conf) && identity_add_groups(&c->user, &err) < 0) {
+	if (conf_uses_groups(conf) &&
+	    (identity_add_groups(&c->user, &err) < 0 ||
+	        confirm_groups(conf, &c->user, &err) < 0)) {
 		conf_free(conf);
 		str_copy(buf, size, err.msg);
 		*user_error = buf;
@@ -584,6 +586,18 @@ load_policy(struct open_ctx *c, const char **user_error, char *buf, size_t size)
 		c->pol.origin[k].file = NULL;
 	conf_free(conf);
 	return NULL;
+}
+
+int
+confirm_groups(const struct tn_conf *conf, const struct tn_user *u, struct tn_err *err)
+{
+	unsigned i = 0;
+	const char *g;
+
+	while ((g = conf_next_group(conf, &i)) != NULL)
+		if (identity_confirm_group(u, g, err) < 0)
+			return -1;
+	return 0;
 }
 
 int

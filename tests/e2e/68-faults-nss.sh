@@ -106,6 +106,29 @@ for mode in unavail tryagain notfound; do
 	ok $? "... nothing left"
 done
 
+# A group backend down: getgrouplist() just leaves its groups out, so
+# the [group] sections that depend on it must not quietly stop applying.
+# Here [default] exempts everyone and [group tu-nss-grp] (a group only
+# the backend knows, with the local user tu-nss-files in it) isolates.
+sed -i 's/^\(group:.*\)$/\1 tnslow/' /etc/nsswitch.conf
+tenant_config '[default]' 'isolate = no' 'scope = user' 'on_logout = kill' \
+    '[group tu-nss-grp]' 'isolate = yes'
+backend 0 ok
+like "$(id -nG tu-nss-files)" 'tu-nss-grp' "the group backend puts tu-nss-files in tu-nss-grp"
+drive tu-nss-files >/dev/null
+like "$OUT" "$OK_ISOLATED" "group backend up: [group tu-nss-grp] isolates tu-nss-files"
+wait_no_tenants 10
+backend 0 unavail
+smark=$(syslog_mark)
+drive tu-nss-files >/dev/null
+like "$OUT" "$REFUSED" "group backend down for the helper: refused, not let in by [default] isolate = no"
+syslog_wait 5 "$smark" "pam_tenant.*denied session for tu-nss-files.*looking up group 'tu-nss-grp': the group database is unavailable"
+ok $? "... syslog names the group and the database"
+like "$(drive root)" '^open=0 close=0 mnt=same fd_delta=0$' "... and root's login works"
+wait_no_tenants 10
+backend 0 ok
+tenant_config '[default]' 'isolate = yes' 'scope = user' 'on_logout = kill'
+
 # After: the backend answers again; the next login works, nothing leaked.
 backend 0 ok
 after_fault "NSS backend slow or down" nss tu-nss drive

@@ -11,12 +11,19 @@
  *   MODE tryagain  NSS_STATUS_TRYAGAIN with EAGAIN (busy)
  *   MODE notfound  NSS_STATUS_NOTFOUND (the user is gone)
  *
+ * It is also a group backend with one group, tu-nss-grp (gid 64991),
+ * whose member is the local files user tu-nss-files; for tenant-helper
+ * the same control file makes it slow or down.
+ *
  * Without the control file it knows nobody, so a copy left behind is
  * harmless.  Test code only: never installed by make install. */
 #include <errno.h>
+#include <grp.h>
 #include <nss.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +31,9 @@
 #define TNSLOW_CONTROL "/run/pam_tenant-e2e-nss-tnslow"
 #define TNSLOW_USER "tu-nss"
 #define TNSLOW_ID 64990
+#define TNSLOW_GROUP "tu-nss-grp"
+#define TNSLOW_GROUP_ID 64991
+#define TNSLOW_MEMBER "tu-nss-files"
 
 enum nss_status _nss_tnslow_getpwnam_r(const char *name, struct passwd *pw, char *buf,
     size_t buflen, int *errnop);
@@ -44,10 +54,11 @@ is_helper(void)
 	return strcmp(base ? base + 1 : exe, "tenant-helper") == 0;
 }
 
+/* What the control file says for this process: NSS_STATUS_SUCCESS to
+ * answer (after the delay, for tenant-helper), else the failure. */
 static enum nss_status
-lookup(struct passwd *pw, char *buf, size_t buflen, int *errnop)
+control(int *errnop)
 {
-	static const char name[] = TNSLOW_USER, dir[] = "/", shell[] = "/bin/sh";
 	char mode[16] = "";
 	long delay = 0;
 	FILE *f = fopen(TNSLOW_CONTROL, "re");
@@ -62,8 +73,13 @@ lookup(struct passwd *pw, char *buf, size_t buflen, int *errnop)
 
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
-		if (strcmp(mode, "unavail") == 0)
+		if (strcmp(mode, "unavail") == 0) {
+			/* glibc passes this on as the lookup's error; a
+			 * backend that is down says ENOENT (nss(5)), as
+			 * sss and nslcd do */
+			*errnop = ENOENT;
 			return NSS_STATUS_UNAVAIL;
+		}
 		if (strcmp(mode, "notfound") == 0)
 			return NSS_STATUS_NOTFOUND;
 		if (strcmp(mode, "tryagain") == 0) {
@@ -71,6 +87,17 @@ lookup(struct passwd *pw, char *buf, size_t buflen, int *errnop)
 			return NSS_STATUS_TRYAGAIN;
 		}
 	}
+	return NSS_STATUS_SUCCESS;
+}
+
+static enum nss_status
+lookup(struct passwd *pw, char *buf, size_t buflen, int *errnop)
+{
+	static const char name[] = TNSLOW_USER, dir[] = "/", shell[] = "/bin/sh";
+	enum nss_status st = control(errnop);
+
+	if (st != NSS_STATUS_SUCCESS)
+		return st;
 	if (buflen < sizeof(name) + sizeof(dir) + sizeof(shell)) {
 		*errnop = ERANGE;
 		return NSS_STATUS_TRYAGAIN;
@@ -104,4 +131,84 @@ _nss_tnslow_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t buflen,
 	if (uid != TNSLOW_ID)
 		return NSS_STATUS_NOTFOUND;
 	return lookup(pw, buf, buflen, errnop);
+}
+
+enum nss_status _nss_tnslow_getgrnam_r(const char *name, struct group *gr, char *buf,
+    size_t buflen, int *errnop);
+enum nss_status _nss_tnslow_getgrgid_r(gid_t gid, struct group *gr, char *buf,
+    size_t buflen, int *errnop);
+enum nss_status _nss_tnslow_initgroups_dyn(const char *user, gid_t group, long *start,
+    long *size, gid_t **groupsp, long limit, int *errnop);
+
+static enum nss_status
+group_lookup(struct group *gr, char *buf, size_t buflen, int *errnop)
+{
+	static const char name[] = TNSLOW_GROUP, member[] = TNSLOW_MEMBER;
+	enum nss_status st = control(errnop);
+	char **mem;
+	size_t off;
+
+	if (st != NSS_STATUS_SUCCESS)
+		return st;
+	off = (uintptr_t)buf % sizeof(char *) ? sizeof(char *) - (uintptr_t)buf % sizeof(char *) : 0;
+	if (buflen < off + 2 * sizeof(char *) + sizeof(name) + sizeof(member)) {
+		*errnop = ERANGE;
+		return NSS_STATUS_TRYAGAIN;
+	}
+	mem = (char **)(void *)(buf + off);
+	buf = (char *)(mem + 2);
+	memcpy(buf, name, sizeof(name));
+	memcpy(buf + sizeof(name), member, sizeof(member));
+	mem[0] = buf + sizeof(name);
+	mem[1] = NULL;
+	*gr = (struct group){ .gr_name = buf,
+		.gr_passwd = buf + sizeof(name) - 1, /* "" */
+		.gr_gid = TNSLOW_GROUP_ID,
+		.gr_mem = mem };
+	return NSS_STATUS_SUCCESS;
+}
+
+enum nss_status
+_nss_tnslow_getgrnam_r(const char *name, struct group *gr, char *buf, size_t buflen,
+    int *errnop)
+{
+	if (strcmp(name, TNSLOW_GROUP) != 0)
+		return NSS_STATUS_NOTFOUND;
+	return group_lookup(gr, buf, buflen, errnop);
+}
+
+enum nss_status
+_nss_tnslow_getgrgid_r(gid_t gid, struct group *gr, char *buf, size_t buflen,
+    int *errnop)
+{
+	if (gid != TNSLOW_GROUP_ID)
+		return NSS_STATUS_NOTFOUND;
+	return group_lookup(gr, buf, buflen, errnop);
+}
+
+/* getgrouplist(): tu-nss-files is in tu-nss-grp. */
+enum nss_status
+_nss_tnslow_initgroups_dyn(const char *user, gid_t group, long *start, long *size,
+    gid_t **groupsp, long limit, int *errnop)
+{
+	enum nss_status st;
+
+	(void)group;
+	if (strcmp(user, TNSLOW_MEMBER) != 0)
+		return NSS_STATUS_NOTFOUND;
+	if ((st = control(errnop)) != NSS_STATUS_SUCCESS)
+		return st;
+	if (*start == *size) {
+		long n = limit > 0 && *size * 2 > limit ? limit : *size * 2;
+		gid_t *g = n > *size ? realloc(*groupsp, (size_t)n * sizeof(**groupsp)) : NULL;
+
+		if (g == NULL) {
+			*errnop = ENOMEM;
+			return NSS_STATUS_TRYAGAIN;
+		}
+		*groupsp = g;
+		*size = n;
+	}
+	(*groupsp)[(*start)++] = TNSLOW_GROUP_ID;
+	return NSS_STATUS_SUCCESS;
 }

@@ -127,6 +127,14 @@ test_unnamed_gid(void)
 		    "... the unnamed gid is #GID");
 	}
 	identity_free(&u);
+
+	IS_INT(identity_by_uid(0, &u, &err), 0, "root's groups");
+	IS_INT(identity_confirm_group(&u, "root", &err), 0, "confirm a group root is in");
+	IS_INT(identity_confirm_group(&u, "no-such-group-tn-test", &err), 0,
+	    "confirm a group nobody knows: no error (its section applies to nobody)");
+	IS_INT(identity_confirm_group(&u, "#4242", &err), 0,
+	    "an unnamed gid is not looked up");
+	identity_free(&u);
 }
 
 int
