@@ -294,7 +294,11 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	const void *done = NULL;
 
 	parse_args(pamh, argc, argv, &args);
-	if (pam_get_data(pamh, TN_DATA_NAME, &done) == PAM_SUCCESS && done) {
+	/* A session of ours still open in this process: the line is there
+	 * twice.  One closed on this handle before is no reason to skip. */
+	if (pam_get_data(pamh, TN_DATA_NAME, &done) == PAM_SUCCESS && done &&
+	    ((const struct tn_session *)done)->opener == getpid() &&
+	    ((const struct tn_session *)done)->link >= 0) {
 		pam_syslog(pamh, LOG_WARNING,
 		    "pam_tenant is listed twice in this stack; the second line does nothing");
 		return PAM_IGNORE;

@@ -16,9 +16,6 @@
 require_root
 DRIVER=$E2E_ROOT/build/tests/pam-fault-driver
 [ -x "$DRIVER" ] || bail_out "build/tests/pam-fault-driver is not built (make test-bins)"
-# Under make check-asan the module's calls to malloc would reach this
-# driver's allocator, not ASan's, and ASan's checks of them would be lost.
-[ -n "${TN_SAN_PRELOAD:-}" ] && skip_all "the driver replaces the allocator that ASan checks"
 tmpdir_create
 start_syslog
 make_user tu-alloc
@@ -103,6 +100,14 @@ wait_until 15 eval "! _e2e_alive $held"
 like "$(cat "$T/held.out")" 'open=0 close=0 mnt=other fd_delta=0' "tu-alloc2's held session closes cleanly"
 wait_no_tenants 10
 ok $? "... and its tenant ends with it"
+
+# A login program that opens a session again on the handle it closed one
+# on: the second is isolated too (it once returned PAM_IGNORE, taking the
+# first session's PAM data for a second pam_tenant line).
+out=$(drive -R tu-alloc)
+like "$(grep '^reopen=' <<<"$out")" '^reopen=0 reclose=0 mnt=other$' \
+    "a session opened again on the same PAM handle after its close is isolated too"
+wait_no_tenants 10
 
 after_fault "allocation failures" alloc tu-alloc drive
 done_testing

@@ -2,7 +2,7 @@
  * resource fault (e2e 52-faults-resources; catalogue F15, F17, F18).
  *
  *   pam-fault-driver [-A N | -B N] [-c DIR] [-F FREE] [-I] [-K MS] [-m FILE]
- *                    [-N NPROC] [-S] [-w FILE] SERVICE USER
+ *                    [-N NPROC] [-R] [-S] [-w FILE] SERVICE USER
  *     -A N      the Nth memory allocation (malloc, calloc, realloc) made
  *               during pam_open_session fails with ENOMEM, only that one
  *     -B N      the same during pam_close_session
@@ -15,6 +15,9 @@
  *     -F FREE   after pam_start, open /dev/null until EMFILE, then give
  *               back FREE fds: pam_open_session runs with only FREE free
  *     -N NPROC  RLIMIT_NPROC (soft and hard) before pam_open_session
+ *     -R        after the close, open and close again on the same handle
+ *               (a login program that reuses it); one more line
+ *               "reopen=N reclose=N mnt=same|other" (mnt after the reopen)
  *     -S        catch SIGHUP, SIGTERM, SIGCHLD, SIGWINCH and SIGUSR1 with
  *               a handler that only counts them, without SA_RESTART (a
  *               login program's handlers: every blocking call in the
@@ -203,12 +206,13 @@ main(int argc, char **argv)
 	char ns_before[64], ns_after[64];
 	int opt, free_fds = -1, nproc = -1, fds_before, r, c = -1, nfill = 0;
 	int signals = 0, fail_in_open = 0, fail_in_close = 0, ignore_chld = 0, child_ms = -1;
+	int reopen = 0;
 	pid_t child = -1;
 	static int fill[65536];
 	pam_handle_t *h = NULL;
 	struct timespec t0, t1;
 
-	while ((opt = getopt(argc, argv, "A:B:c:F:IK:m:N:Sw:")) != -1) {
+	while ((opt = getopt(argc, argv, "A:B:c:F:IK:m:N:RSw:")) != -1) {
 		if (opt == 'm' && (messages = fopen(optarg, "ae")) == NULL)
 			return 2;
 		if (opt == 'A' || opt == 'B') {
@@ -229,6 +233,8 @@ main(int argc, char **argv)
 			nproc = atoi(optarg);
 		else if (opt == 'S')
 			signals = 1;
+		else if (opt == 'R')
+			reopen = 1;
 		else if (opt == 'w')
 			wait_file = optarg;
 		else
@@ -237,7 +243,7 @@ main(int argc, char **argv)
 	if (argc - optind != 2) {
 		fprintf(stderr,
 		    "usage: pam-fault-driver [-A N | -B N] [-c DIR] [-F FREE] [-I] [-K MS] "
-		    "[-m FILE] [-N NPROC] [-S] [-w FILE] SERVICE USER\n");
+		    "[-m FILE] [-N NPROC] [-R] [-S] [-w FILE] SERVICE USER\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -313,6 +319,16 @@ main(int argc, char **argv)
 		alloc_armed = fail_in_close;
 		c = pam_close_session(h, 0);
 		alloc_armed = 0;
+	}
+	if (r == PAM_SUCCESS && reopen) {
+		char ns_again[64];
+		int r2 = pam_open_session(h, 0), c2 = -1;
+
+		mnt_ns(ns_again, sizeof(ns_again));
+		if (r2 == PAM_SUCCESS)
+			c2 = pam_close_session(h, 0);
+		printf("reopen=%d reclose=%d mnt=%s\n", r2, c2,
+		    strcmp(ns_before, ns_again) ? "other" : "same");
 	}
 	pam_end(h, r);
 	while (nfill > 0)
