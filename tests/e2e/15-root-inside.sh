@@ -11,8 +11,7 @@
 . "$(dirname "$0")/../lib/tenant.sh"
 require_root
 require_cmd sshd ssh findmnt dd
-TENANT_ROOT=$E2E_ROOT/build/tests/tenant-root
-[ -x "$TENANT_ROOT" ] || bail_out "$TENANT_ROOT is not built (make build/tests/tenant-root)"
+test_bin TENANT_ROOT tenant-root
 tmpdir_create
 start_syslog
 

@@ -9,8 +9,7 @@
 . "$(dirname "$0")/../lib/tenant.sh"
 require_root
 require_cmd su expect sshd ssh
-TENANT_ROOT=$E2E_ROOT/build/tests/tenant-root
-[ -x "$TENANT_ROOT" ] || bail_out "$TENANT_ROOT is not built (make build/tests/tenant-root)"
+test_bin TENANT_ROOT tenant-root
 grep -q '^auth[[:space:]]*sufficient[[:space:]]*pam_rootok.so' /etc/pam.d/su ||
     skip_all "/etc/pam.d/su has no 'auth sufficient pam_rootok.so'"
 tmpdir_create

@@ -14,8 +14,7 @@
 # and tenant-init are separate programs and allocate normally.
 . "$(dirname "$0")/../lib/tenant.sh"
 require_root
-DRIVER=$E2E_ROOT/build/tests/pam-fault-driver
-[ -x "$DRIVER" ] || bail_out "build/tests/pam-fault-driver is not built (make test-bins)"
+test_bin DRIVER pam-fault-driver
 tmpdir_create
 start_syslog
 make_user tu-alloc

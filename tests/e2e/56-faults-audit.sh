@@ -11,8 +11,7 @@
 . "$(dirname "$0")/../lib/tenant.sh"
 require_root
 require_cmd auditctl auditd
-DRIVER=$E2E_ROOT/build/tests/pam-fault-driver
-[ -x "$DRIVER" ] || bail_out "build/tests/pam-fault-driver is not built (make test-bins)"
+test_bin DRIVER pam-fault-driver
 tmpdir_create
 start_syslog
 before=$(_e2e_audit_pid)

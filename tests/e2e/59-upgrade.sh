@@ -11,8 +11,7 @@
 # of different builds (dpkg between two files) refuse the login, clearly.
 . "$(dirname "$0")/../lib/tenant.sh"
 require_root
-DRIVER=$E2E_ROOT/build/tests/pam-fault-driver
-[ -x "$DRIVER" ] || bail_out "build/tests/pam-fault-driver is not built (make test-bins)"
+test_bin DRIVER pam-fault-driver
 for v in old new; do
 	for f in pam_tenant.so tenant-helper tenantctl; do
 		[ -e "$E2E_ROOT/build/upgrade-$v/$f" ] ||

@@ -10,8 +10,7 @@ require_root
 require_cmd sshd ssh nsenter setpriv
 tmpdir_create
 start_syslog
-PEER=$E2E_ROOT/build/tests/status-peer
-[ -x "$PEER" ] || bail_out "$PEER missing: make test-bins"
+test_bin PEER status-peer
 # What the users run inside their tenants (where /tmp is private).
 tenant_bin_dir BIN "$TENANTCTL" "$PEER"
 UCTL=$BIN/tenantctl

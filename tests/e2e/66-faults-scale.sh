@@ -12,8 +12,7 @@
 # fifth of it (200 sessions): the same paths, at its slower pace.
 . "$(dirname "$0")/../lib/tenant.sh"
 require_root
-DRIVER=$E2E_ROOT/build/tests/pam-fault-driver
-[ -x "$DRIVER" ] || bail_out "build/tests/pam-fault-driver is not built (make test-bins)"
+test_bin DRIVER pam-fault-driver
 tmpdir_create
 start_syslog
 start_auditd

@@ -17,8 +17,7 @@
 . "$(dirname "$0")/../lib/tenant.sh"
 require_root
 require_cmd su
-SHIM=$E2E_ROOT/build/tests/enosys-shim
-[ -x "$SHIM" ] || bail_out "build/tests/enosys-shim is not built (make test-bins)"
+test_bin SHIM enosys-shim
 tmpdir_create
 start_syslog
 make_user tu-nosys

@@ -12,10 +12,8 @@
 # not affected.
 . "$(dirname "$0")/../lib/tenant.sh"
 require_root
-DRIVER=$E2E_ROOT/build/tests/pam-fault-driver
-NSS_SO=$E2E_ROOT/build/tests/libnss_tnslow.so.2
-[ -x "$DRIVER" ] || bail_out "build/tests/pam-fault-driver is not built (make test-bins)"
-[ -e "$NSS_SO" ] || bail_out "build/tests/libnss_tnslow.so.2 is not built (make test-bins)"
+test_bin DRIVER pam-fault-driver
+test_bin NSS_SO libnss_tnslow.so.2
 LIBDIR=/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 CONTROL=/run/pam_tenant-e2e-nss-tnslow # compiled into the NSS module
 [ -d "$LIBDIR" ] || bail_out "no $LIBDIR"

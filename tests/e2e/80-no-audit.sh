@@ -5,8 +5,7 @@
 . "$(dirname "$0")/../lib/tenant.sh"
 require_root
 require_cmd sshd ssh
-NOAUDIT=$E2E_ROOT/build/tests/sshd-noaudit
-[ -x "$NOAUDIT" ] || bail_out "build/tests/sshd-noaudit is not built"
+test_bin NOAUDIT sshd-noaudit
 tmpdir_create
 start_syslog
 start_auditd

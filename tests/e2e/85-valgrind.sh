@@ -16,8 +16,7 @@
 . "$(dirname "$0")/../lib/tenant.sh"
 require_root
 require_cmd valgrind perl sshd ssh
-VG_WRAPPER=$E2E_ROOT/build/tests/valgrind-helper
-[ -x "$VG_WRAPPER" ] || bail_out "build/tests/valgrind-helper is not built"
+test_bin VG_WRAPPER valgrind-helper
 [ -f "$E2E_ROOT/build/test/pam_tenant.so" ] || bail_out "build/test/pam_tenant.so is not built"
 # the directory valgrind-helper was built with (Makefile VG_LOG_DIR)
 VG_LOGS=$(strings "$VG_WRAPPER" | sed -n 's|^--log-file=\(/.*\)/vg\.%p$|\1|p' | head -n 1)

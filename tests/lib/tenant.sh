@@ -69,6 +69,12 @@ su_bg() {
 	SU_BG_PID=$!
 }
 
+# test_bin VAR NAME: set VAR to build/tests/NAME; bail out unless it is built.
+test_bin() {
+	printf -v "$1" '%s' "$E2E_ROOT/build/tests/$2"
+	[ -e "${!1}" ] || bail_out "build/tests/$2 is not built (make test-bins)"
+}
+
 # host_ns NS: this (host) process's namespace link, e.g. "mnt:[4026531841]".
 host_ns() {
 	readlink "/proc/self/ns/$1"
