@@ -75,7 +75,7 @@ ok $? "syslog says forks were refused at pids.max"
 if [ "$AUDIT_AVAILABLE" = 1 ]; then
 	audit_wait 10 "$amark" "op=tenant-pids-max id=$A "
 	ok $? "the refused forks are audited (op=tenant-pids-max)"
-	n=$(audit_search "$amark" -m USER | grep -c "op=tenant-pids-max id=$A ")
+	n=$(audit_search "$amark" | grep -c "op=tenant-pids-max id=$A ")
 	ok "$([ "$n" -ge 1 ] && [ "$n" -le 10 ]; echo $?)" \
 	    "... in at most one record a second, not one per refusal ($n records for $forked forks, refused=${bomb##*refused=})"
 fi
