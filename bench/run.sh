@@ -5,7 +5,7 @@
 # (the scenarios take turns in this many rounds, default 5), BENCH_SCALE
 # (live-tenant counts, default "1 100 1000"), BENCH_VM=0 (skip the noisy
 # neighbour run in the cgroup v2 VM and the systemd-host rows in the
-# systemd VM), BENCH_SD_N / BENCH_SD_CALLS (passed to
+# systemd VM), BENCH_SD_N / BENCH_SD_CALLS / BENCH_SD_ASLR (passed to
 # bench/vm-systemd.sh).
 . "$(dirname "$0")/../tests/lib/tenant.sh"
 . "$(dirname "$0")/lib.sh"
@@ -156,7 +156,7 @@ if [ "${BENCH_VM:-1}" != 0 ] && [ -z "$("$E2E_ROOT/tests/vm/prereq.sh" --systemd
 	echo "systemd host (systemd VM under TCG): what pam_tenant adds to a login, against"
 	echo "what pam_systemd adds (bench/vm-systemd.sh; compare ratios, not times)"
 	sd_env=()
-	for v in BENCH_SD_N BENCH_SD_CALLS; do
+	for v in BENCH_SD_N BENCH_SD_CALLS BENCH_SD_ASLR; do
 		[ -z "${!v:-}" ] || sd_env+=(-e "$v=${!v}")
 	done
 	"$E2E_ROOT/tests/vm/vm-run" --systemd --timeout 2400 "${sd_env[@]}" -- \

@@ -10,7 +10,14 @@
 # BENCH_SD_AB (an A/B in one boot: a directory with another build's
 # pam_tenant.so, tenant-helper and tenant-systemd.so, made with this tree's
 # e2e paths, docs/performance.md; rows B3 and B4 are 3 and 4 with those
-# bind-mounted over this build's).
+# bind-mounted over this build's), BENCH_SD_ASLR (both, the default: every
+# round also runs each scenario with the guest's address-space
+# randomisation off, rows n1-n5; on: only rows 1-5).  Why: TCG translates
+# guest code per virtual address, so a fresh exec with ASLR translates all
+# of its libraries' code again (the helper's exec: 51 ms with it, 17 ms
+# without, in the same VM; 2.4 ms on the build host either way).  That
+# cost is the emulator's, and it falls mostly on pam_tenant, whose helper
+# is exec'd per first login (docs/performance.md).
 . "$(dirname "$0")/../tests/lib/tenant.sh"
 . "$(dirname "$0")/lib.sh"
 DRIVER=$E2E_ROOT/build/bench/bench-driver
@@ -78,11 +85,16 @@ args_of() { # the driver arguments of a scenario
 	join) echo "tenant bsd-join" ;;
 	bfirst) echo "tenant bsd-first" ;;
 	bufirst) echo "tenant bsd-ufirst" ;;
+	n*) args_of "${1#n}" ;;
 	esac
 }
 SCEN="permit systemd first ufirst join"
 AB=${BENCH_SD_AB:-}
 [ -z "$AB" ] || SCEN="$SCEN bfirst bufirst"
+ASLR=${BENCH_SD_ASLR:-both}
+RANDOMIZE=$(sysctl -n kernel.randomize_va_space)
+on_exit "sysctl -qw kernel.randomize_va_space=$RANDOMIZE"
+[ "$ASLR" = on ] || SCEN="$SCEN npermit nsystemd nfirst nufirst njoin"
 ab() { # ab on|off: the other build's files over this one's
 	local f dst
 	for f in pam_tenant.so tenant-helper tenant-systemd.so; do
@@ -95,9 +107,11 @@ drive() { # drive SCENARIO DRIVER-ARGS...
 	local s=$1
 	shift
 	[ "${s:0:1}" = b ] && ab on
+	[ "${s:0:1}" = n ] && sysctl -qw kernel.randomize_va_space=0
 	# shellcheck disable=SC2046
 	"$DRIVER" -c "$PAMD" "$@" $(args_of "$s")
 	[ "${s:0:1}" = b ] && ab off
+	[ "${s:0:1}" = n ] && sysctl -qw kernel.randomize_va_space="$RANDOMIZE"
 	return 0
 }
 for s in $SCEN; do # warm-up, not timed
@@ -142,36 +156,65 @@ srow() { # srow LABEL SCENARIO
 	printf '%-56s %8s %8s %8s %7s\n' "$1" "${p50[$2]}" "$(field p90 "${res[$2]}")" \
 	    "$(field p99 "${res[$2]}")" "${failed[$2]}"
 }
-printf '%-56s %8s %8s %8s %7s\n' "login cycle (fresh process each), ms" p50 p90 p99 failed
-srow "1 pam_permit only" permit
-srow "2 pam_systemd (the user has a session already)" systemd
-srow "3 pam_systemd + pam_tenant, first login, scope=session" first
-srow "4 pam_systemd + pam_tenant, first login, scope=user" ufirst
-srow "5 pam_systemd + pam_tenant, joining login" join
-[ -z "$AB" ] || srow "B3 as 3 with $AB" bfirst
-[ -z "$AB" ] || srow "B4 as 4 with $AB" bufirst
-echo
 # Added costs are differences of p50s; the ratios also per round.
 added() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
-spread() { # spread SCENARIO: median and quartiles over the rounds of (S - systemd) / (systemd - permit)
-	awk -v s="$1" '{ v[$1, $2] = $3; n = $1 > n ? $1 : n }
-	    END { for (r = 1; r <= n; r++) { d = v[r, "systemd"] - v[r, "permit"]
-	            if (d > 0) print (v[r, s] - v[r, "systemd"]) / d } }' "$T/rounds" | sort -g |
+spread() { # spread P SCENARIO: median and quartiles over the rounds of (S - Psystemd) / (Psystemd - Ppermit)
+	awk -v p="$1" -v s="$2" '{ v[$1, $2] = $3; n = $1 > n ? $1 : n }
+	    END { for (r = 1; r <= n; r++) { d = v[r, p "systemd"] - v[r, p "permit"]
+	            if (d > 0) print (v[r, s] - v[r, p "systemd"]) / d } }' "$T/rounds" | sort -g |
 	    awk '{ x[NR] = $1 } function q(p) { return x[int(p * (NR - 1) + 0.5) + 1] }
 	        END { printf "%.2f, quartiles %.2f-%.2f, %d rounds", q(0.5), q(0.25), q(0.75), NR }'
 }
-sd_add=$(added "${p50[systemd]}" "${p50[permit]}")
-printf 'added to a login (p50), ms: pam_systemd %s' "$sd_add"
-ADDED="first ufirst join"
-[ -z "$AB" ] || ADDED="$ADDED bfirst bufirst"
-for s in $ADDED; do printf ', %s %s' "$s" "$(added "${p50[$s]}" "${p50[systemd]}")"; done
-echo
-for s in $ADDED; do
-	a=$(added "${p50[$s]}" "${p50[systemd]}")
-	rt=$(ratio "$a" "$sd_add")
-	printf '  pam_tenant %-7s / pam_systemd: %s (per round: median %s)  target < 1: %s\n' "$s" "$rt" \
-	    "$(spread $s)" "$(awk -v x="$rt" 'BEGIN { print (x != "-" && x < 1) ? "met" : "missed" }')"
-done
+report() { # report P: the table and ratios of the rows named P<scenario>
+	local p=$1 s a rt sd_add added_rows="$1first $1ufirst $1join"
+
+	printf '%-56s %8s %8s %8s %7s\n' "login cycle (fresh process each), ms" p50 p90 p99 failed
+	srow "${p}1 pam_permit only" "${p}permit"
+	srow "${p}2 pam_systemd (the user has a session already)" "${p}systemd"
+	srow "${p}3 pam_systemd + pam_tenant, first login, scope=session" "${p}first"
+	srow "${p}4 pam_systemd + pam_tenant, first login, scope=user" "${p}ufirst"
+	srow "${p}5 pam_systemd + pam_tenant, joining login" "${p}join"
+	if [ -z "$p" ] && [ -n "$AB" ]; then
+		srow "B3 as 3 with $AB" bfirst
+		srow "B4 as 4 with $AB" bufirst
+		added_rows="$added_rows bfirst bufirst"
+	fi
+	echo
+	sd_add=$(added "${p50[${p}systemd]}" "${p50[${p}permit]}")
+	printf 'added to a login (p50), ms: pam_systemd %s' "$sd_add"
+	for s in $added_rows; do printf ', %s %s' "$s" "$(added "${p50[$s]}" "${p50[${p}systemd]}")"; done
+	echo
+	for s in $added_rows; do
+		a=$(added "${p50[$s]}" "${p50[${p}systemd]}")
+		rt=$(ratio "$a" "$sd_add")
+		printf '  pam_tenant %-8s / pam_systemd: %s (per round: median %s)  target < 1: %s\n' "$s" "$rt" \
+		    "$(spread "$p" "$s")" "$(awk -v x="$rt" 'BEGIN { print (x != "-" && x < 1) ? "met" : "missed" }')"
+	done
+}
+exec_ms() { # exec_ms RANDOMIZE PROGRAM...: ms per run of PROGRAM from this shell
+	local t0 t1 i
+	sysctl -qw kernel.randomize_va_space="$1"
+	shift
+	t0=$(date +%s%N)
+	for ((i = 0; i < 30; i++)); do "$@" >/dev/null 2>&1; done
+	t1=$(date +%s%N)
+	sysctl -qw kernel.randomize_va_space="$RANDOMIZE"
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 30 / 1e6 }'
+}
+if [ "$ASLR" != on ]; then
+	printf 'one exec, ms (30 runs), with / without the randomisation: tenant-helper (usage) %s / %s, /bin/true %s / %s\n' \
+	    "$(exec_ms 2 "$E2E_BUILD/tenant-helper")" "$(exec_ms 0 "$E2E_BUILD/tenant-helper")" \
+	    "$(exec_ms 2 /bin/true)" "$(exec_ms 0 /bin/true)"
+fi
+if [ "$ASLR" != off ]; then
+	echo "with the guest's address-space randomisation (kernel.randomize_va_space=$RANDOMIZE, as shipped):"
+	report ""
+fi
+if [ "$ASLR" != on ]; then
+	echo
+	echo "rows n1-n5, the same rounds with kernel.randomize_va_space=0 (no TCG translation of each exec again):"
+	report n
+fi
 
 # ---- D-Bus calls per login, counted with busctl monitor (not timed) -------
 # pam_tenant's calls are those to org.freedesktop.systemd1 from any

@@ -25,7 +25,7 @@
 #include "err.h"
 
 #define TN_SD_SYMBOL "tn_sd_ops_v2"
-#define TN_SD_ABI 4
+#define TN_SD_ABI 5
 /* 7 scalar properties and 4 IO*Max ones per io.max device. */
 #define TN_SD_MAX_PROPS (7 + 4 * TN_IO_MAX_DEVICES)
 #define TN_SD_DEV_MAX 32
@@ -55,7 +55,6 @@ struct tn_sd_scope {
 	const char *description;
 	pid_t pid;  /* the process to put in it */
 	pid_t pid2; /* and a second one, 0 if none */
-	bool delegate;
 	const struct tn_sd_prop *props;
 	size_t nprops;
 };

@@ -326,8 +326,6 @@ job_send(struct tn_sd_bus *b, const struct tn_sd_scope *s, struct tn_sd_job *j,
 		r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)", "Slice", "s", s->slice,
 		    "Description", "s", s->description, "OOMPolicy", "s", "continue",
 		    "CollectMode", "s", "inactive-or-failed");
-	if (r >= 0 && s->delegate)
-		r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1);
 	if (r >= 0)
 		r = append_props(m, s->props, s->nprops);
 	if (r >= 0)
