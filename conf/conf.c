@@ -80,15 +80,6 @@ conf_file_count(const struct tn_conf *conf)
 	return conf ? conf->nfiles : 0;
 }
 
-bool
-conf_uses_groups(const struct tn_conf *conf)
-{
-	for (unsigned i = 0; conf && i < conf->nsec; i++)
-		if (conf->sec[i].kind == TN_SEC_GROUP)
-			return true;
-	return false;
-}
-
 const char *
 conf_next_group(const struct tn_conf *conf, unsigned *i)
 {
@@ -96,6 +87,14 @@ conf_next_group(const struct tn_conf *conf, unsigned *i)
 		if (conf->sec[*i].kind == TN_SEC_GROUP && conf->sec[*i].name)
 			return conf->sec[(*i)++].name;
 	return NULL;
+}
+
+bool
+conf_uses_groups(const struct tn_conf *conf)
+{
+	unsigned i = 0;
+
+	return conf_next_group(conf, &i) != NULL;
 }
 
 const char *
