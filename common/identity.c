@@ -15,6 +15,9 @@
 
 #define NSS_BUF_START 1024
 #define NSS_BUF_MAX (16u * 1024 * 1024) /* groups with huge member lists */
+/* glibc's ENOENT from a *_r lookup is NSS_STATUS_UNAVAIL: a backend is down. */
+#define NSS_DOWN \
+	" database is unavailable (an NSS backend in nsswitch.conf did not answer)"
 
 /* Grow *buf until lookup() stops saying ERANGE. */
 static int
@@ -177,12 +180,8 @@ lookup(const char *name, uid_t uid, bool groups, struct tn_user *u, struct tn_er
 		if ((r = grow(&buf, &len)) < 0)
 			return err_set(err, -r, "looking up %s: %s", what, strerror(-r));
 	}
-	/* glibc's ENOENT here is NSS_STATUS_UNAVAIL: a backend is down. */
 	if (r == ENOENT)
-		return err_set(err, r,
-		    "looking up %s: the user database is unavailable (an NSS "
-		    "backend in nsswitch.conf did not answer)",
-		    what);
+		return err_set(err, r, "looking up %s: the user" NSS_DOWN, what);
 	if (r != 0)
 		return err_set(err, r, "looking up %s: %s", what, strerror(r));
 	if (res == NULL)
@@ -249,12 +248,9 @@ identity_confirm_group(const struct tn_user *u, const char *group, struct tn_err
 		if ((r = grow(&buf, &len)) < 0)
 			return err_set(err, -r, "looking up group '%s': %s", group,
 			    strerror(-r));
-	/* glibc's ENOENT here is NSS_STATUS_UNAVAIL: a backend is down. */
 	if (r != 0)
 		return err_set(err, r, "looking up group '%s': %s", group,
-		    r == ENOENT ? "the group database is unavailable (an NSS backend "
-		                  "in nsswitch.conf did not answer)"
-		                : strerror(r));
+		    r == ENOENT ? "the group" NSS_DOWN : strerror(r));
 	if (res == NULL || gr.gr_gid == u->gid)
 		return 0; /* no such group (its section applies to nobody), or
 		           * the user's primary gid under another name */
